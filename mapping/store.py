@@ -1,0 +1,314 @@
+"""The database: projects, imports, visitors and their resolved locations.
+
+SQLite file by default (``TUOKE_DB_PATH``, default ``var/tuoke.sqlite3``);
+PostgreSQL when ``DATABASE_URL`` is set.  The schema is created and upgraded by
+Alembic migrations (:meth:`Store.migrate`).
+
+An import is **atomic** (one transaction: a failure half-way leaves the database
+as it was) and **idempotent** (a visitor is keyed by its 客户编号, else by its
+phone hash; the same row imported twice is left unchanged, a changed row
+updates its visitor).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, inspect, select, update
+from sqlalchemy.engine import make_url
+
+from . import schema as S
+from .ingest import IngestResult
+from .models import ImportBatch, Location, Project, Setting, Visitor
+from .resolve import resolve_records
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+CHUNK = 5000
+
+VISITOR_FIELDS = (
+    "visitor_code", "visit_date", "product_line", "intention", "channel", "coord_system",
+    *S.LOCATION_COLUMNS, "deal", "deal_date", "deal_product_line", "deal_amount",
+    *S.PROFILE_COLUMNS, "phone_masked", "phone_hash", "name_masked", "name_hash",
+)
+
+Progress = Callable[[float, str], None]
+
+
+def default_url() -> str:
+    """``DATABASE_URL`` if set, else a SQLite file (``TUOKE_DB_PATH``)."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url:
+        return url
+    path = Path(os.environ.get("TUOKE_DB_PATH", ROOT / "var" / "tuoke.sqlite3"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def _engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    engine = create_engine(parsed, future=True, pool_pre_ping=True)
+    if parsed.get_backend_name() == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # noqa: ANN001
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.close()
+    return engine
+
+
+@dataclass
+class ImportSummary:
+    import_id: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+
+    def message(self) -> str:
+        return (f"导入完成：新增 {self.inserted} 位客户，更新 {self.updated} 位，"
+                f"未变化 {self.unchanged} 位，拒绝 {self.rejected} 行。")
+
+
+class Store:
+    """Access to one database.
+
+    Examples
+    --------
+    >>> store = Store("sqlite://")
+    >>> store.migrate()
+    >>> pid = store.create_project("示例", "310000", dt.date(2024, 5, 1), ["公寓"])
+    >>> store.projects()["name"].tolist()
+    ['示例']
+    """
+
+    def __init__(self, url: str | None = None):
+        self.url = url or default_url()
+        self.engine = _engine(self.url)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    # ----------------------------------------------------------------- schema
+    def migrate(self) -> None:
+        """Create or upgrade the schema to the latest migration."""
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def is_empty(self) -> bool:
+        if not inspect(self.engine).has_table("projects"):
+            return True
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(Project)).scalar_one() == 0
+
+    def salt(self) -> str:
+        """Per-installation secret for hashing personal data (created on first use)."""
+        with self.engine.begin() as conn:
+            value = conn.execute(select(Setting.value).where(Setting.key == "pii_salt")).scalar()
+            if value is None:
+                value = os.environ.get("TUOKE_PII_SALT") or secrets.token_hex(16)
+                conn.execute(insert(Setting).values(key="pii_salt", value=value))
+            return value
+
+    # --------------------------------------------------------------- projects
+    def create_project(self, name: str, city_adcode: str, launch_date: dt.date | None,
+                       product_lines, area_layer: str = S.LAYER_DISTRICTS,
+                       site: tuple[float, float] | None = None) -> int:
+        name = name.strip()
+        if not name:
+            raise ValueError("项目名称不能为空")
+        with self.engine.begin() as conn:
+            exists = conn.execute(select(Project.id).where(Project.name == name)).scalar()
+            if exists is not None:
+                raise ValueError(f"已有同名项目「{name}」，请换一个名称")
+            return conn.execute(insert(Project).values(
+                name=name, city_adcode=city_adcode, launch_date=launch_date,
+                product_lines=",".join(product_lines), area_layer=area_layer,
+                site_lng=site[0] if site else None, site_lat=site[1] if site else None,
+                created_at=dt.datetime.now(),
+            ).returning(Project.id)).scalar_one()
+
+    def projects(self) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(Project).order_by(Project.id)).scalars().all()
+        return pd.DataFrame([{
+            "id": p.id, "name": p.name, "city_adcode": p.city_adcode, "launch_date": p.launch_date,
+            "product_lines": [x for x in p.product_lines.split(",") if x], "area_layer": p.area_layer,
+            "site_lng": p.site_lng, "site_lat": p.site_lat,
+        } for p in rows], columns=["id", "name", "city_adcode", "launch_date", "product_lines",
+                                   "area_layer", "site_lng", "site_lat"])
+
+    def project(self, project_id: int) -> dict:
+        frame = self.projects()
+        match = frame[frame["id"] == project_id]
+        if match.empty:
+            raise KeyError(f"没有编号为 {project_id} 的项目")
+        return match.iloc[0].to_dict()
+
+    # ---------------------------------------------------------------- imports
+    def import_records(self, project_id: int, result: IngestResult, filename: str, file_sha256: str,
+                       progress: Progress | None = None) -> ImportSummary:
+        """Write accepted/fixed records in one transaction; see the module docstring."""
+        progress = progress or (lambda _f, _m: None)
+        project = self.project(project_id)
+        records = _prepare(result.records)
+        counts = result.counts
+        progress(0.05, "解析位置…")
+        locations = resolve_records(records, project["city_adcode"])
+        with self.engine.begin() as conn:
+            batch_id = conn.execute(insert(ImportBatch).values(
+                project_id=project_id, filename=filename[:300], file_sha256=file_sha256,
+                imported_at=dt.datetime.now(), rows_total=int(len(result.row_status)),
+                accepted=counts["accepted"], fixed=counts["fixed"], rejected=counts["rejected"],
+                inserted=0, updated=0, unchanged=0,
+            ).returning(ImportBatch.id)).scalar_one()
+            existing = dict(conn.execute(
+                select(Visitor.visitor_key, Visitor.row_hash).where(Visitor.project_id == project_id)
+            ).all())
+            is_new = ~records["visitor_key"].isin(existing.keys())
+            changed = ~is_new & (records["row_hash"] != records["visitor_key"].map(existing))
+            progress(0.3, "写入客户…")
+            ids = self._insert_visitors(conn, project_id, batch_id, records[is_new])
+            ids.update(self._update_visitors(conn, project_id, batch_id, records[changed]))
+            progress(0.7, "写入位置…")
+            self._write_locations(conn, records, locations, ids)
+            summary = ImportSummary(batch_id, int(is_new.sum()), int(changed.sum()),
+                                    int((~is_new & ~changed).sum()), counts["rejected"])
+            conn.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(
+                inserted=summary.inserted, updated=summary.updated, unchanged=summary.unchanged))
+        progress(1.0, "完成")
+        return summary
+
+    def _insert_visitors(self, conn, project_id, batch_id, records: pd.DataFrame) -> dict[str, int]:
+        ids: dict[str, int] = {}
+        rows = _rows(records, project_id, batch_id)
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start:start + CHUNK]
+            result = conn.execute(insert(Visitor).returning(Visitor.id, Visitor.visitor_key,
+                                                            sort_by_parameter_order=True), chunk)
+            ids.update({key: vid for vid, key in result.all()})
+        return ids
+
+    def _update_visitors(self, conn, project_id, batch_id, records: pd.DataFrame) -> dict[str, int]:
+        if records.empty:
+            return {}
+        keys = dict(conn.execute(select(Visitor.visitor_key, Visitor.id).where(
+            Visitor.project_id == project_id)).all())
+        rows = _rows(records, project_id, batch_id)
+        for row in rows:
+            row["id"] = keys[row["visitor_key"]]
+        for start in range(0, len(rows), CHUNK):
+            conn.execute(update(Visitor), rows[start:start + CHUNK])
+        return {r["visitor_key"]: r["id"] for r in rows}
+
+    def _write_locations(self, conn, records: pd.DataFrame, locations: pd.DataFrame,
+                         ids: dict[str, int]) -> None:
+        if not ids:
+            return
+        changed_ids = list(ids.values())
+        for start in range(0, len(changed_ids), CHUNK):
+            conn.execute(delete(Location).where(Location.visitor_id.in_(changed_ids[start:start + CHUNK])))
+        keys = records["visitor_key"].to_numpy()
+        loc = locations[locations["row"].map(lambda r: keys[r] in ids)]
+        frame = pd.DataFrame({
+            "visitor_id": [ids[keys[r]] for r in loc["row"]],
+            "dimension": loc["dimension"].to_numpy(),
+            "adcode": loc["adcode"].to_numpy(),
+            "lng": pd.to_numeric(loc["lng"]).to_numpy(),
+            "lat": pd.to_numeric(loc["lat"]).to_numpy(),
+            "level": loc["level"].to_numpy(),
+            "method": loc["method"].to_numpy(),
+            "confidence": pd.to_numeric(loc["confidence"]).to_numpy(),
+        })
+        rows = _records_for_db(frame)
+        for start in range(0, len(rows), CHUNK):
+            conn.execute(insert(Location), rows[start:start + CHUNK])
+
+    # ---------------------------------------------------------------- reading
+    def imports(self, project_id: int) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            return pd.read_sql(select(ImportBatch).where(ImportBatch.project_id == project_id)
+                               .order_by(ImportBatch.id.desc()), conn)
+
+    def visitors(self, project_id: int) -> pd.DataFrame:
+        """Visitors of a project (masked PII only), one row each."""
+        with self.engine.connect() as conn:
+            frame = pd.read_sql(select(Visitor).where(Visitor.project_id == project_id)
+                                .order_by(Visitor.id), conn)
+        return frame.drop(columns=["phone_hash", "name_hash"])
+
+    def locations(self, project_id: int) -> pd.DataFrame:
+        """Resolved locations joined with the visitor fields the maps filter on."""
+        query = (
+            select(Location.visitor_id, Location.dimension, Location.adcode, Location.lng, Location.lat,
+                   Location.level, Location.method, Location.confidence, Visitor.product_line,
+                   Visitor.intention, Visitor.channel, Visitor.visit_date, Visitor.deal,
+                   Visitor.deal_product_line)
+            .join(Visitor, Visitor.id == Location.visitor_id)
+            .where(Visitor.project_id == project_id)
+        )
+        with self.engine.connect() as conn:
+            return pd.read_sql(query, conn)
+
+    def data_version(self, project_id: int) -> str:
+        """Changes whenever the project's data changes (a cache key for pages)."""
+        with self.engine.connect() as conn:
+            last = conn.execute(select(func.max(ImportBatch.id)).where(
+                ImportBatch.project_id == project_id)).scalar()
+            count = conn.execute(select(func.count()).select_from(Visitor).where(
+                Visitor.project_id == project_id)).scalar_one()
+        return f"{project_id}:{last}:{count}"
+
+
+# ------------------------------------------------------------------- helpers
+def _prepare(records: pd.DataFrame) -> pd.DataFrame:
+    out = records.copy()
+    out["visitor_code"] = out[S.VISITOR_ID].fillna("").astype(str).str.slice(0, 100)
+    out = out.drop_duplicates("visitor_key", keep="last").reset_index(drop=True)  # ingest reported them
+    fields = out[list(VISITOR_FIELDS)].astype(str)
+    out["row_hash"] = fields.apply(lambda r: hashlib.md5("\x1f".join(r).encode()).hexdigest(), axis=1) \
+        if len(out) else pd.Series(dtype=str)
+    return out
+
+
+def _records_for_db(frame: pd.DataFrame) -> list[dict]:
+    clean = frame.astype(object).where(frame.notna(), None)
+    return clean.to_dict("records")
+
+
+def _rows(records: pd.DataFrame, project_id: int, batch_id: int) -> list[dict]:
+    frame = records[["visitor_key", "row_hash", *VISITOR_FIELDS]].copy()
+    frame["project_id"] = project_id
+    frame["import_id"] = batch_id
+    frame["deal"] = frame["deal"].astype(bool)
+    for col in ("visit_date", "deal_date"):
+        frame[col] = frame[col].map(lambda d: d if isinstance(d, dt.date) else None)
+    for col in S.LOCATION_COLUMNS:
+        if not col.endswith("_text"):
+            frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    frame["deal_amount"] = pd.to_numeric(frame["deal_amount"], errors="coerce")
+    rows = _records_for_db(frame)
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, (np.floating,)):
+                row[key] = float(value)
+            elif isinstance(value, np.bool_):
+                row[key] = bool(value)
+    return rows
