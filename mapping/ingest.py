@@ -408,7 +408,9 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         converted = pd.to_datetime(numbers[ok], unit="D", origin="1899-12-30").dt.normalize()
         dates.loc[converted.index] = converted
         serial = serial & dates.notna()
-    return dates.dt.date.where(dates.notna(), None), serial
+    out = pd.Series(dates.dt.date.astype(object), index=values.index)
+    out[dates.isna().to_numpy()] = None
+    return out, serial
 
 
 def _dates(frame, col, issues, status, required: bool) -> pd.Series:
@@ -544,11 +546,16 @@ def _check_deal_consistency(out, issues, status) -> None:
         _fix(status, early)
 
 
+def as_text(values: pd.Series) -> pd.Series:
+    """Text of each value, "" for missing ones (pandas 3 ``astype(str)`` keeps NaN)."""
+    return values.astype(object).where(values.notna(), "").astype(str)
+
+
 def visitor_keys(out: pd.DataFrame) -> pd.Series:
     """Stable key of a visitor: 客户编号, else the phone hash, else a hash of the row."""
     code = out[S.VISITOR_ID].fillna("").astype(str)
-    fallback = (out["name_hash"].astype(str) + "|" + out[S.VISIT_DATE].astype(str) + "|"
-                + out["home_text"] + "|" + out["work_text"]).map(
+    parts = [as_text(out[c]) for c in ("name_hash", S.VISIT_DATE, "home_text", "work_text")]
+    fallback = (parts[0] + "|" + parts[1] + "|" + parts[2] + "|" + parts[3]).map(
         lambda v: "row:" + hashlib.sha256(v.encode()).hexdigest()[:40])
     key = ("ph:" + out["phone_hash"]).where(out["phone_hash"] != "", fallback)
     return ("id:" + code.str.slice(0, 100)).where(code != "", key)

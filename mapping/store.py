@@ -24,11 +24,11 @@ import numpy as np
 import pandas as pd
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, inspect, select, update
+from sqlalchemy import Engine, bindparam, create_engine, delete, event, func, insert, inspect, select, update
 from sqlalchemy.engine import make_url
 
 from . import schema as S
-from .ingest import IngestResult
+from .ingest import IngestResult, as_text
 from .models import ImportBatch, Location, Project, Setting, Visitor
 from .resolve import resolve_records
 
@@ -147,11 +147,11 @@ class Store:
 
     def projects(self) -> pd.DataFrame:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(Project).order_by(Project.id)).scalars().all()
+            rows = conn.execute(select(Project.__table__).order_by(Project.id)).mappings().all()
         return pd.DataFrame([{
-            "id": p.id, "name": p.name, "city_adcode": p.city_adcode, "launch_date": p.launch_date,
-            "product_lines": [x for x in p.product_lines.split(",") if x], "area_layer": p.area_layer,
-            "site_lng": p.site_lng, "site_lat": p.site_lat,
+            "id": p["id"], "name": p["name"], "city_adcode": p["city_adcode"], "launch_date": p["launch_date"],
+            "product_lines": [x for x in p["product_lines"].split(",") if x], "area_layer": p["area_layer"],
+            "site_lng": p["site_lng"], "site_lat": p["site_lat"],
         } for p in rows], columns=["id", "name", "city_adcode", "launch_date", "product_lines",
                                    "area_layer", "site_lng", "site_lat"])
 
@@ -213,10 +213,11 @@ class Store:
             Visitor.project_id == project_id)).all())
         rows = _rows(records, project_id, batch_id)
         for row in rows:
-            row["id"] = keys[row["visitor_key"]]
+            row["b_id"] = keys[row["visitor_key"]]
+        statement = update(Visitor.__table__).where(Visitor.__table__.c.id == bindparam("b_id"))
         for start in range(0, len(rows), CHUNK):
-            conn.execute(update(Visitor), rows[start:start + CHUNK])
-        return {r["visitor_key"]: r["id"] for r in rows}
+            conn.execute(statement, rows[start:start + CHUNK])
+        return {r["visitor_key"]: r["b_id"] for r in rows}
 
     def _write_locations(self, conn, records: pd.DataFrame, locations: pd.DataFrame,
                          ids: dict[str, int]) -> None:
@@ -282,7 +283,7 @@ def _prepare(records: pd.DataFrame) -> pd.DataFrame:
     out = records.copy()
     out["visitor_code"] = out[S.VISITOR_ID].fillna("").astype(str).str.slice(0, 100)
     out = out.drop_duplicates("visitor_key", keep="last").reset_index(drop=True)  # ingest reported them
-    fields = out[list(VISITOR_FIELDS)].astype(str)
+    fields = pd.DataFrame({c: as_text(out[c]) for c in VISITOR_FIELDS})
     out["row_hash"] = fields.apply(lambda r: hashlib.md5("\x1f".join(r).encode()).hexdigest(), axis=1) \
         if len(out) else pd.Series(dtype=str)
     return out

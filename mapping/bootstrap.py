@@ -1,0 +1,39 @@
+"""First run: create the schema and seed the sample project so a new user sees a map at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from . import schema as S
+from .ingest import auto_map, file_digest, read_table, validate
+from .store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_FILE = ROOT / "data" / "samples" / "visitors_sample_utf8bom.csv"
+SAMPLE_PROJECT = dict(
+    name="金桥湾示范项目（示例）",
+    city_adcode=S.SHANGHAI,
+    launch_date=dt.date(2024, 5, 1),
+    product_lines=["公寓", "洋房", "别墅", "商铺"],
+    area_layer=S.LAYER_DISTRICTS_BANKUAI,
+    site=(121.640, 31.250),
+)
+
+
+def ensure_ready(store: Store, seed_sample: bool = True) -> None:
+    """Upgrade the schema; on an empty database, create and load the sample project."""
+    store.migrate()
+    if seed_sample and store.is_empty():
+        load_sample(store)
+
+
+def load_sample(store: Store, path: Path = SAMPLE_FILE) -> int:
+    """Create the sample project and import the sample visitors file into it."""
+    project_id = store.create_project(**SAMPLE_PROJECT)
+    data = path.read_bytes()
+    table = read_table(data, path.name)
+    result = validate(table, auto_map(table.frame.columns), salt=store.salt(),
+                      product_lines=tuple(SAMPLE_PROJECT["product_lines"]))
+    store.import_records(project_id, result, path.name, file_digest(data))
+    return project_id

@@ -1,0 +1,66 @@
+"""Customer map: areas shaded by visitor count, per dimension and product line."""
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from mapping import aggregate, boundaries, render
+from mapping import schema as S
+from mapping.resolve import METHOD_LABELS
+from ui.common import get_store, guarded, page_setup, pick_project, project_locations
+
+page_setup("客户地图")
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def counts_for(_store, project_id, version, layer_id, dimension, product_line):
+    locations = project_locations(_store, project_id, version)
+    layer = boundaries.load_layer(layer_id)
+    return aggregate.area_counts(locations, layer, dimension, product_line or None)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def build_map(_counts, key, layer_id, basemap, title):
+    """Build the folium map once per selection (key) and keep it across reruns."""
+    layer = boundaries.load_layer(layer_id, display=True)
+    return render.visitor_choropleth(layer, _counts, basemap=basemap, title=title)
+
+
+def main() -> None:
+    store = get_store()
+    st.title("客户地图")
+    project = pick_project(store)
+    if project is None:
+        return
+    c1, c2, c3, c4 = st.columns(4)
+    layer_ids = [S.LAYER_DISTRICTS_BANKUAI, S.LAYER_DISTRICTS, S.LAYER_BANKUAI]
+    default_layer = project["area_layer"] if project["area_layer"] in layer_ids else S.LAYER_DISTRICTS
+    layer_id = c1.selectbox("区域单元", layer_ids, index=layer_ids.index(default_layer),
+                            format_func=S.LAYER_LABELS.get, key="layer")
+    dimension = c2.selectbox("维度", S.DIMENSIONS, format_func=S.DIMENSION_LABELS.get, key="dimension")
+    lines = ["", *project["product_lines"]]
+    product_line = c3.selectbox("业态", lines, format_func=lambda v: v or "全部业态", key="product_line")
+    basemap = c4.selectbox("底图", list(render.BASEMAPS), format_func=lambda b: render.BASEMAPS[b]["label"],
+                           key="basemap")
+    version = store.data_version(project["id"])
+    counts, cov = counts_for(store, project["id"], version, layer_id, dimension, product_line)
+    title = f"{project['name']} · {S.DIMENSION_LABELS[dimension]} · {product_line or '全部业态'}"
+    m = build_map(counts, (version, layer_id, dimension, product_line, basemap), layer_id, basemap, title)
+    st_folium(m, height=560, use_container_width=True, returned_objects=[], key="visitor_map")
+    st.caption(
+        f"{S.DIMENSION_LABELS[dimension]}位置：填写 {cov.given:,} 条，落到地图上 {cov.placed:,} 条；"
+        f"未识别 {cov.unresolved:,} 条，在本市以外 {cov.outside:,} 条，"
+        f"只识别到区级、无法落到板块 {cov.coarse:,} 条。未识别的位置不计入任何区域。"
+    )
+    table = counts[["area_name", "visits", "high_intention", "deals", "conversion"]].rename(columns={
+        "area_name": "区域", "visits": "到访", "high_intention": "高意向(A/B)", "deals": "成交",
+        "conversion": "成交率"})
+    st.dataframe(table, hide_index=True, column_config={
+        "成交率": st.column_config.NumberColumn(format="percent")}, height=320)
+    with st.expander("识别方式统计"):
+        locs = project_locations(store, project["id"], version)
+        rows = locs[locs["dimension"] == dimension]
+        by_method = rows["method"].map(lambda m: METHOD_LABELS.get(m, m)).value_counts()
+        st.dataframe(by_method.rename_axis("识别方式").reset_index(name="条数"), hide_index=True)
+
+
+guarded(main)

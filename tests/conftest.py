@@ -1,0 +1,59 @@
+"""Shared fixtures: a store on SQLite and, when a server is reachable, on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from mapping.store import Store
+
+PG_ADMIN_URL = os.environ.get("TUOKE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def _pg_available() -> bool:
+    try:
+        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:  # any connection failure means: no server here
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url():
+    if not _pg_available():
+        if os.environ.get("TUOKE_REQUIRE_PG") == "1":
+            pytest.fail(f"PostgreSQL is required (TUOKE_REQUIRE_PG=1) but {PG_ADMIN_URL} is not reachable")
+        pytest.skip("no PostgreSQL server reachable; set TUOKE_TEST_PG_URL")
+    return PG_ADMIN_URL
+
+
+@pytest.fixture
+def pg_url(pg_admin_url):
+    name = f"tuoke_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = pg_admin_url.rsplit("/", 1)[0] + "/" + name
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+    s = Store(url)
+    s.migrate()
+    yield s
+    s.engine.dispose()

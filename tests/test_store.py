@@ -1,0 +1,126 @@
+import datetime as dt
+import io
+
+import pandas as pd
+import pytest
+from sqlalchemy import text
+
+from mapping import store as store_mod
+from mapping.ingest import auto_map, read_table, validate
+
+HEADERS = ["客户编号", "姓名", "手机", "到访日期", "意向业态", "居住区域", "居住经度", "居住纬度", "坐标系",
+           "是否成交"]
+
+
+def _result(rows, salt):
+    buf = io.StringIO()
+    pd.DataFrame(rows, columns=HEADERS).to_csv(buf, index=False)
+    table = read_table(buf.getvalue().encode("utf-8-sig"), "v.csv")
+    return validate(table, auto_map(table.frame.columns), salt=salt)
+
+
+ROWS = [
+    ["A1", "张三丰", "13812345678", "2024-03-05", "公寓", "", "121.4953", "31.2418", "WGS84", "是"],
+    ["A2", "李四", "13912345678", "2024-03-06", "洋房", "徐汇区", "", "", "", "否"],
+    ["A3", "王五", "13700001111", "2024-03-07", "别墅", "不详", "", "", "", "否"],
+    ["", "赵六", "13700002222", "2024-03-08", "公寓", "浦东", "", "", "", "否"],
+]
+
+
+def _project(store):
+    return store.create_project("测试项目", "310000", dt.date(2024, 5, 1), ["公寓", "洋房", "别墅"])
+
+
+def _counts(store):
+    with store.engine.connect() as conn:
+        return {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one()
+                for t in ("visitors", "locations", "imports")}
+
+
+def test_import_then_reimport_is_idempotent(store):
+    pid = _project(store)
+    salt = store.salt()
+    first = store.import_records(pid, _result(ROWS, salt), "v.csv", "sha")
+    assert (first.inserted, first.updated, first.unchanged) == (4, 0, 0)
+    again = store.import_records(pid, _result(ROWS, salt), "v.csv", "sha")
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 4)
+    assert _counts(store)["visitors"] == 4
+    assert _counts(store)["locations"] == 12
+
+
+def test_changed_row_updates_its_visitor(store):
+    pid = _project(store)
+    salt = store.salt()
+    store.import_records(pid, _result(ROWS, salt), "v.csv", "sha")
+    changed = [row[:] for row in ROWS]
+    changed[1][5] = "浦东新区"   # A2 moved home
+    changed[3][9] = "是"         # the visitor without an id (keyed by phone) bought
+    summary = store.import_records(pid, _result(changed, salt), "v2.csv", "sha2")
+    assert (summary.inserted, summary.updated, summary.unchanged) == (0, 2, 2)
+    visitors = store.visitors(pid).set_index("visitor_code")
+    assert visitors.loc["A2", "home_text"] == "浦东新区"
+    locs = store.locations(pid)
+    a2 = visitors.loc["A2", "id"]
+    assert locs[(locs.visitor_id == a2) & (locs.dimension == "home")]["adcode"].tolist() == ["310115"]
+    assert int(store.visitors(pid)["deal"].sum()) == 2
+
+
+def test_failure_half_way_leaves_database_unchanged(store, monkeypatch):
+    pid = _project(store)
+    salt = store.salt()
+    store.import_records(pid, _result(ROWS[:2], salt), "v.csv", "sha")
+    before = _counts(store)
+    before_visitors = store.visitors(pid)
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full (injected)")
+
+    monkeypatch.setattr(store_mod.Store, "_write_locations", boom)
+    changed = [row[:] for row in ROWS]
+    changed[0][5] = "改了"
+    with pytest.raises(RuntimeError, match="injected"):
+        store.import_records(pid, _result(changed, salt), "v.csv", "sha")
+    assert _counts(store) == before
+    pd.testing.assert_frame_equal(store.visitors(pid), before_visitors)
+
+
+def test_resolution_is_stored(store):
+    pid = _project(store)
+    store.import_records(pid, _result(ROWS, store.salt()), "v.csv", "sha")
+    locs = store.locations(pid)
+    home = locs[locs.dimension == "home"].set_index("visitor_id").sort_index()
+    assert home["adcode"].tolist() == ["310115", "310104", "", "310115"]
+    assert home["method"].tolist() == ["point", "district_name", "unresolved", "district_name"]
+
+
+def test_no_clear_pii_in_database(store):
+    pid = _project(store)
+    store.import_records(pid, _result(ROWS, store.salt()), "v.csv", "sha")
+    with store.engine.connect() as conn:
+        dump = " ".join(str(r) for r in conn.execute(text("SELECT * FROM visitors")).all())
+    for clear in ("13812345678", "张三丰", "13912345678", "李四", "赵六"):
+        assert clear not in dump
+    assert "138****5678" in dump
+
+
+def test_salt_is_stable_per_installation(store):
+    assert store.salt() == store.salt()
+    assert len(store.salt()) >= 16
+
+
+def test_projects_and_duplicates(store):
+    pid = _project(store)
+    assert store.project(pid)["product_lines"] == ["公寓", "洋房", "别墅"]
+    with pytest.raises(ValueError, match="同名项目"):
+        _project(store)
+
+
+def test_migrations_match_models(store):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from mapping.models import Base
+
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []

@@ -1,0 +1,73 @@
+"""Cached resources, the project picker and error display shared by every page."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from mapping import aggregate
+from mapping.bootstrap import ensure_ready
+from mapping.ingest import IngestError
+from mapping.layers import LayerError
+from mapping.store import Store
+
+log = logging.getLogger("tuoke")
+
+
+@st.cache_resource(show_spinner="正在准备数据库（首次启动会载入示例项目）…")
+def get_store() -> Store:
+    store = Store()
+    ensure_ready(store)
+    return store
+
+
+def page_setup(title: str) -> None:
+    st.set_page_config(page_title=f"{title} · 拓客图", page_icon="🗺️", layout="wide")
+
+
+def pick_project(store: Store) -> dict | None:
+    """Project selector in the sidebar; remembers the choice across pages."""
+    projects = store.projects()
+    if projects.empty:
+        st.sidebar.info("还没有项目。请到「导入数据」页新建项目并导入到访客户。")
+        return None
+    ids = projects["id"].tolist()
+    current = st.session_state.get("project_id")
+    index = ids.index(current) if current in ids else 0
+    names = dict(zip(projects["id"], projects["name"]))
+    chosen = st.sidebar.selectbox("项目", ids, index=index, format_func=names.get, key="project_picker")
+    st.session_state["project_id"] = chosen
+    return store.project(chosen)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def project_locations(_store: Store, project_id: int, version: str) -> pd.DataFrame:
+    """Resolved locations of a project; ``version`` (Store.data_version) is the cache key."""
+    return _store.locations(project_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def project_visitors(_store: Store, project_id: int, version: str) -> pd.DataFrame:
+    return _store.visitors(project_id)
+
+
+def headline(store: Store, project_id: int) -> dict:
+    version = store.data_version(project_id)
+    return aggregate.headline(project_visitors(store, project_id, version),
+                              project_locations(store, project_id, version))
+
+
+def guarded(body: Callable[[], None]) -> None:
+    """Run a page body; show user errors in Chinese and never a traceback."""
+    try:
+        body()
+    except (IngestError, LayerError) as exc:
+        st.error(str(exc))
+    except Exception:  # last resort: the page must not show a traceback
+        log.error("page error\n%s", traceback.format_exc())
+        st.error("页面出错了，操作没有完成，数据没有改动。请刷新页面重试；如仍出错，请把操作步骤告诉管理员"
+                 "（详细错误已记录在服务器日志中）。")
