@@ -1,0 +1,1066 @@
+"""Generate the FAKE visitor sample of the 金桥湾示范项目 (Shanghai Pudong).
+
+Every person, name, phone number and address fragment written here is invented by a
+seeded random generator.  Running ``python data/samples/generate.py`` rewrites the
+outputs in ``data/samples/`` byte for byte::
+
+    visitors_sample_utf8bom.csv    UTF-8 with BOM (what Excel writes as "CSV UTF-8")
+    visitors_sample_gb18030.csv    GB18030 (what Chinese Excel writes as plain "CSV")
+    visitors_sample.xlsx           one sheet 到访客户, real Excel dates
+    visitors_bad_rows.csv          ~30 rows with deliberate problems (see README.md)
+    sample_place_texts.csv         every place text the generator can emit, with its truth
+    README.md                      what the files are and the worked case, with numbers
+
+The worked case from ``/work/shared/DOMAIN.md`` is baked in: 金桥 produces the most home
+visits of any 板块/district, but converts far below the project average and buys almost
+only 公寓; work locations concentrate in 外高桥 and 金桥.
+
+Examples
+--------
+>>> frame = generate(rows=200, seed=1)
+>>> list(frame.columns) == list(HEADERS)
+True
+>>> len(frame)
+200
+>>> truth = generate(rows=200, seed=1, with_truth=True)
+>>> "_true_home_bankuai" in truth.columns
+True
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import re
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # run as a script or loaded by path from tests/bench
+    sys.path.insert(0, str(ROOT))
+
+from mapping.coords import wgs84_to_bd09, wgs84_to_gcj02  # noqa: E402
+from mapping.schema import BD09, GCJ02, WGS84  # noqa: E402
+
+SAMPLES_DIR = Path(__file__).resolve().parent
+BANKUAI_CSV = ROOT / "data" / "boundaries" / "pudong_bankuai_centres.csv"
+
+DEFAULT_ROWS = 5000
+DEFAULT_SEED = 20240101
+
+# --- the project -------------------------------------------------------------------
+PROJECT_NAME = "金桥湾示范项目"
+PROJECT_CITY = "上海市"
+PROJECT_SITE_WGS84 = (121.640, 31.250)
+ID_PREFIX = "JQW-"
+START = dt.date(2024, 1, 1)
+END = dt.date(2024, 6, 30)
+LAUNCH = dt.date(2024, 5, 1)  # 开盘
+N_DAYS = (END - START).days + 1
+LAUNCH_DAY = (LAUNCH - START).days
+
+HEADERS = (
+    "客户编号", "姓名", "手机", "到访日期", "意向业态", "意向等级", "到访渠道",
+    "居住区域", "居住经度", "居住纬度",
+    "工作区域", "工作经度", "工作纬度",
+    "生活区域", "生活经度", "生活纬度",
+    "坐标系", "是否成交", "成交日期", "成交业态", "成交金额(万元)",
+    "年龄段", "行业", "收入", "家庭结构", "置业目的",
+)
+DIMS = ("home", "work", "leisure")
+DIM_HEADERS = {
+    "home": ("居住区域", "居住经度", "居住纬度"),
+    "work": ("工作区域", "工作经度", "工作纬度"),
+    "leisure": ("生活区域", "生活经度", "生活纬度"),
+}
+SHEET_NAME = "到访客户"
+FILES = {
+    "utf8": "visitors_sample_utf8bom.csv",
+    "gb18030": "visitors_sample_gb18030.csv",
+    "xlsx": "visitors_sample.xlsx",
+    "bad": "visitors_bad_rows.csv",
+    "places": "sample_place_texts.csv",
+    "readme": "README.md",
+}
+
+LINES = ("公寓", "洋房", "别墅", "商铺")
+GRADES = ("A", "B", "C", "D")
+CHANNELS = ("自然到访", "拓客", "中介", "老带新", "线上", "广告", "电话邀约", "其他")
+AGE_BANDS = ("25岁以下", "25-34岁", "35-44岁", "45-54岁", "55岁以上")
+INDUSTRIES = ("金融", "IT互联网", "制造业", "贸易物流", "教育医疗", "公务员", "自由职业", "其他")
+INCOMES = ("20万以下", "20-50万", "50-100万", "100-200万", "200万以上")
+FAMILIES = ("单身", "二人世界", "三口之家", "三代同堂")
+PURPOSES = ("自住", "改善", "投资", "办公经营")
+CRS_LABELS = {  # canonical first; the rest are labels real exports carry
+    WGS84: (("WGS84", 0.86), ("wgs84", 0.04), ("GPS", 0.05), ("WGS-84", 0.05)),
+    GCJ02: (("GCJ02", 0.84), ("高德", 0.08), ("GCJ-02", 0.05), ("火星坐标", 0.03)),
+    BD09: (("BD09", 0.82), ("百度", 0.12), ("BD-09", 0.03), ("bd09ll", 0.03)),
+}
+DEAL_LABELS = {True: (("是", 0.82), ("已成交", 0.07), ("Y", 0.04), ("1", 0.07)),
+               False: (("否", 0.82), ("未成交", 0.07), ("N", 0.04), ("0", 0.07))}
+AMOUNT_RANGES = {"公寓": (200, 300, 450), "洋房": (500, 650, 900),  # (low, mode, high) 万元
+                 "别墅": (1200, 1600, 3000), "商铺": (300, 500, 1000)}
+
+# --- places ------------------------------------------------------------------------
+# Text a visitor might write for each Pudong 板块: towns/streets, landmarks and business
+# areas, communities (homes), office parks (work), street names for addresses, and
+# historic names.  Coordinates come from data/boundaries/pudong_bankuai_centres.csv.
+PUDONG_PLACES: dict[str, dict[str, list[str]]] = {
+    "陆家嘴": dict(town=["陆家嘴街道", "陆家嘴"], poi=["陆家嘴", "小陆家嘴", "正大广场", "国金中心", "滨江大道", "东方明珠"],
+                community=["仁恒滨江园", "汤臣一品", "世茂滨江花园", "陆家嘴花园"],
+                building=["上海中心大厦", "环球金融中心", "金茂大厦", "陆家嘴软件园"],
+                street=["陆家嘴环路", "浦东南路", "银城中路", "东方路"]),
+    "洋泾": dict(town=["洋泾街道", "洋泾"], poi=["源深体育中心", "东方路商圈"],
+               community=["羽山新村", "泾东小区"], street=["羽山路", "巨野路", "源深路"]),
+    "塘桥": dict(town=["塘桥街道", "潍坊新村街道", "塘桥"], poi=["塘桥", "仁济医院东院"],
+               community=["由由新村", "塘桥新村"], street=["浦建路", "蓝村路", "浦东南路"]),
+    "世博前滩": dict(town=["周家渡街道", "上钢新村街道"], poi=["前滩", "前滩太古里", "世博园", "后滩", "梅赛德斯奔驰文化中心"],
+                 community=["前滩晶耀", "世博家园", "东方悦公寓"], building=["前滩中心", "世博中心", "前滩企业天地"],
+                 street=["东育路", "耀体路", "成山路"]),
+    "花木": dict(town=["花木街道", "花木"], poi=["世纪公园", "上海科技馆", "东方艺术中心", "浦东图书馆"],
+               community=["仁恒河滨花园", "大华锦绣华城", "浦东世纪花园"], building=["浦东新区政府", "花木行政中心"],
+               street=["锦绣路", "梅花路", "白杨路", "丁香路"]),
+    "联洋": dict(town=["联洋社区", "联洋"], poi=["联洋广场", "大拇指广场", "芳甸路"],
+               community=["联洋年华", "仁恒河滨城", "联洋新苑"], street=["芳甸路", "长柳路", "迎春路"]),
+    "金桥": dict(town=["金桥镇", "金桥"], poi=["碧云国际社区", "金桥国际商业广场", "金桥国际", "碧云", "浦东金桥", "金桥开发区"],
+               community=["碧云新天地家园", "金桥新城", "佳信都市花园", "金桥新村", "碧云东方公寓", "金桥湾清水苑"],
+               building=["金桥出口加工区", "金桥科技园", "金桥软件园", "金桥开发区", "上汽通用(金桥)", "金桥智能制造园"],
+               street=["金桥路", "金高路", "张杨路", "碧云路", "红枫路", "新金桥路"]),
+    "张江": dict(town=["张江镇", "张江"], poi=["张江高科", "张江科学城", "长泰广场", "传奇广场"],
+               community=["汤臣豪园", "证大家园", "张江国际社区"], building=["张江高科技园区", "张江药谷", "张江软件园", "张江人工智能岛"],
+               street=["张江路", "祖冲之路", "碧波路", "高科中路", "科苑路"]),
+    "北蔡": dict(town=["北蔡镇", "北蔡"], poi=["御桥", "北蔡"], community=["北蔡新苑", "御桥花园"],
+               street=["沪南路", "莲园路", "陈春路"]),
+    "三林": dict(town=["三林镇", "三林"], poi=["三林老街", "东方体育中心"], community=["三林世博家园", "中环家园"],
+               street=["上南路", "三林路", "灵岩南路"]),
+    "高行": dict(town=["高行镇", "高行"], poi=["森兰", "东沟"], community=["森兰名轩", "东沟新村"],
+               street=["东靖路", "张杨北路", "高行路"]),
+    "高桥": dict(town=["高桥镇", "高桥"], poi=["高桥古镇"], community=["高桥新城"], street=["季景路", "石家街"]),
+    "外高桥": dict(town=["高东镇", "外高桥"], poi=["外高桥保税区", "外高桥港区", "自贸区外高桥"],
+                community=["外高桥新市镇", "港城新天地"],
+                building=["外高桥保税区", "外高桥港区", "外高桥保税物流园区", "外高桥自贸区", "外高桥造船厂"],
+                street=["基隆路", "日京路", "富特北路", "洲海路"]),
+    "曹路": dict(town=["曹路镇", "曹路"], poi=["金海路", "华夏中路"], community=["金海华城", "民雷小区"],
+               street=["金海路", "川沙路", "华东路"]),
+    "唐镇": dict(town=["唐镇"], poi=["唐镇", "创新中路", "唐镇阳光城"], community=["绿地东上海", "阳光城愉景湾", "唐镇新市镇"],
+               street=["创新中路", "唐兴路", "高科东路"]),
+    "合庆": dict(town=["合庆镇", "合庆"], community=["合庆新苑"], street=["华东路", "庆利路"]),
+    "川沙": dict(town=["川沙新镇", "川沙", "川沙镇"], poi=["川沙古城", "迪士尼", "上海迪士尼度假区"],
+               community=["川沙新苑", "城南新苑"], street=["川沙路", "华夏东路", "新川路"], historic=["川沙县"]),
+    "祝桥": dict(town=["祝桥镇", "祝桥"], poi=["浦东机场", "浦东国际机场"], community=["祝桥新苑"], building=["浦东国际机场", "东方航空(祝桥)"],
+               street=["航城路", "启航路"], historic=["南汇区"]),
+    "周康": dict(town=["周浦镇", "康桥镇", "周浦", "康桥"], poi=["周浦万达", "康桥工业区"], community=["周浦新苑", "康桥半岛"],
+               street=["沪南公路", "年家浜路", "秀浦路"], historic=["南汇区", "南汇"]),
+    "航头新场": dict(town=["航头镇", "新场镇", "宣桥镇"], poi=["新场古镇"], community=["航头新苑"],
+                 street=["航亭环路", "沪南公路"], historic=["南汇区", "南汇"]),
+    "惠南": dict(town=["惠南镇", "惠南"], poi=["南汇"], community=["惠南新苑"], street=["人民西路", "拱极路"],
+               historic=["南汇区", "南汇县", "南汇"]),
+    "大团": dict(town=["大团镇", "万祥镇"], street=["团新公路"], historic=["南汇区", "南汇"]),
+    "临港": dict(town=["南汇新城镇", "临港", "书院镇", "泥城镇"], poi=["滴水湖", "临港新片区"], community=["临港新城", "海港新城"],
+               street=["环湖西一路", "申港大道"], historic=["南汇区", "南汇"]),
+}
+PUDONG_DISTRICT_TEXTS = ["浦东新区", "浦东", "上海市浦东新区", "上海浦东"]
+
+# The other 15 districts: approximate WGS-84 centre (chosen inland), jitter (km), places.
+OTHER_DISTRICTS: dict[str, dict] = {
+    "黄浦区": dict(short="黄浦", centre=(121.476, 31.222), sigma=0.8, town=["打浦桥街道", "南京东路街道"],
+                poi=["人民广场", "南京东路", "新天地", "外滩", "豫园"], street=["淮海中路", "西藏中路", "复兴中路"],
+                historic=["卢湾区", "南市区", "卢湾"]),
+    "徐汇区": dict(short="徐汇", centre=(121.437, 31.185), sigma=1.2, town=["漕河泾街道", "田林街道", "康健新村街道"],
+                poi=["徐家汇", "漕河泾", "衡山路", "徐汇滨江"], street=["漕溪北路", "肇嘉浜路", "宜山路", "天钥桥路"]),
+    "长宁区": dict(short="长宁", centre=(121.405, 31.212), sigma=1.2, town=["新华路街道", "天山路街道"],
+                poi=["中山公园", "古北", "虹桥"], street=["延安西路", "仙霞路", "长宁路"]),
+    "静安区": dict(short="静安", centre=(121.455, 31.252), sigma=1.2, town=["大宁路街道", "彭浦新村街道", "静安寺街道"],
+                poi=["静安寺", "南京西路", "大宁"], street=["南京西路", "共和新路", "延长中路"], historic=["闸北区", "闸北"]),
+    "普陀区": dict(short="普陀", centre=(121.400, 31.250), sigma=1.2, town=["曹杨新村街道", "长征镇", "真如镇街道"],
+                poi=["长风公园", "真如", "中环百联"], street=["曹杨路", "真北路", "金沙江路"]),
+    "虹口区": dict(short="虹口", centre=(121.487, 31.272), sigma=0.9, town=["曲阳路街道", "凉城新村街道"],
+                poi=["北外滩", "四川北路", "鲁迅公园"], street=["四川北路", "曲阳路", "东大名路"]),
+    "杨浦区": dict(short="杨浦", centre=(121.520, 31.290), sigma=1.2, town=["五角场街道", "新江湾城街道", "控江路街道"],
+                poi=["五角场", "复旦大学", "新江湾城", "同济大学"], street=["国定路", "政通路", "控江路"]),
+    "闵行区": dict(short="闵行", centre=(121.380, 31.112), sigma=2.0, town=["莘庄镇", "七宝镇", "梅陇镇", "浦江镇"],
+                poi=["莘庄", "七宝", "虹桥枢纽", "颛桥"], street=["沪闵路", "七莘路", "都市路"]),
+    "宝山区": dict(short="宝山", centre=(121.420, 31.360), sigma=1.8, town=["顾村镇", "大场镇", "罗店镇", "淞南镇"],
+                poi=["顾村公园", "大华", "淞宝"], street=["牡丹江路", "共富路", "沪太路"]),
+    "嘉定区": dict(short="嘉定", centre=(121.250, 31.360), sigma=2.0, town=["安亭镇", "江桥镇", "南翔镇"],
+                poi=["嘉定新城", "安亭", "南翔古镇"], street=["城中路", "博乐路"]),
+    "金山区": dict(short="金山", centre=(121.250, 30.820), sigma=1.5, town=["朱泾镇", "枫泾镇", "石化街道"],
+                poi=["金山卫", "枫泾古镇"], street=["卫零路", "龙胜路"]),
+    "松江区": dict(short="松江", centre=(121.230, 31.030), sigma=2.0, town=["九亭镇", "泗泾镇", "方松街道"],
+                poi=["松江大学城", "佘山", "松江新城"], street=["人民北路", "文诚路"]),
+    "青浦区": dict(short="青浦", centre=(121.120, 31.150), sigma=2.0, town=["徐泾镇", "赵巷镇", "朱家角镇"],
+                poi=["朱家角", "徐泾", "赵巷"], street=["公园路", "华浦路"]),
+    "奉贤区": dict(short="奉贤", centre=(121.470, 30.920), sigma=2.0, town=["南桥镇", "奉城镇", "庄行镇"],
+                poi=["南桥", "奉贤新城", "海湾"], street=["南桥路", "解放东路"]),
+    "崇明区": dict(short="崇明", centre=(121.450, 31.660), sigma=1.2, town=["城桥镇", "长兴镇", "陈家镇"],
+                poi=["长兴岛", "陈家镇"], street=["八一路", "东门路"], historic=["崇明县", "崇明"]),
+}
+OUTSIDE = "外地"
+JUNK = "不详"
+EMPTY = ""
+OUTSIDE_TEXTS = ["江苏昆山花桥", "昆山花桥", "苏州", "江苏苏州", "南通", "江苏南通启东", "浙江嘉兴",
+                 "嘉兴平湖", "太仓", "杭州", "无锡", "安徽合肥", "外地"]
+JUNK_TEXTS = ["不详", "无", "-", "123", "不知道", "保密", "/", "暂无", "N/A", "0"]
+BANKUAI_SIGMA_KM = {"陆家嘴": 0.5, "世博前滩": 0.6, "塘桥": 0.7, "洋泾": 0.7, "花木": 0.6, "联洋": 0.6,
+                    "临港": 1.2, "外高桥": 1.1, "祝桥": 1.2, "惠南": 1.1, "大团": 1.1, "航头新场": 1.2, "周康": 1.1}
+BANKUAI_SIGMA_DEFAULT = 0.9
+# Scatter centres nudged inland (east, north in km) where the listed centre sits close to
+# the Huangpu, the Yangtze shore or 滴水湖, so jittered points stay on land in their 板块.
+BANKUAI_SHIFT_KM = {"陆家嘴": (0.3, -0.1), "世博前滩": (1.1, 0.0), "洋泾": (0.0, -0.4), "三林": (0.5, 0.0),
+                    "外高桥": (0.0, -0.4), "临港": (-1.2, 0.3)}
+KM_LAT = 1 / 110.95                                    # degrees per km at Shanghai
+KM_LNG = 1 / (111.32 * np.cos(np.radians(31.2)))
+
+# Where visitors live, work and spend leisure time (relative weights).
+HOME_WEIGHTS = {
+    "金桥": 16, "张江": 7, "唐镇": 5, "川沙": 5, "花木": 4.5, "联洋": 4, "洋泾": 3, "陆家嘴": 2.5, "塘桥": 2.5,
+    "高行": 3, "曹路": 3.5, "外高桥": 1.5, "高桥": 2, "北蔡": 2, "世博前滩": 1.5, "三林": 2, "合庆": 1.5,
+    "周康": 2, "祝桥": 1, "航头新场": 1, "惠南": 1, "大团": 0.3, "临港": 0.7,
+    "杨浦区": 3, "虹口区": 1.5, "黄浦区": 1.5, "徐汇区": 2, "静安区": 2, "长宁区": 1, "普陀区": 1.5,
+    "闵行区": 3, "宝山区": 2.5, "嘉定区": 1, "松江区": 1, "青浦区": 0.5, "奉贤区": 0.8, "金山区": 0.3,
+    "崇明区": 0.4, OUTSIDE: 3, JUNK: 1.5, EMPTY: 1,
+}
+WORK_WEIGHTS = {  # among visitors who answered; EMPTY and "same as home" are drawn first
+    "外高桥": 24, "金桥": 19, "张江": 10, "陆家嘴": 9, "世博前滩": 3, "花木": 2, "联洋": 1.5, "洋泾": 1.5,
+    "塘桥": 1.5, "唐镇": 1, "川沙": 1.5, "曹路": 1, "高行": 1, "祝桥": 2, "临港": 1.5, "周康": 1,
+    "三林": 0.5, "北蔡": 0.5, "高桥": 0.5,
+    "徐汇区": 3, "黄浦区": 2.5, "静安区": 2.5, "长宁区": 1.5, "闵行区": 2, "杨浦区": 1.5, "虹口区": 1,
+    "普陀区": 0.5, "宝山区": 0.5, "嘉定区": 0.5, "松江区": 0.3, OUTSIDE: 1.5, JUNK: 2.5,
+}
+LEISURE_WEIGHTS = {
+    "陆家嘴": 15, "金桥": 11, "花木": 10, "张江": 8, "世博前滩": 6, "联洋": 4, "川沙": 4, "唐镇": 2,
+    "洋泾": 2, "塘桥": 1.5, "三林": 1, "周康": 1.5, "高行": 1, "曹路": 1, "北蔡": 0.5, "临港": 1,
+    "杨浦区": 6, "黄浦区": 5, "徐汇区": 4, "静安区": 3, "长宁区": 1.5, "虹口区": 1, "闵行区": 2,
+    "普陀区": 0.5, "宝山区": 0.5, OUTSIDE: 1, JUNK: 3,
+}
+P_EMPTY = {"work": 0.10, "leisure": 0.12}
+P_SAME_AS_HOME = {"work": 0.10, "leisure": 0.25}
+
+# Deals: 金桥 buys apartments only; these areas convert better and buy 洋房/别墅 too.
+BETTER_AREAS = ("张江", "唐镇", "川沙", "花木", "联洋")
+INTENT_PROBS = np.array([[0.35, 0.30, 0.20, 0.15],   # 金桥 residents: want villas too...
+                         [0.33, 0.35, 0.20, 0.12],   # better-converting areas
+                         [0.43, 0.29, 0.13, 0.15]])  # everyone else
+AREA_DEAL_RATE = {"金桥": 0.036, **{a: 0.13 for a in BETTER_AREAS}, OUTSIDE: 0.05, JUNK: 0.05, EMPTY: 0.05}
+AREA_DEAL_RATE_DEFAULT = 0.08
+LINE_DEAL_MULT = np.array([[2.0, 0.10, 0.06, 0.25],   # ...but buy apartments
+                           [0.85, 1.25, 1.4, 0.8],
+                           [1.0, 1.0, 1.0, 1.0]])
+GRADE_PROBS = (0.12, 0.28, 0.38, 0.22)
+GRADE_DEAL_MULT = np.array([2.6, 1.3, 0.5, 0.12])
+CHANNEL_PROBS = (0.22, 0.22, 0.14, 0.08, 0.16, 0.08, 0.06, 0.04)
+CHANNEL_DEAL_MULT = np.array([1.0, 0.8, 1.2, 1.6, 0.9, 0.9, 0.8, 1.0])
+TARGET_DEAL_RATE = 0.08
+
+# Location kinds (how a dimension's location is written).
+KINDS = ("coord", "coord+name", "town", "poi", "community", "address", "district", "historic",
+         "variant", "outside", "junk", "empty")
+_TEXT_ONLY_KINDS = ("town", "poi", "community", "address", "district", "historic", "variant")
+TEXT_KIND_PROBS = {  # for text-only answers inside Shanghai, in the order of _TEXT_ONLY_KINDS
+    "home": (0.28, 0.12, 0.13, 0.20, 0.12, 0.06, 0.09),
+    "work": (0.15, 0.32, 0.08, 0.20, 0.12, 0.04, 0.09),
+    "leisure": (0.12, 0.55, 0.04, 0.05, 0.13, 0.03, 0.08),
+}
+P_DIGITAL = 0.5           # rows from the tablet form carry coordinates...
+P_COORD_DIGITAL = 0.92    # ...for most dimensions
+P_COORD_PAPER = 0.06
+P_COORD_NAME = 0.4        # a coordinate comes with a community/building name
+CRS_PROBS = {WGS84: 0.40, GCJ02: 0.45, BD09: 0.15}
+PROFILE_BLANK = 0.02
+
+TRAD = str.maketrans(
+    "区东桥张陆汇湾国际华镇杨宝长闵静广场园门庄龙泾联发开云万团临阳乐汤丰县业产纪环滨岛兴头庆馆术钢红枫卫贤嘉兰蔡",
+    "區東橋張陸匯灣國際華鎮楊寶長閔靜廣場園門莊龍涇聯發開雲萬團臨陽樂湯豐縣業產紀環濱島興頭慶館術鋼紅楓衛賢嘉蘭蔡",
+)
+FW_SPACE = "\u3000"
+
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
+            "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔汤")
+GIVEN_CHARS = ("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华玉萍红鹏建宇浩凯辉晨欣怡雪琳婷颖佳嘉子梓涵轩博文"
+               "思雨诗晓露瑶俊峰鑫斌宁海波亮成新晶倩慧琪悦昊然天一志国荣")
+PHONE_PREFIXES = ("130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "150", "151", "152", "153",
+                  "155", "156", "157", "158", "159", "166", "176", "177", "178", "180", "181", "182", "183", "184",
+                  "185", "186", "187", "188", "189", "191", "198", "199")
+
+
+# ===================================================================================
+# Area table
+# ===================================================================================
+class _Areas:
+    """Every place a location can be in, with its text variants laid out flat for numpy."""
+
+    def __init__(self) -> None:
+        centres = _read_bankuai_centres()
+        if set(centres) != set(PUDONG_PLACES):
+            raise ValueError(f"{BANKUAI_CSV} names {sorted(centres)} do not match PUDONG_PLACES {sorted(PUDONG_PLACES)}")
+        names, district, bankuai, lng, lat, sigma, places = [], [], [], [], [], [], []
+        for name, (c_lng, c_lat) in centres.items():
+            p = PUDONG_PLACES[name]
+            names.append(name), district.append("浦东新区"), bankuai.append(name)
+            east, north = BANKUAI_SHIFT_KM.get(name, (0.0, 0.0))
+            lng.append(c_lng + east * KM_LNG), lat.append(c_lat + north * KM_LAT)
+            sigma.append(BANKUAI_SIGMA_KM.get(name, BANKUAI_SIGMA_DEFAULT))
+            places.append(_place_texts(p, "浦东新区", "浦东", PUDONG_DISTRICT_TEXTS))
+        for name, p in OTHER_DISTRICTS.items():
+            names.append(name), district.append(name), bankuai.append(None)
+            lng.append(p["centre"][0]), lat.append(p["centre"][1]), sigma.append(p["sigma"])
+            texts = [name, p["short"], f"上海市{name}", f"上海{p['short']}"]
+            places.append(_place_texts(p, name, p["short"], texts))
+        for name, texts in ((OUTSIDE, OUTSIDE_TEXTS), (JUNK, JUNK_TEXTS), (EMPTY, [""])):
+            names.append(name), district.append(name if name == OUTSIDE else None), bankuai.append(None)
+            lng.append(np.nan), lat.append(np.nan), sigma.append(np.nan)
+            places.append({k: list(texts) for k in _TEXT_KINDS})
+        self.names = np.array(names, dtype=object)
+        self.district = np.array(district, dtype=object)
+        self.bankuai = np.array(bankuai, dtype=object)
+        self.lng, self.lat, self.sigma_km = np.array(lng), np.array(lat), np.array(sigma)
+        self.index = {n: i for i, n in enumerate(names)}
+        self.truth_area = np.array([None if n in (JUNK, EMPTY) else n for n in names], dtype=object)
+        self.in_shanghai = np.array([d is not None and d != OUTSIDE for d in district])
+        self.group = np.full(len(names), 2)  # intent/deal group: 0 金桥, 1 better, 2 other
+        self.group[self.index["金桥"]] = 0
+        self.group[[self.index[a] for a in BETTER_AREAS]] = 1
+        self.deal_rate = np.array([AREA_DEAL_RATE.get(n, AREA_DEAL_RATE_DEFAULT) for n in names])
+        # flat text table: texts[offset[a, k] : offset[a, k] + count[a, k]]
+        flat: list[str] = []
+        trad: list[str] = []
+        fw: list[str] = []
+        self.offset = np.zeros((len(names), len(_TEXT_KINDS)), int)
+        count = np.zeros_like(self.offset)
+        for a, p in enumerate(places):
+            for k, kind in enumerate(_TEXT_KINDS):
+                self.offset[a, k] = len(flat)
+                count[a, k] = len(p[kind])
+                flat.extend(p[kind])
+                for s in p[kind]:
+                    trad.append(s.translate(TRAD))
+                    fw.append(_full_width_variant(s, district[a], OTHER_DISTRICTS.get(district[a] or "", {})))
+        self.count = count
+        self.texts = np.array(flat, dtype=object)
+        self.trad = np.array(trad, dtype=object)
+        self.fw = np.array(fw, dtype=object)
+        self.places = places
+        self.has_historic = np.array([p["historic"] != p["district"] for p in places])
+
+    def weights(self, table: dict[str, float]) -> np.ndarray:
+        unknown = set(table) - set(self.index)
+        if unknown:
+            raise ValueError(f"weight table names unknown areas {sorted(unknown)}")
+        w = np.array([table.get(n, 0.0) for n in self.names], dtype=float)
+        return w / w.sum()
+
+    def pick_text(self, rng: np.random.Generator, area: np.ndarray, kind: str) -> np.ndarray:
+        k = _TEXT_KINDS.index(kind)
+        cnt = self.count[area, k]
+        return self.offset[area, k] + np.minimum((rng.random(len(area)) * cnt).astype(int), cnt - 1)
+
+
+_TEXT_KINDS = ("town", "poi", "community", "building", "street", "district", "historic")
+
+
+def _place_texts(p: dict, district: str, short: str, district_texts: list[str]) -> dict[str, list[str]]:
+    out = {"district": list(district_texts)}
+    out["town"] = list(p.get("town") or district_texts)
+    out["poi"] = list(p.get("poi") or out["town"])
+    out["community"] = list(p.get("community") or out["poi"])
+    out["building"] = list(p.get("building") or out["poi"])
+    out["historic"] = list(p.get("historic") or district_texts)
+    streets = p.get("street") or []
+    out["street"] = [pre + s for s in streets for pre in (f"上海市{district}", f"{district}", f"{short}")]
+    return out
+
+
+def _full_width_variant(s: str, district: str | None, other: dict) -> str:
+    if not s or district in (None, OUTSIDE):
+        return s
+    short = "浦东" if district == "浦东新区" else other.get("short", district)
+    if s.startswith(("上海市", "上海")):
+        return s.replace("上海市", "上海市" + FW_SPACE, 1) if s.startswith("上海市") else s.replace("上海", "上海" + FW_SPACE, 1)
+    if s.startswith(short):
+        return FW_SPACE + s + FW_SPACE
+    return f"{district}{FW_SPACE}{s}"
+
+
+def _read_bankuai_centres() -> dict[str, tuple[float, float]]:
+    with open(BANKUAI_CSV, encoding="utf-8") as fh:
+        return {r["name"]: (float(r["lng"]), float(r["lat"])) for r in csv.DictReader(fh)}
+
+
+_AREAS: _Areas | None = None
+
+
+def _areas() -> _Areas:
+    global _AREAS
+    if _AREAS is None:
+        _AREAS = _Areas()
+    return _AREAS
+
+
+# ===================================================================================
+# Generation
+# ===================================================================================
+def generate(rows: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED, with_truth: bool = False) -> pd.DataFrame:
+    """Return ``rows`` fake visitors of the 金桥湾示范项目 with the Chinese headers ``HEADERS``.
+
+    Parameters
+    ----------
+    rows : int
+        Number of visitors (1 … 9,999,999).  Vectorised: 1,000,000 rows take seconds.
+    seed : int
+        Seed of ``numpy.random.default_rng``; the same (rows, seed) gives the same frame.
+    with_truth : bool
+        Also return the generator's ground truth in columns starting with ``_`` (never
+        written to the sample files): ``_true_{dim}_area`` (Pudong 板块 name, other
+        district name, ``外地`` or None), ``_true_{dim}_bankuai`` (板块 or None),
+        ``_true_{dim}_district``, ``_true_{dim}_lng``/``_lat`` (WGS-84, where coordinates
+        were given), ``_{dim}_kind`` (how the location was written, see ``KINDS``),
+        ``_true_crs``, ``_true_deal`` (bool) and ``_visit_day`` (days since 2024-01-01).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text columns as strings with missing values for empty cells; coordinates and
+        成交金额(万元) as floats; dates as ``YYYY-MM-DD`` text.
+
+    Examples
+    --------
+    >>> df = generate(rows=50, seed=7)
+    >>> df["客户编号"].iloc[0]
+    'JQW-000001'
+    """
+    if not isinstance(rows, (int, np.integer)) or not 1 <= rows <= 9_999_999:
+        raise ValueError(f"'rows' must be an int between 1 and 9,999,999, got {rows!r}")
+    rng = np.random.default_rng(seed)
+    areas = _areas()
+    n = int(rows)
+    out: dict[str, object] = {}
+    truth: dict[str, object] = {}
+
+    day = np.sort(rng.choice(N_DAYS, size=n, p=_day_weights()))
+    out["客户编号"] = _ids(n)
+    out["姓名"] = _names(rng, n)
+    out["手机"] = _phones(rng, n)
+    out["到访日期"] = _DATE_TEXT[day]
+
+    home = rng.choice(len(areas.names), size=n, p=areas.weights(HOME_WEIGHTS))
+    work = _secondary_area(rng, areas, home, "work", WORK_WEIGHTS)
+    leisure = _secondary_area(rng, areas, home, "leisure", LEISURE_WEIGHTS)
+    crs = np.array(list(CRS_PROBS), dtype=object)[rng.choice(3, size=n, p=list(CRS_PROBS.values()))]
+    digital = rng.random(n) < P_DIGITAL
+
+    line = _choose_by_group(rng, areas.group[home], INTENT_PROBS)
+    grade = rng.choice(4, size=n, p=GRADE_PROBS)
+    channel = rng.choice(len(CHANNELS), size=n, p=CHANNEL_PROBS)
+    out["意向业态"] = np.array(LINES, dtype=object)[line]
+    out["意向等级"] = np.array(GRADES, dtype=object)[grade]
+    out["到访渠道"] = np.array(CHANNELS, dtype=object)[channel]
+
+    for dim, area in (("home", home), ("work", work), ("leisure", leisure)):
+        text, lng, lat, kind, t_lng, t_lat = _locations(rng, areas, dim, area, crs, digital)
+        h_text, h_lng, h_lat = DIM_HEADERS[dim]
+        out[h_text], out[h_lng], out[h_lat] = text, lng, lat
+        truth[f"_true_{dim}_area"] = areas.truth_area[area]
+        truth[f"_true_{dim}_bankuai"] = areas.bankuai[area]
+        truth[f"_true_{dim}_district"] = areas.district[area]
+        truth[f"_true_{dim}_lng"], truth[f"_true_{dim}_lat"] = t_lng, t_lat
+        truth[f"_{dim}_kind"] = np.array(KINDS, dtype=object)[kind]
+    out["坐标系"] = _labels(rng, crs, CRS_LABELS)
+
+    deal = _deals(rng, areas, home, line, grade, channel)
+    deal_line = _deal_lines(rng, areas, home, line, deal)
+    deal_day = _deal_days(rng, day, deal)
+    out["是否成交"] = _labels(rng, deal, DEAL_LABELS)
+    out["成交日期"] = np.where(deal, _DATE_TEXT[np.clip(deal_day, 0, N_DAYS - 1)], None)
+    out["成交业态"] = np.where(deal, np.array(LINES, dtype=object)[deal_line], None)
+    out["成交金额(万元)"] = np.where(deal, _amounts(rng, deal_line), np.nan)
+
+    out.update(_profile(rng, areas, work, line))
+    frame = pd.DataFrame({h: out[h] for h in HEADERS})
+    if with_truth:
+        truth["_true_crs"] = crs
+        truth["_true_deal"] = deal
+        truth["_visit_day"] = day
+        frame = pd.concat([frame, pd.DataFrame(truth)], axis=1)
+    return frame
+
+
+def _day_weights() -> np.ndarray:
+    """Denser before launch (蓄水期), a spike around 开盘 2024-05-01, busier weekends."""
+    days = np.arange(N_DAYS)
+    dates = np.array([START + dt.timedelta(days=int(d)) for d in days])
+    month_factor = {1: 1.0, 2: 0.9, 3: 1.3, 4: 1.6, 5: 0.7, 6: 0.55}
+    w = np.array([month_factor[d.month] for d in dates])
+    w *= np.where([d.weekday() >= 5 for d in dates], 1.7, 1.0)
+    w *= np.where([dt.date(2024, 2, 9) <= d <= dt.date(2024, 2, 17) for d in dates], 0.3, 1.0)  # 春节
+    w += 5.0 * np.exp(-0.5 * ((days - LAUNCH_DAY) / 1.6) ** 2)  # 开盘 spike
+    return w / w.sum()
+
+
+_DATE_TEXT = np.array([(START + dt.timedelta(days=d)).isoformat() for d in range(N_DAYS)], dtype=object)
+
+
+def _ids(n: int) -> np.ndarray:
+    width = max(6, len(str(n)))
+    return np.char.add(ID_PREFIX, np.char.zfill(np.arange(1, n + 1).astype(str), width)).astype(object)
+
+
+def _names(rng: np.random.Generator, n: int) -> np.ndarray:
+    surnames = np.array(list(SURNAMES))
+    weights = 1.0 / np.arange(1, len(surnames) + 1) ** 0.8  # common surnames first
+    chars = np.array(list(GIVEN_CHARS))
+    s = surnames[rng.choice(len(surnames), size=n, p=weights / weights.sum())]
+    g1 = chars[rng.integers(0, len(chars), n)]
+    g2 = np.where(rng.random(n) < 0.7, chars[rng.integers(0, len(chars), n)], "")
+    return np.char.add(np.char.add(s, g1), g2).astype(object)
+
+
+def _phones(rng: np.random.Generator, n: int) -> np.ndarray:
+    prefix = np.array(PHONE_PREFIXES)[rng.integers(0, len(PHONE_PREFIXES), n)]
+    rest = np.char.zfill(rng.integers(0, 100_000_000, n).astype(str), 8)
+    return np.char.add(prefix, rest).astype(object)
+
+
+def _secondary_area(rng, areas: _Areas, home: np.ndarray, dim: str, weights: dict) -> np.ndarray:
+    """Work/leisure area: sometimes empty, sometimes near home, otherwise from ``weights``."""
+    n = len(home)
+    area = rng.choice(len(areas.names), size=n, p=areas.weights(weights))
+    u = rng.random(n)
+    same = (u >= P_EMPTY[dim]) & (u < P_EMPTY[dim] + P_SAME_AS_HOME[dim]) & areas.in_shanghai[home]
+    area = np.where(same, home, area)
+    return np.where(u < P_EMPTY[dim], areas.index[EMPTY], area)
+
+
+def _choose_by_group(rng, group: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """Row-wise categorical draw: row i uses probability row ``probs[group[i]]``."""
+    cum = np.cumsum(probs / probs.sum(axis=1, keepdims=True), axis=1)
+    u = rng.random(len(group))
+    return np.minimum((u[:, None] >= cum[group]).sum(axis=1), probs.shape[1] - 1)
+
+
+def _locations(rng, areas: _Areas, dim: str, area: np.ndarray, crs: np.ndarray, digital: np.ndarray):
+    """Text, lng, lat (in the row's CRS), kind index and the true WGS-84 point for one dimension."""
+    n = len(area)
+    name = areas.names[area]
+    in_sh = areas.in_shanghai[area]
+    p_coord = np.where(digital, P_COORD_DIGITAL, P_COORD_PAPER)
+    has_coord = in_sh & (rng.random(n) < p_coord)
+
+    # true WGS-84 point: centre + truncated gaussian jitter
+    jx, jy = np.clip(rng.standard_normal((2, n)), -2.0, 2.0)
+    t_lng = areas.lng[area] + jx * areas.sigma_km[area] * KM_LNG
+    t_lat = areas.lat[area] + jy * areas.sigma_km[area] * KM_LAT
+    t_lng, t_lat = np.where(has_coord, t_lng, np.nan), np.where(has_coord, t_lat, np.nan)
+    lng, lat = t_lng.copy(), t_lat.copy()
+    for name_crs, convert in ((GCJ02, wgs84_to_gcj02), (BD09, wgs84_to_bd09)):
+        m = has_coord & (crs == name_crs)
+        lng[m], lat[m] = convert(t_lng[m], t_lat[m])
+    lng, lat = np.round(lng, 6), np.round(lat, 6)
+
+    # kind of text: coordinate rows carry nothing or a name; the rest are text only
+    text_kinds = np.array([KINDS.index(k) for k in _TEXT_ONLY_KINDS])
+    kind = text_kinds[rng.choice(len(text_kinds), size=n, p=TEXT_KIND_PROBS[dim])]
+    # only some areas have a historic name (南汇区, 闸北区, 卢湾区, 崇明县…); there it often
+    # replaces the district name, elsewhere "historic" falls back to the district name
+    has_historic = areas.has_historic[area]
+    kind = np.where((kind == KINDS.index("historic")) & ~has_historic, KINDS.index("district"), kind)
+    to_historic = has_historic & (kind == KINDS.index("district")) & (rng.random(n) < 0.6)
+    kind = np.where(to_historic, KINDS.index("historic"), kind)
+    kind = np.where(has_coord, np.where(rng.random(n) < P_COORD_NAME, 1, 0), kind)
+    kind = np.where(name == OUTSIDE, KINDS.index("outside"), kind)
+    kind = np.where(name == JUNK, KINDS.index("junk"), kind)
+    kind = np.where(name == EMPTY, KINDS.index("empty"), kind)
+
+    name_kind = {"home": "community", "work": "building", "leisure": "poi"}[dim]
+    variant_base = np.array(["town", "poi", "district"])[rng.integers(0, 3, n)]
+    idx = np.zeros(n, dtype=int)
+    for k, source in (("coord+name", name_kind), ("town", "town"), ("poi", "poi"), ("community", "community"),
+                      ("address", "street"), ("district", "district"), ("historic", "historic"),
+                      ("outside", "town"), ("junk", "town")):
+        m = kind == KINDS.index(k)
+        if m.any():
+            idx[m] = areas.pick_text(rng, area[m], source)
+    for source in ("town", "poi", "district"):
+        m = (kind == KINDS.index("variant")) & (variant_base == source)
+        if m.any():
+            idx[m] = areas.pick_text(rng, area[m], source)
+    text = areas.texts[idx].copy()
+    variant = kind == KINDS.index("variant")
+    use_trad = variant & (rng.random(n) < 0.55) & (areas.trad[idx] != areas.texts[idx])
+    text = np.where(use_trad, areas.trad[idx], np.where(variant, areas.fw[idx], text))
+    address = kind == KINDS.index("address")
+    if address.any():
+        number = rng.integers(1, 2000, int(address.sum())).astype(str)
+        suffix = np.array(["号", "弄", "号"])[rng.integers(0, 3, int(address.sum()))]
+        text[address] = np.char.add(np.char.add(text[address].astype(str), number), suffix).astype(object)
+    text = np.where(np.isin(kind, (0, KINDS.index("empty"))), None, text)
+    return text, lng, lat, kind, t_lng, t_lat
+
+
+def _labels(rng, values: np.ndarray, table: dict) -> np.ndarray:
+    """Write each canonical value with one of its labels (mostly the canonical one)."""
+    out = np.empty(len(values), dtype=object)
+    u = rng.random(len(values))
+    for key, labels in table.items():
+        m = values == key
+        cum = np.cumsum([p for _, p in labels])
+        pick = np.minimum(np.searchsorted(cum / cum[-1], u[m], side="right"), len(labels) - 1)
+        out[m] = np.array([lab for lab, _ in labels], dtype=object)[pick]
+    return out
+
+
+def _deals(rng, areas: _Areas, home, line, grade, channel) -> np.ndarray:
+    p = (areas.deal_rate[home] * LINE_DEAL_MULT[areas.group[home], line]
+         * GRADE_DEAL_MULT[grade] * CHANNEL_DEAL_MULT[channel])
+    p = np.minimum(p * TARGET_DEAL_RATE / p.mean(), 0.95)
+    return rng.random(len(p)) < p
+
+
+def _deal_lines(rng, areas: _Areas, home, line, deal) -> np.ndarray:
+    """Usually the intended line; 金桥 villa/洋房 prospects who buy end up in 公寓."""
+    n = len(line)
+    other = np.array([[1, 1, 1], [0, 2, 0], [1, 1, 1], [0, 0, 1]])  # a plausible switch per line
+    switched = other[line, rng.integers(0, 3, n)]
+    out = np.where(rng.random(n) < 0.12, switched, line)
+    jinqiao = areas.group[home] == 0
+    out = np.where(jinqiao & (line != 0) & (rng.random(n) < 0.75), 0, out)
+    return np.where(deal, out, -1)
+
+
+def _deal_days(rng, day: np.ndarray, deal: np.ndarray) -> np.ndarray:
+    """Deal after the visit; mostly after 开盘, a few pre-launch 认购."""
+    n = len(day)
+    gap = np.round(rng.exponential(12.0, n)).astype(int)
+    pre = (day < LAUNCH_DAY) & (rng.random(n) < 0.06)
+    d = np.where(pre, np.minimum(day + gap, LAUNCH_DAY - 1), np.maximum(day, LAUNCH_DAY) + gap)
+    d = np.maximum(np.minimum(d, N_DAYS - 1), day)
+    return np.where(deal, d, -1)
+
+
+def _amounts(rng, deal_line: np.ndarray) -> np.ndarray:
+    out = np.full(len(deal_line), np.nan)
+    for i, name in enumerate(LINES):
+        m = deal_line == i
+        lo, mode, hi = AMOUNT_RANGES[name]
+        out[m] = np.round(rng.triangular(lo, mode, hi, int(m.sum())), 1)
+    return out
+
+
+def _profile(rng, areas: _Areas, work: np.ndarray, line: np.ndarray) -> dict[str, np.ndarray]:
+    """Age, industry, income, family and purpose, loosely tied to product line and work area."""
+    n = len(line)
+    age = _choose_by_group(rng, line, np.array([[12, 45, 25, 12, 6], [4, 30, 40, 19, 7],
+                                                [1, 12, 38, 32, 17], [5, 25, 35, 25, 10]], float))
+    income = _choose_by_group(rng, line, np.array([[25, 45, 22, 6, 2], [5, 35, 40, 15, 5],
+                                                   [0, 5, 25, 40, 30], [8, 30, 35, 18, 9]], float))
+    family = _choose_by_group(rng, line, np.array([[40, 35, 20, 5], [8, 22, 50, 20],
+                                                   [3, 15, 42, 40], [15, 30, 40, 15]], float))
+    purpose = _choose_by_group(rng, line, np.array([[45, 10, 42, 3], [30, 60, 10, 0],
+                                                    [10, 75, 15, 0], [3, 2, 55, 40]], float))
+    work_name = areas.names[work]
+    work_group = np.select([np.isin(work_name, ["外高桥", "金桥"]), work_name == "张江", work_name == "陆家嘴"], [1, 2, 3], 0)
+    industry = _choose_by_group(rng, work_group, np.array([  # 金融 IT 制造 贸易物流 教医 公务员 自由 其他
+        [14, 14, 10, 10, 16, 10, 12, 14],
+        [6, 8, 32, 32, 6, 4, 5, 7],
+        [8, 55, 10, 5, 10, 3, 4, 5],
+        [55, 12, 3, 8, 6, 4, 6, 6]], float))
+    cols = {"年龄段": (AGE_BANDS, age), "行业": (INDUSTRIES, industry), "收入": (INCOMES, income),
+            "家庭结构": (FAMILIES, family), "置业目的": (PURPOSES, purpose)}
+    return {h: np.where(rng.random(n) < PROFILE_BLANK, None, np.array(vals, dtype=object)[idx])
+            for h, (vals, idx) in cols.items()}
+
+
+# ===================================================================================
+# Writers
+# ===================================================================================
+def csv_bytes(frame: pd.DataFrame, encoding: str) -> bytes:
+    """The exact bytes written for ``frame`` (only the ``HEADERS`` columns) in ``encoding``."""
+    text = frame.loc[:, list(HEADERS)].to_csv(index=False, lineterminator="\n")
+    return text.encode(encoding)
+
+
+def xlsx_bytes(frame: pd.DataFrame) -> bytes:
+    """One sheet 到访客户, header row then data; dates as real Excel dates; stable bytes."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    fixed = dt.datetime(2024, 7, 1, 0, 0, 0)
+    wb = Workbook(write_only=True)
+    wb.properties.creator = "data/samples/generate.py"
+    wb.properties.created = fixed
+    ws = wb.create_sheet(SHEET_NAME)
+    ws.append(list(HEADERS))
+    date_cols = {HEADERS.index("到访日期"), HEADERS.index("成交日期")}
+    values = frame.loc[:, list(HEADERS)].astype(object).where(frame.loc[:, list(HEADERS)].notna(), None)
+    for row in values.itertuples(index=False, name=None):
+        cells = []
+        for i, v in enumerate(row):
+            if i in date_cols and v is not None:
+                c = WriteOnlyCell(ws, value=dt.date.fromisoformat(v))
+                c.number_format = "yyyy-mm-dd"
+                cells.append(c)
+            else:
+                cells.append(v)
+        ws.append(cells)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _stable_zip(buf.getvalue(), fixed)
+
+
+def _stable_zip(data: bytes, when: dt.datetime) -> bytes:
+    """Rewrite an xlsx zip with fixed entry timestamps and a fixed dcterms:modified."""
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              rb"\g<1>" + stamp.encode() + rb"\g<2>", body)
+            zi = zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6])
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = info.external_attr
+            dst.writestr(zi, body)
+    return out.getvalue()
+
+
+# --- bad rows ------------------------------------------------------------------------
+# (客户编号, what is wrong, what an importer should do).  Ids JQW-900001.. ; row numbers
+# in README count the header as row 1.
+BAD_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("JQW-900015", "到访日期 = 下周二 (not a date)", "reject row: unparseable visit date"),
+    ("JQW-900016", "到访日期 = 2024-13-45 (month 13, day 45)", "reject row: invalid visit date"),
+    ("JQW-900017", "到访日期 = 2024/3/5", "accept: 2024-03-05"),
+    ("JQW-900018", "到访日期 = 2024年3月5日", "accept: 2024-03-05"),
+    ("JQW-900019", "到访日期 = 45356 (Excel serial)", "accept: 2024-03-05"),
+    ("JQW-900020", "到访日期 = 2024.3.5", "accept: 2024-03-05"),
+    ("JQW-900021", "居住经度/居住纬度 swapped (31.25 / 121.63)", "fix (swap back) with a warning, or flag"),
+    ("JQW-900022", "工作经度 = 500 (out of range)", "drop the work point (keep the row), report it"),
+    ("JQW-900023", "坐标系 = 火星2 (unknown CRS) with coordinates", "do not guess: points unusable, report it"),
+    ("JQW-900024", "意向业态 = 城堡 (unknown product line)", "keep the row, product line unknown, report it"),
+    ("JQW-900025", "是否成交 = 也许", "keep the row, deal status unknown, report it"),
+    ("JQW-900026", "客户编号 appears twice with different data (this row and the next)", "report the duplicate id"),
+    ("", "completely empty row (all 26 cells empty)", "skip silently or count as empty"),
+    ("JQW-900029", "意向业态 = 叠墅, 坐标系 = 百度 (valid aliases)", "accept: 洋房, BD09"),
+    ("JQW-900030", "成交日期 2024-02-01 before 到访日期 2024-03-10", "accept row, warn: deal before visit"),
+)
+
+
+def bad_rows_frame(seed: int = DEFAULT_SEED) -> pd.DataFrame:
+    """~30 rows: 14 valid, then the cases in ``BAD_ROWS`` (all cells as text)."""
+    base = generate(rows=32, seed=seed + 1)
+    base = base.astype(object).where(base.notna(), None)
+    rows = []
+    for i in range(30):
+        r = {h: _cell_text(v) for h, v in base.iloc[i].items()}
+        r["客户编号"] = f"JQW-9{i + 1:05d}"
+        rows.append(r)
+    by_id = {r["客户编号"]: r for r in rows}
+
+    def set_(vid: str, **cells: str) -> None:
+        by_id[vid].update({k.replace("成交金额", "成交金额(万元)"): v for k, v in cells.items()})
+
+    set_("JQW-900015", 到访日期="下周二")
+    set_("JQW-900016", 到访日期="2024-13-45")
+    set_("JQW-900017", 到访日期="2024/3/5")
+    set_("JQW-900018", 到访日期="2024年3月5日")
+    set_("JQW-900019", 到访日期="45356")
+    set_("JQW-900020", 到访日期="2024.3.5")
+    for vid in ("JQW-900017", "JQW-900018", "JQW-900019", "JQW-900020"):
+        set_(vid, 是否成交="否", 成交日期="", 成交业态="", 成交金额="")
+    set_("JQW-900021", 居住区域="", 居住经度="31.25013", 居住纬度="121.634127")
+    set_("JQW-900022", 工作区域="", 工作经度="500", 工作纬度="31.345")
+    set_("JQW-900023", 居住区域="", 居住经度="121.612544", 居住纬度="31.263778", 坐标系="火星2")
+    set_("JQW-900024", 意向业态="城堡")
+    set_("JQW-900025", 是否成交="也许", 成交日期="", 成交业态="", 成交金额="")
+    dup = dict(by_id["JQW-900026"])
+    dup.update({"姓名": "钱多多", "手机": "13900000026", "到访日期": "2024-04-02", "居住区域": "张江镇",
+                "居住经度": "", "居住纬度": "", "意向业态": "洋房"})
+    by_id["JQW-900026"].update({"到访日期": "2024-03-15", "居住区域": "金桥镇", "居住经度": "", "居住纬度": ""})
+    set_("JQW-900029", 意向业态="叠墅", 坐标系="百度")
+    set_("JQW-900030", 到访日期="2024-03-10", 是否成交="是", 成交日期="2024-02-01", 成交业态="公寓", 成交金额="320.0")
+    empty = {h: "" for h in HEADERS}
+    ordered = [by_id[f"JQW-9{i:05d}"] for i in range(1, 27)] + [dup, empty]
+    ordered += [by_id["JQW-900029"], by_id["JQW-900030"]]
+    return pd.DataFrame(ordered, columns=list(HEADERS), dtype=object)
+
+
+def bad_rows_line_numbers(bad: pd.DataFrame) -> list[int]:
+    """File line number (header = 1) of the first row each ``BAD_ROWS`` entry describes."""
+    ids = bad["客户编号"].tolist()
+    empty = int(np.flatnonzero((bad == "").all(axis=1))[0])
+    return [(ids.index(vid) if vid else empty) + 2 for vid, _, _ in BAD_ROWS]
+
+
+def _cell_text(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def place_texts_frame() -> pd.DataFrame:
+    """Every place string the generator can emit (before numbers/variants), with its truth."""
+    areas = _areas()
+    recs = []
+    for a, name in enumerate(areas.names):
+        if name == EMPTY:
+            continue
+        for kind in _TEXT_KINDS:
+            for s in areas.places[a][kind]:
+                recs.append({"text": s, "kind": "address_prefix" if kind == "street" else kind,
+                             "true_area": None if name == JUNK else name,
+                             "true_district": areas.district[a], "true_bankuai": areas.bankuai[a]})
+    df = pd.DataFrame(recs).drop_duplicates(["text", "kind", "true_area"])
+    return df.reset_index(drop=True)
+
+
+# --- statistics for the README ---------------------------------------------------------
+def worked_case_stats(truth: pd.DataFrame) -> dict:
+    """Numbers of the worked case, from a ``generate(..., with_truth=True)`` frame."""
+    n = len(truth)
+    deal = truth["_true_deal"].to_numpy(bool)
+    home = truth["_true_home_area"]
+    home_counts = home.value_counts()
+    conv = truth.groupby("_true_home_area")["_true_deal"].agg(["size", "mean"])
+    work = truth["_true_work_area"][truth["_work_kind"] != "empty"]
+    work_all = truth["_work_kind"] != "empty"
+    work_counts = truth.loc[work_all, "_true_work_area"].fillna("(不详)").value_counts()
+    jq = home == "金桥"
+    mix = lambda m: truth.loc[m & deal, "成交业态"].value_counts(normalize=True).reindex(LINES, fill_value=0.0)  # noqa: E731
+    leisure_counts = truth.loc[truth["_leisure_kind"] != "empty", "_true_leisure_area"].fillna("(不详)").value_counts()
+    return {
+        "rows": n,
+        "deal_rate": deal.mean(),
+        "deals": int(deal.sum()),
+        "home_top": [(a, int(c), c / n) for a, c in home_counts.head(6).items()],
+        "jinqiao_rank": int(list(home_counts.index).index("金桥") + 1),
+        "jinqiao_visits": int(jq.sum()),
+        "jinqiao_conv": float(deal[jq.to_numpy()].mean()),
+        "jinqiao_deals": int((jq.to_numpy() & deal).sum()),
+        "best_conv": [(a, int(r["size"]), float(r["mean"])) for a, r in
+                      conv[conv["size"] >= 100].sort_values("mean", ascending=False).head(6).iterrows()],
+        "jinqiao_mix": mix(jq.to_numpy()),
+        "other_mix": mix(~jq.to_numpy()),
+        "work_answered": int(work_all.sum()),
+        "work_top": [(a, int(c), c / work_all.sum()) for a, c in work_counts.head(5).items()],
+        "work_share_wgq_jq": float(work.isin(["外高桥", "金桥"]).mean()),
+        "leisure_top": [(a, int(c), c / (truth["_leisure_kind"] != "empty").sum())
+                        for a, c in leisure_counts.head(6).items()],
+        "pre_launch_share": float((truth["_visit_day"] < LAUNCH_DAY).mean()),
+        "launch_week": int(((truth["_visit_day"] >= LAUNCH_DAY - 3) & (truth["_visit_day"] <= LAUNCH_DAY + 3)).sum()),
+        "deal_after_launch": float(pd.to_datetime(truth.loc[deal, "成交日期"]).ge(pd.Timestamp(LAUNCH)).mean()),
+        "crs_mix": truth["_true_crs"].value_counts(normalize=True).reindex(list(CRS_PROBS)).to_dict(),
+        "kind_mix": {d: truth[f"_{d}_kind"].value_counts(normalize=True).to_dict() for d in DIMS},
+        "coord_share": {d: float(truth[f"_{d}_kind"].isin(["coord", "coord+name"]).mean()) for d in DIMS},
+        "jinqiao_home_kinds": truth.loc[jq, "_home_kind"].value_counts(normalize=True).to_dict(),
+        "nearest_centre_agree": _nearest_centre_agreement(truth),
+    }
+
+
+def _nearest_centre_agreement(truth: pd.DataFrame) -> float:
+    """Share of 板块 points (all dims) whose nearest listed 板块 centre is their true 板块."""
+    centres = _read_bankuai_centres()
+    names = np.array(list(centres), dtype=object)
+    c_lng, c_lat = np.array(list(centres.values())).T
+    hits, total = 0, 0
+    for d in DIMS:
+        m = truth[f"_true_{d}_bankuai"].notna() & truth[f"_true_{d}_lng"].notna()
+        x, y = truth.loc[m, f"_true_{d}_lng"].to_numpy(), truth.loc[m, f"_true_{d}_lat"].to_numpy()
+        dist = ((x[:, None] - c_lng) / KM_LNG) ** 2 + ((y[:, None] - c_lat) / KM_LAT) ** 2
+        hits += int((names[dist.argmin(axis=1)] == truth.loc[m, f"_true_{d}_bankuai"].to_numpy()).sum())
+        total += int(m.sum())
+    return hits / max(total, 1)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def readme_text(stats: dict, seed: int, rows: int, bad_frame: pd.DataFrame) -> str:
+    s = stats
+    home_rows = "\n".join(f"| {i} | {a} | {c} | {_pct(p)} |" for i, (a, c, p) in enumerate(s["home_top"], 1))
+    conv_rows = "\n".join(f"| {a} | {c} | {_pct(r)} |" for a, c, r in s["best_conv"])
+    mix_rows = "\n".join(f"| {ln} | {_pct(s['jinqiao_mix'][ln])} | {_pct(s['other_mix'][ln])} |" for ln in LINES)
+    work_rows = "\n".join(f"| {i} | {a} | {c} | {_pct(p)} |" for i, (a, c, p) in enumerate(s["work_top"], 1))
+    leisure = "、".join(f"{a} {_pct(p)}" for a, _, p in s["leisure_top"])
+    kinds = "\n".join(
+        f"| {d} | " + " | ".join(_pct(s["kind_mix"][d].get(k, 0.0)) for k in KINDS) + " |" for d in DIMS)
+    crs = ", ".join(f"{k} {_pct(v)}" for k, v in s["crs_mix"].items())
+    jq_k = s["jinqiao_home_kinds"]
+    jq_precise = 1 - jq_k.get("district", 0) - jq_k.get("historic", 0)
+    dup_row = bad_rows_line_numbers(bad_frame)[[v for v, _, _ in BAD_ROWS].index("JQW-900026")]
+    bad = "\n".join(f"| {row} | {vid or '(empty)'} | {what} | {expect} |"
+                    for row, (vid, what, expect) in zip(bad_rows_line_numbers(bad_frame), BAD_ROWS))
+    return f"""# Sample visitor data: {PROJECT_NAME}
+
+**Everything here is FAKE.** Names, mobile numbers, customer ids, addresses and deals are
+made up by a seeded random generator (`generate.py`). No real person is described. The
+place names (districts, towns, landmarks, streets) are real Shanghai geography; community
+names are a mix of real and invented ones, and house numbers are random.
+
+This file is written by `generate.py`; edit the template there, not here.
+
+## Files
+| file | what |
+|---|---|
+| `visitors_sample_utf8bom.csv` | {rows} visitors, UTF-8 with BOM (Excel "CSV UTF-8") |
+| `visitors_sample_gb18030.csv` | the same rows, GB18030 (Chinese Excel's plain "CSV"; read it as GB18030, not GBK) |
+| `visitors_sample.xlsx` | the same rows, one sheet `{SHEET_NAME}`, one header row; 到访日期/成交日期 are real Excel dates |
+| `visitors_bad_rows.csv` | 30 rows (UTF-8 BOM, same headers) with deliberate problems, below |
+| `sample_place_texts.csv` | each place text the generator can write, with its true area (gazetteer checklist) |
+| `generate.py` | the generator; `generate(rows, seed, with_truth=False)` returns the frame |
+
+Project: {PROJECT_NAME}, {PROJECT_CITY}浦东新区, site ≈ {PROJECT_SITE_WGS84[0]:.3f}, {PROJECT_SITE_WGS84[1]:.3f} (WGS-84).
+Visits {START} … {END}; 开盘 (launch) {LAUNCH}. Seed {seed}.
+
+Headers, in this order: {", ".join(HEADERS)}.
+
+## The worked case baked in (DOMAIN.md, seed 000)
+Numbers below are computed from the generated rows using the generator's ground truth
+(`generate(..., with_truth=True)`); an app that resolves the text will see slightly less
+because some answers are only a district (浦东新区, 南汇区) or junk.
+
+Overall: {s["deals"]} deals out of {rows} visitors = **{_pct(s["deal_rate"])}** conversion.
+
+**Home (居住) visits by true area** — 金桥 ranks **#{s["jinqiao_rank"]}**:
+
+| rank | area | visitors | share |
+|---|---|---|---|
+{home_rows}
+
+**金桥 converts poorly**: {s["jinqiao_deals"]} deals from {s["jinqiao_visits"]} 金桥 residents =
+**{_pct(s["jinqiao_conv"])}** vs the project average {_pct(s["deal_rate"])}.
+Best-converting home areas (≥100 visitors):
+
+| area | visitors | conversion |
+|---|---|---|
+{conv_rows}
+
+**Deal mix (成交业态)** — 金桥 buys apartments:
+
+| line | 金桥 deals | all other deals |
+|---|---|---|
+{mix_rows}
+
+**Work (工作) locations** among the {s["work_answered"]} visitors who gave one — 外高桥 + 金桥 =
+**{_pct(s["work_share_wgq_jq"])}**:
+
+| rank | area | visitors | share |
+|---|---|---|---|
+{work_rows}
+
+Leisure (生活) top areas: {leisure}.
+
+Of 金桥 residents' home answers, {_pct(jq_precise)} locate them finer than a district
+(coordinates, 金桥镇/碧云/金桥国际, a community or a street address); the rest say only
+浦东新区/浦东 or a historic name.
+
+Timing: {_pct(s["pre_launch_share"])} of visits come before 开盘 (蓄水期); {s["launch_week"]} visits in the week around
+{LAUNCH}; {_pct(s["deal_after_launch"])} of deals are dated on or after 开盘.
+
+## The realistic mess
+- About half the rows come from a tablet form with coordinates for most dimensions; the
+  rest are paper questionnaires with text only. Coordinate share: 居住 {_pct(s["coord_share"]["home"])},
+  工作 {_pct(s["coord_share"]["work"])}, 生活 {_pct(s["coord_share"]["leisure"])}.
+- A coordinate comes with an empty text or a community/office/mall name. All of a row's
+  coordinates are in that row's 坐标系: true WGS-84 points (gaussian jitter 0.5–1.2 km
+  around the Pudong 板块 centres in `data/boundaries/pudong_bankuai_centres.csv` (a few
+  nudged ≤1.2 km inland, away from the Huangpu, the Yangtze shore and 滴水湖), 0.8–2 km
+  around hand-picked inland centres of the other 15 districts, truncated at 2σ), converted
+  with `mapping.coords`, rounded to 6 decimals. {_pct(s["nearest_centre_agree"])} of the 板块 points lie
+  nearer their own 板块 centre than any other (a proxy for "falls in its 板块 polygon"). Mix: {crs}. Labels are mostly
+  canonical (WGS84/GCJ02/BD09), some 高德/百度/GPS/GCJ-02/BD-09/bd09ll/火星坐标/wgs84.
+- Text-only answers: towns/streets (金桥镇, 花木街道), landmarks and business areas
+  (碧云国际社区, 陆家嘴, 五角场, 世纪公园), communities, full addresses (上海市浦东新区金桥路1399弄),
+  district names and shorthand (浦东新区, 浦东, 徐汇), historic names (南汇区, 川沙县, 闸北区,
+  卢湾区, 南市区, 崇明县), traditional characters (金橋鎮) and full-width spaces
+  (浦东新区　金桥镇), places outside Shanghai (江苏昆山花桥, 苏州, 南通, 外地) and junk
+  (不详, 无, -, 123). 工作/生活 may be empty.
+- 是否成交 is mostly 是/否, sometimes 已成交/未成交/Y/N/1/0. Profile cells are blank ~2% of the time.
+
+How each dimension is written (`_{{dim}}_kind` in the truth columns):
+
+| dim | {" | ".join(KINDS)} |
+|---|{"---|" * len(KINDS)}
+{kinds}
+
+## Bad rows (`visitors_bad_rows.csv`)
+Rows 2–15 (JQW-900001 … JQW-900014) are valid. Row numbers count the header as row 1.
+
+| row | 客户编号 | what is wrong | what an importer should do |
+|---|---|---|---|
+{bad}
+
+Rows {dup_row} and {dup_row + 1} share 客户编号 JQW-900026: the first says 到访日期 2024-03-15 and 金桥镇, the
+second 2024-04-02, 张江镇, another name and phone.
+
+## Regenerate
+```
+cd /work/main
+.venv/bin/python data/samples/generate.py            # default: {rows} rows, seed {seed}, into data/samples/
+.venv/bin/python data/samples/generate.py --rows 20000 --seed 7 --out /tmp/big --skip-xlsx
+```
+The default run rewrites every file here byte for byte (the XLSX has fixed timestamps).
+In code (a benchmark, a test):
+```python
+import importlib.util
+spec = importlib.util.spec_from_file_location("sample_gen", "data/samples/generate.py")
+gen = importlib.util.module_from_spec(spec); spec.loader.exec_module(gen)
+frame = gen.generate(rows=1_000_000)              # Chinese headers, no truth columns
+truth = gen.generate(rows=5000, with_truth=True)  # + _true_home_area, _true_home_bankuai, ...
+```
+
+## Licence
+Generated data, no third-party content except public place names; same licence as the project.
+"""
+
+
+# ===================================================================================
+# CLI
+# ===================================================================================
+def write_all(out: Path, rows: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED, xlsx: bool = True) -> dict:
+    """Write every sample file into ``out``; return the worked-case statistics."""
+    out.mkdir(parents=True, exist_ok=True)
+    truth = generate(rows=rows, seed=seed, with_truth=True)
+    frame = truth.loc[:, list(HEADERS)]
+    (out / FILES["utf8"]).write_bytes(csv_bytes(frame, "utf-8-sig"))
+    (out / FILES["gb18030"]).write_bytes(csv_bytes(frame, "gb18030"))
+    if xlsx:
+        (out / FILES["xlsx"]).write_bytes(xlsx_bytes(frame))
+    bad = bad_rows_frame(seed)
+    (out / FILES["bad"]).write_bytes(csv_bytes(bad, "utf-8-sig"))
+    places = place_texts_frame().to_csv(index=False, lineterminator="\n")
+    (out / FILES["places"]).write_bytes(places.encode("utf-8-sig"))
+    stats = worked_case_stats(truth)
+    (out / FILES["readme"]).write_text(readme_text(stats, seed, rows, bad), encoding="utf-8", newline="\n")
+    return stats
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=DEFAULT_ROWS, help=f"visitors (default {DEFAULT_ROWS})")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    parser.add_argument("--out", type=Path, default=SAMPLES_DIR, help="output folder (default: data/samples/)")
+    parser.add_argument("--skip-xlsx", action="store_true", help="do not write the XLSX (slow for big runs)")
+    args = parser.parse_args(argv)
+    t0 = time.perf_counter()
+    stats = write_all(args.out, rows=args.rows, seed=args.seed, xlsx=not args.skip_xlsx)
+    print(f"wrote {args.rows} rows (seed {args.seed}) to {args.out} in {time.perf_counter() - t0:.1f}s")
+    print(f"deal rate {_pct(stats['deal_rate'])}; 金桥 home rank #{stats['jinqiao_rank']} "
+          f"({stats['jinqiao_visits']} visitors), conversion {_pct(stats['jinqiao_conv'])}, "
+          f"公寓 share of its deals {_pct(stats['jinqiao_mix']['公寓'])}; "
+          f"work 外高桥+金桥 {_pct(stats['work_share_wgq_jq'])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
