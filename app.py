@@ -1,44 +1,12 @@
-"""拓客图 home page: pick a project, see its headline figures, go to the pages."""
+"""拓客图 entry point: page setup and navigation.  Run with `scripts/run`."""
 
 import streamlit as st
 
-from mapping import schema as S
-from ui.common import get_store, guarded, headline, page_setup, pick_project
+st.set_page_config(page_title="拓客图", page_icon=":material/map:", layout="wide")
 
-page_setup("首页")
-
-
-def main() -> None:
-    store = get_store()
-    st.title("拓客图 · 客户地图")
-    st.caption("把到访客户的居住、工作、生活娱乐区域变成看得懂、用得上的拓客地图。")
-    project = pick_project(store)
-    if project is None:
-        st.info("还没有项目。请到「导入数据」页新建项目并上传到访客户表。")
-        st.page_link("pages/1_导入数据.py", label="去导入数据", icon="📥")
-        return
-    launch = project["launch_date"]
-    st.subheader(project["name"])
-    st.write(f"城市：上海　开盘日期：{launch or '未设置'}　业态：{'、'.join(project['product_lines']) or '未设置'}")
-    figures = headline(store, project["id"])
-    cols = st.columns(3)
-    cols[0].metric("到访客户", f"{figures['visitors']:,}")
-    cols[1].metric("成交客户", f"{figures['deals']:,}")
-    cols[2].metric("到访成交率", f"{figures['conversion']:.1%}")
-    st.markdown("**位置识别率**（已落到区县的位置 / 填写了的位置）")
-    cols = st.columns(3)
-    for col, dim in zip(cols, S.DIMENSIONS):
-        share = figures["resolved"][dim]
-        col.metric(S.DIMENSION_LABELS[dim], f"{share['share']:.0%}",
-                   help=f"已识别 {share['resolved']:,} / 填写 {share['given']:,}；"
-                        f"未识别 {share['given'] - share['resolved']:,} 条")
-    unresolved = sum(v["given"] - v["resolved"] for v in figures["resolved"].values())
-    if unresolved:
-        st.info(f"有 {unresolved:,} 条位置暂未识别（如板块名、地址、旧区名），在地图页单独统计，不会被算进任何区域。")
-    st.divider()
-    c1, c2 = st.columns(2)
-    c1.page_link("pages/1_导入数据.py", label="导入数据：上传到访客户表（CSV / Excel）", icon="📥")
-    c2.page_link("pages/2_客户地图.py", label="客户地图：各区域到访热度", icon="🗺️")
-
-
-guarded(main)
+PAGES = [
+    st.Page("pages/home.py", title="首页", icon=":material/home:", url_path="home", default=True),
+    st.Page("pages/data_import.py", title="导入数据", icon=":material/upload_file:", url_path="import"),
+    st.Page("pages/customer_map.py", title="客户地图", icon=":material/map:", url_path="map"),
+]
+st.navigation(PAGES).run()

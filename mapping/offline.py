@@ -32,8 +32,10 @@ from pathlib import Path
 from typing import Iterator
 
 from branca.colormap import ColorMap
-from branca.element import CssLink, Element, Figure, JavascriptLink
+from branca.element import CssLink, Element, Figure, JavascriptLink, MacroElement
+from folium import Map
 from folium.elements import JSCSSMixin
+from jinja2 import Template
 
 __all__ = [
     "CDN_MAP",
@@ -235,7 +237,9 @@ def _localise_tree(root: Element, base_url: str, strict: bool) -> None:
     for el in list(_iter_elements(root)):
         if isinstance(el, ColorMap):
             _swap_colormap(el, base_url)
-    for el in _iter_elements(root):
+    for el in list(_iter_elements(root)):
+        if isinstance(el, Map):
+            _set_icon_path(el, base_url)
         if isinstance(el, JSCSSMixin):
             # instance attributes: never mutate the class-level lists
             el.default_js = _localise_links(el.default_js, base_url, strict, el)
@@ -251,6 +255,37 @@ def _localise_header(root: Element, base_url: str, strict: bool) -> None:
     for child in header._children.values():
         if isinstance(child, (JavascriptLink, CssLink)):
             (name, child.url), = _localise_links([("", child.url)], base_url, strict, child)
+
+
+class _LeafletIconPath(MacroElement):
+    """Tell Leaflet where its default marker images are.
+
+    Leaflet finds them by probing leaflet.css; st_folium adds the CSS *after*
+    running the scripts, so the probe can run before the CSS applies and falls
+    back to a broken ``.../leafletmarker-icon.png``.  An explicit path avoids it
+    (left alone if something, e.g. :func:`standalone_html`, already set one).
+    """
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "if (typeof L.Icon.Default.imagePath !== 'string') "
+        "{ L.Icon.Default.imagePath = {{ this.path|tojson }}; }"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, path: str):
+        super().__init__()
+        self._name = "LeafletIconPath"
+        self.path = path
+
+
+def _set_icon_path(m: Map, base_url: str) -> None:
+    path = f"{base_url.rstrip('/')}/leaflet/images/"
+    for child in m._children.values():
+        if isinstance(child, _LeafletIconPath):
+            child.path = path
+            return
+    m.add_child(_LeafletIconPath(path), index=0)
 
 
 class _OfflineFigure(Figure):

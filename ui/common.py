@@ -25,10 +25,6 @@ def get_store() -> Store:
     return store
 
 
-def page_setup(title: str) -> None:
-    st.set_page_config(page_title=f"{title} · 拓客图", page_icon="🗺️", layout="wide")
-
-
 def pick_project(store: Store) -> dict | None:
     """Project selector in the sidebar; remembers the choice across pages."""
     projects = store.projects()

@@ -3,12 +3,11 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from mapping import aggregate, boundaries, render
+from mapping import aggregate, boundaries, choropleth, render
 from mapping import schema as S
 from mapping.resolve import METHOD_LABELS
-from ui.common import get_store, guarded, page_setup, pick_project, project_locations
+from ui.common import get_store, guarded, pick_project, project_locations
 
-page_setup("客户地图")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -18,11 +17,11 @@ def counts_for(_store, project_id, version, layer_id, dimension, product_line):
     return aggregate.area_counts(locations, layer, dimension, product_line or None)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def build_map(_counts, key, layer_id, basemap, title):
-    """Build the folium map once per selection (key) and keep it across reruns."""
+def build_map(counts, layer_id, basemap, title):
+    """A fresh folium map each run: st_folium mutates the map it renders, so a cached
+    map object comes out blank the second time."""
     layer = boundaries.load_layer(layer_id, display=True)
-    return render.visitor_choropleth(layer, _counts, basemap=basemap, title=title)
+    return choropleth.visitor_choropleth(layer, counts, basemap=basemap, title=title)
 
 
 def main() -> None:
@@ -39,12 +38,12 @@ def main() -> None:
     dimension = c2.selectbox("维度", S.DIMENSIONS, format_func=S.DIMENSION_LABELS.get, key="dimension")
     lines = ["", *project["product_lines"]]
     product_line = c3.selectbox("业态", lines, format_func=lambda v: v or "全部业态", key="product_line")
-    basemap = c4.selectbox("底图", list(render.BASEMAPS), format_func=lambda b: render.BASEMAPS[b]["label"],
+    basemap = c4.selectbox("底图", list(render.BASEMAPS), format_func=render.basemap_labels().get,
                            key="basemap")
     version = store.data_version(project["id"])
     counts, cov = counts_for(store, project["id"], version, layer_id, dimension, product_line)
     title = f"{project['name']} · {S.DIMENSION_LABELS[dimension]} · {product_line or '全部业态'}"
-    m = build_map(counts, (version, layer_id, dimension, product_line, basemap), layer_id, basemap, title)
+    m = build_map(counts, layer_id, basemap, title)
     st_folium(m, height=560, use_container_width=True, returned_objects=[], key="visitor_map")
     st.caption(
         f"{S.DIMENSION_LABELS[dimension]}位置：填写 {cov.given:,} 条，落到地图上 {cov.placed:,} 条；"

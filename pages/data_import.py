@@ -8,9 +8,8 @@ from mapping import schema as S
 from mapping.ingest import (CSV_SUFFIXES, EXCEL_SUFFIXES, IngestError, auto_map, file_digest, read_table,
                             rejected_rows, validate)
 from mapping.privacy import mask_name, mask_phone
-from ui.common import get_store, guarded, page_setup, pick_project
+from ui.common import get_store, guarded, pick_project
 
-page_setup("导入数据")
 NOT_USED = "（不导入）"
 
 
@@ -117,7 +116,7 @@ def main() -> None:
                                        progress=lambda f, m: bar.progress(f, text=m))
         st.cache_data.clear()
         st.success(summary.message())
-        st.page_link("pages/2_客户地图.py", label="查看客户地图", icon="🗺️")
+        st.page_link("pages/customer_map.py", label="查看客户地图", icon=":material/map:")
 
 
 guarded(main)

@@ -1,0 +1,130 @@
+"""Areas shaded by a count (visitors, deals…), with tooltips and a legend.
+
+Input is a polygon layer (WGS-84) and per-area counts from
+:func:`mapping.aggregate.area_counts`; output is a folium map built on
+:func:`mapping.render.make_map`.  For the Gaode basemap the polygons are shifted
+to GCJ-02 for display only.
+"""
+
+from __future__ import annotations
+
+import warnings
+from html import escape
+
+import folium
+import geopandas as gpd
+import mapclassify
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from jinja2 import Template
+
+from .coords import wgs84_to_gcj02
+from .render import DEFAULT_BASEMAP, display_crs, make_map
+from .schema import GCJ02
+
+SEQUENTIAL = ["#fff5eb", "#fdd0a2", "#fdae6b", "#f16913", "#d94801", "#8c2d04"]
+ZERO_FILL = "#eeeeee"
+TOOLTIP_FIELDS = {"area_name": "区域", "visits": "到访", "high_intention": "高意向(A/B)", "deals": "成交",
+                  "conversion_text": "成交率"}
+
+
+def to_display(gdf: gpd.GeoDataFrame, basemap: str) -> gpd.GeoDataFrame:
+    """Shift WGS-84 geometries to the basemap's CRS (GCJ-02 for Gaode); a copy either way."""
+    out = gdf.copy()
+    if display_crs(basemap) == GCJ02:
+        out["geometry"] = shapely.transform(
+            out.geometry.values, lambda xy: np.round(np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1])), 6))
+    return out
+
+
+def class_breaks(values: np.ndarray, k: int = 5) -> list[float]:
+    """Upper bounds of up to ``k`` Fisher-Jenks classes of the positive values."""
+    positive = np.asarray(values, dtype=float)
+    positive = positive[positive > 0]
+    if positive.size == 0:
+        return []
+    k = int(min(k, np.unique(positive).size))
+    if k < 2:
+        return [float(positive.max())]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Numba not installed")  # a few dozen areas: fast enough
+        return [float(b) for b in mapclassify.FisherJenks(positive, k=k).bins]
+
+
+def visitor_choropleth(layer: gpd.GeoDataFrame, counts: pd.DataFrame, basemap: str = DEFAULT_BASEMAP,
+                       title: str = "", value: str = "visits") -> folium.Map:
+    """Areas of ``layer`` shaded by ``value`` (from :func:`mapping.aggregate.area_counts`).
+
+    The payload depends on the number of polygons only: one feature per area with
+    its counts as properties, never a feature per visitor.
+    """
+    data = layer[["area_id", "geometry"]].merge(
+        counts[["area_id", "area_name", "visits", "high_intention", "deals", "conversion"]],
+        on="area_id", how="left")
+    data[["visits", "high_intention", "deals"]] = data[["visits", "high_intention", "deals"]].fillna(0).astype(int)
+    data["conversion_text"] = (data["conversion"].fillna(0) * 100).round(1).astype(str) + "%"
+    breaks = class_breaks(data[value].to_numpy())
+    colours = SEQUENTIAL[1:][: len(breaks)] if len(breaks) < 5 else SEQUENTIAL[1:]
+    data["fill"] = [ZERO_FILL if v <= 0 else colours[min(int(np.searchsorted(breaks, v)), len(colours) - 1)]
+                    for v in data[value]]
+    data = to_display(data.drop(columns=["conversion"]), basemap)
+    minx, miny, maxx, maxy = data.total_bounds
+    m = make_map(center=((miny + maxy) / 2, (minx + maxx) / 2), zoom=10, basemap=basemap)
+    folium.GeoJson(
+        data.to_json(drop_id=True),
+        name="区域",
+        style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#555555", "weight": 0.8,
+                                  "fillOpacity": 0.75},
+        highlight_function=lambda f: {"weight": 2.5, "color": "#222222"},
+        tooltip=folium.GeoJsonTooltip(fields=list(TOOLTIP_FIELDS), aliases=list(TOOLTIP_FIELDS.values()),
+                                      localize=True, sticky=True),
+    ).add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    _legend(m, breaks, colours, title, VALUE_LABELS.get(value, value))
+    return m
+
+
+VALUE_LABELS = {"visits": "到访人数", "deals": "成交人数", "high_intention": "高意向人数"}
+
+
+class Legend(MacroElement):
+    """A Leaflet control holding ready-made HTML (title, classes and colours)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});"
+        "{{ this.get_name() }}.onAdd = function () {"
+        "  var div = L.DomUtil.create('div', 'tuoke-legend');"
+        "  div.innerHTML = {{ this.html|tojson }};"
+        "  L.DomEvent.disableClickPropagation(div);"
+        "  return div; };"
+        "{{ this.get_name() }}.addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, html: str, position: str = "bottomleft"):
+        super().__init__()
+        self._name = "Legend"
+        self.html, self.position = html, position
+
+
+def _swatch(colour: str) -> str:
+    return (f'<span style="display:inline-block;width:14px;height:10px;margin-right:6px;'
+            f'border:1px solid #999;vertical-align:middle;background:{colour}"></span>')
+
+
+def _legend(m: folium.Map, breaks: list[float], colours: list[str], title: str, label: str) -> None:
+    rows = [f"<div>{_swatch(ZERO_FILL)}0</div>"]
+    low = 1
+    for upper, colour in zip(breaks, colours):
+        rows.append(f"<div>{_swatch(colour)}{low:,.0f} – {upper:,.0f}</div>")
+        low = int(upper) + 1
+    html = (
+        '<div style="background:rgba(255,255,255,.92);padding:8px 10px;border-radius:6px;'
+        'font:12px/1.6 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
+        f'<div style="font-weight:600;margin-bottom:2px">{escape(title)}</div>'
+        f'<div style="color:#555;margin-bottom:2px">{escape(label)}</div>' + "".join(rows) + "</div>"
+    )
+    Legend(html).add_to(m)
