@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="拓客图", page_icon=":material/map:", layout="wide")
+st.set_page_config(page_title="拓客图", page_icon="static/favicon.png", layout="wide")
 
 PAGES = [
-    st.Page("pages/home.py", title="首页", icon=":material/home:", url_path="home", default=True),
-    st.Page("pages/data_import.py", title="导入数据", icon=":material/upload_file:", url_path="import"),
-    st.Page("pages/customer_map.py", title="客户地图", icon=":material/map:", url_path="map"),
+    st.Page("views/home.py", title="首页", icon=":material/home:", url_path="home", default=True),
+    st.Page("views/data_import.py", title="导入数据", icon=":material/upload_file:", url_path="import"),
+    st.Page("views/customer_map.py", title="客户地图", icon=":material/map:", url_path="map"),
 ]
 st.navigation(PAGES).run()

@@ -50,7 +50,7 @@ def test_home_shows_sample_project():
 
 
 def test_map_page_renders_with_every_option():
-    at = _app("pages/customer_map.py")
+    at = _app("views/customer_map.py")
     assert not at.exception, at.exception
     for layer in ("districts", "districts_bankuai", "pudong_bankuai"):
         at.selectbox(key="layer").set_value(layer).run()
@@ -65,14 +65,14 @@ def test_map_page_renders_with_every_option():
 
 
 def test_map_table_shows_jinqiao_first_for_home():
-    at = _app("pages/customer_map.py")
+    at = _app("views/customer_map.py")
     at.selectbox(key="layer").set_value("districts_bankuai").run()
     table = at.dataframe[0].value
     assert table.iloc[0]["区域"] == "金桥"
 
 
 def test_import_page_upload_report_and_commit():
-    at = _app("pages/data_import.py")
+    at = _app("views/data_import.py")
     assert not at.exception
     data = (SAMPLES / "visitors_bad_rows.csv").read_bytes()
     at.file_uploader(key="upload").set_value(("bad.csv", data, "text/csv")).run()
@@ -87,14 +87,14 @@ def test_import_page_upload_report_and_commit():
 
 
 def test_import_page_shows_clear_error_for_empty_file():
-    at = _app("pages/data_import.py")
+    at = _app("views/data_import.py")
     at.file_uploader(key="upload").set_value(("empty.csv", b"", "text/csv")).run()
     assert not at.exception
     assert any("是空的" in e.value for e in at.error)
 
 
 def test_import_page_mapping_can_be_changed():
-    at = _app("pages/data_import.py")
+    at = _app("views/data_import.py")
     data = (SAMPLES / "visitors_sample_utf8bom.csv").read_bytes()
     at.file_uploader(key="upload").set_value(("s.csv", data, "text/csv")).run()
     at.selectbox(key="map_visit_date").set_value("（不导入）").run()

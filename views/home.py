@@ -13,7 +13,7 @@ def main() -> None:
     project = pick_project(store)
     if project is None:
         st.info("还没有项目。请到「导入数据」页新建项目并上传到访客户表。")
-        st.page_link("pages/data_import.py", label="去导入数据", icon=":material/upload_file:")
+        st.page_link("views/data_import.py", label="去导入数据", icon=":material/upload_file:")
         return
     launch = project["launch_date"]
     st.subheader(project["name"])
@@ -35,8 +35,8 @@ def main() -> None:
         st.info(f"有 {unresolved:,} 条位置暂未识别（如板块名、地址、旧区名），在地图页单独统计，不会被算进任何区域。")
     st.divider()
     c1, c2 = st.columns(2)
-    c1.page_link("pages/data_import.py", label="导入数据：上传到访客户表（CSV / Excel）", icon=":material/upload_file:")
-    c2.page_link("pages/customer_map.py", label="客户地图：各区域到访热度", icon=":material/map:")
+    c1.page_link("views/data_import.py", label="导入数据：上传到访客户表（CSV / Excel）", icon=":material/upload_file:")
+    c2.page_link("views/customer_map.py", label="客户地图：各区域到访热度", icon=":material/map:")
 
 
 guarded(main)

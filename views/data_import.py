@@ -116,7 +116,7 @@ def main() -> None:
                                        progress=lambda f, m: bar.progress(f, text=m))
         st.cache_data.clear()
         st.success(summary.message())
-        st.page_link("pages/customer_map.py", label="查看客户地图", icon=":material/map:")
+        st.page_link("views/customer_map.py", label="查看客户地图", icon=":material/map:")
 
 
 guarded(main)

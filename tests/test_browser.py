@@ -1,0 +1,150 @@
+"""Real-browser test: Playwright drives Debian's chromium against the running app.
+
+Every request that leaves the machine is blocked, so this also proves the map
+renders from the vendored assets with no outside network.  Screenshots go to
+``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("TUOKE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip("Debian chromium is not installed (scripts/system-deps installs it)")
+    port = _free_port()
+    env = dict(os.environ, TUOKE_DB_PATH=str(tmp_path_factory.mktemp("db") / "e2e.sqlite3"))
+    env.pop("DATABASE_URL", None)
+    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).status == 200:
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start within 90 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1100}, locale="zh-CN")
+    outside = []
+
+    def only_local(route):
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1", "http://localhost", "ws://127.0.0.1", "data:", "blob:")):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    pg = context.new_page()
+    pg.outside_requests = outside
+    yield pg
+    context.close()
+
+
+def _shot(pg, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _wait_for_map(pg, minimum: int):
+    frame = pg.frame_locator("iframe[title*='streamlit_folium']").first
+    paths = frame.locator("path.leaflet-interactive")
+    paths.nth(minimum - 1).wait_for(state="attached", timeout=60_000)
+    return frame, paths
+
+
+def test_home_shows_sample_project(page, app_url):
+    page.goto(app_url)
+    page.get_by_text("金桥湾示范项目（示例）").first.wait_for(timeout=90_000)
+    page.get_by_text("到访客户").first.wait_for()
+    _shot(page, "home")
+
+
+def test_upload_sample_and_see_district_polygons(page, app_url):
+    page.goto(app_url + "/import")
+    page.get_by_text("导入到访客户").first.wait_for(timeout=90_000)
+    page.locator("input[type=file]").set_input_files(str(ROOT / "data" / "samples" / "visitors_bad_rows.csv"))
+    page.get_by_text("校验报告").first.wait_for(timeout=60_000)
+    page.get_by_text("已拒绝").first.wait_for()
+    _shot(page, "import_report")
+    page.get_by_role("button", name="确认导入").click()
+    page.get_by_text("导入完成").first.wait_for(timeout=60_000)
+    _shot(page, "import_done")
+
+    page.goto(app_url + "/map")
+    page.get_by_text("客户地图").first.wait_for(timeout=90_000)
+    frame, paths = _wait_for_map(page, 16)
+    assert paths.count() >= 16 + 23 - 1  # 15 districts + 23 Pudong 板块 in the default unit
+    frame.locator(".tuoke-legend").wait_for()
+    assert "到访人数" in frame.locator(".tuoke-legend").inner_text()
+    time.sleep(1)
+    _shot(page, "map")
+    assert page.outside_requests == [], page.outside_requests
+
+
+def test_district_layer_has_sixteen_polygons(page, app_url):
+    page.goto(app_url + "/map")
+    page.get_by_text("区域单元").first.wait_for(timeout=90_000)
+    _wait_for_map(page, 16)
+    assert page.locator("[role=dialog]").count() == 0  # no "page not found" on a direct link
+    page.locator("[data-testid=stSelectbox]").filter(has_text="区域单元").locator("input").click()
+    page.get_by_role("option", name="区县", exact=True).click()
+    frame = page.frame_locator("iframe[title*='streamlit_folium']").first
+    paths = frame.locator("path.leaflet-interactive")
+    deadline = time.time() + 60
+    while time.time() < deadline and paths.count() != 16:
+        time.sleep(0.5)
+    assert paths.count() == 16
+    _shot(page, "map_districts")
