@@ -209,8 +209,13 @@ def _swap_colormap(cmap: ColorMap, base_url: str) -> None:
     parent = cmap._parent
     if parent is None:
         return
-    # ColorMap.render() computes color_domain/color_range/tick_labels: reuse it.
+    # ColorMap.render() computes color_domain/color_range/tick_labels: reuse it,
+    # then undo its output so the legend script is emitted (after the map's
+    # own script) by the stand-in at the real render.
     type(cmap).render(cmap)
+    figure = cmap.get_root()
+    for part in ("header", "html", "script"):
+        getattr(figure, part, Element())._children.pop(cmap.get_name(), None)
     proxy = _OfflineColorMap(cmap, local_asset_url(_D3_V3, base_url))
     for key, child in list(parent._children.items()):
         if child is cmap:
@@ -382,8 +387,8 @@ def standalone_html(m, *, inline_fonts: bool = True) -> str:
     Opens from disk with no network except basemap tiles (none for the "none"
     basemap).  Images referenced by CSS (marker icons, draw toolbar...) become
     ``data:`` URIs; fonts are inlined as woff2 only (``inline_fonts=False`` drops
-    them: icon glyphs then show as blanks, everything else works).  Typically
-    0.9-1.3 MB plus the map's own data.
+    them: icon glyphs then show as blanks, everything else works).  About
+    1.3-1.5 MB (Leaflet, jQuery, Bootstrap, Font Awesome...) plus the map's own data.
     """
     root = m.get_root()
     opts = getattr(root, "_offline_assets", None)

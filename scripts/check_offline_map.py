@@ -110,7 +110,10 @@ class Net:
         context.route("**/*", self.route)
         page.on("requestfailed", lambda r: is_local(r.url) and self.failed.append(r.url))
         page.on("response", lambda r: r.status >= 400 and self.bad_status.append(f"{r.status} {r.url}"))
-        page.on("console", lambda msg: msg.type == "error" and self.console.append(msg.text))
+        # network failures are tracked above (blocked tiles also log "Failed to load resource")
+        page.on("console", lambda msg: msg.type == "error"
+                and not msg.text.startswith("Failed to load resource")
+                and self.console.append(msg.text))
         page.on("pageerror", lambda exc: self.console.append(f"pageerror: {exc}"))
 
 
