@@ -100,3 +100,30 @@ def test_import_page_mapping_can_be_changed():
     at.selectbox(key="map_visit_date").set_value("（不导入）").run()
     assert not at.exception
     assert any("缺少必需的列：到访日期" in e.value for e in at.error)
+
+
+def test_map_page_accepts_an_uploaded_layer(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    layer = gpd.GeoDataFrame({"板块名": ["东块", "西块"]},
+                             geometry=[box(121.5, 31.1, 121.7, 31.3), box(121.3, 31.1, 121.5, 31.3)], crs=4326)
+    path = tmp_path / "mine.geojson"
+    layer.to_file(path, driver="GeoJSON")
+    at = _app("views/customer_map.py")
+    at.file_uploader(key="layer_upload").set_value(("mine.geojson", path.read_bytes(), "application/json")).run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="layer_name_col").value == "板块名"
+    at.button(key="use_layer").click().run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="layer").value.startswith("custom:")
+    table = at.dataframe[0].value
+    assert sorted(table["区域"]) == ["东块", "西块"]
+    assert table["到访"].sum() > 0
+
+
+def test_map_page_reports_a_broken_layer_file():
+    at = _app("views/customer_map.py")
+    at.file_uploader(key="layer_upload").set_value(("nocrs.kml", b"<kml></kml>", "application/xml")).run()
+    assert not at.exception
+    assert at.error, "a broken layer file must produce a Chinese error message"

@@ -1,27 +1,73 @@
 """Customer map: areas shaded by visitor count, per dimension and product line."""
 
+import hashlib
+
 import streamlit as st
 from streamlit_folium import st_folium
 
-from mapping import aggregate, boundaries, choropleth, render
+from mapping import aggregate, boundaries, choropleth, layers, render
 from mapping import schema as S
+from mapping.offline import standalone_html
 from mapping.resolve import METHOD_LABELS
 from ui.common import get_store, guarded, pick_project, project_locations
 
+BUILT_IN = [S.LAYER_DISTRICTS_BANKUAI, S.LAYER_DISTRICTS, S.LAYER_BANKUAI]
+CRS_CHOICES = {"": "文件自带坐标系", "WGS84": "WGS-84（GPS / OpenStreetMap）", "GCJ02": "GCJ-02（高德 / 腾讯）"}
+
+
+def custom_layers() -> dict:
+    return st.session_state.setdefault("custom_layers", {})
+
+
+def area_layer(layer_id: str, display: bool = False):
+    if layer_id in custom_layers():
+        return custom_layers()[layer_id]["layer"]
+    return boundaries.load_layer(layer_id, display=display)
+
+
+def layer_label(layer_id: str) -> str:
+    if layer_id in custom_layers():
+        return f"自定义：{custom_layers()[layer_id]['name']}"
+    return S.LAYER_LABELS[layer_id]
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def counts_for(_store, project_id, version, layer_id, dimension, product_line):
     locations = project_locations(_store, project_id, version)
-    layer = boundaries.load_layer(layer_id)
-    return aggregate.area_counts(locations, layer, dimension, product_line or None)
+    return aggregate.area_counts(locations, area_layer(layer_id), dimension, product_line or None)
 
 
 def build_map(counts, layer_id, basemap, title):
     """A fresh folium map each run: st_folium mutates the map it renders, so a cached
     map object comes out blank the second time."""
-    layer = boundaries.load_layer(layer_id, display=True)
-    return choropleth.visitor_choropleth(layer, counts, basemap=basemap, title=title)
+    return choropleth.visitor_choropleth(area_layer(layer_id, display=True), counts, basemap=basemap, title=title)
+
+
+def layer_upload() -> None:
+    """Let the user bring their own area layer (their company's 板块, say)."""
+    with st.expander("使用自己的区域图层（GeoJSON、Shapefile 压缩包、GeoPackage、KML）"):
+        upload = st.file_uploader("图层文件", type=["geojson", "json", "zip", "gpkg", "kml", "kmz"],
+                                  key="layer_upload")
+        crs = st.radio("坐标系", list(CRS_CHOICES), format_func=CRS_CHOICES.get, horizontal=True,
+                       key="layer_crs", help="文件没有坐标系信息时必须选择；从高德地图描的图层选 GCJ-02")
+        if upload is None:
+            return
+        data = upload.getvalue()
+        gdf = layers.read_layer(data, upload.name, assume_crs=crs or None)
+        columns = layers.candidate_name_columns(gdf)
+        if not columns:
+            st.error("图层里没有可以当作区域名称的文字列。请在 GIS 软件里加一列名称后再上传。")
+            return
+        name_col = st.selectbox("区域名称列", columns, key="layer_name_col")
+        area = layers.as_area_layer(gdf, name_col)
+        key = "custom:" + hashlib.sha256(data + name_col.encode() + crs.encode()).hexdigest()[:12]
+        st.button(f"使用这个图层（{len(area)} 个区域）", key="use_layer", on_click=use_layer,
+                  args=(key, upload.name, area))
+
+
+def use_layer(key: str, name: str, area) -> None:
+    custom_layers()[key] = {"name": name, "layer": area}
+    st.session_state["layer"] = key
 
 
 def main() -> None:
@@ -31,10 +77,11 @@ def main() -> None:
     if project is None:
         return
     c1, c2, c3, c4 = st.columns(4)
-    layer_ids = [S.LAYER_DISTRICTS_BANKUAI, S.LAYER_DISTRICTS, S.LAYER_BANKUAI]
+    layer_ids = BUILT_IN + list(custom_layers())
     default_layer = project["area_layer"] if project["area_layer"] in layer_ids else S.LAYER_DISTRICTS
-    layer_id = c1.selectbox("区域单元", layer_ids, index=layer_ids.index(default_layer),
-                            format_func=S.LAYER_LABELS.get, key="layer")
+    if st.session_state.get("layer") not in layer_ids:
+        st.session_state["layer"] = default_layer
+    layer_id = c1.selectbox("区域单元", layer_ids, format_func=layer_label, key="layer")
     dimension = c2.selectbox("维度", S.DIMENSIONS, format_func=S.DIMENSION_LABELS.get, key="dimension")
     lines = ["", *project["product_lines"]]
     product_line = c3.selectbox("业态", lines, format_func=lambda v: v or "全部业态", key="product_line")
@@ -48,18 +95,22 @@ def main() -> None:
     st.caption(
         f"{S.DIMENSION_LABELS[dimension]}位置：填写 {cov.given:,} 条，落到地图上 {cov.placed:,} 条；"
         f"未识别 {cov.unresolved:,} 条，在本市以外 {cov.outside:,} 条，"
-        f"只识别到区级、无法落到板块 {cov.coarse:,} 条。未识别的位置不计入任何区域。"
+        f"只识别到区级、无法落到更细区域 {cov.coarse:,} 条。未落到地图上的位置不计入任何区域。"
     )
     table = counts[["area_name", "visits", "high_intention", "deals", "conversion"]].rename(columns={
         "area_name": "区域", "visits": "到访", "high_intention": "高意向(A/B)", "deals": "成交",
         "conversion": "成交率"})
     st.dataframe(table, hide_index=True, column_config={
         "成交率": st.column_config.NumberColumn(format="percent")}, height=320)
+    st.download_button("下载离线地图（HTML，断网可打开）",
+                       data=lambda: standalone_html(build_map(counts, layer_id, basemap, title)),
+                       file_name=f"{title}.html", mime="text/html", key="dl_map")
     with st.expander("识别方式统计"):
         locs = project_locations(store, project["id"], version)
         rows = locs[locs["dimension"] == dimension]
         by_method = rows["method"].map(lambda m: METHOD_LABELS.get(m, m)).value_counts()
         st.dataframe(by_method.rename_axis("识别方式").reset_index(name="条数"), hide_index=True)
+    layer_upload()
 
 
 guarded(main)
