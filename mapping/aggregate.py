@@ -101,3 +101,13 @@ def headline(visitors: pd.DataFrame, locations: pd.DataFrame) -> dict:
         resolved = int((rows["adcode"] != "").sum())
         shares[dim] = {"given": given, "resolved": resolved, "share": resolved / given if given else 0.0}
     return {"visitors": n, "deals": deals, "conversion": deals / n if n else 0.0, "resolved": shares}
+
+
+def weekly(visitors: pd.DataFrame) -> pd.DataFrame:
+    """Visits (by visit date) and deals (by deal date, else visit date) per week."""
+    visit_week = pd.to_datetime(visitors["visit_date"]).dt.to_period("W").dt.start_time
+    deal_dates = pd.to_datetime(visitors["deal_date"]).fillna(pd.to_datetime(visitors["visit_date"]))
+    deal_week = deal_dates[visitors["deal"].astype(bool)].dt.to_period("W").dt.start_time
+    out = pd.DataFrame({"到访": visit_week.value_counts(), "成交": deal_week.value_counts()}).fillna(0).astype(int)
+    out = out.sort_index().rename_axis("周").reset_index()
+    return out

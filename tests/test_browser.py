@@ -108,7 +108,8 @@ def _wait_for_map(pg, minimum: int):
 def test_home_shows_sample_project(page, app_url):
     page.goto(app_url)
     page.get_by_text("金桥湾示范项目（示例）").first.wait_for(timeout=90_000)
-    page.get_by_text("到访客户").first.wait_for()
+    page.get_by_text("5,000").first.wait_for(timeout=60_000)
+    page.get_by_text("每周到访与成交").first.wait_for()
     _shot(page, "home")
 
 

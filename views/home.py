@@ -2,8 +2,12 @@
 
 import streamlit as st
 
+from mapping import aggregate
 from mapping import schema as S
-from ui.common import get_store, guarded, headline, pick_project
+from ui.common import get_store, guarded, headline, pick_project, project_visitors
+
+IMPORT_COLUMNS = {"imported_at": "时间", "filename": "文件", "rows_total": "行数", "inserted": "新增",
+                  "updated": "更新", "unchanged": "未变", "rejected": "拒绝"}
 
 
 def main() -> None:
@@ -33,6 +37,15 @@ def main() -> None:
     unresolved = sum(v["given"] - v["resolved"] for v in figures["resolved"].values())
     if unresolved:
         st.info(f"有 {unresolved:,} 条位置暂未识别（如板块名、地址、旧区名），在地图页单独统计，不会被算进任何区域。")
+    visitors = project_visitors(store, project["id"], store.data_version(project["id"]))
+    if not visitors.empty:
+        st.markdown("**每周到访与成交**" + (f"（{launch} 开盘）" if launch else ""))
+        weekly = aggregate.weekly(visitors)
+        st.line_chart(weekly, x="周", y=["到访", "成交"], color=["#D9480F", "#1C7ED6"], height=220)
+    imports = store.imports(project["id"])
+    if not imports.empty:
+        with st.expander(f"导入记录（{len(imports)} 次）"):
+            st.dataframe(imports.rename(columns=IMPORT_COLUMNS)[list(IMPORT_COLUMNS.values())], hide_index=True)
     st.divider()
     c1, c2 = st.columns(2)
     c1.page_link("views/data_import.py", label="导入数据：上传到访客户表（CSV / Excel）", icon=":material/upload_file:")
