@@ -119,3 +119,17 @@ def test_gcj02_shift_only_for_gaode():
 @pytest.mark.parametrize("values,expected_len", [([0, 0, 0], 0), ([5, 5, 5], 1), (list(range(1, 40)), 5)])
 def test_class_breaks(values, expected_len):
     assert len(choropleth.class_breaks(np.array(values))) == expected_len
+
+
+def test_weekly_counts_visits_by_visit_week_and_deals_by_deal_week():
+    import datetime as dt
+    visitors = pd.DataFrame({
+        "visit_date": [dt.date(2024, 4, 1), dt.date(2024, 4, 2), dt.date(2024, 4, 9)],
+        "deal": [True, False, True],
+        "deal_date": [dt.date(2024, 5, 6), None, None],
+    })
+    weekly = aggregate.weekly(visitors).set_index("周")
+    assert weekly.loc[pd.Timestamp("2024-04-01"), "到访"] == 2
+    assert weekly.loc[pd.Timestamp("2024-04-08"), "成交"] == 1   # no deal date: counted in its visit week
+    assert weekly.loc[pd.Timestamp("2024-05-06"), "成交"] == 1
+    assert weekly["到访"].sum() == 3 and weekly["成交"].sum() == 2
