@@ -68,17 +68,22 @@ def wgs84_to_gcj02(lng: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarr
     return np.where(inside, lng + dlng, lng), np.where(inside, lat + dlat, lat)
 
 
+def _invert(forward, target_lng, target_lat, lng, lat, iterations: int):
+    """Fixed-point inversion of ``forward`` starting from (lng, lat): each step moves
+    the guess by the error the forward map makes at it."""
+    for _ in range(iterations):
+        f_lng, f_lat = forward(lng, lat)
+        lng = lng - (f_lng - target_lng)
+        lat = lat - (f_lat - target_lat)
+    return lng, lat
+
+
 def gcj02_to_wgs84(
     lng: ArrayLike, lat: ArrayLike, iterations: int = 4
 ) -> tuple[np.ndarray, np.ndarray]:
     """GCJ-02 → WGS-84 by fixed-point iteration (error far below 1 cm)."""
     g_lng, g_lat = _arrays(lng, lat)
-    w_lng, w_lat = g_lng.copy(), g_lat.copy()
-    for _ in range(iterations):
-        f_lng, f_lat = wgs84_to_gcj02(w_lng, w_lat)
-        w_lng = w_lng - (f_lng - g_lng)
-        w_lat = w_lat - (f_lat - g_lat)
-    return w_lng, w_lat
+    return _invert(wgs84_to_gcj02, g_lng, g_lat, g_lng.copy(), g_lat.copy(), iterations)
 
 
 def gcj02_to_bd09(lng: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -96,12 +101,7 @@ def bd09_to_gcj02(lng: ArrayLike, lat: ArrayLike, iterations: int = 3) -> tuple[
     y = b_lat - 0.006
     z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
-    g_lng, g_lat = z * np.cos(theta), z * np.sin(theta)
-    for _ in range(iterations):
-        f_lng, f_lat = gcj02_to_bd09(g_lng, g_lat)
-        g_lng = g_lng - (f_lng - b_lng)
-        g_lat = g_lat - (f_lat - b_lat)
-    return g_lng, g_lat
+    return _invert(gcj02_to_bd09, b_lng, b_lat, z * np.cos(theta), z * np.sin(theta), iterations)
 
 
 def bd09_to_wgs84(lng: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
