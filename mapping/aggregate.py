@@ -60,11 +60,12 @@ def filter_locations(locations: pd.DataFrame, dimension: str, product_line: str 
 def coverage(locations: pd.DataFrame, placed: pd.Series) -> Coverage:
     given = locations["method"] != METHOD_EMPTY
     resolved = locations["adcode"] != ""
-    outside = locations["method"] == METHOD_POINT_OUTSIDE
+    outside = locations["outside"].astype(bool) if "outside" in locations else (
+        locations["method"] == METHOD_POINT_OUTSIDE)
     return Coverage(
         given=int(given.sum()), resolved=int(resolved.sum()), placed=int((placed != "").sum()),
         unresolved=int((given & ~resolved & ~outside).sum()), outside=int(outside.sum()),
-        coarse=int((resolved & (placed == "")).sum()),
+        coarse=int((resolved & ~outside & (placed == "")).sum()),
     )
 
 

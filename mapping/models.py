@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint)
+                        UniqueConstraint, false)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -105,3 +105,32 @@ class Location(Base):
     level: Mapped[str] = mapped_column(String(16), default="none")
     method: Mapped[str] = mapped_column(String(32), default="")
     confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    town_code: Mapped[str] = mapped_column(String(9), default="", server_default="")
+    outside: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    candidates: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class PlaceCache(Base):
+    """A resolved place string (normalised), so re-imports cost nothing.  ``version``
+    identifies the gazetteer and resolver that produced it; others are ignored."""
+
+    __tablename__ = "place_cache"
+    city: Mapped[str] = mapped_column(String(6), primary_key=True)
+    text: Mapped[str] = mapped_column(String(300), primary_key=True)
+    version: Mapped[str] = mapped_column(String(16))
+    result: Mapped[str] = mapped_column(Text)  # JSON of the result columns
+
+
+class PlaceAlias(Base):
+    """A user's correction from the review page: this string means this place."""
+
+    __tablename__ = "place_aliases"
+    __table_args__ = (UniqueConstraint("city", "text", name="uq_alias_text"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    city: Mapped[str] = mapped_column(String(6))
+    text: Mapped[str] = mapped_column(String(300))
+    adcode: Mapped[str] = mapped_column(String(6))
+    lng: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)

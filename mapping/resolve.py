@@ -11,17 +11,20 @@ in :data:`RESULT_COLUMNS`.
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
 
 from . import boundaries
 from . import schema as S
+from . import textmatch as T
 from .coords import to_wgs84
+from .placetext import normalise
+from .textmatch import resolve_one
 
-RESULT_COLUMNS = ["adcode", "district", "town_code", "lng", "lat", "level", "method", "confidence", "candidates"]
+RESULT_COLUMNS = ["adcode", "district", "town_code", "lng", "lat", "level", "method", "confidence", "candidates",
+                  "outside"]
 
 METHOD_POINT = "point"
 METHOD_POINT_OUTSIDE = "point_outside"
@@ -31,19 +34,24 @@ METHOD_EMPTY = "empty"
 METHOD_LABELS = {
     METHOD_POINT: "坐标落区",
     METHOD_POINT_OUTSIDE: "坐标在本市以外",
-    METHOD_DISTRICT_NAME: "区名匹配",
+    METHOD_DISTRICT_NAME: "区县名",
+    T.M_HISTORIC: "旧区县名",
+    T.M_TOWN: "街镇名",
+    T.M_LANDMARK: "商圈/地标",
+    T.M_ALIAS: "人工指定",
+    T.M_TYPO: "错别字纠正",
+    T.M_PINYIN: "同音纠正",
+    T.M_FUZZY: "模糊匹配",
+    T.M_CITY: "只到城市",
+    T.M_PROVINCE: "只到省份",
+    T.M_AMBIGUOUS: "有歧义（多个区）",
+    T.M_CONFLICT: "区名与地点矛盾",
+    T.M_JUNK: "无效内容",
     METHOD_UNRESOLVED: "未能识别",
     METHOD_EMPTY: "未填写",
 }
-
-
-def normalise_text(text: object) -> str:
-    """NFKC (full-width → half-width), no spaces, no surrounding punctuation."""
-    if text is None or (isinstance(text, float) and np.isnan(text)):
-        return ""
-    value = unicodedata.normalize("NFKC", str(text))
-    value = re.sub(r"\s+", "", value)
-    return value.strip("。.,，;；、-—_")
+# Strings a person should look at on the review page.
+REVIEW_METHODS = (METHOD_UNRESOLVED, T.M_AMBIGUOUS, T.M_CONFLICT, T.M_FUZZY)
 
 
 def _empty_result(n: int) -> pd.DataFrame:
@@ -51,7 +59,7 @@ def _empty_result(n: int) -> pd.DataFrame:
         "adcode": [""] * n, "district": [""] * n, "town_code": [""] * n,
         "lng": np.full(n, np.nan), "lat": np.full(n, np.nan),
         "level": [S.LEVEL_NONE] * n, "method": [METHOD_UNRESOLVED] * n,
-        "confidence": np.zeros(n), "candidates": [""] * n,
+        "confidence": np.zeros(n), "candidates": [""] * n, "outside": np.zeros(n, dtype=bool),
     })
 
 
@@ -84,47 +92,69 @@ def resolve_points(lng, lat, crs="WGS84") -> pd.DataFrame:
     out.loc[idx, "level"] = np.where(inside, S.LEVEL_POI, S.LEVEL_NONE)
     out.loc[idx, "method"] = np.where(inside, METHOD_POINT, METHOD_POINT_OUTSIDE)
     out.loc[idx, "confidence"] = np.where(inside, 1.0, 0.0)
+    out.loc[idx, "outside"] = ~inside
     return out
 
 
-def resolve_texts(texts, city: str = S.SHANGHAI) -> pd.DataFrame:
-    """Resolve place strings onto districts of ``city``; works on unique strings.
+def resolve_texts(texts, city: str = S.SHANGHAI, aliases: dict[str, dict] | None = None,
+                  cache: "ResultCache | None" = None) -> pd.DataFrame:
+    """Resolve place strings onto districts of ``city``.
+
+    Works on unique strings: the raw strings are factorised first, each unique one
+    is normalised and resolved once (or taken from ``cache``), and the results are
+    spread back over the input.  ``aliases`` maps a normalised string to a user's
+    saved correction ({"adcode", "lng", "lat", "label"}) and wins over everything.
 
     Examples
     --------
-    >>> resolve_texts(["浦东", "不详"])[["adcode", "level"]].values.tolist()
-    [['310115', 'district'], ['', 'none']]
+    >>> resolve_texts(["浦东", "不详", "闸北区"])[["adcode", "level", "method"]].values.tolist()
+    [['310115', 'district', 'district_name'], ['', 'none', 'junk'], ['310106', 'district', 'historic']]
     """
-    texts = pd.Series(list(texts), dtype=object)
-    codes, uniques = pd.factorize(texts.map(normalise_text))
-    resolved = _resolve_unique(list(uniques), city)
-    if len(texts) == 0:
+    raw = pd.Series(list(texts), dtype=object)
+    if raw.empty:
         return _empty_result(0)
-    return resolved.iloc[codes].reset_index(drop=True)
+    codes, uniques = pd.factorize(raw.where(raw.notna(), ""))
+    norm = [normalise(u) for u in uniques]
+    norm_codes, norm_uniques = pd.factorize(pd.Series(norm, dtype=object))
+    resolved = _resolve_unique(list(norm_uniques), city, aliases or {}, cache)
+    return resolved.iloc[norm_codes[codes]].reset_index(drop=True)
 
 
-def _resolve_unique(texts: list[str], city: str) -> pd.DataFrame:
-    out = _empty_result(len(texts))
-    if city != S.SHANGHAI:
-        return out
-    index = boundaries.district_name_index()
-    names = boundaries.district_names()
-    for i, text in enumerate(texts):
-        if not text:
-            out.at[i, "method"] = METHOD_EMPTY
+class ResultCache:
+    """Interface of a store for resolved strings (see :class:`mapping.store.Store`)."""
+
+    def get_results(self, city: str, texts: list[str]) -> dict[str, dict]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def put_results(self, city: str, results: dict[str, dict]) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+def _resolve_unique(texts: list[str], city: str, aliases: dict[str, dict],
+                    cache: ResultCache | None) -> pd.DataFrame:
+    cached = cache.get_results(city, [t for t in texts if t and t not in aliases]) if cache else {}
+    rows, fresh = [], {}
+    for text in texts:
+        if text in cached and text not in aliases:
+            rows.append(cached[text])
             continue
-        key = text.removeprefix("上海市").removeprefix("上海")
-        adcode = index.get(key)
-        if adcode:
-            out.at[i, "adcode"] = adcode
-            out.at[i, "district"] = names[adcode]
-            out.at[i, "level"] = S.LEVEL_DISTRICT
-            out.at[i, "method"] = METHOD_DISTRICT_NAME
-            out.at[i, "confidence"] = 1.0
+        match = asdict(resolve_one(text, city, aliases))
+        row = {c: match[c] for c in RESULT_COLUMNS}
+        rows.append(row)
+        if text and text not in aliases:
+            fresh[text] = row
+    if cache and fresh:
+        cache.put_results(city, fresh)
+    out = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    out["lng"] = pd.to_numeric(out["lng"])
+    out["lat"] = pd.to_numeric(out["lat"])
+    out["confidence"] = out["confidence"].astype(float)
+    out["outside"] = out["outside"].astype(bool)
     return out
 
 
-def resolve_records(records: pd.DataFrame, city: str = S.SHANGHAI) -> pd.DataFrame:
+def resolve_records(records: pd.DataFrame, city: str = S.SHANGHAI, aliases: dict[str, dict] | None = None,
+                    cache: ResultCache | None = None) -> pd.DataFrame:
     """Resolve home, work and leisure of canonical records.
 
     Coordinates win over text when both are given.  Returns a long frame with
@@ -136,7 +166,7 @@ def resolve_records(records: pd.DataFrame, city: str = S.SHANGHAI) -> pd.DataFra
         lat = pd.to_numeric(records[S.lat_col(dim)], errors="coerce").to_numpy()
         crs = records[S.COORD_SYSTEM].where(records[S.COORD_SYSTEM] != "", S.WGS84).to_numpy()
         has_point = ~(np.isnan(lng) | np.isnan(lat))
-        result = resolve_texts(records[S.text_col(dim)].tolist(), city)
+        result = resolve_texts(records[S.text_col(dim)].tolist(), city, aliases=aliases, cache=cache)
         if has_point.any():
             by_point = resolve_points(lng[has_point], lat[has_point], crs[has_point])
             rows = np.flatnonzero(has_point)

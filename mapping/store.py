@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import secrets
 from collections.abc import Callable
@@ -29,8 +30,10 @@ from sqlalchemy.engine import make_url
 
 from . import schema as S
 from .ingest import IngestResult, as_text
-from .models import ImportBatch, Location, Project, Setting, Visitor
-from .resolve import resolve_records
+from .gazetteer import version as gazetteer_version
+from .models import ImportBatch, Location, PlaceAlias, PlaceCache, Project, Setting, Visitor
+from .placetext import normalise
+from .resolve import REVIEW_METHODS, resolve_records, resolve_texts
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -171,7 +174,8 @@ class Store:
         records = _prepare(result.records)
         counts = result.counts
         progress(0.05, "解析位置…")
-        locations = resolve_records(records, project["city_adcode"])
+        city = project["city_adcode"]
+        locations = resolve_records(records, city, aliases=self.aliases(city), cache=self)
         with self.engine.begin() as conn:
             batch_id = conn.execute(insert(ImportBatch).values(
                 project_id=project_id, filename=filename[:300], file_sha256=file_sha256,
@@ -228,19 +232,104 @@ class Store:
             conn.execute(delete(Location).where(Location.visitor_id.in_(changed_ids[start:start + CHUNK])))
         keys = records["visitor_key"].to_numpy()
         loc = locations[locations["row"].map(lambda r: keys[r] in ids)]
-        frame = pd.DataFrame({
-            "visitor_id": [ids[keys[r]] for r in loc["row"]],
-            "dimension": loc["dimension"].to_numpy(),
-            "adcode": loc["adcode"].to_numpy(),
-            "lng": pd.to_numeric(loc["lng"]).to_numpy(),
-            "lat": pd.to_numeric(loc["lat"]).to_numpy(),
-            "level": loc["level"].to_numpy(),
-            "method": loc["method"].to_numpy(),
-            "confidence": pd.to_numeric(loc["confidence"]).to_numpy(),
-        })
-        rows = _records_for_db(frame)
-        for start in range(0, len(rows), CHUNK):
-            conn.execute(insert(Location), rows[start:start + CHUNK])
+        _insert_locations(conn, [ids[keys[r]] for r in loc["row"]], loc)
+
+    # ------------------------------------------------- resolution cache and aliases
+    def get_results(self, city: str, texts: list[str]) -> dict[str, dict]:
+        """Cached results for normalised strings (only those made by this gazetteer version)."""
+        out: dict[str, dict] = {}
+        version = gazetteer_version()
+        with self.engine.connect() as conn:
+            for start in range(0, len(texts), 900):
+                rows = conn.execute(select(PlaceCache.text, PlaceCache.result).where(
+                    PlaceCache.city == city, PlaceCache.version == version,
+                    PlaceCache.text.in_(texts[start:start + 900]))).all()
+                out.update({t: json.loads(r) for t, r in rows})
+        return out
+
+    def put_results(self, city: str, results: dict[str, dict]) -> None:
+        version = gazetteer_version()
+        items = [(t, r) for t, r in results.items() if len(t) <= 300]
+        with self.engine.begin() as conn:
+            for start in range(0, len(items), 900):
+                chunk = items[start:start + 900]
+                conn.execute(delete(PlaceCache).where(PlaceCache.city == city,
+                                                      PlaceCache.text.in_([t for t, _ in chunk])))
+                conn.execute(insert(PlaceCache), [
+                    {"city": city, "text": t, "version": version, "result": json.dumps(_jsonable(r), ensure_ascii=False)}
+                    for t, r in chunk])
+
+    def aliases(self, city: str) -> dict[str, dict]:
+        """Saved corrections of ``city``: {normalised text: {adcode, lng, lat, label}}."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(PlaceAlias.__table__).where(PlaceAlias.city == city)).mappings().all()
+        return {r["text"]: {"adcode": r["adcode"], "lng": r["lng"], "lat": r["lat"], "label": r["label"]}
+                for r in rows}
+
+    def save_alias(self, city: str, text: str, adcode: str, lng: float | None = None, lat: float | None = None,
+                   label: str = "") -> int:
+        """Save "``text`` means this place" and re-resolve every affected visitor at once.
+
+        Returns how many locations changed.
+        """
+        key = normalise(text)
+        if not key:
+            raise ValueError("地名为空，无法保存对应关系")
+        if not (len(adcode) == 6 and adcode.isdigit()):
+            raise ValueError(f"区县代码应为 6 位数字，收到「{adcode}」")
+        with self.engine.begin() as conn:
+            conn.execute(delete(PlaceAlias).where(PlaceAlias.city == city, PlaceAlias.text == key))
+            conn.execute(insert(PlaceAlias).values(city=city, text=key, adcode=adcode, lng=lng, lat=lat,
+                                                   label=label[:200], created_at=dt.datetime.now()))
+        return self.reresolve(city, [key])
+
+    def reresolve(self, city: str, texts: list[str]) -> int:
+        """Resolve again the text locations (without coordinates) whose normalised text is in ``texts``."""
+        wanted = set(texts)
+        aliases = self.aliases(city)
+        changed = 0
+        with self.engine.begin() as conn:
+            project_ids = [p for p, in conn.execute(select(Project.id).where(Project.city_adcode == city)).all()]
+            for dim in S.DIMENSIONS:
+                text_col = getattr(Visitor, S.text_col(dim))
+                rows = conn.execute(
+                    select(Visitor.id, text_col).where(Visitor.project_id.in_(project_ids), text_col != "",
+                                                       getattr(Visitor, S.lng_col(dim)).is_(None))).all()
+                hits = [(vid, raw) for vid, raw in rows if normalise(raw) in wanted]
+                if not hits:
+                    continue
+                ids = [vid for vid, _ in hits]
+                result = resolve_texts([raw for _, raw in hits], city, aliases=aliases)
+                result.insert(0, "dimension", dim)
+                for start in range(0, len(ids), CHUNK):
+                    conn.execute(delete(Location).where(Location.dimension == dim,
+                                                        Location.visitor_id.in_(ids[start:start + CHUNK])))
+                _insert_locations(conn, ids, result)
+                changed += len(ids)
+        return changed
+
+    def review_queue(self, project_id: int) -> pd.DataFrame:
+        """Strings that need a person: unresolved, ambiguous, conflicting or fuzzy, by visitors carried."""
+        frames = []
+        with self.engine.connect() as conn:
+            for dim in S.DIMENSIONS:
+                text_col = getattr(Visitor, S.text_col(dim))
+                query = (select(text_col.label("text"), Location.method, Location.candidates, Location.confidence)
+                         .join(Location, (Location.visitor_id == Visitor.id) & (Location.dimension == dim))
+                         .where(Visitor.project_id == project_id, Location.method.in_(REVIEW_METHODS)))
+                frame = pd.read_sql(query, conn)
+                frame["dimension"] = dim
+                frames.append(frame)
+        rows = pd.concat(frames, ignore_index=True)
+        if rows.empty:
+            return pd.DataFrame(columns=["text", "visitors", "dimensions", "method", "candidates"])
+        rows["key"] = rows["text"].map(normalise)
+        out = rows.groupby("key").agg(
+            text=("text", "first"), visitors=("text", "size"),
+            dimensions=("dimension", lambda d: ",".join(sorted(set(d)))),
+            method=("method", "first"), candidates=("candidates", "first"),
+        ).reset_index(drop=True)
+        return out.sort_values(["visitors", "text"], ascending=[False, True]).reset_index(drop=True)
 
     # ---------------------------------------------------------------- reading
     def imports(self, project_id: int) -> pd.DataFrame:
@@ -259,7 +348,8 @@ class Store:
         """Resolved locations joined with the visitor fields the maps filter on."""
         query = (
             select(Location.visitor_id, Location.dimension, Location.adcode, Location.lng, Location.lat,
-                   Location.level, Location.method, Location.confidence, Visitor.product_line,
+                   Location.level, Location.method, Location.confidence, Location.town_code,
+                   Location.outside, Location.candidates, Visitor.product_line,
                    Visitor.intention, Visitor.channel, Visitor.visit_date, Visitor.deal,
                    Visitor.deal_product_line)
             .join(Visitor, Visitor.id == Location.visitor_id)
@@ -287,6 +377,38 @@ def _prepare(records: pd.DataFrame) -> pd.DataFrame:
     out["row_hash"] = fields.apply(lambda r: hashlib.md5("\x1f".join(r).encode()).hexdigest(), axis=1) \
         if len(out) else pd.Series(dtype=str)
     return out
+
+
+def _jsonable(row: dict) -> dict:
+    out = {}
+    for key, value in row.items():
+        if isinstance(value, float) and np.isnan(value):
+            value = None
+        elif isinstance(value, (np.floating, np.integer, np.bool_)):
+            value = value.item()
+        out[key] = value
+    return out
+
+
+def _insert_locations(conn, visitor_ids: list[int], loc: pd.DataFrame) -> None:
+    frame = pd.DataFrame({
+        "visitor_id": visitor_ids,
+        "dimension": loc["dimension"].to_numpy(),
+        "adcode": loc["adcode"].to_numpy(),
+        "lng": pd.to_numeric(loc["lng"]).to_numpy(),
+        "lat": pd.to_numeric(loc["lat"]).to_numpy(),
+        "level": loc["level"].to_numpy(),
+        "method": loc["method"].to_numpy(),
+        "confidence": pd.to_numeric(loc["confidence"]).to_numpy(),
+        "town_code": loc["town_code"].fillna("").astype(str).to_numpy(),
+        "outside": loc["outside"].astype(bool).to_numpy(),
+        "candidates": loc["candidates"].fillna("").astype(str).to_numpy(),
+    })
+    rows = _records_for_db(frame)
+    for row in rows:
+        row["outside"] = bool(row["outside"])
+    for start in range(0, len(rows), CHUNK):
+        conn.execute(insert(Location), rows[start:start + CHUNK])
 
 
 def _records_for_db(frame: pd.DataFrame) -> list[dict]:

@@ -22,16 +22,16 @@ def test_resolve_points_in_each_crs():
 
 @pytest.mark.parametrize("text,adcode", [
     ("浦东新区", "310115"), ("浦东", "310115"), ("上海市徐汇区", "310104"), ("　徐汇　", "310104"),
-    ("不详", ""), ("金桥", ""), ("", ""),
+    ("不详", ""), ("金桥", "310115"), ("", ""), ("火星基地", ""),
 ])
 def test_resolve_texts_district_names(text, adcode):
     assert resolve_texts([text])["adcode"].iloc[0] == adcode
 
 
 def test_unresolved_text_is_counted_not_dropped():
-    out = resolve_texts(["金桥", "浦东", "金桥"])
-    assert len(out) == 3
-    assert out["method"].tolist() == ["unresolved", "district_name", "unresolved"]
+    out = resolve_texts(["火星基地", "浦东", "火星基地", "不详"])
+    assert len(out) == 4
+    assert out["method"].tolist() == ["unresolved", "district_name", "unresolved", "junk"]
 
 
 def _locations():
@@ -56,7 +56,7 @@ def test_area_counts_districts_and_bankuai():
     counts, cov = aggregate.area_counts(loc, boundaries.load_layer("districts"), "home")
     by_id = counts.set_index("area_id")
     assert by_id.loc["310115", "visits"] == 2 and by_id.loc["310104", "visits"] == 1
-    assert (cov.given, cov.resolved, cov.unresolved, cov.coarse) == (4, 3, 1, 0)
+    assert (cov.given, cov.resolved, cov.unresolved, cov.coarse) == (4, 3, 1, 0)  # 不详 is given but junk
     counts, cov = aggregate.area_counts(loc, boundaries.load_layer("districts_bankuai"), "home")
     by_name = counts.set_index("area_name")
     assert by_name.loc["金桥", "visits"] == 1 and by_name.loc["金桥", "deals"] == 1

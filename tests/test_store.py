@@ -90,7 +90,7 @@ def test_resolution_is_stored(store):
     locs = store.locations(pid)
     home = locs[locs.dimension == "home"].set_index("visitor_id").sort_index()
     assert home["adcode"].tolist() == ["310115", "310104", "", "310115"]
-    assert home["method"].tolist() == ["point", "district_name", "unresolved", "district_name"]
+    assert home["method"].tolist() == ["point", "district_name", "junk", "district_name"]
 
 
 def test_no_clear_pii_in_database(store):
