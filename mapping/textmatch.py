@@ -201,7 +201,7 @@ def _interpret(specific: G.Entry, districts: set[str], gaz: G.Gazetteer, city: s
     elif districts and adcode not in districts:
         # "徐汇区五角场": the named district and the place disagree; ask a person.
         return Match(method=M_CONFLICT, candidates="|".join(sorted(districts | {adcode})), label=specific.name)
-    town_code = specific.town_code
+    town_code = specific.town_code or _same_place_town(specific, matches)
     if specific.kind == G.TOWN and lng is None:
         lng, lat = _town_point(specific, gaz)
     level = {G.LANDMARK: S.LEVEL_POI, G.TOWN: S.LEVEL_TOWN}.get(specific.kind, S.LEVEL_DISTRICT)
@@ -215,6 +215,16 @@ def _interpret(specific: G.Entry, districts: set[str], gaz: G.Gazetteer, city: s
     return Match(adcode=adcode, district=gaz.district_names.get(adcode, gaz.city_names.get(adcode, "")),
                  town_code=town_code, lng=lng, lat=lat, level=level, method=_KIND_METHOD[specific.kind],
                  confidence=confidence, candidates=candidates, outside=outside, label=specific.name)
+
+
+def _same_place_town(specific: G.Entry, matches) -> str:
+    """金桥镇 is both a town and a landmark: keep the landmark's point and the town's code."""
+    for _, _, entries in matches:
+        if specific in entries:
+            for e in entries:
+                if e.kind == G.TOWN and e.adcode == specific.adcode:
+                    return e.town_code
+    return ""
 
 
 def _town_point(town: G.Entry, gaz: G.Gazetteer) -> tuple[float | None, float | None]:

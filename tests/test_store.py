@@ -124,3 +124,39 @@ def test_migrations_match_models(store):
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
+
+
+def test_alias_round_trip_changes_counts(store):
+    pid = _project(store)
+    rows = [r[:] for r in ROWS] + [["A9", "孙八", "13700003333", "2024-03-09", "公寓", "火星基地", "", "", "", "否"]]
+    store.import_records(pid, _result(rows, store.salt()), "v.csv", "sha")
+    queue = store.review_queue(pid)
+    assert "火星基地" in queue["text"].tolist()
+    changed = store.save_alias("310000", "火星基地", "310115", label="金桥")
+    assert changed == 1
+    locs = store.locations(pid)
+    assert (locs[locs.method == "alias"]["adcode"] == "310115").all()
+    assert "火星基地" not in store.review_queue(pid)["text"].tolist()
+    # a later import of the same string uses the alias too
+    more = [["B1", "周九", "13700004444", "2024-03-10", "公寓", "火星基地", "", "", "", "否"]]
+    store.import_records(pid, _result(more, store.salt()), "v2.csv", "sha2")
+    assert (store.locations(pid)["method"] == "alias").sum() == 2
+
+
+def test_resolved_strings_are_cached(store, monkeypatch):
+    from mapping import resolve
+    pid = _project(store)
+    store.import_records(pid, _result(ROWS, store.salt()), "v.csv", "sha")
+    calls = []
+    original = resolve.resolve_one
+    monkeypatch.setattr(resolve, "resolve_one", lambda t, c, a=None: calls.append(t) or original(t, c, a))
+    changed = [r[:] for r in ROWS]
+    for r in changed:
+        r[4] = "洋房"  # every row changes, so every location is resolved again
+    store.import_records(pid, _result(changed, store.salt()), "v2.csv", "sha2")
+    assert [c for c in calls if c] == []  # all strings came from the database cache
+
+
+def test_bad_alias_is_refused(store):
+    with pytest.raises(ValueError, match="6 位数字"):
+        store.save_alias("310000", "某地", "31011")
