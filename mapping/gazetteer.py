@@ -86,7 +86,7 @@ def index(city: str = "310000") -> Gazetteer:
     city_prefix = city[:4] if city[2:4] != "00" else city[:2]
     _add_admin(gaz)
     _add_historic(gaz)
-    _add_towns(gaz, city_prefix)
+    _add_towns(gaz, (city_prefix, *NEIGHBOURS.get(city, ())))
     _add_landmarks(gaz, city_prefix)
     return gaz
 
@@ -120,7 +120,11 @@ def _add_historic(gaz: Gazetteer) -> None:
                                      short=True))
 
 
-def _add_towns(gaz: Gazetteer, city_prefix: str) -> None:
+# Cities whose towns people near ``city`` name without saying the city (花桥, 嘉善…).
+NEIGHBOURS = {"310000": ("3205", "3304", "3206")}
+
+
+def _add_towns(gaz: Gazetteer, prefixes: tuple[str, ...]) -> None:
     for r in _read("towns_cn.csv").itertuples(index=False):
         entry = Entry(TOWN, r.name, r.adcode, r.city_adcode, r.province_adcode, town_code=r.town_code)
         keys = {r.name, r.short_name, r.name.removesuffix("办事处")}
@@ -128,7 +132,7 @@ def _add_towns(gaz: Gazetteer, city_prefix: str) -> None:
         for key in keys:
             if key:
                 by_key[normalise(key)] = entry
-        if r.town_code.startswith(city_prefix):
+        if r.town_code.startswith(prefixes):
             for key in keys:
                 if key:
                     gaz.add(key, entry if key != r.short_name else

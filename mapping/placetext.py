@@ -10,6 +10,8 @@ Examples
 '徐家汇港汇'
 >>> normalise("浦东　新区")
 '浦东新区'
+>>> normalise("Pudong New Area")
+'pudongnewarea'
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def normalise(text: object) -> str:
     """The canonical form of a place string ("" for empty input)."""
     if text is None or (isinstance(text, float) and text != text):
         return ""
-    value = unicodedata.normalize("NFKC", str(text))
+    value = unicodedata.normalize("NFKC", str(text)).lower()
     value = _T2S.convert(value)
     value = _DROP.sub("", value)
     changed = True
@@ -75,3 +77,20 @@ _JUNK = re.compile(
 def is_junk(text: str) -> bool:
     """True for answers that name no place (不详, 无, 外地, digits, letters…)."""
     return bool(_JUNK.match(text))
+
+
+_LATIN = re.compile(r"^[a-z0-9]+$")
+_LATIN_NOISE = ("shanghaishi", "shanghai", "newarea", "newdistrict", "district", "xinqu", "area", "qu", "city")
+
+
+def latin_key(text: str) -> str:
+    """"pudongnewarea" → "pudong": a Latin-letter place name without its generic words ("" if not Latin)."""
+    if not _LATIN.match(text):
+        return ""
+    key = text
+    for noise in _LATIN_NOISE:
+        if key.startswith(noise) and len(key) > len(noise) + 2:
+            key = key[len(noise):]
+        if key.endswith(noise) and len(key) > len(noise) + 2:
+            key = key[: -len(noise)]
+    return key

@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pypinyin import lazy_pinyin
+from pypinyin import Style, pinyin
 from rapidfuzz import fuzz, process
 
 from . import gazetteer as G
 from . import schema as S
-from .placetext import is_junk, typo_variant
+from .placetext import is_junk, latin_key, typo_variant
 
 CONFIDENCE_MIN = 0.6
 FUZZY_MIN_SCORE = 80
@@ -57,6 +57,9 @@ class Match:
     outside: bool = False
     label: str = ""  # the gazetteer name that matched (shown on the review page)
     named_city: bool = False  # the string itself names a province or city
+    short: bool = False  # matched by a short name (浦东, 昆山) rather than a full one
+    neighbour: bool = False  # outside the city but in a neighbouring one (昆山, 嘉善…)
+    coverage: float = 0.0  # share of the string the dictionary matches cover
 
 
 def resolve_one(text: str, city: str, aliases: dict[str, dict] | None = None) -> Match:
@@ -65,10 +68,19 @@ def resolve_one(text: str, city: str, aliases: dict[str, dict] | None = None) ->
         return Match(method="empty")
     if aliases and text in aliases:
         return _from_alias(aliases[text], city)
-    if is_junk(text):
-        return Match(method=M_JUNK)
     gaz = G.index(city)
+    latin = latin_key(text)
+    if latin:
+        found = _by_pinyin([latin], gaz, city, confidence=0.85)
+        return found if found.adcode else Match(method=M_JUNK if is_junk(text) else M_UNRESOLVED)
     found = _scan(text, gaz, city)
+    if found.method == M_UNRESOLVED and is_junk(text):
+        return Match(method=M_JUNK)
+    if found.coverage < 1 or (found.outside and found.short and not found.named_city):
+        # 中山公圆 sounds exactly like 中山公园; 常宁 (Hunan) like 长宁 — a local homophone wins.
+        same_sound = _by_pinyin(_readings(text), gaz, city, confidence=0.8)
+        if same_sound.adcode and not same_sound.outside:
+            return _apply_threshold(same_sound)
     if found.method == M_UNRESOLVED or (found.outside and not found.named_city):
         # "蒲东", or "黄埔" alone in a Shanghai project: a typo is likelier than Guangzhou.
         fixed = typo_variant(text, city)
@@ -78,6 +90,9 @@ def resolve_one(text: str, city: str, aliases: dict[str, dict] | None = None) ->
             found.method, found.confidence = M_TYPO, round(found.confidence * 0.9, 3)
     if found.method == M_UNRESOLVED:
         found = _fuzzy(text, gaz, city)
+    if found.outside and found.short and not found.named_city and not found.neighbour:
+        # A bare short name of a far-away district (滨江 → Hangzhou?) in a Shanghai project: ask a person.
+        found.confidence = min(found.confidence, 0.55)
     return _apply_threshold(found)
 
 
@@ -115,11 +130,11 @@ def _matches(text: str, gaz: G.Gazetteer) -> list[tuple[int, int, list[G.Entry]]
             if not entries:
                 continue
             if _is_road(text, j):
-                entries = [e for e in entries if e.kind in (G.LANDMARK, G.TOWN)]
+                entries = [e for e in entries if e.kind == G.LANDMARK or (e.kind == G.TOWN and not e.short)]
                 if not entries:
                     continue
             found.append((i, j, entries))
-    found.sort(key=lambda m: (-(m[1] - m[0]), -max(G.KIND_RANK[e.kind] for e in m[2]), m[0]))
+    found.sort(key=lambda m: (-(m[1] - m[0]), m[0]))
     taken: list[tuple[int, int, list[G.Entry]]] = []
     for i, j, entries in found:
         if all(j <= a or i >= b for a, b, _ in taken):
@@ -147,17 +162,22 @@ def _scan(text: str, gaz: G.Gazetteer, city: str) -> Match:
     else:
         found = _interpret(specific, districts, gaz, city, text, matches)
     found.named_city = bool(provinces or cities)
+    found.short = specific.short
+    found.neighbour = _is_neighbour(specific.adcode or specific.city_adcode, city)
+    found.coverage = sum(j - i for i, j, _ in matches) / len(text)
     return found
+
+
+def _is_neighbour(code: str, city: str) -> bool:
+    return bool(code) and code.startswith(G.NEIGHBOURS.get(city, ("-",)))
 
 
 def _explicit_context(matches) -> tuple[set[str], set[str]]:
     provinces, cities = set(), set()
     for _, _, entries in matches:
-        for e in entries:
-            if e.kind == G.PROVINCE and len(entries) == 1:
-                provinces.add(e.province_adcode)
-            elif e.kind == G.CITY and len(entries) == 1:
-                cities.add(e.city_adcode)
+        if all(e.kind in (G.PROVINCE, G.CITY) for e in entries):  # 北京市 is both
+            provinces.update(e.province_adcode for e in entries)
+            cities.update(e.city_adcode for e in entries if e.kind == G.CITY)
     return provinces, cities
 
 
@@ -259,26 +279,45 @@ def _coarse(specific: G.Entry, text: str, matches, gaz: G.Gazetteer, city: str) 
 
 
 # --------------------------------------------------------------------------- fuzzy
+def _readings(text: str, limit: int = 16) -> list[str]:
+    """Every pinyin reading of ``text`` (行 is xing or hang, 长 chang or zhang), at most ``limit``."""
+    readings = [""]
+    for options in pinyin(text, style=Style.NORMAL, heteronym=True):
+        readings = [r + o for r in readings for o in options][:limit]
+    return readings
+
+
 @lru_cache(maxsize=4)
-def _local_keys(city: str) -> tuple[list[str], dict[str, list[str]]]:
+def _local_keys(city: str) -> tuple[list[str], dict[str, set[str]]]:
     gaz = G.index(city)
     keys = [k for k, entries in gaz.names.items()
             if any(e.kind in (G.DISTRICT, G.HISTORIC, G.TOWN, G.LANDMARK) and _in_city(e.adcode, city)
                    for e in entries)]
-    by_pinyin: dict[str, list[str]] = {}
+    by_pinyin: dict[str, set[str]] = {}
     for key in keys:
-        by_pinyin.setdefault("".join(lazy_pinyin(key)), []).append(key)
+        for reading in _readings(key) if not latin_key(key) else [latin_key(key)]:
+            by_pinyin.setdefault(reading, set()).add(key)
     return keys, by_pinyin
 
 
+def _by_pinyin(readings: list[str], gaz: G.Gazetteer, city: str, confidence: float) -> Match:
+    """The local place whose name sounds like one of ``readings``, if exactly one does."""
+    _, by_pinyin = _local_keys(city)
+    keys = set().union(*(by_pinyin.get(r, set()) for r in readings)) if readings else set()
+    results = {k: _scan(k, gaz, city) for k in keys}
+    adcodes = {r.adcode for r in results.values() if r.adcode}
+    if len(adcodes) != 1:
+        return Match(candidates="|".join(sorted(adcodes)))
+    found = max(results.values(), key=lambda r: r.confidence)
+    found.method, found.confidence = M_PINYIN, round(min(found.confidence, confidence), 3)
+    return found
+
+
 def _fuzzy(text: str, gaz: G.Gazetteer, city: str) -> Match:
-    keys, by_pinyin = _local_keys(city)
-    same_sound = by_pinyin.get("".join(lazy_pinyin(text)), [])
-    if len(same_sound) == 1:
-        found = _scan(same_sound[0], gaz, city)
-        if found.adcode:
-            found.method, found.confidence = M_PINYIN, round(min(found.confidence, 0.9) * 0.8, 3)
-            return found
+    keys, _ = _local_keys(city)
+    same_sound = _by_pinyin(_readings(text), gaz, city, confidence=0.8)
+    if same_sound.adcode:
+        return same_sound
     if len(text) < 3:
         return Match()
     best = process.extract(text, keys, scorer=fuzz.ratio, limit=3, score_cutoff=60)

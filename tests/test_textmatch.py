@@ -8,7 +8,7 @@ from mapping.resolve import resolve_texts
 
 @pytest.mark.parametrize("raw,expected", [
     ("浦东　新区", "浦东新区"), ("徐家匯", "徐家汇"), ("住在五角场附近", "五角场"), ("（浦东）金桥", "浦东金桥"),
-    ("ＡＢＣ１２３", "ABC123"), ("", ""), (None, ""),
+    ("ＡＢＣ１２３", "abc123"), ("Pudong New Area", "pudongnewarea"), ("", ""), (None, ""),
 ])
 def test_normalise(raw, expected):
     assert normalise(raw) == expected
@@ -30,7 +30,7 @@ def test_junk(text):
     ("崇明县", "310151", "historic"), ("南市区", "310101", "historic"),
 
     ("宝山", "310113", "district_name"),  # Shanghai's, not Heilongjiang's, in a Shanghai project
-    ("蒲东", "310115", "typo"), ("黄埔", "310101", "typo"),
+    ("蒲东", "310115", "fuzzy_pinyin"), ("黄埔", "310101", "fuzzy_pinyin"), ("静按寺", "310106", "fuzzy_pinyin"), ("虹囗", "310109", "typo"),
 ])
 def test_inside_city(text, adcode, method):
     row = resolve_texts([text]).iloc[0]
@@ -111,3 +111,30 @@ def test_unique_strings_resolved_once(monkeypatch):
     monkeypatch.setattr(resolve, "resolve_one", counting)
     out = resolve_texts(["浦东", "浦东 ", "浦东", "徐汇"] * 50)
     assert len(out) == 200 and sorted(calls) == ["徐汇", "浦东"]
+
+
+@pytest.mark.parametrize("text,adcode", [("Pudong", "310115"), ("Minhang", "310112"), ("ＰＵＤＯＮＧ", "310115"),
+                                         ("Pudong New Area", "310115"), ("Lujiazui", "310115")])
+def test_latin_names(text, adcode):
+    assert resolve_texts([text])["adcode"].iloc[0] == adcode
+
+
+@pytest.mark.parametrize("text,adcode", [("闵航", "310112"), ("常宁", "310105"), ("中山公圆", "310105")])
+def test_homophones_prefer_local_places(text, adcode):
+    row = resolve_texts([text]).iloc[0]
+    assert row["adcode"] == adcode and row["method"] == "fuzzy_pinyin"
+
+
+def test_far_away_short_name_goes_to_review():
+    row = resolve_texts(["滨江"]).iloc[0]  # Hangzhou's 滨江区? or a Shanghai riverside? ask a person
+    assert row["adcode"] == "" and "330108" in row["candidates"]
+
+
+def test_neighbouring_towns_by_short_name():
+    row = resolve_texts(["花桥"]).iloc[0]
+    assert row["adcode"] == "320583" and row["outside"]
+
+
+def test_city_context_picks_the_right_district():
+    assert resolve_texts(["北京市朝阳区"])["adcode"].iloc[0] == "110105"
+    assert resolve_texts(["嘉兴平湖"])["adcode"].iloc[0] == "330482"
