@@ -137,9 +137,11 @@ def to_wgs84(lng: ArrayLike, lat: ArrayLike, crs: ArrayLike | str) -> tuple[np.n
     """
     lng, lat = _arrays(lng, lat)
     if isinstance(crs, str):
-        crs_arr = np.full(lng.shape, crs, dtype=object)
-    else:
-        crs_arr = np.asarray(crs, dtype=object)
+        if crs not in CRS_NAMES:
+            raise ValueError(f"'crs' must be one of {CRS_NAMES}, got {crs!r}")
+        func = {GCJ02: gcj02_to_wgs84, BD09: bd09_to_wgs84}.get(crs)
+        return func(lng, lat) if func else (lng.copy(), lat.copy())
+    crs_arr = np.asarray(crs, dtype=object)
     unknown = set(np.unique(crs_arr.astype(str))) - set(CRS_NAMES)
     if unknown:
         raise ValueError(f"'crs' must be one of {CRS_NAMES}, got {sorted(unknown)}")

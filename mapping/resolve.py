@@ -11,8 +11,6 @@ in :data:`RESULT_COLUMNS`.
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import numpy as np
 import pandas as pd
 
@@ -73,27 +71,28 @@ def resolve_points(lng, lat, crs="WGS84") -> pd.DataFrame:
     """
     lng = np.asarray(lng, dtype="float64")
     lat = np.asarray(lat, dtype="float64")
-    out = _empty_result(len(lng))
+    n = len(lng)
     valid = ~(np.isnan(lng) | np.isnan(lat))
-    out.loc[~valid, "method"] = METHOD_EMPTY
-    if not valid.any():
-        return out
-    crs_arr = np.full(len(lng), crs, dtype=object) if isinstance(crs, str) else np.asarray(crs, dtype=object)
-    w_lng, w_lat = to_wgs84(lng[valid], lat[valid], crs_arr[valid])
-    layer = boundaries.load_layer(S.LAYER_DISTRICTS)
-    adcodes = boundaries.assign_points(w_lng, w_lat, layer)
-    names = boundaries.district_names()
-    idx = np.flatnonzero(valid)
-    inside = adcodes != ""
-    out.loc[idx, "lng"] = w_lng
-    out.loc[idx, "lat"] = w_lat
-    out.loc[idx, "adcode"] = adcodes
-    out.loc[idx, "district"] = [names.get(a, "") for a in adcodes]
-    out.loc[idx, "level"] = np.where(inside, S.LEVEL_POI, S.LEVEL_NONE)
-    out.loc[idx, "method"] = np.where(inside, METHOD_POINT, METHOD_POINT_OUTSIDE)
-    out.loc[idx, "confidence"] = np.where(inside, 1.0, 0.0)
-    out.loc[idx, "outside"] = ~inside
-    return out
+    adcode = np.full(n, "", dtype=object)
+    w_lng, w_lat = np.full(n, np.nan), np.full(n, np.nan)
+    if valid.any():
+        point_crs = crs if isinstance(crs, str) else np.asarray(crs, dtype=object)[valid]
+        w_lng[valid], w_lat[valid] = to_wgs84(lng[valid], lat[valid], point_crs)
+        adcode[valid] = boundaries.assign_points(w_lng[valid], w_lat[valid],
+                                                 boundaries.load_layer(S.LAYER_DISTRICTS))
+    inside = adcode != ""
+    outside = valid & ~inside
+    return pd.DataFrame({
+        "adcode": adcode,
+        "district": pd.Series(adcode, dtype=object).map(boundaries.district_names()).fillna("").to_numpy(),
+        "town_code": np.full(n, "", dtype=object),
+        "lng": w_lng, "lat": w_lat,
+        "level": np.where(inside, S.LEVEL_POI, S.LEVEL_NONE).astype(object),
+        "method": np.where(inside, METHOD_POINT, np.where(valid, METHOD_POINT_OUTSIDE, METHOD_EMPTY)).astype(object),
+        "confidence": inside.astype(float),
+        "candidates": np.full(n, "", dtype=object),
+        "outside": outside,
+    })
 
 
 def resolve_texts(texts, city: str = S.SHANGHAI, aliases: dict[str, dict] | None = None,
@@ -138,8 +137,8 @@ def _resolve_unique(texts: list[str], city: str, aliases: dict[str, dict],
         if text in cached and text not in aliases:
             rows.append(cached[text])
             continue
-        match = asdict(resolve_one(text, city, aliases))
-        row = {c: match[c] for c in RESULT_COLUMNS}
+        match = resolve_one(text, city, aliases)
+        row = {c: getattr(match, c) for c in RESULT_COLUMNS}
         rows.append(row)
         if text and text not in aliases:
             fresh[text] = row

@@ -22,6 +22,7 @@ from .placetext import is_junk, latin_key, typo_variant
 
 CONFIDENCE_MIN = 0.6
 FUZZY_MIN_SCORE = 80
+HOMOPHONE_MAX_LEN = 8  # homophone typos are a place name typed by ear, not an address
 
 M_ALIAS, M_JUNK, M_DISTRICT, M_HISTORIC, M_TOWN, M_LANDMARK = (
     "alias", "junk", "district_name", "historic", "town", "landmark")
@@ -76,7 +77,8 @@ def resolve_one(text: str, city: str, aliases: dict[str, dict] | None = None) ->
     found = _scan(text, gaz, city)
     if found.method == M_UNRESOLVED and is_junk(text):
         return Match(method=M_JUNK)
-    if found.coverage < 1 or (found.outside and found.short and not found.named_city):
+    if len(text) <= HOMOPHONE_MAX_LEN and (found.coverage < 1 or (found.outside and found.short
+                                                                  and not found.named_city)):
         # 中山公圆 sounds exactly like 中山公园; 常宁 (Hunan) like 长宁 — a local homophone wins.
         same_sound = _by_pinyin(_readings(text), gaz, city, confidence=0.8)
         if same_sound.adcode and not same_sound.outside:
@@ -279,11 +281,16 @@ def _coarse(specific: G.Entry, text: str, matches, gaz: G.Gazetteer, city: str) 
 
 
 # --------------------------------------------------------------------------- fuzzy
+@lru_cache(maxsize=20_000)
+def _char_readings(char: str) -> tuple[str, ...]:
+    return tuple(pinyin(char, style=Style.NORMAL, heteronym=True)[0])
+
+
 def _readings(text: str, limit: int = 16) -> list[str]:
     """Every pinyin reading of ``text`` (行 is xing or hang, 长 chang or zhang), at most ``limit``."""
     readings = [""]
-    for options in pinyin(text, style=Style.NORMAL, heteronym=True):
-        readings = [r + o for r in readings for o in options][:limit]
+    for char in text:
+        readings = [r + o for r in readings for o in _char_readings(char)][:limit]
     return readings
 
 
