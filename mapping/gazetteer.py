@@ -69,6 +69,16 @@ class Gazetteer:
     _towns_by_district: dict[str, dict[str, Entry]] = field(default_factory=dict)
 
 
+def city_prefix(city: str) -> str:
+    """Adcode prefix shared by a city's districts: "3101" for 310100, "31" for the municipality 310000."""
+    return city[:4] if city[2:4] != "00" else city[:2]
+
+
+def districts_of(city: str) -> dict[str, str]:
+    """{adcode: name} of the districts of ``city``."""
+    return {k: v for k, v in index(city).district_names.items() if k.startswith(city_prefix(city))}
+
+
 def _read(name: str) -> pd.DataFrame:
     return pd.read_csv(GAZETTEER / name, dtype=str, keep_default_na=False)
 
@@ -83,11 +93,11 @@ def index(city: str = "310000") -> Gazetteer:
     province cannot hijack a local string.
     """
     gaz = Gazetteer()
-    city_prefix = city[:4] if city[2:4] != "00" else city[:2]
+    prefix = city_prefix(city)
     _add_admin(gaz)
     _add_historic(gaz)
-    _add_towns(gaz, (city_prefix, *NEIGHBOURS.get(city, ())))
-    _add_landmarks(gaz, city_prefix)
+    _add_towns(gaz, (prefix, *NEIGHBOURS.get(city, ())))
+    _add_landmarks(gaz, prefix)
     return gaz
 
 
@@ -140,12 +150,12 @@ def _add_towns(gaz: Gazetteer, prefixes: tuple[str, ...]) -> None:
                                   town_code=r.town_code, short=True))
 
 
-def _add_landmarks(gaz: Gazetteer, city_prefix: str) -> None:
+def _add_landmarks(gaz: Gazetteer, prefix: str) -> None:
     path = GAZETTEER / "shanghai_landmarks.csv"
     if not path.exists():
         return
     for r in _read(path.name).itertuples(index=False):
-        if not r.adcode.startswith(city_prefix):
+        if not r.adcode.startswith(prefix):
             continue
         ambiguous = tuple(a for a in r.ambiguous_adcodes.split("|") if a and a != r.adcode)
         entry = Entry(LANDMARK, r.name, r.adcode, r.adcode[:4] + "00", r.adcode[:2] + "0000",
@@ -167,3 +177,11 @@ def version() -> str:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def landmark_table(city: str = "310000") -> pd.DataFrame:
+    """Landmarks of ``city`` (name, type, adcode, district, lng, lat) for pickers."""
+    table = _read("shanghai_landmarks.csv")
+    table = table[table["adcode"].str.startswith(city_prefix(city))]
+    table = table.assign(lng=table["lng"].astype(float), lat=table["lat"].astype(float))
+    return table[["name", "type", "adcode", "district", "lng", "lat"]].reset_index(drop=True)

@@ -21,7 +21,7 @@ from . import schema as S
 from .placetext import is_junk, latin_key, typo_variant
 
 CONFIDENCE_MIN = 0.6
-FUZZY_MIN_SCORE = 80
+FUZZY_MIN_SCORE = 90  # below this a fuzzy match only suggests candidates for review
 HOMOPHONE_MAX_LEN = 8  # homophone typos are a place name typed by ear, not an address
 
 M_ALIAS, M_JUNK, M_DISTRICT, M_HISTORIC, M_TOWN, M_LANDMARK = (
@@ -117,8 +117,7 @@ def _from_alias(alias: dict, city: str) -> Match:
 
 
 def _in_city(adcode: str, city: str) -> bool:
-    prefix = city[:4] if city[2:4] != "00" else city[:2]
-    return adcode.startswith(prefix)
+    return adcode.startswith(G.city_prefix(city))
 
 
 # --------------------------------------------------------------------------- scanning
@@ -151,6 +150,9 @@ def _scan(text: str, gaz: G.Gazetteer, city: str) -> Match:
     provinces, cities = _explicit_context(matches)
     picks = [_choose(entries, provinces, cities, city) for _, _, entries in matches]
     chosen = [c for c in picks if c is not None]
+    if any(c.kind in (G.DISTRICT, G.HISTORIC) and _in_city(c.adcode, city) for c in chosen):
+        # "普陀区金沙江路": a local district is named, so 金沙 is not the town near Nantong.
+        chosen = [c for c in chosen if _in_city(c.adcode or c.city_adcode, city) or not c.short]
     if not chosen:
         # 虹桥: a 虹桥街道 in 长宁 and a 虹桥镇 in 闵行, and nothing says which.
         shared = sorted({e.adcode for _, _, entries in matches for e in entries if e.adcode and _in_city(e.adcode, city)})
@@ -335,7 +337,7 @@ def _fuzzy(text: str, gaz: G.Gazetteer, city: str) -> Match:
     if not found.adcode:
         return Match()
     found.method = M_FUZZY
-    found.confidence = round(found.confidence * score / 100 * (0.9 if score >= FUZZY_MIN_SCORE else 0.6), 3)
+    found.confidence = round(found.confidence * score / 100 * (0.9 if score >= FUZZY_MIN_SCORE else 0.5), 3)
     others = [_scan(k, gaz, city).adcode for k, _, _ in best[1:]]
     found.candidates = "|".join(dict.fromkeys([found.adcode, *[o for o in others if o]]))
     return found

@@ -127,3 +127,18 @@ def test_map_page_reports_a_broken_layer_file():
     at.file_uploader(key="layer_upload").set_value(("nocrs.kml", b"<kml></kml>", "application/xml")).run()
     assert not at.exception
     assert at.error, "a broken layer file must produce a Chinese error message"
+
+
+def test_review_page_saves_an_alias_and_the_queue_shrinks():
+    at = _app("views/review.py")
+    assert not at.exception, at.exception
+    assert at.selectbox(key="review_pick").options, "the sample project has strings to review"
+    before = len(at.dataframe[-1].value)
+    first = at.selectbox(key="review_pick").options[0]
+    at.selectbox(key="review_district").set_value("310115").run()
+    at.button(key="review_save").click().run()
+    assert not at.exception, at.exception
+    assert any("重新识别" in s.value for s in at.success)
+    after = len(at.dataframe[-1].value)
+    assert after == before - 1
+    assert first not in at.selectbox(key="review_pick").options
