@@ -98,9 +98,9 @@ def read_table(data: bytes, filename: str, sheet: str | None = None) -> Table:
 
 
 def _check_size(data: bytes, filename: str) -> None:
-    if not data or not data.strip():
-        raise IngestError(f"文件「{filename}」是空的。请重新导出到访客户数据后再上传。")
     size_mb = len(data) / 1024 / 1024
+    if not data or (size_mb < 1 and data.isspace()):
+        raise IngestError(f"文件「{filename}」是空的。请重新导出到访客户数据后再上传。")
     if size_mb > MAX_FILE_MB:
         raise IngestError(
             f"文件「{filename}」有 {size_mb:.1f} MB，超过单次导入上限 {MAX_FILE_MB:.0f} MB。"
