@@ -149,3 +149,33 @@ def test_district_layer_has_sixteen_polygons(page, app_url):
         time.sleep(0.5)
     assert paths.count() == 16
     _shot(page, "map_districts")
+
+
+def _placed(page) -> int:
+    import re
+    text = page.get_by_text("落到地图上").first.inner_text()
+    return int(re.search(r"落到地图上 ([\d,]+) 条", text).group(1).replace(",", ""))
+
+
+def _district_map(page, app_url) -> int:
+    page.goto(app_url + "/map")
+    _wait_for_map(page, 16)
+    page.locator("[data-testid=stSelectbox]").filter(has_text="区域单元").locator("input").click()
+    page.get_by_role("option", name="区县", exact=True).click()
+    frame = page.frame_locator("iframe[title*='streamlit_folium']").first
+    deadline = time.time() + 60
+    while time.time() < deadline and frame.locator("path.leaflet-interactive").count() != 16:
+        time.sleep(0.5)
+    return _placed(page)
+
+
+def test_fix_an_unresolved_string_and_the_map_changes(page, app_url):
+    before = _district_map(page, app_url)
+    page.goto(app_url + "/review")
+    page.get_by_text("待复核").first.wait_for(timeout=90_000)
+    page.locator("[data-testid=stSelectbox]").filter(has_text="应属于哪个区县").locator("input").click()
+    page.get_by_role("option", name="浦东新区").first.click()
+    page.get_by_role("button", name="保存").click()
+    page.get_by_text("重新识别").first.wait_for(timeout=60_000)
+    _shot(page, "review_saved")
+    assert _district_map(page, app_url) > before
