@@ -176,6 +176,6 @@ def test_fix_an_unresolved_string_and_the_map_changes(page, app_url):
     page.locator("[data-testid=stSelectbox]").filter(has_text="应属于哪个区县").locator("input").click()
     page.get_by_role("option", name="浦东新区").first.click()
     page.get_by_role("button", name="保存").click()
-    page.get_by_text("重新识别").first.wait_for(timeout=60_000)
+    page.get_by_text("已保存").first.wait_for(timeout=60_000)
     _shot(page, "review_saved")
     assert _district_map(page, app_url) > before

@@ -67,8 +67,10 @@ def main() -> None:
         st.success("没有待复核的地名。")
         return
     st.write(f"待复核 **{len(queue):,}** 个地名，涉及 **{int(queue['visitors'].sum()):,}** 条位置。")
+    names = gazetteer.index(project["city_adcode"]).district_names
     shown = queue.assign(
         method=queue["method"].map(lambda m: METHOD_LABELS.get(m, m)),
+        candidates=queue["candidates"].map(lambda c: "、".join(names.get(a, a) for a in c.split("|") if a)),
         dimensions=queue["dimensions"].map(lambda d: "、".join(S.DIMENSION_LABELS[x] for x in d.split(","))),
     ).rename(columns={"text": "地名", "visitors": "人数", "dimensions": "维度", "method": "原因", "candidates": "候选区县"})
     st.dataframe(shown, hide_index=True, height=280)
