@@ -36,7 +36,8 @@ def main() -> None:
                         f"未识别 {share['given'] - share['resolved']:,} 条")
     unresolved = sum(v["given"] - v["resolved"] for v in figures["resolved"].values())
     if unresolved:
-        st.info(f"有 {unresolved:,} 条位置暂未识别（如板块名、地址、旧区名），在地图页单独统计，不会被算进任何区域。")
+        st.info(f"有 {unresolved:,} 条位置没有落到区县（无效内容、有歧义或未能识别），不会被算进任何区域。")
+        st.page_link("views/review.py", label="去「位置复核」逐个指定", icon=":material/fact_check:")
     visitors = project_visitors(store, project["id"], store.data_version(project["id"]))
     if not visitors.empty:
         st.markdown("**每周到访与成交**" + (f"（{launch} 开盘）" if launch else ""))
@@ -47,9 +48,10 @@ def main() -> None:
         with st.expander(f"导入记录（{len(imports)} 次）"):
             st.dataframe(imports.rename(columns=IMPORT_COLUMNS)[list(IMPORT_COLUMNS.values())], hide_index=True)
     st.divider()
-    c1, c2 = st.columns(2)
+    c1, c2, c3 = st.columns(3)
     c1.page_link("views/data_import.py", label="导入数据：上传到访客户表（CSV / Excel）", icon=":material/upload_file:")
     c2.page_link("views/customer_map.py", label="客户地图：各区域到访热度", icon=":material/map:")
+    c3.page_link("views/review.py", label="位置复核：处理没能识别的地名", icon=":material/fact_check:")
 
 
 guarded(main)
