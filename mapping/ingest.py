@@ -161,6 +161,18 @@ def list_sheets(data: bytes, filename: str) -> list[str]:
         ) from exc
 
 
+def best_sheet(data: bytes, filename: str) -> str | None:
+    """The sheet that looks most like a visitor table (most recognised headers), or None."""
+    scores = {}
+    for name in list_sheets(data, filename):
+        try:
+            table = read_table(data, filename, sheet=name)
+        except IngestError:
+            continue
+        scores[name] = len(auto_map(table.frame.columns))
+    return max(scores, key=scores.get) if scores else None
+
+
 def _read_excel(data: bytes, suffix: str, sheet: str | None) -> tuple[pd.DataFrame, str, list[str]]:
     from python_calamine import CalamineWorkbook
 

@@ -232,3 +232,9 @@ def test_auto_map_english_headers():
     mapping = auto_map(["Visitor ID", "Visit Date", "Home Area", "Home Lng", "Home Lat", "Phone", "Deal"])
     assert mapping == {"visitor_id": "Visitor ID", "visit_date": "Visit Date", "home_text": "Home Area",
                        "home_lng": "Home Lng", "home_lat": "Home Lat", "phone": "Phone", "deal": "Deal"}
+
+
+def test_best_sheet_is_the_one_with_visitor_headers():
+    data = _xlsx_bytes({"说明": [["本表说明"]], "汇总": [["月份", "到访"], ["3月", 10]],
+                        "到访客户": [HEADERS, *ROWS]})
+    assert ingest.best_sheet(data, "v.xlsx") == "到访客户"

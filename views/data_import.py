@@ -5,8 +5,8 @@ import datetime as dt
 import streamlit as st
 
 from mapping import schema as S
-from mapping.ingest import (CSV_SUFFIXES, EXCEL_SUFFIXES, IngestError, auto_map, file_digest, read_table,
-                            rejected_rows, validate)
+from mapping.ingest import (CSV_SUFFIXES, EXCEL_SUFFIXES, IngestError, auto_map, best_sheet, file_digest,
+                            list_sheets, read_table, rejected_rows, validate)
 from mapping.privacy import mask_name, mask_phone
 from ui.common import get_store, guarded, pick_project
 
@@ -70,10 +70,11 @@ def main() -> None:
     data = upload.getvalue()
     sheet = None
     if upload.name.lower().endswith(EXCEL_SUFFIXES):
-        from mapping.ingest import list_sheets
         sheets = list_sheets(data, upload.name)
         if len(sheets) > 1:
-            sheet = st.selectbox("工作表", sheets, key="sheet")
+            best = best_sheet(data, upload.name)
+            sheet = st.selectbox("工作表", sheets, index=sheets.index(best) if best in sheets else 0, key="sheet",
+                                 help="已自动选中最像到访客户表的工作表")
     table = read_table(data, upload.name, sheet=sheet)
     where = f"工作表「{table.sheet}」" if table.sheet else f"编码 {table.encoding}"
     st.write(f"读到 **{len(table.frame):,}** 行、{len(table.frame.columns)} 列（{where}，表头在第 {table.header_row} 行）。")
