@@ -11,15 +11,20 @@ in :data:`RESULT_COLUMNS`.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
 from . import boundaries
+from . import geocode as GC
 from . import schema as S
 from . import textmatch as T
 from .coords import to_wgs84
 from .placetext import normalise
 from .textmatch import resolve_one
+
+log = logging.getLogger(__name__)
 
 RESULT_COLUMNS = ["adcode", "district", "town_code", "lng", "lat", "level", "method", "confidence", "candidates",
                   "outside"]
@@ -47,7 +52,10 @@ METHOD_LABELS = {
     T.M_JUNK: "无效内容",
     METHOD_UNRESOLVED: "未能识别",
     METHOD_EMPTY: "未填写",
+    GC.method_of("amap"): "高德地理编码",
+    GC.method_of("baidu"): "百度地理编码",
 }
+GEOCODER_ERROR = "geocoder_error"  # key of DataFrame.attrs when online geocoding failed
 # Strings a person should look at on the review page.
 REVIEW_METHODS = (METHOD_UNRESOLVED, T.M_AMBIGUOUS, T.M_CONFLICT, T.M_FUZZY)
 
@@ -96,13 +104,17 @@ def resolve_points(lng, lat, crs="WGS84") -> pd.DataFrame:
 
 
 def resolve_texts(texts, city: str = S.SHANGHAI, aliases: dict[str, dict] | None = None,
-                  cache: "ResultCache | None" = None) -> pd.DataFrame:
+                  cache: "ResultCache | None" = None, geocoder: "GC.Geocoder | None" = None) -> pd.DataFrame:
     """Resolve place strings onto districts of ``city``.
 
     Works on unique strings: the raw strings are factorised first, each unique one
     is normalised and resolved once (or taken from ``cache``), and the results are
     spread back over the input.  ``aliases`` maps a normalised string to a user's
     saved correction ({"adcode", "lng", "lat", "label"}) and wins over everything.
+
+    With a ``geocoder`` (see :mod:`mapping.geocode`), strings left unresolved or
+    fuzzy are sent to it last; if it fails, they stay as they are and the message
+    is in ``result.attrs["geocoder_error"]``.
 
     Examples
     --------
@@ -115,8 +127,11 @@ def resolve_texts(texts, city: str = S.SHANGHAI, aliases: dict[str, dict] | None
     codes, uniques = pd.factorize(raw.where(raw.notna(), ""))
     norm = [normalise(u) for u in uniques]
     norm_codes, norm_uniques = pd.factorize(pd.Series(norm, dtype=object))
-    resolved = _resolve_unique(list(norm_uniques), city, aliases or {}, cache)
-    return resolved.iloc[norm_codes[codes]].reset_index(drop=True)
+    resolved = _resolve_unique(list(norm_uniques), city, aliases or {}, cache, geocoder)
+    out = resolved.iloc[norm_codes[codes]].reset_index(drop=True)
+    if GEOCODER_ERROR in resolved.attrs:
+        out.attrs[GEOCODER_ERROR] = resolved.attrs[GEOCODER_ERROR]
+    return out
 
 
 class ResultCache:
@@ -130,7 +145,7 @@ class ResultCache:
 
 
 def _resolve_unique(texts: list[str], city: str, aliases: dict[str, dict],
-                    cache: ResultCache | None) -> pd.DataFrame:
+                    cache: ResultCache | None, geocoder: "GC.Geocoder | None" = None) -> pd.DataFrame:
     cached = cache.get_results(city, [t for t in texts if t and t not in aliases]) if cache else {}
     rows, fresh = [], {}
     for text in texts:
@@ -142,6 +157,7 @@ def _resolve_unique(texts: list[str], city: str, aliases: dict[str, dict],
         rows.append(row)
         if text and text not in aliases:
             fresh[text] = row
+    error = _geocode(texts, rows, fresh, city, aliases, geocoder) if geocoder is not None else ""
     if cache and fresh:
         cache.put_results(city, fresh)
     out = pd.DataFrame(rows, columns=RESULT_COLUMNS)
@@ -149,23 +165,48 @@ def _resolve_unique(texts: list[str], city: str, aliases: dict[str, dict],
     out["lat"] = pd.to_numeric(out["lat"])
     out["confidence"] = out["confidence"].astype(float)
     out["outside"] = out["outside"].astype(bool)
+    if error:
+        out.attrs[GEOCODER_ERROR] = error
     return out
 
 
+def _geocode(texts: list[str], rows: list[dict], fresh: dict[str, dict], city: str, aliases: dict[str, dict],
+             geocoder: "GC.Geocoder") -> str:
+    """Last step: send what the offline chain could not place to ``geocoder`` (rows updated in place)."""
+    todo = {t: r for t, r in zip(texts, rows) if t and t not in aliases and GC.wants_geocoding(t, r, geocoder)}
+    if not todo:
+        return ""
+    answered, error = GC.geocode_rows(geocoder, todo, city)
+    for i, text in enumerate(texts):
+        if text in answered:
+            rows[i] = fresh[text] = answered[text]
+    if error:
+        log.warning("online geocoding (%s) failed, %d of %d strings left unresolved: %s",
+                    geocoder.name, len(todo) - len(answered), len(todo), error)
+    return error
+
+
 def resolve_records(records: pd.DataFrame, city: str = S.SHANGHAI, aliases: dict[str, dict] | None = None,
-                    cache: ResultCache | None = None) -> pd.DataFrame:
+                    cache: ResultCache | None = None, geocoder: "GC.Geocoder | None" = None) -> pd.DataFrame:
     """Resolve home, work and leisure of canonical records.
 
     Coordinates win over text when both are given.  Returns a long frame with
-    ``row`` (position in ``records``), ``dimension`` and the result columns.
+    ``row`` (position in ``records``), ``dimension`` and the result columns.  An
+    online ``geocoder`` is used until its first error (``attrs["geocoder_error"]``).
     """
     parts = []
+    error = ""
     for dim in S.DIMENSIONS:
         lng = pd.to_numeric(records[S.lng_col(dim)], errors="coerce").to_numpy()
         lat = pd.to_numeric(records[S.lat_col(dim)], errors="coerce").to_numpy()
         crs = records[S.COORD_SYSTEM].where(records[S.COORD_SYSTEM] != "", S.WGS84).to_numpy()
         has_point = ~(np.isnan(lng) | np.isnan(lat))
-        result = resolve_texts(records[S.text_col(dim)].tolist(), city, aliases=aliases, cache=cache)
+        texts = records[S.text_col(dim)]
+        if geocoder is not None and has_point.any():
+            texts = texts.where(~has_point, "")  # their coordinates win: no need to pay for geocoding
+        result = resolve_texts(texts.tolist(), city, aliases=aliases, cache=cache,
+                               geocoder=None if error else geocoder)
+        error = error or result.attrs.get(GEOCODER_ERROR, "")
         if has_point.any():
             by_point = resolve_points(lng[has_point], lat[has_point], crs[has_point])
             rows = np.flatnonzero(has_point)
@@ -174,4 +215,7 @@ def resolve_records(records: pd.DataFrame, city: str = S.SHANGHAI, aliases: dict
         result.insert(0, "dimension", dim)
         result.insert(0, "row", np.arange(len(records)))
         parts.append(result)
-    return pd.concat(parts, ignore_index=True)
+    out = pd.concat(parts, ignore_index=True)
+    if error:
+        out.attrs[GEOCODER_ERROR] = error
+    return out

@@ -31,6 +31,7 @@ from sqlalchemy.engine import make_url
 from . import schema as S
 from .ingest import IngestResult, as_text
 from .gazetteer import version as gazetteer_version
+from .geocode import geocoder_from_env
 from .models import ImportBatch, Location, PlaceAlias, PlaceCache, Project, Setting, Visitor
 from .placetext import normalise
 from .resolve import REVIEW_METHODS, resolve_records, resolve_texts
@@ -80,10 +81,14 @@ class ImportSummary:
     updated: int
     unchanged: int
     rejected: int
+    geocoder_error: str = ""
 
     def message(self) -> str:
-        return (f"导入完成：新增 {self.inserted} 位客户，更新 {self.updated} 位，"
+        text = (f"导入完成：新增 {self.inserted} 位客户，更新 {self.updated} 位，"
                 f"未变化 {self.unchanged} 位，拒绝 {self.rejected} 行。")
+        if self.geocoder_error:
+            text += f" 在线地理编码未完成（{self.geocoder_error}），相关地名留在「位置复核」。"
+        return text
 
 
 class Store:
@@ -181,7 +186,8 @@ class Store:
         progress(0.05, "解析位置…")
         city = project["city_adcode"]
         # Only new and changed visitors are resolved; unique strings come from the cache.
-        locations = resolve_records(todo, city, aliases=self.aliases(city), cache=self)
+        locations = resolve_records(todo, city, aliases=self.aliases(city), cache=self,
+                                    geocoder=geocoder_from_env())
         with self.engine.begin() as conn:
             batch_id = conn.execute(insert(ImportBatch).values(
                 project_id=project_id, filename=filename[:300], file_sha256=file_sha256,
@@ -199,7 +205,8 @@ class Store:
             progress(0.7, "写入位置…")
             self._write_locations(conn, todo, locations, ids)
             summary = ImportSummary(batch_id, int(is_new.sum()), int(changed.sum()),
-                                    int((~is_new & ~changed).sum()), counts["rejected"])
+                                    int((~is_new & ~changed).sum()), counts["rejected"],
+                                    locations.attrs.get("geocoder_error", ""))
             conn.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(
                 inserted=summary.inserted, updated=summary.updated, unchanged=summary.unchanged))
         progress(1.0, "完成")

@@ -160,3 +160,35 @@ def test_resolved_strings_are_cached(store, monkeypatch):
 def test_bad_alias_is_refused(store):
     with pytest.raises(ValueError, match="6 位数字"):
         store.save_alias("310000", "某地", "31011")
+
+
+def test_import_uses_a_configured_geocoder_and_reports_its_failure(store, monkeypatch):
+    from mapping import geocode
+    from mapping import store as store_module
+
+    class Found(geocode.Geocoder):
+        name, label = "amap", "高德"
+
+        def __init__(self):
+            pass
+
+        def geocode_many(self, texts, city):
+            texts = list(texts)
+            return {t: geocode.GeocodeResult(t, 121.6, 31.26, "310115", "浦东新区", "amap", "兴趣点", 0.85)
+                    for t in texts if t == "火星基地一号楼"}
+
+    class Exhausted(Found):
+        def geocode_many(self, texts, city):
+            raise geocode.QuotaExceeded("高德地理编码今日配额已用完")
+
+    rows = [["G1", "钱一", "13700005555", "2024-03-09", "公寓", "火星基地一号楼", "", "", "", "否"]]
+    pid = _project(store)
+    monkeypatch.setattr(store_module, "geocoder_from_env", lambda: Exhausted())
+    summary = store.import_records(pid, _result(rows, store.salt()), "g.csv", "g")
+    assert "在线地理编码未完成" in summary.message() and "配额" in summary.message()
+    assert store.locations(pid)["method"].tolist().count("unresolved") == 1
+    monkeypatch.setattr(store_module, "geocoder_from_env", lambda: Found())
+    rows[0][4] = "洋房"  # changed row: resolved again, the geocoder now answers
+    store.import_records(pid, _result(rows, store.salt()), "g2.csv", "g2")
+    home = store.locations(pid).query("dimension == 'home'")
+    assert home["method"].tolist() == ["geocoder_amap"] and home["adcode"].tolist() == ["310115"]
