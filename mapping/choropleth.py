@@ -128,3 +128,17 @@ def _legend(m: folium.Map, breaks: list[float], colours: list[str], title: str, 
         f'<div style="color:#555;margin-bottom:2px">{escape(label)}</div>' + "".join(rows) + "</div>"
     )
     Legend(html).add_to(m)
+
+
+def outline_map(layer: gpd.GeoDataFrame, basemap: str = DEFAULT_BASEMAP) -> folium.Map:
+    """Area outlines with their names as tooltips, for picking a place by clicking."""
+    data = to_display(layer[["area_name", "geometry"]], basemap)
+    minx, miny, maxx, maxy = data.total_bounds
+    m = make_map(center=((miny + maxy) / 2, (minx + maxx) / 2), zoom=10, basemap=basemap)
+    folium.GeoJson(
+        data.to_json(drop_id=True), name="区域",
+        style_function=lambda f: {"fillColor": "#fdd0a2", "color": "#8c2d04", "weight": 0.8, "fillOpacity": 0.25},
+        tooltip=folium.GeoJsonTooltip(fields=["area_name"], aliases=["区域"]),
+    ).add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m

@@ -133,3 +133,10 @@ def test_weekly_counts_visits_by_visit_week_and_deals_by_deal_week():
     assert weekly.loc[pd.Timestamp("2024-04-08"), "成交"] == 1   # no deal date: counted in its visit week
     assert weekly.loc[pd.Timestamp("2024-05-06"), "成交"] == 1
     assert weekly["到访"].sum() == 3 and weekly["成交"].sum() == 2
+
+
+def test_outline_map_names_areas_and_shifts_only_for_gaode():
+    layer = boundaries.load_layer("districts", display=True)
+    html = choropleth.outline_map(layer).get_root().render()
+    assert json.dumps(["区域"]) in html and "leaflet-interactive" not in html  # classes come at runtime
+    assert "autonavi" in choropleth.outline_map(layer, "gaode").get_root().render()

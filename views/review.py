@@ -3,7 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from mapping import gazetteer
+from streamlit_folium import st_folium
+
+from mapping import boundaries, choropleth, gazetteer
 from mapping import schema as S
 from mapping.resolve import METHOD_LABELS
 from ui.common import get_store, guarded, pick_project, project_locations
@@ -23,6 +25,25 @@ def coverage(locations: pd.DataFrame) -> pd.DataFrame:
     return table.rename_axis(index="识别方式", columns=None)
 
 
+def clicked_point(key: str) -> dict | None:
+    """A point the user clicked on the district map (WGS-84), with its district."""
+    with st.expander("或者在地图上点选位置（优先于上面的选择）"):
+        layer = boundaries.load_layer(S.LAYER_DISTRICTS_BANKUAI, display=True)
+        state = st_folium(choropleth.outline_map(layer), height=420, use_container_width=True,
+                          returned_objects=["last_clicked"], key=key)
+        click = (state or {}).get("last_clicked")
+        if not click:
+            st.caption("点击地图上的位置即可（无底图时只显示区县和板块轮廓）。")
+            return None
+        lng, lat = float(click["lng"]), float(click["lat"])
+        adcode = boundaries.assign_points([lng], [lat], boundaries.load_layer(S.LAYER_DISTRICTS))[0]
+        if not adcode:
+            st.warning("点选的位置不在本市的区县范围内，请重新点选。")
+            return None
+        st.info(f"点选位置：{boundaries.district_names()[adcode]}（经度 {lng:.5f}，纬度 {lat:.5f}）")
+        return {"adcode": adcode, "lng": lng, "lat": lat}
+
+
 def correction_form(store, project, queue: pd.DataFrame) -> None:
     names = gazetteer.index(project["city_adcode"]).district_names
     city_districts = gazetteer.districts_of(project["city_adcode"])
@@ -38,6 +59,10 @@ def correction_form(store, project, queue: pd.DataFrame) -> None:
     marks = marks[marks["adcode"] == adcode]
     landmark = c2.selectbox("具体地标（可选，用于板块地图）", [WHOLE_DISTRICT, *marks["name"]], key="review_landmark")
     point = marks[marks["name"] == landmark].iloc[0] if landmark != WHOLE_DISTRICT else None
+    clicked = clicked_point(f"review_map_{row['text']}")  # a fresh map for each string
+    if clicked is not None:
+        adcode, point = clicked["adcode"], clicked
+        landmark = f"地图点选 ({clicked['lng']:.5f}, {clicked['lat']:.5f})"
     if st.button(f"保存：「{row['text']}」→ {names.get(adcode, adcode)}"
                  f"{'' if point is None else ' · ' + landmark}", type="primary", key="review_save"):
         changed = store.save_alias(project["city_adcode"], row["text"], adcode,
