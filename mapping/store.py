@@ -310,7 +310,8 @@ class Store:
                 rows = conn.execute(
                     select(Visitor.id, text_col).where(Visitor.project_id.in_(project_ids), text_col != "",
                                                        getattr(Visitor, S.lng_col(dim)).is_(None))).all()
-                hits = [(vid, raw) for vid, raw in rows if normalise(raw) in wanted]
+                keys = {raw: normalise(raw) for raw in {raw for _, raw in rows}}  # each spelling once
+                hits = [(vid, raw) for vid, raw in rows if keys[raw] in wanted]
                 if not hits:
                     continue
                 ids = [vid for vid, _ in hits]
