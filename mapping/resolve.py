@@ -31,8 +31,8 @@ RESULT_COLUMNS = ["adcode", "district", "town_code", "lng", "lat", "level", "met
 
 METHOD_POINT = "point"
 METHOD_POINT_OUTSIDE = "point_outside"
-METHOD_DISTRICT_NAME = "district_name"
-METHOD_UNRESOLVED = "unresolved"
+METHOD_DISTRICT_NAME = T.M_DISTRICT
+METHOD_UNRESOLVED = T.M_UNRESOLVED
 METHOD_EMPTY = "empty"
 METHOD_LABELS = {
     METHOD_POINT: "坐标落区",
