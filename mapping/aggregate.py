@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import boundaries
 from . import schema as S
-from .resolve import METHOD_EMPTY, METHOD_POINT_OUTSIDE
+from .resolve import METHOD_EMPTY
 
 
 @dataclass
@@ -60,8 +60,7 @@ def filter_locations(locations: pd.DataFrame, dimension: str, product_line: str 
 def coverage(locations: pd.DataFrame, placed: pd.Series) -> Coverage:
     given = locations["method"] != METHOD_EMPTY
     resolved = locations["adcode"] != ""
-    outside = locations["outside"].astype(bool) if "outside" in locations else (
-        locations["method"] == METHOD_POINT_OUTSIDE)
+    outside = locations["outside"].astype(bool)
     return Coverage(
         given=int(given.sum()), resolved=int(resolved.sum()), placed=int((placed != "").sum()),
         unresolved=int((given & ~resolved & ~outside).sum()), outside=int(outside.sum()),

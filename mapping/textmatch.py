@@ -162,7 +162,7 @@ def _scan(text: str, gaz: G.Gazetteer, city: str) -> Match:
     districts = {e.adcode for e in chosen if e.kind in (G.DISTRICT, G.HISTORIC)}
     specific = max(chosen, key=lambda e: (G.KIND_RANK[e.kind], not e.short))
     if specific.kind in (G.CITY, G.PROVINCE):
-        found = _coarse(specific, text, matches, gaz, city)
+        found = _coarse(specific, gaz, city)
     else:
         found = _interpret(specific, districts, gaz, city, text, matches)
     found.named_city = bool(provinces or cities)
@@ -211,7 +211,6 @@ def _interpret(specific: G.Entry, districts: set[str], gaz: G.Gazetteer, city: s
     confidence = 0.85 if specific.short else 0.95
     if specific.kind == G.LANDMARK:
         confidence = 0.9
-    candidates = ""
     lng, lat = specific.lng, specific.lat
     if specific.ambiguous:
         named = districts & ({specific.adcode} | set(specific.ambiguous))
@@ -238,7 +237,7 @@ def _interpret(specific: G.Entry, districts: set[str], gaz: G.Gazetteer, city: s
             town_code, level, specific = town.town_code, S.LEVEL_TOWN, town
     return Match(adcode=adcode, district=gaz.district_names.get(adcode, gaz.city_names.get(adcode, "")),
                  town_code=town_code, lng=lng, lat=lat, level=level, method=_KIND_METHOD[specific.kind],
-                 confidence=confidence, candidates=candidates, outside=outside, label=specific.name)
+                 confidence=confidence, outside=outside, label=specific.name)
 
 
 def _same_place_town(specific: G.Entry, matches) -> str:
@@ -272,7 +271,7 @@ def _outside_town(text: str, matches, gaz: G.Gazetteer, adcode: str) -> G.Entry 
     return None
 
 
-def _coarse(specific: G.Entry, text: str, matches, gaz: G.Gazetteer, city: str) -> Match:
+def _coarse(specific: G.Entry, gaz: G.Gazetteer, city: str) -> Match:
     """Only a city or province was named (上海, 苏州, 江苏…)."""
     code = specific.city_adcode or specific.province_adcode
     if _in_city(code, city):
@@ -324,9 +323,10 @@ def _by_pinyin(readings: list[str], gaz: G.Gazetteer, city: str, confidence: flo
 
 def _fuzzy(text: str, gaz: G.Gazetteer, city: str) -> Match:
     keys, _ = _local_keys(city)
-    same_sound = _by_pinyin(_readings(text), gaz, city, confidence=0.8)
-    if same_sound.adcode:
-        return same_sound
+    if len(text) > HOMOPHONE_MAX_LEN:  # shorter strings had their homophone check in resolve_one
+        same_sound = _by_pinyin(_readings(text), gaz, city, confidence=0.8)
+        if same_sound.adcode:
+            return same_sound
     if len(text) < 3:
         return Match()
     best = process.extract(text, keys, scorer=fuzz.ratio, limit=3, score_cutoff=60)
