@@ -19,6 +19,12 @@ SAMPLE_PROJECT = dict(
     area_layer=S.LAYER_DISTRICTS_BANKUAI,
     site=(121.640, 31.250),
 )
+# Made-up competitor sites for the sample project (WGS-84), so the battle map shows them.
+SAMPLE_COMPETITORS = [
+    {"name": "竞品甲·金桥府（示例）", "lng": 121.598, "lat": 31.262},
+    {"name": "竞品乙·张江壹号（示例）", "lng": 121.603, "lat": 31.205},
+    {"name": "竞品丙·外高桥湾（示例）", "lng": 121.585, "lat": 31.330},
+]
 
 
 def ensure_ready(store: Store, seed_sample: bool = True) -> None:
@@ -31,6 +37,7 @@ def ensure_ready(store: Store, seed_sample: bool = True) -> None:
 def load_sample(store: Store, path: Path = SAMPLE_FILE) -> int:
     """Create the sample project and import the sample visitors file into it."""
     project_id = store.create_project(**SAMPLE_PROJECT)
+    store.set_sites(project_id, SAMPLE_PROJECT["site"], SAMPLE_COMPETITORS)
     data = path.read_bytes()
     table = read_table(data, path.name)
     result = validate(table, auto_map(table.frame.columns), salt=store.salt(),

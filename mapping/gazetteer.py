@@ -185,3 +185,10 @@ def landmark_table(city: str = "310000") -> pd.DataFrame:
     table = table[table["adcode"].str.startswith(city_prefix(city))]
     table = table.assign(lng=table["lng"].astype(float), lat=table["lat"].astype(float))
     return table[["name", "type", "adcode", "district", "lng", "lat"]].reset_index(drop=True)
+
+
+@lru_cache(maxsize=1)
+def town_names() -> dict[str, str]:
+    """``{9-digit town code: town name}`` for every town in the gazetteer."""
+    table = _read("towns_cn.csv")
+    return dict(zip(table["town_code"], table["name"]))

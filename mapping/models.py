@@ -33,6 +33,7 @@ class Project(Base):
     area_layer: Mapped[str] = mapped_column(String(64), default="districts")
     site_lng: Mapped[float | None] = mapped_column(Float, nullable=True)
     site_lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    competitors: Mapped[str] = mapped_column(Text, default="", server_default="")  # JSON list of sites
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
 
 
@@ -108,6 +109,20 @@ class Location(Base):
     town_code: Mapped[str] = mapped_column(String(9), default="", server_default="")
     outside: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     candidates: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class GradingSnapshot(Base):
+    """A saved grading run (a plan): settings, fitted bins, grades per product line, KPI targets."""
+
+    __tablename__ = "grading_snapshots"
+    __table_args__ = (UniqueConstraint("project_id", "name", name="uq_snapshot_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+    layer_id: Mapped[str] = mapped_column(String(120))
+    dimension: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[str] = mapped_column(Text)  # JSON, see mapping.plan
 
 
 class PlaceCache(Base):

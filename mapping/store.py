@@ -32,7 +32,7 @@ from . import schema as S
 from .ingest import IngestResult, as_text
 from .gazetteer import version as gazetteer_version
 from .geocode import geocoder_from_env
-from .models import ImportBatch, Location, PlaceAlias, PlaceCache, Project, Setting, Visitor
+from .models import GradingSnapshot, ImportBatch, Location, PlaceAlias, PlaceCache, Project, Setting, Visitor
 from .placetext import normalise
 from .resolve import REVIEW_METHODS, resolve_records, resolve_texts
 
@@ -160,8 +160,9 @@ class Store:
             "id": p["id"], "name": p["name"], "city_adcode": p["city_adcode"], "launch_date": p["launch_date"],
             "product_lines": [x for x in p["product_lines"].split(",") if x], "area_layer": p["area_layer"],
             "site_lng": p["site_lng"], "site_lat": p["site_lat"],
+            "competitors": json.loads(p["competitors"]) if p["competitors"] else [],
         } for p in rows], columns=["id", "name", "city_adcode", "launch_date", "product_lines",
-                                   "area_layer", "site_lng", "site_lat"])
+                                   "area_layer", "site_lng", "site_lat", "competitors"])
 
     def project(self, project_id: int) -> dict:
         frame = self.projects()
@@ -169,6 +170,67 @@ class Store:
         if match.empty:
             raise KeyError(f"没有编号为 {project_id} 的项目")
         return match.iloc[0].to_dict()
+
+    def set_sites(self, project_id: int, site: tuple[float, float] | None, competitors: list[dict]) -> None:
+        """The project's own site and its competitors ({name, lng, lat} in WGS-84)."""
+        clean = []
+        for i, c in enumerate(competitors, start=1):
+            name = str(c.get("name") or "").strip()
+            try:
+                lng, lat = float(c["lng"]), float(c["lat"])
+            except (KeyError, TypeError, ValueError):
+                raise ValueError(f"第 {i} 个竞品「{name or '未命名'}」的经纬度不是数字，请填写经度和纬度。") from None
+            if not name:
+                raise ValueError(f"第 {i} 个竞品没有名称，请填写名称。")
+            if not (73 <= lng <= 136 and 3 <= lat <= 54):
+                raise ValueError(f"竞品「{name}」的坐标（{lng}, {lat}）不在中国范围内：经度约 73–136，纬度约 3–54，"
+                                 "请检查是否把经纬度填反了。")
+            clean.append({"name": name[:100], "lng": round(lng, 6), "lat": round(lat, 6)})
+        with self.engine.begin() as conn:
+            conn.execute(update(Project).where(Project.id == project_id).values(
+                site_lng=site[0] if site else None, site_lat=site[1] if site else None,
+                competitors=json.dumps(clean, ensure_ascii=False)))
+
+    # ---------------------------------------------------------------- grading snapshots
+    def save_snapshot(self, project_id: int, name: str, layer_id: str, dimension: str, payload: dict,
+                      replace: bool = False) -> int:
+        """Save a grading run under a name (unique per project); ``replace`` overwrites one."""
+        name = name.strip()
+        if not name:
+            raise ValueError("请给这次分级起个名字，例如「2024年第12周 拓客计划」。")
+        with self.engine.begin() as conn:
+            existing = conn.execute(select(GradingSnapshot.id).where(
+                GradingSnapshot.project_id == project_id, GradingSnapshot.name == name)).scalar()
+            if existing is not None and not replace:
+                raise ValueError(f"已有名为「{name}」的分级快照。换一个名字，或勾选“覆盖同名快照”。")
+            values = dict(created_at=dt.datetime.now(), layer_id=layer_id, dimension=dimension,
+                          payload=json.dumps(payload, ensure_ascii=False))
+            if existing is not None:
+                conn.execute(update(GradingSnapshot).where(GradingSnapshot.id == existing).values(**values))
+                return existing
+            return conn.execute(insert(GradingSnapshot).values(
+                project_id=project_id, name=name[:200], **values).returning(GradingSnapshot.id)).scalar_one()
+
+    def snapshots(self, project_id: int) -> pd.DataFrame:
+        """Saved gradings of a project, newest first (without their payload)."""
+        query = (select(GradingSnapshot.id, GradingSnapshot.name, GradingSnapshot.created_at,
+                        GradingSnapshot.layer_id, GradingSnapshot.dimension)
+                 .where(GradingSnapshot.project_id == project_id).order_by(GradingSnapshot.id.desc()))
+        with self.engine.connect() as conn:
+            return pd.DataFrame(conn.execute(query).mappings().all(),
+                                columns=["id", "name", "created_at", "layer_id", "dimension"])
+
+    def snapshot(self, snapshot_id: int) -> dict:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(GradingSnapshot.__table__).where(
+                GradingSnapshot.id == snapshot_id)).mappings().first()
+        if row is None:
+            raise KeyError(f"没有编号为 {snapshot_id} 的分级快照")
+        return {**dict(row), "payload": json.loads(row["payload"])}
+
+    def delete_snapshot(self, snapshot_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(GradingSnapshot).where(GradingSnapshot.id == snapshot_id))
 
     # ---------------------------------------------------------------- imports
     def import_records(self, project_id: int, result: IngestResult, filename: str, file_sha256: str,
@@ -367,7 +429,7 @@ class Store:
                    Location.level, Location.method, Location.confidence, Location.town_code,
                    Location.outside, Location.candidates, Visitor.product_line,
                    Visitor.intention, Visitor.channel, Visitor.visit_date, Visitor.deal,
-                   Visitor.deal_product_line)
+                   Visitor.deal_date, Visitor.deal_product_line)
             .join(Visitor, Visitor.id == Location.visitor_id)
             .where(Visitor.project_id == project_id)
         )
