@@ -142,3 +142,73 @@ def outline_map(layer: gpd.GeoDataFrame, basemap: str = DEFAULT_BASEMAP) -> foli
     ).add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m
+
+
+GRADED_TOOLTIP = {"area_name": "区域", "grade": "等级", "rank_text": "排名", "score_text": "得分",
+                  "visits_text": "到访", "high_text": "高意向(A/B)", "deals_text": "成交", "conversion_text": "成交率"}
+
+
+def graded_choropleth(layer: gpd.GeoDataFrame, table: pd.DataFrame, legend_rows: list[dict], *,
+                      basemap: str = DEFAULT_BASEMAP, title: str = "", subtitle: str = "",
+                      min_count: int = 5, highlight: set[str] | None = None,
+                      m: folium.Map | None = None) -> folium.Map:
+    """Areas of ``layer`` coloured by grade (A/B/C/D, 样本不足, 无到访).
+
+    ``table`` is :func:`mapping.battle.graded` output; counts of 样本不足 areas are
+    written as "<k", never the number.  ``highlight`` area ids (opportunity areas)
+    get a dashed blue outline in their own layer.  One feature per area: the
+    payload does not grow with the number of visitors.
+    """
+    from .grading import GRADE_COLOURS, INSUFFICIENT, NO_VISITS
+
+    data = layer[["area_id", "geometry"]].merge(table, on="area_id", how="inner")
+    hidden = data["grade"] == INSUFFICIENT
+    none = data["grade"] == NO_VISITS
+
+    def text(values, fmt):
+        return [f"<{min_count}" if h else ("0" if n else fmt(v)) for v, h, n in zip(values, hidden, none)]
+
+    data["rank_text"] = ["—" if pd.isna(r) else f"第 {int(r)} 名" for r in data["rank"]]
+    data["score_text"] = ["—" if (h or n) else f"{s:,.1f}" for s, h, n in zip(data["score"], hidden, none)]
+    data["visits_text"] = text(data["visits"], lambda v: f"{int(v):,}")
+    data["high_text"] = text(data["high_intention"], lambda v: f"{int(v):,}")
+    data["deals_text"] = text(data["deals"], lambda v: f"{int(v):,}")
+    data["conversion_text"] = ["—" if (h or n) else f"{c * 100:.1f}%"
+                               for c, h, n in zip(data["conversion"], hidden, none)]
+    data["fill"] = data["grade"].map(GRADE_COLOURS).fillna(ZERO_FILL)
+    keep = ["area_id", "geometry", "fill", *GRADED_TOOLTIP]
+    data = to_display(data[keep], basemap)
+    data["geometry"] = shapely.set_precision(data.geometry.values, 1e-5)
+    if m is None:
+        graded = data[~data["grade"].isin([INSUFFICIENT, NO_VISITS])]
+        minx, miny, maxx, maxy = (graded if len(graded) else data).total_bounds  # zoom to where the grades are
+        m = make_map(center=((miny + maxy) / 2, (minx + maxx) / 2), zoom=10, basemap=basemap)
+        m.fit_bounds([[miny, minx], [maxy, maxx]])
+    folium.GeoJson(
+        data.to_json(drop_id=True), name="分级区域",
+        style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#555555", "weight": 0.8,
+                                  "fillOpacity": 0.78},
+        highlight_function=lambda f: {"weight": 3, "color": "#111111"},
+        tooltip=folium.GeoJsonTooltip(fields=list(GRADED_TOOLTIP), aliases=list(GRADED_TOOLTIP.values()),
+                                      sticky=True),
+    ).add_to(m)
+    if highlight:
+        chosen = data[data["area_id"].isin(highlight)][["area_id", "area_name", "geometry"]]
+        if len(chosen):
+            folium.GeoJson(
+                chosen.to_json(drop_id=True), name="机会战场",
+                style_function=lambda f: {"fill": False, "color": "#1c7ed6", "weight": 3, "dashArray": "6 4"},
+                tooltip=folium.GeoJsonTooltip(fields=["area_name"], aliases=["机会战场"]),
+            ).add_to(m)
+    rows = "".join(f"<div>{_swatch(r['colour'])}{escape(r['label'])}</div>" for r in legend_rows)
+    if highlight:
+        rows += ('<div><span style="display:inline-block;width:14px;height:10px;margin-right:6px;'
+                 'border:2px dashed #1c7ed6;vertical-align:middle"></span>机会战场</div>')
+    html = (
+        '<div style="background:rgba(255,255,255,.94);padding:8px 10px;border-radius:6px;'
+        'font:12px/1.6 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:300px">'
+        f'<div style="font-weight:600;margin-bottom:2px">{escape(title)}</div>'
+        f'<div style="color:#555;margin-bottom:4px">{escape(subtitle)}</div>{rows}</div>'
+    )
+    Legend(html).add_to(m)
+    return m

@@ -114,7 +114,7 @@ def test_map_page_accepts_an_uploaded_layer(tmp_path):
     at.file_uploader(key="layer_upload").set_value(("mine.geojson", path.read_bytes(), "application/json")).run()
     assert not at.exception, at.exception
     assert at.selectbox(key="layer_name_col").value == "板块名"
-    at.button(key="use_layer").click().run()
+    at.button(key="layer_use").click().run()
     assert not at.exception, at.exception
     assert at.selectbox(key="layer").value.startswith("custom:")
     table = at.dataframe[0].value
@@ -142,3 +142,104 @@ def test_review_page_saves_an_alias_and_the_queue_shrinks():
     after = len(at.dataframe[-1].value)
     assert after == before - 1
     assert first not in at.selectbox(key="review_pick").options
+
+
+# ------------------------------------------------------------------ 拓客作战地图
+def _battle() -> AppTest:
+    at = _app("views/battle_map.py")
+    assert not at.exception, at.exception
+    return at
+
+
+def _grades(at: AppTest) -> dict:
+    table = next(d.value for d in at.dataframe if "等级" in d.value.columns and "区域" in d.value.columns)
+    return dict(zip(table["区域"], table["等级"]))
+
+
+def test_battle_map_grades_the_sample_and_changes_with_the_product_line():
+    at = _battle()
+    grades = _grades(at)
+    assert grades["金桥"] == "A"
+    assert set(grades.values()) <= {"A", "B", "C", "D", "样本不足"}
+    text = _text(at)
+    assert "分级区间拟合于" in text and "未落图" in text
+    at.session_state["bm_line"] = "别墅"
+    at.run()
+    assert not at.exception
+    villas = _grades(at)
+    assert villas != grades
+    assert "样本不足" in villas.values()  # small villa areas are withheld, not graded
+    table = next(d.value for d in at.dataframe if "等级" in d.value.columns and "区域" in d.value.columns)
+    assert table.loc[table["等级"] == "样本不足", "到访"].isna().all()
+
+
+def test_battle_map_every_dimension_unit_and_basemap_renders():
+    at = _battle()
+    for dim in ("work", "leisure", "composite"):
+        at.selectbox(key="bm_dimension").set_value(dim).run()
+        assert not at.exception and not at.error, (dim, [e.value for e in at.error])
+    assert at.number_input(key="bm_w_home").value == 0.5  # composite shows the dimension weights
+    for layer in ("districts", "h3:8", "h3:7"):
+        at.selectbox(key="bm_layer").set_value(layer).run()
+        assert not at.exception and not at.error, (layer, [e.value for e in at.error])
+    for basemap in ("gaode", "osm"):
+        at.selectbox(key="bm_basemap").set_value(basemap).run()
+        assert not at.exception
+    at.pills(key="bm_layers").set_value(["hex", "heat", "points", "sites"]).run()
+    assert not at.exception and not at.error
+
+
+def test_battle_map_refuses_bad_manual_thresholds_in_chinese():
+    at = _battle()
+    at.radio(key="bm_scheme").set_value("manual").run()
+    assert not at.error
+    at.number_input(key="bm_t_a").set_value(10.0).run()
+    assert any("A > B > C" in e.value for e in at.error)
+    assert not at.exception
+
+
+def test_battle_map_filters_keep_the_bins():
+    at = _battle()
+    before = [c.value for c in at.caption if "分级区间拟合于" in c.value][0]
+    at.multiselect(key="bm_intentions").set_value(["A"]).run()
+    after = [c.value for c in at.caption if "分级区间拟合于" in c.value][0]
+    assert before.split("）")[0] == after.split("）")[0]  # same run: fitted at the same time, same filters
+    grades = _grades(at)
+    assert grades["金桥"] != "A"  # fewer visitors under the same thresholds
+    at.button(key="bm_refit_btn").click().run()
+    at.run()
+    assert "意向：A" in [c.value for c in at.caption if "分级区间拟合于" in c.value][0]
+    assert _grades(at)["金桥"] == "A"  # refitted on the filtered data
+
+
+def test_battle_map_saves_a_plan_and_compares_with_it():
+    at = _battle()
+    at.text_input(key="bm_snap_name").set_value("第一周计划")
+    at.button[[b.label for b in at.button].index("保存当前分级为计划")].click().run()
+    assert any("已保存计划「第一周计划」" in s.value for s in at.success), [e.value for e in at.error]
+    assert at.selectbox(key="bm_snap_pick").value is not None
+    at.multiselect(key="bm_channels").set_value([at.multiselect(key="bm_channels").options[0]]).run()
+    assert not at.exception
+    assert any("与计划相比" in c.value for c in at.caption)
+    at.text_input(key="bm_snap_name").set_value("第一周计划")
+    at.button[[b.label for b in at.button].index("保存当前分级为计划")].click().run()
+    assert any("已有名为「第一周计划」" in e.value for e in at.error)
+
+
+def test_battle_map_grades_an_uploaded_layer(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    layer = gpd.GeoDataFrame({"name": ["东块", "西块", "远郊"]},
+                             geometry=[box(121.55, 31.15, 121.75, 31.35), box(121.3, 31.1, 121.55, 31.35),
+                                       box(121.0, 30.7, 121.3, 31.0)], crs=4326)
+    path = tmp_path / "mine.geojson"
+    layer.to_file(path, driver="GeoJSON")
+    at = _battle()
+    at.file_uploader(key="bm_layer_upload").set_value(("mine.geojson", path.read_bytes(), "application/json")).run()
+    at.button(key="bm_layer_use").click().run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="bm_layer").value.startswith("custom:")
+    grades = _grades(at)
+    assert grades["东块"] == "A"  # 金桥 and most of the sample's Pudong visitors
+    assert set(grades) <= {"东块", "西块", "远郊"}

@@ -11,6 +11,7 @@ import streamlit as st
 
 from mapping import aggregate
 from mapping.bootstrap import ensure_ready
+from mapping.grading import GradingError
 from mapping.ingest import IngestError
 from mapping.layers import LayerError
 from mapping.store import Store
@@ -61,7 +62,7 @@ def guarded(body: Callable[[], None]) -> None:
     """Run a page body; show user errors in Chinese and never a traceback."""
     try:
         body()
-    except (IngestError, LayerError) as exc:
+    except (IngestError, LayerError, GradingError) as exc:
         st.error(str(exc))
     except Exception:  # last resort: the page must not show a traceback
         log.error("page error\n%s", traceback.format_exc())

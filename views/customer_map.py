@@ -1,22 +1,16 @@
 """Customer map: areas shaded by visitor count, per dimension and product line."""
 
-import hashlib
-
 import streamlit as st
 from streamlit_folium import st_folium
 
-from mapping import aggregate, boundaries, choropleth, layers, render
+from mapping import aggregate, boundaries, choropleth, render
 from mapping import schema as S
 from mapping.offline import standalone_html
 from mapping.resolve import METHOD_LABELS
 from ui.common import get_store, guarded, pick_project, project_locations
+from ui.layers import custom_layers, layer_upload
 
 BUILT_IN = [S.LAYER_DISTRICTS_BANKUAI, S.LAYER_DISTRICTS, S.LAYER_BANKUAI]
-CRS_CHOICES = {"": "文件自带坐标系", "WGS84": "WGS-84（GPS / OpenStreetMap）", "GCJ02": "GCJ-02（高德 / 腾讯）"}
-
-
-def custom_layers() -> dict:
-    return st.session_state.setdefault("custom_layers", {})
 
 
 def area_layer(layer_id: str, display: bool = False):
@@ -41,33 +35,6 @@ def build_map(counts, layer_id, basemap, title):
     """A fresh folium map each run: st_folium mutates the map it renders, so a cached
     map object comes out blank the second time."""
     return choropleth.visitor_choropleth(area_layer(layer_id, display=True), counts, basemap=basemap, title=title)
-
-
-def layer_upload() -> None:
-    """Let the user bring their own area layer (their company's 板块, say)."""
-    with st.expander("使用自己的区域图层（GeoJSON、Shapefile 压缩包、GeoPackage、KML）"):
-        upload = st.file_uploader("图层文件", type=["geojson", "json", "zip", "gpkg", "kml", "kmz"],
-                                  key="layer_upload")
-        crs = st.radio("坐标系", list(CRS_CHOICES), format_func=CRS_CHOICES.get, horizontal=True,
-                       key="layer_crs", help="文件没有坐标系信息时必须选择；从高德地图描的图层选 GCJ-02")
-        if upload is None:
-            return
-        data = upload.getvalue()
-        gdf = layers.read_layer(data, upload.name, assume_crs=crs or None)
-        columns = layers.candidate_name_columns(gdf)
-        if not columns:
-            st.error("图层里没有可以当作区域名称的文字列。请在 GIS 软件里加一列名称后再上传。")
-            return
-        name_col = st.selectbox("区域名称列", columns, key="layer_name_col")
-        area = layers.as_area_layer(gdf, name_col)
-        key = "custom:" + hashlib.sha256(data + name_col.encode() + crs.encode()).hexdigest()[:12]
-        st.button(f"使用这个图层（{len(area)} 个区域）", key="use_layer", on_click=use_layer,
-                  args=(key, upload.name, area))
-
-
-def use_layer(key: str, name: str, area) -> None:
-    custom_layers()[key] = {"name": name, "layer": area}
-    st.session_state["layer"] = key
 
 
 def main() -> None:
@@ -110,7 +77,7 @@ def main() -> None:
         rows = locs[locs["dimension"] == dimension]
         by_method = rows["method"].map(lambda m: METHOD_LABELS.get(m, m)).value_counts()
         st.dataframe(by_method.rename_axis("识别方式").reset_index(name="条数"), hide_index=True)
-    layer_upload()
+    layer_upload(target_key="layer")
 
 
 guarded(main)
