@@ -179,3 +179,48 @@ def test_fix_an_unresolved_string_and_the_map_changes(page, app_url):
     page.get_by_text("已保存").first.wait_for(timeout=60_000)
     _shot(page, "review_saved")
     assert _district_map(page, app_url) > before
+
+
+def _legend_text(page) -> str:
+    frame = page.frame_locator("iframe[title*='streamlit_folium']").first
+    legend = frame.locator(".tuoke-legend")
+    legend.wait_for(timeout=60_000)
+    return legend.inner_text()
+
+
+def _wait_legend_change(page, before: str) -> str:
+    deadline = time.time() + 60
+    text = before
+    while time.time() < deadline:
+        try:
+            text = _legend_text(page)
+        except Exception:  # the iframe is being replaced
+            text = before
+        if text != before:
+            return text
+        time.sleep(0.5)
+    return text
+
+
+def test_battle_map_switches_product_line_and_shows_an_area(page, app_url):
+    page.goto(app_url + "/battle")
+    page.get_by_text("拓客作战地图").first.wait_for(timeout=90_000)
+    _wait_for_map(page, 30)
+    all_lines = _legend_text(page)
+    assert "全部业态" in all_lines and "A 级" in all_lines and "个区域" in all_lines
+    _shot(page, "battle_all_lines")
+
+    page.locator("[data-testid=stButtonGroup]").first.get_by_text("别墅", exact=True).click()
+    villas = _wait_legend_change(page, all_lines)
+    assert "别墅" in villas and villas != all_lines  # its own bins and grades
+    assert "样本不足" in villas
+    frame, paths = _wait_for_map(page, 30)
+    time.sleep(1)
+    _shot(page, "battle_villas")
+
+    paths.nth(3).dispatch_event("click")  # an area: the detail panel fills in
+    page.get_by_text("区域内的重点地点").first.wait_for(timeout=60_000)
+    page.get_by_text("年龄段").first.wait_for()
+    time.sleep(1)
+    _shot(page, "battle_area_detail")
+    assert page.outside_requests == [], page.outside_requests

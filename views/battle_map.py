@@ -204,24 +204,27 @@ def detail_panel(store, project, facts, run, table, layer_id, area_id, filters, 
     if r["grade"] == G.NO_VISITS:
         st.caption("当前筛选下没有来自这个区域的客户。")
         return
+    graded_count = int(table["grade"].isin(G.GRADES).sum())
     c1, c2, c3 = st.columns(3)
     c1.metric("到访", f"{int(r['visits']):,}")
-    c2.metric("成交", f"{int(r['deals']):,}", f"{r['conversion']:.1%} 成交率", delta_color="off")
-    c3.metric("排名", f"第 {int(r['rank'])} 名", f"得分 {r['score']:,.0f}", delta_color="off")
+    c2.metric("成交", f"{int(r['deals']):,}")
+    c3.metric("成交率", f"{r['conversion']:.1%}")
+    st.caption(f"得分 {r['score']:,.1f}，在 {graded_count} 个已分级区域中排第 {int(r['rank'])} 名。")
     if r["focus"]:
-        st.caption(f"建议主攻维度：**{r['focus']}**（对得分贡献最大）")
+        st.caption(f"建议主攻维度：**{r['focus']}**（对得分贡献最大的维度）")
     dims = run.settings.weights.of_dimension(run.settings.dimension)
     dim = next(iter(dims)) if len(dims) == 1 else None
-    places = top_places(facts, layer_id, area_id, dim, filters, limit=8, min_count=1)
+    places = top_places(facts, layer_id, area_id, dim, filters, limit=50, min_count=1)
+    small = places[places["visits"] < k]
+    places = places[places["visits"] >= k].head(8)
     st.markdown("**区域内的重点地点**（小区、写字楼、商圈，按人数）")
     if places.empty:
-        st.caption("这个区域的位置只识别到区县，没有具体地点。")
+        st.caption(f"没有达到 {k} 人的具体地点（位置多只识别到区县或街镇）。")
     else:
-        small = places["visits"] < k
-        shown = places.assign(visits=places["visits"].where(~small), deals=places["deals"].where(~small),
-                              note=np.where(small, f"少于 {k} 人", ""))
-        st.dataframe(shown.rename(columns={"place": "地点", "visits": "到访", "deals": "成交", "note": "说明"}),
-                     hide_index=True, height=min(320, 38 + 35 * len(shown)))
+        st.dataframe(places.rename(columns={"place": "地点", "visits": "到访", "deals": "成交"}),
+                     hide_index=True, height=min(320, 38 + 35 * len(places)))
+    if len(small):
+        st.caption(f"另有 {len(small)} 个地点各不足 {k} 人，不逐一列出。")
     ids = visitors_in(facts, layer_id, area_id, dim, filters)
     visitors = project_visitors(store, project["id"], version)
     tabs = st.tabs(list(PROFILE.values()))
