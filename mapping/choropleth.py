@@ -25,6 +25,8 @@ from .render import DEFAULT_BASEMAP, display_crs, make_map
 from .schema import GCJ02
 
 SEQUENTIAL = ["#fff5eb", "#fdd0a2", "#fdae6b", "#f16913", "#d94801", "#8c2d04"]
+# for layers drawn over the graded (orange-red) areas, e.g. H3 hexagons: a contrasting blue-purple
+OVERLAY_SEQUENTIAL = ["#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1", "#54278f"]
 ZERO_FILL = "#eeeeee"
 TOOLTIP_FIELDS = {"area_name": "区域", "visits": "到访", "high_intention": "高意向(A/B)", "deals": "成交",
                   "conversion_text": "成交率"}
@@ -151,7 +153,7 @@ GRADED_TOOLTIP = {"area_name": "区域", "grade": "等级", "rank_text": "排名
 def graded_choropleth(layer: gpd.GeoDataFrame, table: pd.DataFrame, legend_rows: list[dict], *,
                       basemap: str = DEFAULT_BASEMAP, title: str = "", subtitle: str = "",
                       min_count: int = 5, highlight: set[str] | None = None,
-                      m: folium.Map | None = None) -> folium.Map:
+                      m: folium.Map | None = None, fill_opacity: float = 0.78) -> folium.Map:
     """Areas of ``layer`` coloured by grade (A/B/C/D, 样本不足, 无到访).
 
     ``table`` is :func:`mapping.battle.graded` output; counts of 样本不足 areas are
@@ -187,7 +189,7 @@ def graded_choropleth(layer: gpd.GeoDataFrame, table: pd.DataFrame, legend_rows:
     folium.GeoJson(
         data.to_json(drop_id=True), name="分级区域",
         style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#555555", "weight": 0.8,
-                                  "fillOpacity": 0.78},
+                                  "fillOpacity": fill_opacity},
         highlight_function=lambda f: {"weight": 3, "color": "#111111"},
         tooltip=folium.GeoJsonTooltip(fields=list(GRADED_TOOLTIP), aliases=list(GRADED_TOOLTIP.values()),
                                       sticky=True),

@@ -109,8 +109,10 @@ def build_map(project, facts, run, table, layer_id, basemap, filters, shown, tit
     opportunity = set()
     if "opportunity" in shown and plan_grades is not None:
         opportunity = set(G.opportunities(table, plan_grades)["area_id"])
+    busy = bool({"hex", "heat"} & set(shown))  # fade the grades so the overlay reads
     m = choropleth.graded_choropleth(polygons, table, rows, basemap=basemap, title=title, subtitle=subtitle,
-                                     min_count=run.settings.min_count, highlight=opportunity)
+                                     min_count=run.settings.min_count, highlight=opportunity,
+                                     fill_opacity=0.35 if busy else 0.78)
     k = run.settings.min_count
     notes = []
     dims = run.settings.weights.of_dimension(run.settings.dimension)
@@ -126,7 +128,7 @@ def build_map(project, facts, run, table, layer_id, basemap, filters, shown, tit
             hexes = U.area_polygons(hex_id, cells["area_id"].tolist()).merge(cells[["area_id", "visits"]],
                                                                              on="area_id")
             breaks = choropleth.class_breaks(hexes["visits"].to_numpy())
-            palette = choropleth.SEQUENTIAL[1:]
+            palette = choropleth.OVERLAY_SEQUENTIAL
             fills = pd.Series([palette[min(int(np.searchsorted(breaks, v)), len(palette) - 1)]
                                for v in hexes["visits"]], index=hexes["area_id"])
             overlays.add_hexagons(m, hexes, fills, {"area_name": "六边形", "visits": "到访"}, basemap,
@@ -134,7 +136,8 @@ def build_map(project, facts, run, table, layer_id, basemap, filters, shown, tit
         notes.append(f"六边形只统计有坐标或地标点的位置，少于 {k} 人的六边形不画。")
     if "heat" in shown or "points" in shown:
         labels = np.where(facts.label >= 0, np.asarray(facts.labels + [""], dtype=object)[facts.label], "")
-        points = overlays.aggregate_points(facts.lng[has_point], facts.lat[has_point], labels[has_point])
+        points = overlays.aggregate_points(facts.lng[has_point], facts.lat[has_point], labels[has_point],
+                                           precision=2)  # ~1 km cells: enough people per point to show
         if "heat" in shown:
             overlays.add_heat(m, points[points["count"] >= k], basemap, min_count=k)
         if "points" in shown:
