@@ -231,6 +231,28 @@ def area_stats(facts: Facts, layer_key: str, filters: Filters = Filters(),
     return pd.DataFrame(out)
 
 
+def deals_by_line(facts: Facts, layer_key: str, dimension: str | None, filters: Filters = Filters(),
+                  layer: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+    """Deals per area (rows, all areas of the layer) and bought product line (columns).
+
+    The bought line is the deal's 成交业态, else the visitor's intended line.
+    """
+    ids, index = facts.areas(layer_key, layer)
+    rows = facts.mask(filters) & (index >= 0) & facts.deal
+    if dimension:
+        rows &= facts.dim == S.DIMENSIONS.index(dimension)
+    bought = np.asarray(facts.deal_lines_all, dtype=object)[facts.deal_line[rows]]
+    intended = np.asarray(facts.lines_all, dtype=object)[facts.line[rows]]
+    bought = np.where(bought == "", intended, bought)
+    bought = np.where(bought == "", "未填写", bought)
+    frame = pd.DataFrame({"area": index[rows], "line": bought})
+    table = pd.crosstab(frame["area"], frame["line"]) if len(frame) else pd.DataFrame(index=pd.Index([], name="area"))
+    table = table.reindex(range(len(ids)), fill_value=0)
+    table.index = pd.Index(ids, name="area_id")
+    table.columns.name = None
+    return table
+
+
 def coverage(facts: Facts, layer_key: str, dimension: str, filters: Filters = Filters()) -> aggregate.Coverage:
     """Given / placed / unresolved / outside / coarse counts for one dimension under ``filters``."""
     _, index = facts.areas(layer_key)

@@ -5,6 +5,7 @@ import re
 from html import escape
 
 import numpy as np
+from maphtml import features as _features
 import pandas as pd
 import pytest
 
@@ -27,15 +28,6 @@ def graded():
     bins = G.fit(G.graded_scores(scores, 5), "quantiles")
     table = G.grade_table(scores, bins, 5).merge(layer[["area_id", "area_name"]], on="area_id")
     return layer, table, bins
-
-
-def _features(html: str) -> list[dict]:
-    """Features of every GeoJSON collection embedded in the page, in order."""
-    decoder, out = json.JSONDecoder(), []
-    for match in re.finditer(r'\{"(?:bbox|features)": ', html):
-        data, _ = decoder.raw_decode(html, match.start())
-        out += data.get("features", [])
-    return out
 
 
 def _render(layer, table, bins, basemap="none", highlight=None):

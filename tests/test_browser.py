@@ -224,3 +224,33 @@ def test_battle_map_switches_product_line_and_shows_an_area(page, app_url):
     time.sleep(1)
     _shot(page, "battle_area_detail")
     assert page.outside_requests == [], page.outside_requests
+
+
+def test_visits_deals_comparison_finds_jinqiao_in_high_visits_low_deals(page, app_url):
+    page.goto(app_url + "/conversion")
+    page.get_by_text("到访成交对比").first.wait_for(timeout=90_000)
+    frame, _ = _wait_for_map(page, 30)
+    frame.locator(".tuoke-pie").first.wait_for(timeout=60_000)
+    assert "饼图：成交" in frame.locator(".tuoke-legend").inner_text()
+    page.get_by_text("四象限").first.wait_for()
+    # the quadrant chart and the table: 金桥 is 高访低成 and its advice says apartments only
+    page.locator("[data-testid=stDataFrame]").first.wait_for()
+    time.sleep(1)
+    _shot(page, "visits_deals")
+    # pick 金桥 on the map (found by its tooltip): the summary names its quadrant and advice
+    paths = frame.locator("path.leaflet-interactive")
+    target = None
+    for i in range(paths.count()):
+        paths.nth(i).dispatch_event("mouseover")
+        tip = frame.locator(".leaflet-tooltip")
+        if tip.count() and "金桥" in tip.last.inner_text() and "外高桥" not in tip.last.inner_text():
+            target = i
+            break
+        paths.nth(i).dispatch_event("mouseout")
+    assert target is not None
+    paths.nth(target).dispatch_event("click")
+    summary = page.get_by_text("金桥 · 高访低成").first
+    summary.wait_for(timeout=60_000)
+    assert "仅推公寓" in summary.inner_text()
+    _shot(page, "visits_deals_jinqiao")
+    assert page.outside_requests == [], page.outside_requests

@@ -243,3 +243,41 @@ def test_battle_map_grades_an_uploaded_layer(tmp_path):
     grades = _grades(at)
     assert grades["东块"] == "A"  # 金桥 and most of the sample's Pudong visitors
     assert set(grades) <= {"东块", "西块", "远郊"}
+
+
+# ------------------------------------------------------------------ 到访成交对比
+def _conversion_table(at: AppTest) -> "pd.DataFrame":
+    return next(d.value for d in at.dataframe if "象限" in d.value.columns)
+
+
+def test_visits_deals_page_finds_jinqiao_high_visits_low_deals():
+    at = _app("views/visits_deals.py")
+    assert not at.exception, at.exception
+    table = _conversion_table(at).set_index("区域")
+    assert table.loc["金桥", "象限"] == "高访低成"
+    assert table.loc["金桥", "建议"] == "高访低成：仅推公寓"
+    assert table["收缩后成交率"].max() < table["原始成交率"].max()  # small areas pulled toward the average
+    assert "收缩强度" in _text(at)
+
+
+def test_visits_deals_page_every_line_dimension_and_period():
+    at = _app("views/visits_deals.py")
+    for dim in ("work", "leisure", "home"):
+        at.selectbox(key="vd_dimension").set_value(dim).run()
+        assert not at.exception and not at.error, dim
+    work_table = None
+    for line in ("公寓", "别墅", ""):
+        at.session_state["vd_line"] = line
+        at.run()
+        assert not at.exception and not at.error, line
+    at.selectbox(key="vd_period").set_value("post").run()
+    assert not at.exception
+    at.selectbox(key="vd_layer").set_value("districts").run()
+    assert not at.exception
+    table = _conversion_table(at)
+    assert table["区域"].str.endswith(("区", "县")).all()
+    at.number_input(key="vd_min_count").set_value(100).run()
+    table = _conversion_table(at)
+    small = table[table["象限"] == "样本不足"]
+    assert len(small) and small["到访"].isna().all()  # counts of small areas withheld
+    assert work_table is None
