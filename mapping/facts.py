@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
 from . import aggregate, gazetteer, hexgrid
 from . import schema as S
-from .coords import haversine_m
 
 EPOCH = dt.date(1970, 1, 1)
 MEASURES = ("visits", "high_intention", "deals")
@@ -299,21 +299,22 @@ def place_labels(loc: pd.DataFrame, lng: np.ndarray, lat: np.ndarray, city: str)
     landmarks = gazetteer.landmark_table(city)
     has_point = ~(np.isnan(lng) | np.isnan(lat))
     if has_point.any() and len(landmarks):
-        key = pd.Series(np.round(lng[has_point], 5)).astype(str) + "," + pd.Series(np.round(lat[has_point], 5)).astype(str)
-        uniq, inverse = np.unique(key.to_numpy(), return_inverse=True)
-        pts = np.array([tuple(map(float, k.split(","))) for k in uniq])
-        lm_lng, lm_lat = landmarks["lng"].to_numpy(), landmarks["lat"].to_numpy()
+        # ~1 m grid, one int64 key per point: shared points (landmarks) are looked up once
+        key = (np.rint(lng[has_point] * 1e5).astype(np.int64) << 32) + np.rint(lat[has_point] * 1e5).astype(np.int64)
+        codes, uniq = pd.factorize(key)
+        inverse = codes
+        pts = np.column_stack([(uniq >> 32) / 1e5, (uniq & 0xFFFFFFFF) / 1e5])
+        # nearest landmark by a k-d tree in local metres (equirectangular: fine within a city)
+        lm = landmarks[["lng", "lat"]].to_numpy(dtype=float)
+        scale = np.array([111_320.0 * np.cos(np.radians(np.nanmean(lm[:, 1]))), 110_574.0])
+        dist, best = cKDTree(lm * scale).query(pts * scale, distance_upper_bound=NEAR_LANDMARK_M)
+        found = np.isfinite(dist)
+        lm_names = landmarks["name"].to_numpy(dtype=object)
         label_of = np.full(len(uniq), "", dtype=object)
-        for start in range(0, len(uniq), 2000):  # chunks keep the distance matrix small
-            chunk = pts[start:start + 2000]
-            dist = haversine_m(chunk[:, :1], chunk[:, 1:], lm_lng[None, :], lm_lat[None, :])
-            best = dist.argmin(axis=1)
-            best_d = dist[np.arange(len(chunk)), best]
-            for i, (b, d) in enumerate(zip(best, best_d)):
-                if d < 1.0:
-                    label_of[start + i] = landmarks["name"].iat[b]
-                elif d <= NEAR_LANDMARK_M:
-                    label_of[start + i] = landmarks["name"].iat[b] + "附近"
+        exact = found & (dist < 1.0)
+        label_of[exact] = lm_names[best[exact]]
+        near = found & ~exact
+        label_of[near] = lm_names[best[near]] + "附近"
         names[has_point] = label_of[inverse]
     towns = loc["town_code"].fillna("").astype(str).to_numpy()
     town_only = (names == "") & (towns != "")
