@@ -170,14 +170,7 @@ class Facts:
         if layer_key not in self._areas:
             res = hexgrid.parse_layer_id(layer_key)
             if res is not None:
-                cells = hexgrid.cells_for_points(self.lng, self.lat, res)
-                codes, ids = pd.factorize(pd.Series(cells, dtype=object), sort=True)
-                ids = list(ids)
-                index = codes.astype(np.int32)
-                if "" in ids:
-                    empty = ids.index("")
-                    index = np.where(index == empty, -1, index - (index > empty))
-                    ids.remove("")
+                index, ids = _factorize_nonempty(hexgrid.cells_for_points(self.lng, self.lat, res))
             else:
                 if layer is None:
                     raise ValueError(f"layer {layer_key!r} is not cached: pass the layer")
@@ -321,11 +314,16 @@ def place_labels(loc: pd.DataFrame, lng: np.ndarray, lat: np.ndarray, city: str)
     if town_only.any():
         table = gazetteer.town_names()
         names[town_only] = pd.Series(towns[town_only]).map(table).fillna("").to_numpy()
-    codes, labels = pd.factorize(pd.Series(names, dtype=object), sort=True)
-    labels = list(labels)
+    return _factorize_nonempty(names)
+
+
+def _factorize_nonempty(values) -> tuple[np.ndarray, list[str]]:
+    """(int32 code per value, sorted distinct values) with "" coded -1 and left out."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), sort=True)
+    uniques = list(uniques)
     codes = codes.astype(np.int32)
-    if "" in labels:
-        empty = labels.index("")
-        codes = np.where(codes == empty, -1, codes - (codes > empty))
-        labels.remove("")
-    return codes, labels
+    if "" in uniques:
+        empty = uniques.index("")
+        codes = np.where(codes == empty, -1, codes - (codes > empty)).astype(np.int32)
+        uniques.remove("")
+    return codes, uniques

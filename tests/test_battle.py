@@ -1,10 +1,7 @@
 """Facts (cached counts), grading runs per product line, plans and snapshots, on the sample project."""
 
 import datetime as dt
-from dataclasses import replace
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from mapping import aggregate, boundaries, hexgrid

@@ -1,6 +1,5 @@
 """The graded battle map rendered to HTML: legend, colours per grade, privacy, GCJ-02 only for Gaode."""
 
-import json
 import re
 from html import escape
 

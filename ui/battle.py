@@ -12,7 +12,7 @@ from mapping import boundaries, hexgrid
 from mapping import schema as S
 from mapping.facts import Facts, Filters
 from mapping.store import Store
-from ui.common import project_locations
+from ui.common import pick_project, project_locations
 from ui.layers import custom_layers
 
 BUILT_IN = [S.LAYER_DISTRICTS_BANKUAI, S.LAYER_DISTRICTS, S.LAYER_BANKUAI]
@@ -88,3 +88,16 @@ def names_of(layer_id: str, ids: list[str]) -> pd.DataFrame:
 
 def filters_key(f: Filters) -> tuple:
     return (f.start, f.end, f.channels, f.intentions)
+
+
+def project_with_facts(store: Store) -> tuple[dict, str, Facts] | None:
+    """The sidebar's project, its data version and facts; None (with a hint) when there is nothing to map."""
+    project = pick_project(store)
+    if project is None:
+        return None
+    version = store.data_version(project["id"])
+    facts = project_facts(store, project["id"], version, project["city_adcode"])
+    if len(facts) == 0:
+        st.info("这个项目还没有到访客户。请先到「导入数据」页导入。")
+        return None
+    return project, version, facts

@@ -19,7 +19,7 @@ from mapping.coords import from_wgs84, to_wgs84
 from mapping.facts import Filters, area_stats, coverage, top_places, visitors_in
 from mapping.offline import standalone_html
 from ui import battle as U
-from ui.common import get_store, guarded, pick_project, project_visitors
+from ui.common import get_store, guarded, project_visitors
 from ui.layers import custom_layers, drawn_layer, layer_upload, use_layer
 
 LAYER_CHOICES = {"hex": "H3 六边形（有坐标的位置）", "heat": "热力图", "points": "客户聚集点",
@@ -403,14 +403,10 @@ def exports(store, project, facts, run, filters, table, targets, map_factory, ti
 def main() -> None:
     store = get_store()
     st.title("拓客作战地图")
-    project = pick_project(store)
-    if project is None:
+    chosen = U.project_with_facts(store)
+    if chosen is None:
         return
-    version = store.data_version(project["id"])
-    facts = U.project_facts(store, project["id"], version, project["city_adcode"])
-    if len(facts) == 0:
-        st.info("这个项目还没有到访客户。请先到「导入数据」页导入。")
-        return
+    project, version, facts = chosen
     line, dimension, layer_id, basemap = choose_view(project, facts)
     left, right = st.columns(2)
     with left:

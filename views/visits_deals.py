@@ -17,7 +17,7 @@ from mapping import schema as S
 from mapping.facts import Filters, area_stats, deals_by_line
 from mapping.offline import standalone_html
 from ui import battle as U
-from ui.common import get_store, guarded, pick_project
+from ui.common import get_store, guarded
 
 COLUMNS = {"area_name": "区域", "quadrant": "象限", "visits": "到访", "deals": "成交", "raw": "原始成交率",
            "rate": "收缩后成交率", "low": "区间下限(90%)", "high": "区间上限(90%)", "top_line": "成交最多的业态",
@@ -110,14 +110,10 @@ def main() -> None:
     store = get_store()
     st.title("到访成交对比")
     st.caption("哪里的到访变成了成交，哪里没有。成交率按项目平均做了小样本收缩：2 组到访 1 组成交的区域不会排到最前。")
-    project = pick_project(store)
-    if project is None:
+    chosen = U.project_with_facts(store)
+    if chosen is None:
         return
-    version = store.data_version(project["id"])
-    facts = U.project_facts(store, project["id"], version, project["city_adcode"])
-    if len(facts) == 0:
-        st.info("这个项目还没有到访客户。请先到「导入数据」页导入。")
-        return
+    project, version, facts = chosen
     line, dimension, layer_id, basemap, bounds, k = controls(project)
     table = reading(facts, layer_id, line, dimension, bounds, k)
     if table.empty:
