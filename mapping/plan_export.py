@@ -173,7 +173,7 @@ def _write_table(ws: Worksheet, table: pd.DataFrame) -> None:
                 cell.number_format = fmt
             if wrap:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
-            if column == GRADE_COLUMN:
+            if str(column).endswith(GRADE_COLUMN):  # 等级, 蓄水期到访 等级, …
                 key = _grade_key(cell.value)
                 if key is not None:
                     fill, colour = GRADE_STYLES[key]
@@ -192,8 +192,8 @@ def _write_table(ws: Worksheet, table: pd.DataFrame) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def _write_info(ws: Worksheet, meta: dict[str, str], sheet_names: list[str]) -> None:
-    ws.append(["拓客计划"])
+def _write_info(ws: Worksheet, meta: dict[str, str], sheet_names: list[str], title: str) -> None:
+    ws.append([title])
     ws["A1"].font = Font(bold=True, size=14)
     ws.append([])
     ws.append(["项", "内容"])
@@ -227,8 +227,8 @@ def _write_info(ws: Worksheet, meta: dict[str, str], sheet_names: list[str]) -> 
         row[0].alignment = Alignment(wrap_text=True, vertical="top")
 
 
-def plan_workbook(plans: dict[str, pd.DataFrame], meta: dict[str, str]) -> bytes:
-    """The 拓客计划 workbook as .xlsx bytes.
+def plan_workbook(plans: dict[str, pd.DataFrame], meta: dict[str, str], title: str = "拓客计划") -> bytes:
+    """The 拓客计划 workbook (or any titled set of tables) as .xlsx bytes.
 
     Parameters
     ----------
@@ -253,7 +253,7 @@ def plan_workbook(plans: dict[str, pd.DataFrame], meta: dict[str, str]) -> bytes
     info = wb.active
     info.title = INFO_SHEET
     titles = unique_titles(plans, taken=[INFO_SHEET])
-    _write_info(info, meta, titles)
+    _write_info(info, meta, titles, title)
     for title, table in zip(titles, plans.values()):
         _write_table(wb.create_sheet(title), table)
     buf = io.BytesIO()

@@ -254,3 +254,34 @@ def test_visits_deals_comparison_finds_jinqiao_in_high_visits_low_deals(page, ap
     assert "仅推公寓" in summary.inner_text()
     _shot(page, "visits_deals_jinqiao")
     assert page.outside_requests == [], page.outside_requests
+
+
+def test_launch_compare_shows_two_synced_maps(page, app_url):
+    page.set_viewport_size({"width": 1400, "height": 1700})  # the controls, the headline and both maps
+    page.goto(app_url + "/launch")
+    page.get_by_text("开盘前后对比").first.wait_for(timeout=90_000)
+    frame, _ = _wait_for_map(page, 30)
+    maps = frame.locator(".leaflet-container")
+    maps.nth(1).wait_for(timeout=60_000)
+    assert maps.count() == 2
+    frame.locator("#map_div2 path.leaflet-interactive").nth(29).wait_for(state="attached", timeout=60_000)
+    legends = frame.locator(".tuoke-legend")
+    assert legends.count() == 2
+    left, right = legends.nth(0).inner_text(), legends.nth(1).inner_text()
+    assert "蓄水期到访" in left and "开盘后成交" in right
+    ranges = [line.split(" · ")[1] for line in left.splitlines() if " 级 · 占比" in line]
+    assert ranges and ranges == [line.split(" · ")[1] for line in right.splitlines() if " 级 · 占比" in line]
+    # pan and zoom stay in step: zoom in on the left map, the right one follows
+    js = page.locator("iframe[title*='streamlit_folium']").first.element_handle().content_frame()
+    before = js.evaluate("() => [map_div.getZoom(), map_div2.getZoom()]")
+    assert before[0] == before[1]
+    frame.locator("#map_div .leaflet-control-zoom-in").click()
+    deadline = time.time() + 10
+    while time.time() < deadline and js.evaluate("() => map_div2.getZoom()") == before[1]:
+        time.sleep(0.2)
+    after = js.evaluate("() => [map_div.getZoom(), map_div2.getZoom(), map_div.getCenter().lat, "
+                        "map_div2.getCenter().lat]")
+    assert after[0] == after[1] == before[0] + 1 and abs(after[2] - after[3]) < 1e-6
+    time.sleep(1)
+    _shot(page, "launch")
+    assert page.outside_requests == [], page.outside_requests

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-MODULES = ["coords", "privacy", "resolve", "store", "offline", "render"]
+MODULES = ["coords", "privacy", "resolve", "store", "offline", "render", "launch", "launch_maps"]
 
 
 def test_mapping_does_not_import_streamlit():

@@ -246,7 +246,7 @@ def test_battle_map_grades_an_uploaded_layer(tmp_path):
 
 
 # ------------------------------------------------------------------ 到访成交对比
-def _conversion_table(at: AppTest) -> "pd.DataFrame":
+def _conversion_table(at: AppTest):
     return next(d.value for d in at.dataframe if "象限" in d.value.columns)
 
 
@@ -265,7 +265,6 @@ def test_visits_deals_page_every_line_dimension_and_period():
     for dim in ("work", "leisure", "home"):
         at.selectbox(key="vd_dimension").set_value(dim).run()
         assert not at.exception and not at.error, dim
-    work_table = None
     for line in ("公寓", "别墅", ""):
         at.session_state["vd_line"] = line
         at.run()
@@ -280,4 +279,141 @@ def test_visits_deals_page_every_line_dimension_and_period():
     table = _conversion_table(at)
     small = table[table["象限"] == "样本不足"]
     assert len(small) and small["到访"].isna().all()  # counts of small areas withheld
-    assert work_table is None
+
+
+# ------------------------------------------------------------------ 开盘前后对比
+def _launch() -> AppTest:
+    at = _app("views/launch_compare.py")
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def _launch_ok(at: AppTest, what) -> None:
+    assert not at.exception, (what, at.exception)
+    assert not at.error, (what, [e.value for e in at.error])
+
+
+def test_launch_page_compares_reservoir_visits_with_post_launch_deals():
+    at = _launch()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["蓄水期到访"].endswith(" 人") and metrics["开盘后成交"].endswith(" 人")
+    assert metrics["占比减少最多"] == "金桥"  # many reservoir visitors, few buyers
+    assert "同一套分级区间" in _text(at)
+    table = next(d.value for d in at.dataframe if "变化(百分点)" in d.value.columns).set_index("区域")
+    assert table.loc["金桥", "变化(百分点)"] < 0 and table.loc["金桥", "等级"].startswith("A →")
+    labels = [b.label for b in at.get("download_button")]
+    assert {"Excel 对比表", "HTML 离线双图"} <= set(labels)
+
+
+def test_launch_page_every_view_line_dimension_and_unit():
+    at = _launch()
+    for view in ("change", "moves", "dual"):
+        at.session_state["lc_view"] = view
+        at.run()
+        _launch_ok(at, view)
+    at.session_state["lc_view"] = "moves"
+    at.run()
+    matrix = next(d.value for d in at.dataframe if "→ 未分级" in d.value.columns)
+    assert list(matrix.columns) == ["→ A", "→ B", "→ C", "→ D", "→ 未分级"] and len(matrix) == 5
+    for line in ("公寓", "别墅", ""):
+        at.session_state["lc_line"] = line
+        at.run()
+        _launch_ok(at, line)
+    for dim in ("work", "leisure", "home"):
+        at.selectbox(key="lc_dimension").set_value(dim).run()
+        _launch_ok(at, dim)
+    for layer in ("districts", "h3:7"):
+        at.selectbox(key="lc_layer").set_value(layer).run()
+        _launch_ok(at, layer)
+    at.selectbox(key="lc_basemap").set_value("gaode").run()
+    at.selectbox(key="lc_scheme").set_value("quantiles").run()
+    _launch_ok(at, "gaode + quantiles")
+    at.number_input(key="lc_min_count").set_value(50).run()
+    _launch_ok(at, "k=50")
+
+
+def test_launch_page_any_two_periods_and_over_time():
+    at = _launch()
+    at.session_state["lc_mode"] = "periods"
+    at.run()
+    _launch_ok(at, "periods")
+    at.radio(key="lc_a_measure").set_value("high_intention").run()
+    at.radio(key="lc_b_measure").set_value("visits").run()
+    _launch_ok(at, "high vs visits")
+    assert any(m.label.endswith("高意向") for m in at.metric)
+    at.session_state["lc_mode"] = "time"
+    at.run()
+    _launch_ok(at, "time")
+    assert at.select_slider(key="lc_period_M").value.month == 5  # opens on the launch month
+    at.radio(key="lc_freq").set_value("W").run()
+    _launch_ok(at, "weeks")
+    at.selectbox(key="lc_area").select_index(1).run()
+    _launch_ok(at, "area")
+    assert at.selectbox(key="lc_area").value != "__top__"
+    assert "本时段到访" in _text(at)
+
+
+def test_launch_page_plans_mode_hints_then_compares_two_saved_plans():
+    at = _launch()
+    at.session_state["lc_mode"] = "plans"
+    at.run()
+    _launch_ok(at, "plans")
+    assert any("还没有已存的计划" in i.value and "拓客作战地图" in i.value for i in at.info)
+
+    import datetime as dt
+    from dataclasses import replace
+
+    from mapping import battle as B
+    from mapping import boundaries
+    from mapping import grading as G
+    from mapping import schema as S
+    from mapping.facts import Facts, Filters
+    from mapping.store import Store
+
+    store = Store()
+    project = store.project(1)
+    facts = Facts.build(store.locations(1))
+    layer = boundaries.load_layer(S.LAYER_DISTRICTS_BANKUAI)
+    for name, flt in (("开盘前计划", Filters(end=project["launch_date"] - dt.timedelta(days=1))),
+                      ("开盘后计划", Filters(start=project["launch_date"]))):
+        run = B.fit_run(facts, S.LAYER_DISTRICTS_BANKUAI, B.Settings(), flt, project["product_lines"], layer)
+        tables = {line: B.graded(facts, run, layer[["area_id", "area_name"]], replace(flt, product_line=line or None),
+                                 layer) for line in [B.ALL_LINES, *project["product_lines"]]}
+        payload = B.snapshot_payload(run, tables, G.DEFAULT_TARGETS)
+        store.save_snapshot(1, name, S.LAYER_DISTRICTS_BANKUAI, S.HOME, payload)
+    at.run()
+    _launch_ok(at, "two plans")
+    assert at.selectbox(key="lc_plan_a").value != at.selectbox(key="lc_plan_b").value
+    assert {"升级", "降级", "新战场"} <= {m.label for m in at.metric}
+    assert any("→ 未分级" in d.value.columns for d in at.dataframe)
+    for view in ("change", "moves"):
+        at.session_state["lc_view"] = view
+        at.run()
+        _launch_ok(at, view)
+    at.session_state["lc_line"] = "别墅"
+    at.run()
+    _launch_ok(at, "villas")
+    at.selectbox(key="lc_plan_b").set_value(at.selectbox(key="lc_plan_a").value).run()
+    assert any("同一个计划" in i.value for i in at.info)
+
+
+def test_launch_page_without_a_launch_date_asks_for_a_split_date():
+    at = _launch()
+    from sqlalchemy import update
+
+    from mapping.models import Project
+    from mapping.store import Store
+
+    store = Store()
+    with store.engine.begin() as conn:
+        conn.execute(update(Project).where(Project.id == 1).values(launch_date=None))
+    at.run()
+    _launch_ok(at, "no launch date")
+    assert any("没有设置开盘日期" in i.value for i in at.info)
+    metrics = {m.label for m in at.metric}
+    assert {"分界日前到访", "分界日后成交"} <= metrics
+    import datetime as dt
+
+    at.date_input(key="lc_split").set_value(dt.date(2024, 6, 1)).run()
+    _launch_ok(at, "split moved")

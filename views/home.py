@@ -48,10 +48,15 @@ def main() -> None:
         with st.expander(f"导入记录（{len(imports)} 次）"):
             st.dataframe(imports.rename(columns=IMPORT_COLUMNS)[list(IMPORT_COLUMNS.values())], hide_index=True)
     st.divider()
+    st.markdown("**每周一：**")
     c1, c2, c3 = st.columns(3)
-    c1.page_link("views/data_import.py", label="导入数据：上传到访客户表（CSV / Excel）", icon=":material/upload_file:")
-    c2.page_link("views/customer_map.py", label="客户地图：各区域到访热度", icon=":material/map:")
-    c3.page_link("views/review.py", label="位置复核：处理没能识别的地名", icon=":material/fact_check:")
+    c1.page_link("views/battle_map.py", label="拓客作战地图：各业态 A/B/C/D 分级、拓客计划", icon=":material/flag:")
+    c2.page_link("views/visits_deals.py", label="到访成交对比：哪里到访多却成交少", icon=":material/compare_arrows:")
+    c3.page_link("views/launch_compare.py", label="开盘前后对比：蓄水期地图 vs 成交地图", icon=":material/event:")
+    d1, d2, d3 = st.columns(3)
+    d1.page_link("views/data_import.py", label="导入数据：上传到访客户表（CSV / Excel）", icon=":material/upload_file:")
+    d2.page_link("views/customer_map.py", label="客户地图：各区域到访热度", icon=":material/map:")
+    d3.page_link("views/review.py", label="位置复核：处理没能识别的地名", icon=":material/fact_check:")
 
 
 guarded(main)

@@ -182,7 +182,7 @@ def main() -> None:
         {f"{B.line_label(line)}·{S.DIMENSION_LABELS[dimension]}": shown[list(COLUMNS)].rename(columns=COLUMNS)},
         {"项目": project["name"], "业态": B.line_label(line), "维度": S.DIMENSION_LABELS[dimension],
          "区域单元": U.layer_label(layer_id), "项目平均成交率": f"{table.attrs['average']:.2%}",
-         "最少样本数": str(k), "生成时间": dt.datetime.now().strftime("%Y-%m-%d %H:%M")}),
+         "最少样本数": str(k), "生成时间": dt.datetime.now().strftime("%Y-%m-%d %H:%M")}, title="到访成交对比"),
         file_name=f"{stem}.xlsx", icon=":material/table:", key="vd_dl_xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     c2.download_button("离线地图（HTML）", data=lambda: standalone_html(dealmap.visits_deals_map(
