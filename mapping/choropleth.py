@@ -8,18 +8,17 @@ to GCJ-02 for display only.
 
 from __future__ import annotations
 
-import warnings
 from html import escape
 
 import folium
 import geopandas as gpd
-import mapclassify
 import numpy as np
 import pandas as pd
 import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
+from .breaks import fisher_jenks
 from .coords import wgs84_to_gcj02
 from .render import DEFAULT_BASEMAP, display_crs, make_map
 from .schema import GCJ02
@@ -50,9 +49,7 @@ def class_breaks(values: np.ndarray, k: int = 5) -> list[float]:
     k = int(min(k, np.unique(positive).size))
     if k < 2:
         return [float(positive.max())]
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Numba not installed")  # a few dozen areas: fast enough
-        return [float(b) for b in mapclassify.FisherJenks(positive, k=k).bins]
+    return fisher_jenks(positive, k)
 
 
 def visitor_choropleth(layer: gpd.GeoDataFrame, counts: pd.DataFrame, basemap: str = DEFAULT_BASEMAP,

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
+from .breaks import fisher_jenks
 
 GRADES = ("A", "B", "C", "D")
 INSUFFICIENT = "样本不足"
@@ -188,7 +189,7 @@ def fit(scores, scheme: str, manual: tuple[float, float, float] | None = None) -
         if scheme == "quantiles":
             bins = mapclassify.Quantiles(y, k=k).bins
         elif scheme == "fisher_jenks":
-            bins = mapclassify.FisherJenks(y, k=k).bins
+            bins = np.asarray(fisher_jenks(y, k))  # exact, fast without numba
         else:
             bins = mapclassify.HeadTailBreaks(y).bins
     cuts = sorted({float(b) for b in bins[:-1] if b < y.max()})

@@ -36,16 +36,15 @@ deals after it (:func:`launch_sides`).
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from dataclasses import dataclass
 
 import geopandas as gpd
-import mapclassify
 import numpy as np
 import pandas as pd
 
 from . import grading as G
 from . import schema as S
+from .breaks import fisher_jenks
 from .facts import Facts, day_date, day_number
 
 MEASURE_LABELS = {"visits": "到访", "high_intention": "高意向", "deals": "成交"}
@@ -371,9 +370,7 @@ def change_bins(changes) -> tuple[float, float]:
     if values.size < 3:
         t1 = _between(0.0, float(values[0])) if values.size == 2 else float(values[0])
         return t1, float(values[-1]) if values.size == 2 else t1 * 2
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cuts = mapclassify.FisherJenks(values, k=3).bins
+    cuts = fisher_jenks(values, 3)
     t = []
     for cut in cuts[:2]:
         above = values[values > cut]

@@ -167,3 +167,21 @@ def test_every_grade_has_a_distinct_colour():
     colours = [G.GRADE_COLOURS[g] for g in (*G.GRADES, G.INSUFFICIENT, G.NO_VISITS)]
     assert len(set(colours)) == len(colours)
     assert np.all([c.startswith("#") for c in colours])
+
+
+def test_fast_fisher_jenks_matches_mapclassify():
+    import warnings
+
+    import mapclassify
+
+    from mapping.breaks import fisher_jenks
+
+    rng = np.random.default_rng(7)
+    for _ in range(25):
+        y = np.round(rng.lognormal(2, 1, int(rng.integers(10, 150))), int(rng.integers(0, 2)))
+        k = int(min(rng.integers(2, 6), np.unique(y).size))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = [float(b) for b in mapclassify.FisherJenks(y, k=k).bins]
+        assert fisher_jenks(y, k) == pytest.approx(expected)
+    assert fisher_jenks([], 4) == [] and fisher_jenks([3, 3], 4) == [3.0]

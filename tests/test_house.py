@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-MODULES = ["coords", "privacy", "resolve", "store", "offline", "render", "launch", "launch_maps"]
+MODULES = ["coords", "privacy", "resolve", "store", "offline", "render", "launch", "launch_maps", "breaks", "grading",
+           "facts", "conversion"]
 
 
 def test_mapping_does_not_import_streamlit():
