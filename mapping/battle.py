@@ -102,7 +102,7 @@ def graded(facts: Facts, run: Run, names: pd.DataFrame, filters: Filters,
     out = G.grade_table(table, run.bins_for(filters.product_line or ""), run.settings.min_count)
     out = out.merge(names[["area_id", "area_name"]], on="area_id", how="left")
     out["area_name"] = out["area_name"].fillna(out["area_id"])
-    out["focus"] = out.apply(G.focus_dimension, axis=1) if len(out) else pd.Series(dtype=object)
+    out["focus"] = G.focus_dimensions(out)
     return out.sort_values(["rank", "visits", "area_name"], ascending=[True, False, True],
                            na_position="last").reset_index(drop=True)
 

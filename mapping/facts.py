@@ -34,6 +34,7 @@ from scipy.spatial import cKDTree
 
 from . import aggregate, gazetteer, hexgrid
 from . import schema as S
+from .resolve import METHOD_EMPTY
 
 EPOCH = dt.date(1970, 1, 1)
 MEASURES = ("visits", "high_intention", "deals")
@@ -99,7 +100,10 @@ class Facts:
     town_code: np.ndarray  # object
     label: np.ndarray  # int32 index into labels (-1 none)
     labels: list[str]
-    rows: pd.DataFrame  # the columns ``aggregate.place`` / ``coverage`` need
+    rows: pd.DataFrame  # the columns ``aggregate.place`` needs
+    given: np.ndarray  # bool: a location was filled in
+    resolved: np.ndarray  # bool: resolved to a district
+    outside: np.ndarray  # bool: outside the project's city
     _areas: dict[str, tuple[list[str], np.ndarray]] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
@@ -139,6 +143,8 @@ class Facts:
             lng=lng, lat=lat, adcode=rows["adcode"].to_numpy(),
             town_code=loc["town_code"].fillna("").astype(str).to_numpy(),
             label=label, labels=labels, rows=rows,
+            given=(rows["method"] != METHOD_EMPTY).to_numpy(), resolved=(rows["adcode"] != "").to_numpy(),
+            outside=rows["outside"].to_numpy(),
         )
 
     # ---------------------------------------------------------------- vocabulary
@@ -247,12 +253,17 @@ def deals_by_line(facts: Facts, layer_key: str, dimension: str | None, filters: 
 
 
 def coverage(facts: Facts, layer_key: str, dimension: str, filters: Filters = Filters()) -> aggregate.Coverage:
-    """Given / placed / unresolved / outside / coarse counts for one dimension under ``filters``."""
+    """Given / placed / unresolved / outside / coarse counts for one dimension under ``filters``
+    (the same figures as :func:`mapping.aggregate.coverage`, from the cached flags)."""
     _, index = facts.areas(layer_key)
     rows = facts.mask(filters) & (facts.dim == S.DIMENSIONS.index(dimension))
-    sub = facts.rows[rows]
-    placed = pd.Series(np.where(index[rows] >= 0, "x", ""), index=sub.index)
-    return aggregate.coverage(sub, placed)
+    given, resolved, outside = facts.given[rows], facts.resolved[rows], facts.outside[rows]
+    placed = index[rows] >= 0
+    return aggregate.Coverage(
+        given=int(given.sum()), resolved=int(resolved.sum()), placed=int(placed.sum()),
+        unresolved=int((given & ~resolved & ~outside).sum()), outside=int(outside.sum()),
+        coarse=int((resolved & ~outside & ~placed).sum()),
+    )
 
 
 def top_places(facts: Facts, layer_key: str, area_id: str, dimension: str | None, filters: Filters = Filters(),

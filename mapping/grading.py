@@ -234,6 +234,16 @@ def focus_dimension(row: pd.Series) -> str:
     return S.DIMENSION_LABELS[max(parts, key=parts.get)]
 
 
+def focus_dimensions(table: pd.DataFrame) -> np.ndarray:
+    """:func:`focus_dimension` for every row at once."""
+    dims = [d for d in S.DIMENSIONS if f"part_{d}" in table]
+    if not dims or table.empty:
+        return np.full(len(table), "", dtype=object)
+    parts = table[[f"part_{d}" for d in dims]].to_numpy(dtype=float)
+    labels = np.array([S.DIMENSION_LABELS[d] for d in dims], dtype=object)[parts.argmax(axis=1)]
+    return np.where(parts.max(axis=1) > 0, labels, "").astype(object)
+
+
 def compare(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     """Which areas moved between two gradings (each: area_id, area_name, grade, score).
 

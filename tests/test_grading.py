@@ -185,3 +185,13 @@ def test_fast_fisher_jenks_matches_mapclassify():
             expected = [float(b) for b in mapclassify.FisherJenks(y, k=k).bins]
         assert fisher_jenks(y, k) == pytest.approx(expected)
     assert fisher_jenks([], 4) == [] and fisher_jenks([3, 3], 4) == [3.0]
+
+
+def test_focus_for_all_rows_matches_one_by_one():
+    s = stats([10, 0, 5])
+    s["visits_work"] = [0, 4, 50]
+    table = G.score_table(s, G.COMPOSITE, G.Weights())
+    empty = G.score_table(stats([0]), G.COMPOSITE, G.Weights())
+    assert G.focus_dimensions(table).tolist() == [G.focus_dimension(r) for _, r in table.iterrows()]
+    assert G.focus_dimensions(table).tolist() == ["居住", "工作", "工作"]
+    assert G.focus_dimensions(empty).tolist() == [""]

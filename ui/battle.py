@@ -45,6 +45,12 @@ def polygon_layer(layer_id: str, display: bool = False) -> gpd.GeoDataFrame | No
         return None
     if layer_id in custom_layers():
         return custom_layers()[layer_id]["layer"]
+    return _builtin_layer(layer_id, display)
+
+
+@st.cache_resource(show_spinner=False, max_entries=12)
+def _builtin_layer(layer_id: str, display: bool) -> gpd.GeoDataFrame:
+    """Bundled layers are read once per process (callers only read them)."""
     return boundaries.load_layer(layer_id, display=display)
 
 
