@@ -129,8 +129,8 @@ def build_map(project, facts, run, table, layer_id, basemap, filters, shown, tit
                                                                              on="area_id")
             breaks = choropleth.class_breaks(hexes["visits"].to_numpy())
             palette = choropleth.OVERLAY_SEQUENTIAL
-            fills = pd.Series([palette[min(int(np.searchsorted(breaks, v)), len(palette) - 1)]
-                               for v in hexes["visits"]], index=hexes["area_id"])
+            classes = np.minimum(np.searchsorted(breaks, hexes["visits"].to_numpy()), len(palette) - 1)
+            fills = pd.Series(np.asarray(palette, dtype=object)[classes], index=hexes["area_id"])
             overlays.add_hexagons(m, hexes, fills, {"area_name": "六边形", "visits": "到访"}, basemap,
                                   name="H3 六边形（8 级）")
         notes.append(f"六边形只统计有坐标或地标点的位置，少于 {k} 人的六边形不画。")
