@@ -417,3 +417,21 @@ def test_launch_page_without_a_launch_date_asks_for_a_split_date():
 
     at.date_input(key="lc_split").set_value(dt.date(2024, 6, 1)).run()
     _launch_ok(at, "split moved")
+
+
+def test_a_correction_on_the_review_page_reaches_the_battle_map():
+    import re
+
+    def unresolved(at):
+        caption = next(c.value for c in at.caption if "分级区间拟合于" in c.value)
+        return int(re.search(r"未识别 ([\d,]+)", caption).group(1).replace(",", ""))
+
+    at = _battle()
+    before = unresolved(at)
+    at.switch_page("views/review.py").run()
+    at.selectbox(key="review_district").set_value("310115").run()
+    at.button(key="review_save").click().run()
+    assert any("重新识别" in s.value for s in at.success)
+    at.switch_page("views/battle_map.py").run()
+    assert not at.exception
+    assert unresolved(at) < before  # the cached facts were refreshed, not served stale

@@ -12,18 +12,12 @@ from mapping import boundaries, hexgrid
 from mapping import schema as S
 from mapping.facts import Facts, Filters
 from mapping.store import Store
-from ui.common import pick_project, project_locations
+from ui.common import pick_project, project_facts
 from ui.layers import custom_layers
 
 BUILT_IN = [S.LAYER_DISTRICTS_BANKUAI, S.LAYER_DISTRICTS, S.LAYER_BANKUAI]
 HEX_LAYERS = [hexgrid.layer_id(r) for r in hexgrid.RESOLUTIONS]
 HEX_LABELS = {7: "约 5 平方公里", 8: "约 0.7 平方公里", 9: "约 0.1 平方公里"}
-
-
-@st.cache_resource(show_spinner="正在整理客户位置（每次导入后只做一次）…", max_entries=4)
-def project_facts(_store: Store, project_id: int, version: str, city: str) -> Facts:
-    """A project's locations as code arrays; area assignments are added to it as layers are used."""
-    return Facts.build(project_locations(_store, project_id, version), city)
 
 
 def layer_ids() -> list[str]:

@@ -11,6 +11,7 @@ import streamlit as st
 
 from mapping import aggregate
 from mapping.bootstrap import ensure_ready
+from mapping.facts import Facts
 from mapping.grading import GradingError
 from mapping.ingest import IngestError
 from mapping.layers import LayerError
@@ -50,6 +51,18 @@ def project_locations(_store: Store, project_id: int, version: str) -> pd.DataFr
 @st.cache_data(show_spinner=False, max_entries=8)
 def project_visitors(_store: Store, project_id: int, version: str) -> pd.DataFrame:
     return _store.visitors(project_id)
+
+
+@st.cache_resource(show_spinner="正在整理客户位置（每次导入后只做一次）…", max_entries=4)
+def project_facts(_store: Store, project_id: int, version: str, city: str) -> Facts:
+    """A project's locations as code arrays; area assignments are added to it as layers are used."""
+    return Facts.build(project_locations(_store, project_id, version), city)
+
+
+def data_changed() -> None:
+    """After an import or a correction: every cached view of project data is stale."""
+    st.cache_data.clear()
+    project_facts.clear()
 
 
 def headline(store: Store, project_id: int) -> dict:

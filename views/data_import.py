@@ -8,7 +8,7 @@ from mapping import schema as S
 from mapping.ingest import (CSV_SUFFIXES, EXCEL_SUFFIXES, IngestError, auto_map, best_sheet, file_digest,
                             list_sheets, read_table, rejected_rows, validate)
 from mapping.privacy import mask_name, mask_phone
-from ui.common import get_store, guarded, pick_project
+from ui.common import data_changed, get_store, guarded, pick_project
 
 NOT_USED = "（不导入）"
 
@@ -115,7 +115,7 @@ def main() -> None:
         bar = st.progress(0.0, text="开始导入…")
         summary = store.import_records(project["id"], result, upload.name, file_digest(data),
                                        progress=lambda f, m: bar.progress(f, text=m))
-        st.cache_data.clear()
+        data_changed()
         st.success(summary.message())
         st.page_link("views/customer_map.py", label="查看客户地图", icon=":material/map:")
 

@@ -8,7 +8,7 @@ from streamlit_folium import st_folium
 from mapping import boundaries, choropleth, gazetteer
 from mapping import schema as S
 from mapping.resolve import METHOD_LABELS
-from ui.common import get_store, guarded, pick_project, project_locations
+from ui.common import data_changed, get_store, guarded, pick_project, project_locations
 
 WHOLE_DISTRICT = "（整个区，不指定地标）"
 
@@ -69,7 +69,7 @@ def correction_form(store, project, queue: pd.DataFrame) -> None:
                                    lng=None if point is None else float(point["lng"]),
                                    lat=None if point is None else float(point["lat"]),
                                    label=landmark if point is not None else names.get(adcode, ""))
-        st.cache_data.clear()
+        data_changed()
         st.session_state["review_done"] = f"已保存，{changed} 条位置已重新识别，地图已更新。"
         st.rerun()
 
