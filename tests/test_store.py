@@ -192,3 +192,16 @@ def test_import_uses_a_configured_geocoder_and_reports_its_failure(store, monkey
     store.import_records(pid, _result(rows, store.salt()), "g2.csv", "g2")
     home = store.locations(pid).query("dimension == 'home'")
     assert home["method"].tolist() == ["geocoder_amap"] and home["adcode"].tolist() == ["310115"]
+
+
+def test_data_version_changes_with_every_import_and_not_otherwise(store):
+    pid = _project(store)
+    empty = store.data_version(pid)
+    assert store.data_version(pid) == empty
+    store.import_records(pid, _result(ROWS[:2], store.salt()), "v.csv", "sha")
+    first = store.data_version(pid)
+    assert first != empty and store.data_version(pid) == first
+    store.import_records(pid, _result(ROWS, store.salt()), "v.csv", "sha2")
+    assert store.data_version(pid) not in (empty, first)
+    other = store.create_project("另一个", "310000", None, ["公寓"])
+    assert store.data_version(other) != store.data_version(pid)
