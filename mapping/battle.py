@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import grading as G
 from . import schema as S
-from .facts import Facts, Filters, area_stats, top_places
+from .facts import Facts, Filters, area_stats, area_stats_by_line, top_places
 
 ALL_LINES = ""  # product-line key of the all-lines map
 ALL_LINES_LABEL = "全部业态"
@@ -85,9 +85,11 @@ def fit_run(facts: Facts, layer_id: str, settings: Settings, filters: Filters, l
             layer: gpd.GeoDataFrame | None = None) -> Run:
     """Fit bins for all lines and each product line under the current filters."""
     base = replace(filters, product_line=None)
+    by_line = area_stats_by_line(facts, layer_id, base, layer)  # one pass over the rows for every line
+    empty = by_line[ALL_LINES].assign(**{c: 0 for c in by_line[ALL_LINES].columns if c != "area_id"})
     bins = {}
     for line in [ALL_LINES, *lines]:
-        table = scores(facts, layer_id, settings, replace(base, product_line=line or None), layer)
+        table = G.score_table(by_line.get(line, empty), settings.dimension, settings.weights)
         bins[line] = G.fit(G.graded_scores(table, settings.min_count), settings.scheme, settings.manual)
     return Run(layer_id, settings, base, bins, dt.datetime.now().strftime("%Y-%m-%d %H:%M"))
 

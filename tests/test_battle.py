@@ -1,6 +1,7 @@
 """Facts (cached counts), grading runs per product line, plans and snapshots, on the sample project."""
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
@@ -176,3 +177,15 @@ def test_store_snapshots_and_sites(store):
     with pytest.raises(ValueError, match="不是数字"):
         store.set_sites(pid, None, [{"name": "空", "lng": None, "lat": 31.2}])
     assert len(store.project(pid)["competitors"]) == 3  # a refused edit changes nothing
+
+
+def test_all_lines_in_one_pass_equal_one_line_at_a_time(sample):
+    from mapping.facts import area_stats_by_line
+
+    _, _, _, facts, layer = sample
+    filters = Filters(channels=tuple(facts.channels[:2]), start=SAMPLE_PROJECT["launch_date"])
+    together = area_stats_by_line(facts, LAYER, filters, layer)
+    assert set(together) == {"", *facts.lines}
+    for line in ["", *facts.lines]:
+        alone = area_stats(facts, LAYER, replace(filters, product_line=line or None), layer)
+        assert together[line].equals(alone), line
