@@ -84,14 +84,24 @@ def scores(facts: Facts, layer_id: str, settings: Settings, filters: Filters,
 def fit_run(facts: Facts, layer_id: str, settings: Settings, filters: Filters, lines: list[str],
             layer: gpd.GeoDataFrame | None = None) -> Run:
     """Fit bins for all lines and each product line under the current filters."""
+    return fit_runs(facts, layer_id, [settings], filters, lines, layer)[0]
+
+
+def fit_runs(facts: Facts, layer_id: str, settings: list[Settings], filters: Filters, lines: list[str],
+             layer: gpd.GeoDataFrame | None = None) -> list[Run]:
+    """:func:`fit_run` for several settings (e.g. every dimension) from one count of the rows."""
     base = replace(filters, product_line=None)
     by_line = area_stats_by_line(facts, layer_id, base, layer)  # one pass over the rows for every line
     empty = by_line[ALL_LINES].assign(**{c: 0 for c in by_line[ALL_LINES].columns if c != "area_id"})
-    bins = {}
-    for line in [ALL_LINES, *lines]:
-        table = G.score_table(by_line.get(line, empty), settings.dimension, settings.weights)
-        bins[line] = G.fit(G.graded_scores(table, settings.min_count), settings.scheme, settings.manual)
-    return Run(layer_id, settings, base, bins, dt.datetime.now().strftime("%Y-%m-%d %H:%M"))
+    fitted_at = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    runs = []
+    for s in settings:
+        bins = {}
+        for line in [ALL_LINES, *lines]:
+            table = G.score_table(by_line.get(line, empty), s.dimension, s.weights)
+            bins[line] = G.fit(G.graded_scores(table, s.min_count), s.scheme, s.manual)
+        runs.append(Run(layer_id, s, base, bins, fitted_at))
+    return runs
 
 
 def graded(facts: Facts, run: Run, names: pd.DataFrame, filters: Filters,

@@ -189,3 +189,12 @@ def test_all_lines_in_one_pass_equal_one_line_at_a_time(sample):
     for line in ["", *facts.lines]:
         alone = area_stats(facts, LAYER, replace(filters, product_line=line or None), layer)
         assert together[line].equals(alone), line
+
+
+def test_runs_for_several_settings_equal_runs_fitted_one_by_one(sample):
+    _, _, _, facts, layer = sample
+    variants = [B.Settings(dimension=d) for d in G.DIMENSION_CHOICES]
+    together = B.fit_runs(facts, LAYER, variants, Filters(), SAMPLE_PROJECT["product_lines"], layer)
+    for run, settings in zip(together, variants):
+        alone = B.fit_run(facts, LAYER, settings, Filters(), SAMPLE_PROJECT["product_lines"], layer)
+        assert run.settings == settings and run.bins == alone.bins
