@@ -138,8 +138,9 @@ class Bins:
         below = len(self.cuts) - np.searchsorted(np.asarray(self.cuts, dtype=float), scores, side=side)
         return np.asarray(self.grades, dtype=object)[below]
 
-    def ranges(self) -> dict[str, str]:
-        """Score range of each grade in words, e.g. ``{"A": "> 120", "B": "60 – 120", …}``."""
+    def ranges(self, fmt=lambda v: f"{v:,.4g}") -> dict[str, str]:
+        """Range of each grade in words, e.g. ``{"A": "> 120", "B": "60 – 120", …}``;
+        ``fmt`` writes one bound (e.g. as a percentage)."""
         out = {}
         cuts = list(self.cuts)
         ge, gt = ("≥", "<") if self.lower_inclusive else (">", "≤")
@@ -149,11 +150,11 @@ class Bins:
             if lower is None and upper is None:
                 out[grade] = "全部"
             elif upper is None:
-                out[grade] = f"{ge} {lower:,.4g}"
+                out[grade] = f"{ge} {fmt(lower)}"
             elif lower is None:
-                out[grade] = f"{gt} {upper:,.4g}"
+                out[grade] = f"{gt} {fmt(upper)}"
             else:
-                out[grade] = f"{lower:,.4g} – {upper:,.4g}"
+                out[grade] = f"{fmt(lower)} – {fmt(upper)}"
         return out
 
     def to_dict(self) -> dict:

@@ -202,20 +202,7 @@ def share_ranges(bins: G.Bins) -> dict[str, str]:
     >>> share_ranges(G.Bins("fisher_jenks", (0.01, 0.05)))
     {'A': '> 5.0%', 'B': '1.0% – 5.0%', 'C': '≤ 1.0%'}
     """
-    cuts = [c * 100 for c in bins.cuts]
-    out = {}
-    for i, grade in enumerate(bins.grades):
-        upper = cuts[len(cuts) - i] if i > 0 else None
-        lower = cuts[len(cuts) - i - 1] if i < len(cuts) else None
-        if lower is None and upper is None:
-            out[grade] = "全部"
-        elif upper is None:
-            out[grade] = f"> {lower:.1f}%"
-        elif lower is None:
-            out[grade] = f"≤ {upper:.1f}%"
-        else:
-            out[grade] = f"{lower:.1f}% – {upper:.1f}%"
-    return out
+    return bins.ranges(lambda share: f"{share * 100:.1f}%")
 
 
 # ----------------------------------------------------------------------------- comparing
