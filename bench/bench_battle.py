@@ -28,8 +28,7 @@ of ``h3:8``; the first page (``fit_run`` + everything below); and, median of ``-
 - *fit*: ``battle.fit_run`` when the page's run cache misses (a dimension change: the run
   key holds the settings);
 - *graded*: ``battle.graded`` on the page's layer;
-- *map*: ``grading.legend`` + ``choropleth.graded_choropleth`` + the overlays of
-  ``build_map`` (default: 项目与竞品 sites; "all overlays": H3 hexagons at resolution 8,
+- *map*: ``mapping.battlemap.battle_map``, the call the page makes (default: 项目与竞品 sites; "all overlays": H3 hexagons at resolution 8,
   heat, clusters, sites) + the layer control;
 - *render*: ``m.get_root().render()`` (the standalone HTML), then what ``st_folium``
   does on top (``m.render()``, header, html, ``generate_leaflet_string``);
@@ -247,9 +246,10 @@ class Page:
         return layer[["area_id", "area_name"]]
 
     def sites(self) -> list[dict]:
+        from mapping.battlemap import project_sites
+
         p = self.project
-        return [{"name": f"{p['name']}（本项目）", "lng": p["site"][0], "lat": p["site"][1], "kind": "project"},
-                *[{**c, "kind": "competitor"} for c in p["competitors"]]]
+        return project_sites({**p, "site_lng": p["site"][0], "site_lat": p["site"][1]})
 
     # ---- one rerun
     def settings(self, dimension: str):
@@ -260,10 +260,14 @@ class Page:
     def run_for(self, layer_id: str, settings, filters):
         from mapping import battle as B
 
+        from mapping import grading as G
+
         key = (layer_id, repr(settings))
-        if key not in self.runs:
-            self.runs[key] = B.fit_run(self.facts, layer_id, settings, filters, self.project["product_lines"],
-                                       self.polygon_layer(layer_id))
+        if key not in self.runs:  # as the page: every dimension fitted at once
+            variants = [replace(settings, dimension=d) for d in G.DIMENSION_CHOICES]
+            for run in B.fit_runs(self.facts, layer_id, variants, filters, self.project["product_lines"],
+                                  self.polygon_layer(layer_id)):
+                self.runs[(layer_id, repr(run.settings))] = run
         return self.runs[key]
 
     def rerun(self, layer_id: str, line: str, dimension: str, filters, shown=DEFAULT_OVERLAYS) -> dict:
@@ -309,55 +313,13 @@ class Page:
         return {"t": t, "html_bytes": len(html_doc.encode()), "payload_bytes": payload, "table": table, "m": m}
 
     def build_map(self, run, table, layer_id, filters, shown):
-        """views/battle_map.build_map (as of commit 8c93d39), overlays included (no saved plan: no
-        opportunity layer).  Keep in step with the page when it changes."""
-        import numpy as np
-        import pandas as pd
+        """views/battle_map.build_map: the same mapping.battlemap.battle_map call (no saved plan:
+        no opportunity layer; hexagons rebuilt each time, the page caches them)."""
+        from mapping import battlemap as BM
 
-        from mapping import choropleth, hexgrid, overlays
-        from mapping import grading as G
-        from mapping import schema as S
-        from mapping.facts import area_stats
-
-        facts, basemap = self.facts, self.basemap
         polygons = self.area_polygons(layer_id, table.loc[table["visits"] > 0, "area_id"].tolist(), display=True)
-        rows = G.legend(table, run.bins_for(filters.product_line or ""))
-        busy = bool({"hex", "heat"} & set(shown))  # the page fades the grades under these overlays
-        m = choropleth.graded_choropleth(polygons, table, rows, basemap=basemap, title="bench", subtitle="bench",
-                                         min_count=run.settings.min_count, highlight=set(),
-                                         fill_opacity=0.35 if busy else 0.78)
-        k = run.settings.min_count
-        dims = run.settings.weights.of_dimension(run.settings.dimension)
-        rows_mask = facts.mask(filters) & np.isin(facts.dim, [S.DIMENSIONS.index(d) for d in dims])
-        has_point = rows_mask & ~np.isnan(facts.lng)
-        if "hex" in shown and hexgrid.parse_layer_id(layer_id) is None:
-            hex_id = hexgrid.layer_id(8)
-            stats = area_stats(facts, hex_id, filters)
-            visits = sum(stats[f"visits_{d}"] for d in dims)
-            cells = stats.assign(visits=visits)
-            cells = cells[cells["visits"] >= k]
-            if len(cells):
-                hexes = self.area_polygons(hex_id, cells["area_id"].tolist()).merge(
-                    cells[["area_id", "visits"]], on="area_id")
-                breaks = choropleth.class_breaks(hexes["visits"].to_numpy())
-                palette = choropleth.OVERLAY_SEQUENTIAL
-                fills = pd.Series([palette[min(int(np.searchsorted(breaks, v)), len(palette) - 1)]
-                                   for v in hexes["visits"]], index=hexes["area_id"])
-                overlays.add_hexagons(m, hexes, fills, {"area_name": "六边形", "visits": "到访"}, basemap,
-                                      name="H3 六边形（8 级）")
-        if "heat" in shown or "points" in shown:
-            labels = np.where(facts.label >= 0, np.asarray(facts.labels + [""], dtype=object)[facts.label], "")
-            points = overlays.aggregate_points(facts.lng[has_point], facts.lat[has_point], labels[has_point],
-                                               precision=2)  # ~1 km cells, as the page
-            if "heat" in shown:
-                overlays.add_heat(m, points[points["count"] >= k], basemap, min_count=k)
-            if "points" in shown:
-                overlays.add_clusters(m, points, basemap, k=k)
-        if "sites" in shown:
-            overlays.add_sites(m, self.sites(), basemap)
-        import folium
-
-        folium.LayerControl(collapsed=True, position="topright").add_to(m)
+        m, _ = BM.battle_map(self.facts, run, table, polygons, filters, layers=shown, basemap=self.basemap,
+                             title="bench", subtitle="bench", sites=self.sites())
         return m
 
 
@@ -398,7 +360,7 @@ def changes(facts, project: dict):
     return [
         # label, layer, [(line, dimension, filters) per repeat, cycling], overlays, refit
         ("product line change", L, [(lines[0], "home", base), (lines[2], "home", base)], DEFAULT_OVERLAYS, False),
-        ("dimension change home → composite (refit)", L, [("", "composite", base)], DEFAULT_OVERLAYS, True),
+        ("new grading run (settings changed; all dimensions fitted)", L, [("", "composite", base)], DEFAULT_OVERLAYS, True),
         ("dimension change, run already fitted", L, [("", "composite", base), ("", "home", base)],
          DEFAULT_OVERLAYS, False),
         ("filter change: channel", L, [("", "home", Filters(channels=(channels[0],))),
@@ -411,7 +373,7 @@ def changes(facts, project: dict):
          ALL_OVERLAYS, False),
         ("product line change, unit h3:8", "h3:8", [(lines[0], "home", base), (lines[2], "home", base)],
          DEFAULT_OVERLAYS, False),
-        ("dimension change home → composite (refit), unit h3:8", "h3:8", [("", "composite", base)],
+        ("new grading run (settings changed), unit h3:8", "h3:8", [("", "composite", base)],
          DEFAULT_OVERLAYS, True),
     ]
 

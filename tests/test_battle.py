@@ -198,3 +198,23 @@ def test_runs_for_several_settings_equal_runs_fitted_one_by_one(sample):
     for run, settings in zip(together, variants):
         alone = B.fit_run(facts, LAYER, settings, Filters(), SAMPLE_PROJECT["product_lines"], layer)
         assert run.settings == settings and run.bins == alone.bins
+
+
+def test_battle_map_draws_the_chosen_layers_and_says_what_it_withheld(sample, run):
+    from maphtml import unescape
+
+    from mapping import battlemap as BM
+
+    store, pid, _, facts, layer = sample
+    table = B.graded(facts, run, layer, Filters(), layer)
+    display = boundaries.load_layer(LAYER, display=True)
+    sites = BM.project_sites(store.project(pid))
+    assert [s["kind"] for s in sites] == ["project", "competitor", "competitor", "competitor"]
+    plain, notes = BM.battle_map(facts, run, table, display, Filters())
+    assert notes == [] and "H3 六边形" not in unescape(plain.get_root().render())
+    m, notes = BM.battle_map(facts, run, table, display, Filters(), layers={"hex", "heat", "points", "sites"},
+                             sites=sites)
+    html = unescape(m.get_root().render())
+    for name in ("H3 六边形（8 级）", "热力图", "客户聚集点", "项目与竞品"):
+        assert name in html
+    assert any("少于 5 人的六边形不画" in n for n in notes)

@@ -12,11 +12,12 @@ from folium.plugins import Draw
 from streamlit_folium import st_folium
 
 from mapping import battle as B
-from mapping import choropleth, hexgrid, overlays, plan_export, printmap, render
+from mapping import battlemap as BM
+from mapping import hexgrid, plan_export, printmap, render
 from mapping import grading as G
 from mapping import schema as S
 from mapping.coords import from_wgs84, to_wgs84
-from mapping.facts import Filters, area_stats, coverage, top_places, visitors_in
+from mapping.facts import Filters, coverage, top_places, visitors_in
 from mapping.offline import standalone_html
 from ui import battle as U
 from ui.common import get_store, guarded, project_visitors
@@ -110,68 +111,15 @@ def current_run(facts, project, layer_id, settings, filters, version) -> B.Run:
 # ----------------------------------------------------------------------------- map
 def build_map(project, facts, run, table, layer_id, basemap, filters, shown, title, subtitle, plan_grades):
     polygons = U.area_polygons(layer_id, table.loc[table["visits"] > 0, "area_id"].tolist(), display=True)
-    rows = G.legend(table, run.bins_for(filters.product_line or ""))
-    opportunity = set()
-    if "opportunity" in shown and plan_grades is not None:
-        opportunity = set(G.opportunities(table, plan_grades)["area_id"])
-    busy = bool({"hex", "heat"} & set(shown))  # fade the grades so the overlay reads
-    m = choropleth.graded_choropleth(polygons, table, rows, basemap=basemap, title=title, subtitle=subtitle,
-                                     min_count=run.settings.min_count, highlight=opportunity,
-                                     fill_opacity=0.35 if busy else 0.78)
-    k = run.settings.min_count
-    notes = []
-    dims = run.settings.weights.of_dimension(run.settings.dimension)
-    rows_mask = facts.mask(filters) & np.isin(facts.dim, [S.DIMENSIONS.index(d) for d in dims])
-    has_point = rows_mask & ~np.isnan(facts.lng)
-    if "hex" in shown and hexgrid.parse_layer_id(layer_id) is None:
-        hex_id = hexgrid.layer_id(8)
-        stats = area_stats(facts, hex_id, filters)
-        visits = sum(stats[f"visits_{d}"] for d in dims)
-        cells = stats.assign(visits=visits)
-        cells = cells[cells["visits"] >= k]
-        if len(cells):
-            hexes = U.area_polygons(hex_id, cells["area_id"].tolist()).merge(cells[["area_id", "visits"]],
-                                                                             on="area_id")
-            breaks = choropleth.class_breaks(hexes["visits"].to_numpy())
-            palette = choropleth.OVERLAY_SEQUENTIAL
-            classes = np.minimum(np.searchsorted(breaks, hexes["visits"].to_numpy()), len(palette) - 1)
-            fills = pd.Series(np.asarray(palette, dtype=object)[classes], index=hexes["area_id"])
-            overlays.add_hexagons(m, hexes, fills, {"area_name": "六边形", "visits": "到访"}, basemap,
-                                  name="H3 六边形（8 级）")
-        notes.append(f"六边形只统计有坐标或地标点的位置，少于 {k} 人的六边形不画。")
-    if "heat" in shown or "points" in shown:
-        labels = np.where(facts.label >= 0, np.asarray(facts.labels + [""], dtype=object)[facts.label], "")
-        points = overlays.aggregate_points(facts.lng[has_point], facts.lat[has_point], labels[has_point],
-                                           precision=2)  # ~1 km cells: enough people per point to show
-        if "heat" in shown:
-            overlays.add_heat(m, points[points["count"] >= k], basemap, min_count=k)
-        if "points" in shown:
-            drawn, hidden, people = overlays.add_clusters(m, points, basemap, k=k)
-            if hidden:
-                notes.append(f"聚集点：{hidden:,} 个地点各不足 {k} 人（共 {people:,} 人），为保护隐私不单独显示。")
-    if "sites" in shown:
-        overlays.add_sites(m, sites_of(project), basemap)
+    hex_id = hexgrid.layer_id(BM.OVERLAY_HEX_RESOLUTION)
+    m, notes = BM.battle_map(facts, run, table, polygons, filters, layers=shown, basemap=basemap, title=title,
+                             subtitle=subtitle, plan_grades=plan_grades, sites=BM.project_sites(project),
+                             hexagons=lambda cells: U.area_polygons(hex_id, cells))
     if "draw" in shown:
         Draw(export=False, position="topleft", draw_options={
             "polyline": False, "circle": False, "marker": False, "circlemarker": False,
             "polygon": {"allowIntersection": False}, "rectangle": {}}).add_to(m)
-    render_layer_control(m)
     return m, notes
-
-
-def render_layer_control(m) -> None:
-    import folium
-
-    folium.LayerControl(collapsed=True, position="topright").add_to(m)
-
-
-def sites_of(project: dict) -> list[dict]:
-    sites = []
-    if project.get("site_lng") is not None and not pd.isna(project.get("site_lng")):
-        sites.append({"name": f"{project['name']}（本项目）", "lng": project["site_lng"], "lat": project["site_lat"],
-                      "kind": "project"})
-    sites += [{**c, "kind": "competitor"} for c in project.get("competitors") or []]
-    return sites
 
 
 def clicked_area(state: dict | None, basemap: str) -> str | None:
@@ -396,7 +344,7 @@ def exports(store, project, facts, run, filters, table, targets, map_factory, ti
 
     def image(fmt: str):
         return lambda: printmap.render_map(printable, title, legend, subtitle=subtitle, label_column=label_col,
-                                           sites=sites_of(project), fmt=fmt)
+                                           sites=BM.project_sites(project), fmt=fmt)
 
     c3.download_button("打印用图片（PNG）", data=image("png"), file_name=f"{stem}.png", mime="image/png",
                        icon=":material/image:", key="bm_dl_png")
