@@ -251,9 +251,11 @@ def compare(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     Returns area_id, area_name, before, after, change (升级/降级/不变/新进入/退出) and
     steps (+2 = two grades up), sorted with the biggest moves first.
     """
-    merged = before[["area_id", "area_name", "grade", "score"]].merge(
-        after[["area_id", "area_name", "grade", "score"]], on="area_id", how="outer", suffixes=("_before", "_after"))
-    merged["area_name"] = merged["area_name_after"].fillna(merged["area_name_before"])
+    columns = ["area_id", "area_name", "grade", "score"]  # area_name and score may be missing
+    merged = before.reindex(columns=columns).merge(after.reindex(columns=columns), on="area_id", how="outer",
+                                                   suffixes=("_before", "_after"))
+    names = merged["area_name_after"].astype(object).fillna(merged["area_name_before"].astype(object))
+    merged["area_name"] = names.fillna(merged["area_id"].astype(object))
     b = merged["grade_before"].fillna("").map(GRADE_ORDER).fillna(0).astype(int)
     a = merged["grade_after"].fillna("").map(GRADE_ORDER).fillna(0).astype(int)
     steps = a - b

@@ -240,25 +240,13 @@ def transitions(grades_a: pd.DataFrame, grades_b: pd.DataFrame) -> tuple[pd.Data
     >>> int(matrix.loc["A", "C"]), int(matrix.loc["D", "B"]), int(matrix.loc["未分级", "A"]), int(matrix.values.sum())
     (1, 1, 1, 3)
     """
-    cols = ["area_id", "grade"]
-    left = grades_a[cols + (["area_name"] if "area_name" in grades_a else [])]
-    right = grades_b[cols + (["area_name"] if "area_name" in grades_b else [])]
-    merged = left.merge(right, on="area_id", how="outer", suffixes=("_a", "_b"))
-    names = pd.Series(merged["area_id"], index=merged.index, dtype=object)
-    for col in ("area_name_b", "area_name_a"):
-        if col in merged:
-            names = merged[col].where(merged[col].notna(), names)
-    ga = merged["grade_a"].map(_class)
-    gb = merged["grade_b"].map(_class)
-    order = {g: G.GRADE_ORDER[g] for g in G.GRADES} | {UNGRADED: 0}
-    a_rank, b_rank = ga.map(order).astype(int), gb.map(order).astype(int)
-    steps = b_rank - a_rank
-    change = np.select([(a_rank == 0) & (b_rank > 0), (a_rank > 0) & (b_rank == 0), steps > 0, steps < 0],
-                       ["新进入", "退出", "升级", "降级"], default="不变")
-    table = pd.DataFrame({"area_id": merged["area_id"], "area_name": names,
-                          "grade_a": merged["grade_a"].fillna("—"), "grade_b": merged["grade_b"].fillna("—"),
-                          "move": ga + "→" + gb, "change": change, "steps": steps})
-    keep = ((a_rank > 0) | (b_rank > 0)).to_numpy()
+    moves = G.compare(grades_a, grades_b)  # area names, change (升级/降级/…) and steps, as everywhere else
+    ga = moves["before"].map(_class)
+    gb = moves["after"].map(_class)
+    table = pd.DataFrame({"area_id": moves["area_id"], "area_name": moves["area_name"],
+                          "grade_a": moves["before"], "grade_b": moves["after"],
+                          "move": ga + "→" + gb, "change": moves["change"], "steps": moves["steps"]})
+    keep = ((ga != UNGRADED) | (gb != UNGRADED)).to_numpy()
     table, ga, gb = table[keep], ga[keep], gb[keep]
     table = table.assign(_o=-table["steps"].abs(), _b=gb).sort_values(["_o", "_b", "area_name"]).drop(
         columns=["_o", "_b"])
