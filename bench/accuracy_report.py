@@ -17,8 +17,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mapping import accuracy  # noqa: E402
-from mapping.resolve import resolve_texts  # noqa: E402
+from mapping.place import accuracy  # noqa: E402
+from mapping.place.resolve import resolve_texts  # noqa: E402
 
 
 def ours(texts: list[str]) -> tuple[pd.Series, pd.Series]:

@@ -12,10 +12,10 @@ stays under 1 MB and does not grow with the number of visitors; the H3 layer at
 resolution 8 for the whole city stays under 5 MB.
 
 **Function level** (default).  Each visitor count N runs in its own fresh process.  The
-locations frame :meth:`mapping.store.Store.locations` would return is built without a
+locations frame :meth:`mapping.db.store.Store.locations` would return is built without a
 database: visitors from ``data/samples/generate.py``, CSV bytes → ``read_table`` →
-``auto_map`` → ``validate`` → ``store._prepare`` → ``resolve_records`` (the calls
-``Store.import_records`` makes), joined with the visitor fields the way the SQL join does.
+``auto_map`` → ``validate`` → ``importer.prepare`` → ``resolve_records`` (the calls
+``importer.import_records`` makes), joined with the visitor fields the way the SQL join does.
 Above ``--base`` visitors (default 100,000) that pipeline takes minutes, so the base is
 built once and *tiled*: copy i gets new visitor ids, every visitor's visit and deal dates
 move by the same random −10…+10 days, and coordinates given as points move by ~100 m
@@ -28,7 +28,7 @@ of ``h3:8``; the first page (``fit_run`` + everything below); and, median of ``-
 - *fit*: ``battle.fit_run`` when the page's run cache misses (a dimension change: the run
   key holds the settings);
 - *graded*: ``battle.graded`` on the page's layer;
-- *map*: ``mapping.battlemap.battle_map``, the call the page makes (default: 项目与竞品 sites; "all overlays": H3 hexagons at resolution 8,
+- *map*: ``mapping.maps.battlemap.battle_map``, the call the page makes (default: 项目与竞品 sites; "all overlays": H3 hexagons at resolution 8,
   heat, clusters, sites) + the layer control;
 - *render*: ``m.get_root().render()`` (the standalone HTML), then what ``st_folium``
   does on top (``m.render()``, header, html, ``generate_leaflet_string``);
@@ -44,7 +44,7 @@ hexagon overlay (``overlays.add_hexagons``), and every cell of Shanghai
 
 **--apptest**: the real page.  N visitors (default 1,000,000) are generated and imported
 in chunks of ``--chunk`` (100,000) through ``read_table`` → ``validate`` →
-``Store.import_records`` into a temporary SQLite file, into a project of our own
+``importer.import_records`` into a temporary SQLite file, into a project of our own
 (``Store.migrate`` + ``create_project``, so the sample is not seeded), until N or
 ``--import-budget`` seconds (480) are used up: the table says how many.  Then, in a fresh
 process, ``AppTest.from_file("app.py")`` with ``TUOKE_DB_PATH`` on that file,
@@ -128,15 +128,15 @@ class Rows:
 def _canonical(n: int, seed: int):
     """Generated visitors → CSV → read_table/auto_map/validate → the records import_records writes."""
     from mapping.bootstrap import SAMPLE_PROJECT
-    from mapping.ingest import auto_map, read_table, validate
-    from mapping.store import _prepare
+    from mapping.importer import prepare
+    from mapping.ingest.tables import auto_map, read_table, validate
 
     gen = BF.load_generator()
     data = gen.csv_bytes(gen.generate(rows=n, seed=seed), "utf-8-sig")
     table = read_table(data, f"visitors_{n}.csv")
     result = validate(table, auto_map(table.frame.columns), salt=SALT,
                       product_lines=tuple(SAMPLE_PROJECT["product_lines"]))
-    return _prepare(result.records)
+    return prepare(result.records)
 
 
 def generated_locations(n: int, seed: int = SEED):
@@ -144,7 +144,7 @@ def generated_locations(n: int, seed: int = SEED):
     import pandas as pd
 
     from mapping import schema as S
-    from mapping.resolve import resolve_records
+    from mapping.place.resolve import resolve_records
 
     records = _canonical(n, seed)
     loc = resolve_records(records, S.SHANGHAI)  # import: aliases {} on a new DB, no geocoder configured
@@ -176,7 +176,7 @@ def tiled_locations(n: int, base, seed: int = SEED):
     import numpy as np
     import pandas as pd
 
-    from mapping.resolve import METHOD_POINT
+    from mapping.place.resolve import METHOD_POINT
 
     rng = np.random.default_rng(seed + 1)
     b = int(base["visitor_id"].max())
@@ -224,12 +224,12 @@ class Page:
     # ---- ui/battle.py equivalents (no st.cache_data around the hexagons: a miss every time)
     @staticmethod
     def polygon_layer(layer_id: str, display: bool = False):
-        from mapping import boundaries, hexgrid
+        from mapping.geo import boundaries, hexgrid
 
         return None if hexgrid.parse_layer_id(layer_id) is not None else boundaries.load_layer(layer_id, display)
 
     def area_polygons(self, layer_id: str, area_ids: list[str], display: bool = False):
-        from mapping import hexgrid
+        from mapping.geo import hexgrid
 
         if hexgrid.parse_layer_id(layer_id) is not None:
             return hexgrid.hex_layer(sorted(area_ids))
@@ -238,7 +238,7 @@ class Page:
     def names_of(self, layer_id: str, ids: list[str]):
         import pandas as pd
 
-        from mapping import hexgrid
+        from mapping.geo import hexgrid
 
         layer = self.polygon_layer(layer_id)
         if layer is None:
@@ -246,35 +246,33 @@ class Page:
         return layer[["area_id", "area_name"]]
 
     def sites(self) -> list[dict]:
-        from mapping.battlemap import project_sites
+        from mapping.maps.battlemap import project_sites
 
-        p = self.project
-        return project_sites({**p, "site_lng": p["site"][0], "site_lat": p["site"][1]})
+        return project_sites(self.project)
 
     # ---- one rerun
     def settings(self, dimension: str):
-        from mapping import battle as B
+        from mapping.analysis import battle as B
 
         return B.Settings(dimension, scheme="fisher_jenks")  # the page's defaults (scheme radio index 1)
 
     def run_for(self, layer_id: str, settings, filters):
-        from mapping import battle as B
-
-        from mapping import grading as G
+        from mapping.analysis import battle as B
+        from mapping.analysis import grading as G
 
         key = (layer_id, repr(settings))
         if key not in self.runs:  # as the page: every dimension fitted at once
             variants = [replace(settings, dimension=d) for d in G.DIMENSION_CHOICES]
-            for run in B.fit_runs(self.facts, layer_id, variants, filters, self.project["product_lines"],
+            for run in B.fit_runs(self.facts, layer_id, variants, filters, self.project.product_lines,
                                   self.polygon_layer(layer_id)):
                 self.runs[(layer_id, repr(run.settings))] = run
         return self.runs[key]
 
     def rerun(self, layer_id: str, line: str, dimension: str, filters, shown=DEFAULT_OVERLAYS) -> dict:
         """One rerun; returns the time of each part, the map and its payload sizes."""
-        from mapping import battle as B
-        from mapping import grading as G
-        from mapping.facts import coverage
+        from mapping.analysis import battle as B
+        from mapping.analysis import grading as G
+        from mapping.analysis.facts import coverage
 
         t = {}
         c0 = time.perf_counter()
@@ -313,9 +311,9 @@ class Page:
         return {"t": t, "html_bytes": len(html_doc.encode()), "payload_bytes": payload, "table": table, "m": m}
 
     def build_map(self, run, table, layer_id, filters, shown):
-        """views/battle_map.build_map: the same mapping.battlemap.battle_map call (no saved plan:
+        """views/battle_map.build_map: the same mapping.maps.battlemap.battle_map call (no saved plan:
         no opportunity layer; hexagons rebuilt each time, the page caches them)."""
-        from mapping import battlemap as BM
+        from mapping.maps import battlemap as BM
 
         polygons = self.area_polygons(layer_id, table.loc[table["visits"] > 0, "area_id"].tolist(), display=True)
         m, _ = BM.battle_map(self.facts, run, table, polygons, filters, layers=shown, basemap=self.basemap,
@@ -337,22 +335,22 @@ def st_folium_payload(m) -> int:
 
 
 # ============================================================================ function-level group
-def project_spec() -> dict:
-    from mapping.bootstrap import SAMPLE_COMPETITORS, SAMPLE_PROJECT
+def project_spec():
+    from mapping.bootstrap import sample_project
 
-    return {**SAMPLE_PROJECT, "competitors": SAMPLE_COMPETITORS}
+    return sample_project()
 
 
-def changes(facts, project: dict):
+def changes(facts, project):
     """(label, layer, line, dimension, Filters, overlays, reset) per measured change.  ``reset``
     returns the page to a state from which the change is a real change (not timed)."""
     from mapping import schema as S
-    from mapping.facts import Filters
+    from mapping.analysis.facts import Filters
 
-    lines = project["product_lines"]
+    lines = project.product_lines
     channels = facts.channels
     span = facts.date_range()
-    launch = project["launch_date"]
+    launch = project.launch_date
     base = Filters()
     post = Filters(start=launch, end=None)
     recent = Filters(start=span[1] - dt.timedelta(days=27), end=span[1])
@@ -385,11 +383,12 @@ def run_functions(n: int, base_n: int, repeats: int, basemap: str, full: bool) -
     """Everything for one N in this process (see the module docstring)."""
     import pandas as pd
 
-    from mapping import battle as B
-    from mapping import boundaries, choropleth, hexgrid, overlays
-    from mapping import grading as G
     from mapping import schema as S
-    from mapping.facts import Facts, Filters
+    from mapping.analysis import battle as B
+    from mapping.analysis import grading as G
+    from mapping.analysis.facts import Facts, Filters
+    from mapping.geo import boundaries, hexgrid
+    from mapping.maps import choropleth, overlays
 
     R = Rows(f"N={n:,}")
     t0 = time.perf_counter()
@@ -459,7 +458,7 @@ def run_functions(n: int, base_n: int, repeats: int, basemap: str, full: bool) -
           flag="" if max(html, sent) < TARGET_H3_MB * 1024 * 1024 else "over 5 MB")
 
     def hex_overlay_map(cells: list[str]) -> int:
-        from mapping.render import make_map
+        from mapping.maps.render import make_map
 
         m = make_map(basemap=basemap)
         hexes = hexgrid.hex_layer(cells).assign(visits=1)
@@ -503,7 +502,7 @@ def run_functions(n: int, base_n: int, repeats: int, basemap: str, full: bool) -
 def run_payload_ref(n: int, base_n: int, basemap: str) -> list[dict]:
     """Only the district-layer payloads at a small N (reference for "does not grow")."""
     from mapping import schema as S
-    from mapping.facts import Facts, Filters
+    from mapping.analysis.facts import Facts, Filters
 
     R = Rows(f"N={n:,}")
     locations, how = build_locations(n, base_n)
@@ -524,10 +523,11 @@ def run_payload_ref(n: int, base_n: int, basemap: str) -> list[dict]:
 # ============================================================================ --apptest
 def import_db(path: str, n: int, chunk: int, budget: float) -> list[dict]:
     """Generate ``n`` visitors and import them chunk by chunk (read_table → validate →
-    Store.import_records) into a new SQLite file, until done or ``budget`` seconds are used."""
+    importer.import_records) into a new SQLite file, until done or ``budget`` seconds are used."""
+    from mapping import importer
     from mapping.bootstrap import SAMPLE_COMPETITORS, SAMPLE_PROJECT
-    from mapping.ingest import auto_map, file_digest, read_table, validate
-    from mapping.store import Store
+    from mapping.db.store import Store
+    from mapping.ingest.tables import auto_map, file_digest, read_table, validate
 
     R = Rows(f"import N={n:,}")
     gen = BF.load_generator()
@@ -547,7 +547,7 @@ def import_db(path: str, n: int, chunk: int, budget: float) -> list[dict]:
         table = read_table(data, f"visitors_{done}.csv")
         result = validate(table, auto_map(table.frame.columns), salt=store.salt(), product_lines=lines)
         t1 = time.perf_counter()
-        summary = store.import_records(pid, result, f"visitors_{done}.csv", file_digest(data))
+        summary = importer.import_records(store, pid, result, f"visitors_{done}.csv", file_digest(data))
         t2 = time.perf_counter()
         ingest_s += t1 - t0
         import_s += t2 - t1

@@ -57,7 +57,7 @@ _LAYERS: dict = {}
 
 def layer(layer_id: str, display: bool = False):
     """ui.battle.polygon_layer for a bundled layer (st.cache_resource: read once per process)."""
-    from mapping import boundaries
+    from mapping.geo import boundaries
 
     key = (layer_id, display)
     if key not in _LAYERS:
@@ -68,11 +68,11 @@ def layer(layer_id: str, display: bool = False):
 # ============================================================================ 到访成交对比
 def vd_rerun(facts, project: dict, layer_id: str, line: str, dimension: str, period: str, k: int,
              basemap: str = "none") -> dict:
-    from mapping import battle as B
-    from mapping import conversion as C
-    from mapping import dealmap
     from mapping import schema as S
-    from mapping.facts import Filters, area_stats, deals_by_line
+    from mapping.analysis import battle as B
+    from mapping.analysis import conversion as C
+    from mapping.analysis.facts import Filters, area_stats, deals_by_line
+    from mapping.maps import dealmap
 
     def period_range(p, launch):  # ui.battle.period_range
         import datetime as dt
@@ -83,7 +83,7 @@ def vd_rerun(facts, project: dict, layer_id: str, line: str, dimension: str, per
         return None, None
 
     c0 = time.perf_counter()
-    bounds = period_range(period, project["launch_date"])
+    bounds = period_range(period, project.launch_date)
     poly = layer(layer_id)
     filters = Filters(product_line=line or None, start=bounds[0], end=bounds[1])
     stats = area_stats(facts, layer_id, filters, poly)
@@ -94,10 +94,10 @@ def vd_rerun(facts, project: dict, layer_id: str, line: str, dimension: str, per
     mix = C.deal_mix(deals_by_line(facts, layer_id, dimension, filters, poly))
     table = C.table(counts, mix, k)
     c1 = time.perf_counter()
-    title = f"{project['name']} · {B.line_label(line)} · {S.DIMENSION_LABELS[dimension]}"
-    lines = project["product_lines"] + [c.removeprefix("deals_") for c in table.columns
+    title = f"{project.name} · {B.line_label(line)} · {S.DIMENSION_LABELS[dimension]}"
+    lines = [*project.product_lines, *[c.removeprefix("deals_") for c in table.columns
                                         if c.startswith("deals_") and c != "deals_total"
-                                        and c.removeprefix("deals_") not in project["product_lines"]]
+                                        and c.removeprefix("deals_") not in project.product_lines]]
     polygons = layer(layer_id, display=True)
     m = dealmap.visits_deals_map(polygons, table, lines, basemap=basemap, title=title, min_count=k, selected=None)
     c2 = time.perf_counter()
@@ -110,14 +110,14 @@ def vd_rerun(facts, project: dict, layer_id: str, line: str, dimension: str, per
 # ============================================================================ 开盘前后对比
 def lc_rerun(facts, project: dict, layer_id: str, line: str, dimension: str, k: int, scheme: str = "fisher_jenks",
              basemap: str = "none", change_map: bool = False) -> dict:
-    from mapping import battle as B
-    from mapping import launch as L
-    from mapping import launch_maps as LM
     from mapping import schema as S
+    from mapping.analysis import battle as B
+    from mapping.analysis import launch as L
+    from mapping.maps import launch_maps as LM
 
     c0 = time.perf_counter()
     facts.date_range()  # choose_sides(project, facts.date_range(), mode)
-    a_side, b_side = L.launch_sides(project["launch_date"])
+    a_side, b_side = L.launch_sides(project.launch_date)
     poly = layer(layer_id)
     a = L.side_counts(facts, layer_id, dimension, line or None, a_side, poly)
     b = L.side_counts(facts, layer_id, dimension, line or None, b_side, poly)
@@ -159,11 +159,11 @@ def profile_top(fn, limit: int = 14) -> str:
 
 
 def run(n: int, base_n: int, repeats: int, profile: bool) -> list[dict]:
-    from mapping import boundaries
-    from mapping import grading as G
     from mapping import schema as S
-    from mapping.bootstrap import SAMPLE_PROJECT
-    from mapping.facts import Facts
+    from mapping.analysis import grading as G
+    from mapping.analysis.facts import Facts
+    from mapping.bootstrap import sample_project
+    from mapping.geo import boundaries
 
     R = BB.Rows(f"N={n:,}")
     t0 = time.perf_counter()
@@ -171,7 +171,7 @@ def run(n: int, base_n: int, repeats: int, profile: bool) -> list[dict]:
     locations, how = BB.build_locations(n, base_n)
     R.add("(locations built, not timed)", None, f"{len(locations):,} rows; {how}; {time.perf_counter() - t0:.0f} s")
     R.once("warm-up (first use)", BF.warm_up)
-    project = dict(SAMPLE_PROJECT)
+    project = sample_project()
     held = [locations]
     del locations
     facts = R.once("Facts.build", lambda: Facts.build(held.pop(), S.SHANGHAI), lambda f: f"{len(f):,} rows")
@@ -179,7 +179,7 @@ def run(n: int, base_n: int, repeats: int, profile: bool) -> list[dict]:
     R.once("first areas(): districts + 板块 (warm-up, not a rerun)", lambda: facts.areas(LID, boundaries.load_layer(LID)),
            lambda v: f"{(v[1] >= 0).mean():.1%} of rows placed, {len(v[0])} areas")
     k = G.DEFAULT_MIN_COUNT
-    line1 = project["product_lines"][0]  # 公寓
+    line1 = project.product_lines[0]  # 公寓
 
     vd = lambda line, dim, period: (lambda: vd_rerun(facts, project, LID, line, dim, period, k))  # noqa: E731
     lc = lambda line, dim, **kw: (lambda: lc_rerun(facts, project, LID, line, dim, k, **kw))  # noqa: E731

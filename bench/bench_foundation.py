@@ -137,8 +137,10 @@ def csv_for(n: int) -> bytes:
 def warm_up() -> None:
     """Import the modules and read every boundary file once (cached for the life of the
     process, as in the running app), so the stages time work, not first-use costs."""
-    from mapping import aggregate, boundaries, choropleth, ingest, resolve, store  # noqa: F401
     from mapping import schema as S
+    from mapping.db import store  # noqa: F401
+    from mapping.geo import boundaries
+    from mapping.place import resolve
 
     for layer_id in boundaries.LAYER_IDS:
         boundaries.load_layer(layer_id)
@@ -169,7 +171,7 @@ def pg_database() -> Iterator[str]:
 def stage_ingest(data: bytes, filename: str):
     """read_table + auto_map + validate."""
     from mapping.bootstrap import SAMPLE_PROJECT
-    from mapping.ingest import auto_map, read_table, validate
+    from mapping.ingest.tables import auto_map, read_table, validate
 
     table = read_table(data, filename)
     mapping = auto_map(table.frame.columns)
@@ -178,27 +180,31 @@ def stage_ingest(data: bytes, filename: str):
 
 def stage_import(url: str, result, filename: str, digest: str):
     """Store(url).migrate() + create_project + import_records.  Returns (store, pid, summary, sub-times)."""
+    from mapping import importer
     from mapping.bootstrap import SAMPLE_PROJECT
-    from mapping.store import Store
+    from mapping.db.store import Store
 
     t0 = time.perf_counter()
     store = Store(url)
     store.migrate()
     t1 = time.perf_counter()
     pid = store.create_project(**SAMPLE_PROJECT)
-    summary = store.import_records(pid, result, filename, digest)
+    summary = importer.import_records(store, pid, result, filename, digest)
     return store, pid, summary, t1 - t0
 
 
 def stage_reimport(store, pid: int, result, filename: str, digest: str):
     """import_records of the same result again (every visitor unchanged)."""
-    return store.import_records(pid, result, filename, digest)
+    from mapping import importer
+
+    return importer.import_records(store, pid, result, filename, digest)
 
 
 def stage_aggregate(store, pid: int):
     """store.locations + area_counts on the districts + Pudong 板块 layer, home dimension."""
-    from mapping import aggregate, boundaries
     from mapping import schema as S
+    from mapping.analysis import aggregate
+    from mapping.geo import boundaries
 
     locations = store.locations(pid)
     counts, coverage = aggregate.area_counts(locations, boundaries.load_layer(S.LAYER_DISTRICTS_BANKUAI), "home")
@@ -207,8 +213,9 @@ def stage_aggregate(store, pid: int):
 
 def stage_map(counts) -> str:
     """visitor_choropleth on the display layer, rendered to one HTML document."""
-    from mapping import boundaries, choropleth
     from mapping import schema as S
+    from mapping.geo import boundaries
+    from mapping.maps import choropleth
 
     m = choropleth.visitor_choropleth(boundaries.load_layer(S.LAYER_DISTRICTS_BANKUAI, display=True), counts)
     return m.get_root().render()
@@ -221,7 +228,7 @@ def _summary_note(summary) -> str:
 # ----------------------------------------------------------------------------- groups
 def run_size(n: int, pg: bool) -> list[dict]:
     """All visitor stages for one N, in one process."""
-    from mapping.ingest import file_digest
+    from mapping.ingest.tables import file_digest
 
     group = f"N={n:,}"
     rows: list[dict] = []
@@ -268,10 +275,10 @@ def random_points(n: int, seed: int = SEED):
 
 def run_points(n: int) -> list[dict]:
     """resolve_points on random GCJ-02 points, and its parts; assign_points on Pudong 板块."""
-    from mapping import boundaries
     from mapping import schema as S
-    from mapping.coords import to_wgs84
-    from mapping.resolve import resolve_points
+    from mapping.geo import boundaries
+    from mapping.geo.coords import to_wgs84
+    from mapping.place.resolve import resolve_points
 
     group = f"points={n:,}"
     rows: list[dict] = []
@@ -292,7 +299,7 @@ def run_points(n: int) -> list[dict]:
 
 def run_guard() -> list[dict]:
     """read_table must refuse a file over the limit before parsing it."""
-    from mapping.ingest import MAX_FILE_MB, IngestError, read_table
+    from mapping.ingest.tables import MAX_FILE_MB, IngestError, read_table
 
     group = f"{GUARD_MB} MB CSV"
     rows: list[dict] = []

@@ -21,9 +21,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mapping import gazetteer  # noqa: E402
-from mapping.coords import wgs84_to_gcj02  # noqa: E402
-from mapping.resolve import resolve_points, resolve_texts  # noqa: E402
+from mapping.geo.coords import wgs84_to_gcj02  # noqa: E402
+from mapping.place import gazetteer  # noqa: E402
+from mapping.place.resolve import resolve_points, resolve_texts  # noqa: E402
 
 ROADS = ["金桥路", "张杨路", "世纪大道", "浦东南路", "南京西路", "淮海中路", "漕溪北路", "四平路", "中山北路",
          "沪闵路", "共和新路", "长寿路", "延安西路", "曹杨路", "川沙路", "龙阳路", "锦绣路", "碧云路"]

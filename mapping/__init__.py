@@ -8,13 +8,13 @@ Public API (see each module for details)::
     from mapping import load_layer, read_layer, area_counts  # layers and aggregation
 """
 
-from .aggregate import area_counts, headline
-from .boundaries import assign_points, load_layer
-from .coords import gcj02_to_wgs84, to_wgs84, wgs84_to_gcj02
-from .ingest import IngestError, auto_map, read_table, validate
-from .layers import LayerError, read_layer
-from .resolve import resolve_points, resolve_records, resolve_texts
-from .store import Store
+from mapping.analysis.aggregate import area_counts, headline
+from mapping.db.store import Store
+from mapping.geo.boundaries import assign_points, load_layer
+from mapping.geo.coords import gcj02_to_wgs84, to_wgs84, wgs84_to_gcj02
+from mapping.geo.layers import LayerError, read_layer
+from mapping.ingest.tables import IngestError, auto_map, read_table, validate
+from mapping.place.resolve import resolve_points, resolve_records, resolve_texts
 
 __all__ = [
     "IngestError", "LayerError", "Store", "area_counts", "assign_points", "auto_map", "gcj02_to_wgs84",

@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from . import schema as S
-from .ingest import auto_map, file_digest, read_table, validate
-from .store import Store
+from mapping import importer
+from mapping import schema as S
+from mapping.db.store import Store
+from mapping.ingest.tables import auto_map, file_digest, read_table, validate
+from mapping.paths import SAMPLES
+from mapping.place.geocode import geocoder_from_env
+from mapping.project import Project
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_FILE = ROOT / "data" / "samples" / "visitors_sample_utf8bom.csv"
+SAMPLE_FILE = SAMPLES / "visitors_sample_utf8bom.csv"
 SAMPLE_PROJECT = dict(
     name="金桥湾示范项目（示例）",
     city_adcode=S.SHANGHAI,
@@ -25,6 +28,14 @@ SAMPLE_COMPETITORS = [
     {"name": "竞品乙·张江壹号（示例）", "lng": 121.603, "lat": 31.205},
     {"name": "竞品丙·外高桥湾（示例）", "lng": 121.585, "lat": 31.330},
 ]
+
+
+def sample_project(project_id: int = 0) -> Project:
+    """The sample project as a :class:`Project` without a database (benchmarks build on it)."""
+    spec = {k: v for k, v in SAMPLE_PROJECT.items() if k != "site"}
+    return Project(id=project_id, **{**spec, "product_lines": tuple(spec["product_lines"])},
+                   site_lng=SAMPLE_PROJECT["site"][0], site_lat=SAMPLE_PROJECT["site"][1],
+                   competitors=tuple(SAMPLE_COMPETITORS))
 
 
 def ensure_ready(store: Store, seed_sample: bool = True) -> None:
@@ -42,5 +53,5 @@ def load_sample(store: Store, path: Path = SAMPLE_FILE) -> int:
     table = read_table(data, path.name)
     result = validate(table, auto_map(table.frame.columns), salt=store.salt(),
                       product_lines=tuple(SAMPLE_PROJECT["product_lines"]))
-    store.import_records(project_id, result, path.name, file_digest(data))
+    importer.import_records(store, project_id, result, path.name, file_digest(data), geocoder_from_env())
     return project_id

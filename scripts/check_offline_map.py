@@ -28,7 +28,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 import urllib.request
 from pathlib import Path
@@ -51,8 +50,8 @@ import streamlit as st
 from folium import plugins
 from streamlit_folium import st_folium
 
-from mapping.render import make_map
-from mapping.offline import use_local_assets
+from mapping.maps.render import make_map
+from mapping.maps.offline import use_local_assets
 
 st.set_page_config(page_title="offline check", layout="wide")
 st.write("离线地图检查")
@@ -208,8 +207,8 @@ def run_standalone_check(basemap: str, results: dict, net: Net, pw) -> None:
     import folium
     from folium import plugins
 
-    from mapping.offline import standalone_html
-    from mapping.render import make_map
+    from mapping.maps.offline import standalone_html
+    from mapping.maps.render import make_map
 
     m = make_map(zoom=11, basemap=basemap)
     folium.GeoJson({"type": "Polygon", "coordinates": [[[121.40, 31.18], [121.52, 31.18],
@@ -249,7 +248,7 @@ def main() -> int:
         if not args.skip_standalone:
             run_standalone_check(args.basemap, results, nets["standalone"], pw)
 
-    from mapping.render import BASEMAPS
+    from mapping.maps.render import BASEMAPS
 
     tile_host = urlparse((BASEMAPS[args.basemap].tiles or "").replace("{s}", "a")).hostname or ""
     tile_root = ".".join(tile_host.split(".")[-2:]) if tile_host else None

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
-from mapping.store import Store
+from mapping.db.store import Store
 
 PG_ADMIN_URL = os.environ.get("TUOKE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 

@@ -1,7 +1,7 @@
 """Resolution accuracy on the labelled set (tests/data/place_accuracy.csv)."""
 
-from mapping import accuracy
-from mapping.resolve import resolve_texts
+from mapping.place import accuracy
+from mapping.place.resolve import resolve_texts
 
 
 def test_accuracy_targets():

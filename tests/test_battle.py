@@ -5,13 +5,14 @@ from dataclasses import replace
 
 import pytest
 
-from mapping import aggregate, boundaries, hexgrid
-from mapping import battle as B
-from mapping import grading as G
 from mapping import schema as S
+from mapping.analysis import aggregate
+from mapping.analysis import battle as B
+from mapping.analysis import grading as G
+from mapping.analysis.facts import Facts, Filters, area_stats, coverage, top_places, visitors_in
 from mapping.bootstrap import SAMPLE_COMPETITORS, SAMPLE_PROJECT, load_sample
-from mapping.facts import Facts, Filters, area_stats, coverage, top_places, visitors_in
-from mapping.store import Store
+from mapping.db.store import Store
+from mapping.geo import boundaries, hexgrid
 
 LAYER = S.LAYER_DISTRICTS_BANKUAI
 
@@ -171,16 +172,16 @@ def test_store_snapshots_and_sites(store):
         store.save_snapshot(pid, "  ", S.LAYER_DISTRICTS, S.HOME, payload)
     store.set_sites(pid, (121.6, 31.2), SAMPLE_COMPETITORS)
     project = store.project(pid)
-    assert project["site_lng"] == 121.6 and [c["name"] for c in project["competitors"]][0].startswith("竞品甲")
+    assert project.site_lng == 121.6 and [c["name"] for c in project.competitors][0].startswith("竞品甲")
     with pytest.raises(ValueError, match="填反"):
         store.set_sites(pid, None, [{"name": "反了", "lng": 31.2, "lat": 121.5}])
     with pytest.raises(ValueError, match="不是数字"):
         store.set_sites(pid, None, [{"name": "空", "lng": None, "lat": 31.2}])
-    assert len(store.project(pid)["competitors"]) == 3  # a refused edit changes nothing
+    assert len(store.project(pid).competitors) == 3  # a refused edit changes nothing
 
 
 def test_all_lines_in_one_pass_equal_one_line_at_a_time(sample):
-    from mapping.facts import area_stats_by_line
+    from mapping.analysis.facts import area_stats_by_line
 
     _, _, _, facts, layer = sample
     filters = Filters(channels=tuple(facts.channels[:2]), start=SAMPLE_PROJECT["launch_date"])
@@ -203,7 +204,7 @@ def test_runs_for_several_settings_equal_runs_fitted_one_by_one(sample):
 def test_battle_map_draws_the_chosen_layers_and_says_what_it_withheld(sample, run):
     from maphtml import unescape
 
-    from mapping import battlemap as BM
+    from mapping.maps import battlemap as BM
 
     store, pid, _, facts, layer = sample
     table = B.graded(facts, run, layer, Filters(), layer)

@@ -4,13 +4,14 @@ import re
 from html import escape
 
 import numpy as np
-from maphtml import features as _features
 import pandas as pd
 import pytest
+from maphtml import features as _features
 
-from mapping import boundaries, choropleth
-from mapping import grading as G
 from mapping import schema as S
+from mapping.analysis import grading as G
+from mapping.geo import boundaries
+from mapping.maps import choropleth
 
 
 @pytest.fixture(scope="module")

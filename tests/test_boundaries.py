@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import shapely
 
-from mapping import boundaries
-from mapping.coords import gcj02_to_wgs84, wgs84_to_gcj02
+from mapping.geo import boundaries
+from mapping.geo.coords import gcj02_to_wgs84, wgs84_to_gcj02
 from mapping.schema import LAYER_BANKUAI, LAYER_DISTRICTS, LAYER_DISTRICTS_BANKUAI, PUDONG
 
 EXPECTED = {

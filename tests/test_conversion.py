@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mapping import conversion as C
-from mapping import dealmap
+from mapping.analysis import conversion as C
+from mapping.maps import dealmap
 
 
 def test_shrinkage_by_hand():
@@ -75,11 +75,11 @@ def test_pie_is_an_inline_svg_with_one_slice_per_line():
 # ------------------------------------------------------------------ on the sample project, rendered
 @pytest.fixture(scope="module")
 def sample_table(tmp_path_factory):
-    from mapping import boundaries
     from mapping import schema as S
+    from mapping.analysis.facts import Facts, Filters, area_stats, deals_by_line
     from mapping.bootstrap import load_sample
-    from mapping.facts import Facts, Filters, area_stats, deals_by_line
-    from mapping.store import Store
+    from mapping.db.store import Store
+    from mapping.geo import boundaries
 
     store = Store(f"sqlite:///{tmp_path_factory.mktemp('conv') / 'db.sqlite3'}")
     store.migrate()
@@ -115,8 +115,8 @@ def _page(html):
 
 
 def test_map_shows_pies_and_withholds_small_areas(sample_table):
-    from mapping import boundaries
     from mapping import schema as S
+    from mapping.geo import boundaries
 
     layer, tables = sample_table
     table = tables["home"]
@@ -136,8 +136,8 @@ def test_map_shows_pies_and_withholds_small_areas(sample_table):
 def test_map_gcj_shift_only_on_gaode_and_selected_outline(sample_table):
     from maphtml import features, first_vertex
 
-    from mapping import boundaries
     from mapping import schema as S
+    from mapping.geo import boundaries
 
     _, tables = sample_table
     display = boundaries.load_layer(S.LAYER_DISTRICTS_BANKUAI, display=True)

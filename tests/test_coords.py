@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mapping import coords
+from mapping.geo import coords
 
 
 def _grid(n=2000, seed=1):

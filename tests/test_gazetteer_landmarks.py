@@ -2,7 +2,7 @@
 
 * ``data/gazetteer/shanghai_landmarks.csv``: business areas, landmarks, stations…
   Every point must fall inside its stated district polygon and, in Pudong, inside
-  its stated 板块 cell (``mapping.boundaries.assign_points``).
+  its stated 板块 cell (``mapping.geo.boundaries.assign_points``).
 * ``tests/data/place_accuracy.csv``: messy place strings with their true district,
   the yardstick for any text resolver.
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mapping.boundaries import assign_points, district_names, load_layer
+from mapping.geo.boundaries import assign_points, district_names, load_layer
 
 ROOT = Path(__file__).resolve().parent.parent
 GAZETTEER = ROOT / "data" / "gazetteer" / "shanghai_landmarks.csv"

@@ -1,4 +1,4 @@
-"""Online geocoding (mapping.geocode) against a local fake Amap/Baidu server: no outside network."""
+"""Online geocoding (mapping.place.geocode) against a local fake Amap/Baidu server: no outside network."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mapping import geocode as G
 from mapping import schema as S
-from mapping.coords import bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
-from mapping.resolve import GEOCODER_ERROR, resolve_records, resolve_texts
-from mapping.store import Store
+from mapping.db.store import Store
+from mapping.geo.coords import bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
+from mapping.place import geocode as G
+from mapping.place.resolve import GEOCODER_ERROR, resolve_records, resolve_texts
 
 KEY = "test-key-0123456789"
 
@@ -397,10 +397,10 @@ def test_geocoder_error_does_not_break_resolution(fake, tmp_path, caplog):
     store.migrate()
     texts = EXTRA[:12] + ["浦东"]
     fake.script = ["ok", "quota"]
-    with caplog.at_level(logging.WARNING, logger="mapping.resolve"):
+    with caplog.at_level(logging.WARNING, logger="mapping.place.resolve"):
         out = resolve_texts(texts, cache=store, geocoder=amap(fake))
     assert "用完" in out.attrs[GEOCODER_ERROR]
-    assert any("用完" in r.getMessage() for r in caplog.records if r.name == "mapping.resolve")
+    assert any("用完" in r.getMessage() for r in caplog.records if r.name == "mapping.place.resolve")
     assert (out["method"].iloc[:10] == "geocoder_amap").all()
     assert (out["method"].iloc[10:12] == "unresolved").all() and out.loc[12, "method"] == "district_name"
     # the strings not asked are not marked in the cache: next time they are sent

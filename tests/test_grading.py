@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mapping import grading as G
 from mapping import schema as S
+from mapping.analysis import grading as G
 
 
 def stats(visits, high=None, deals=None, dim="home", ids=None):
@@ -174,7 +174,7 @@ def test_fast_fisher_jenks_matches_mapclassify():
 
     import mapclassify
 
-    from mapping.breaks import fisher_jenks
+    from mapping.analysis.breaks import fisher_jenks
 
     rng = np.random.default_rng(7)
     for _ in range(25):

@@ -4,8 +4,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from mapping import ingest
-from mapping.ingest import IngestError, auto_map, read_table, validate
+from mapping.ingest import tables as ingest
+from mapping.ingest.tables import IngestError, auto_map, read_table, validate
 
 HEADERS = ["客户编号", "姓名", "手机", "到访日期", "意向业态", "意向等级", "居住区域", "居住经度", "居住纬度",
            "坐标系", "是否成交", "成交日期"]

@@ -7,18 +7,20 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from maphtml import features, first_vertex, unescape
 from shapely.geometry import box
 
-from mapping import boundaries, hexgrid, plan_export, printmap
-from mapping import grading as G
-from mapping import launch as L
-from mapping import launch_maps as LM
 from mapping import schema as S
+from mapping.analysis import grading as G
+from mapping.analysis import launch as L
+from mapping.analysis.facts import Facts
 from mapping.bootstrap import SAMPLE_PROJECT, load_sample
-from mapping.facts import Facts
-from mapping.offline import find_external_assets, standalone_html
-from mapping.store import Store
-from maphtml import features, first_vertex, unescape
+from mapping.db.store import Store
+from mapping.export.workbook import plan_workbook
+from mapping.geo import boundaries, hexgrid
+from mapping.maps import launch_maps as LM
+from mapping.maps import printmap
+from mapping.maps.offline import find_external_assets, standalone_html
 
 LAUNCH = dt.date(2024, 5, 1)
 TOY = "toy"
@@ -271,7 +273,7 @@ def _compare(sample, line=None, dim=S.HOME, k=5):
 
 def test_bincount_counts_match_a_row_by_row_count(sample):
     locations, facts, layer = sample
-    from mapping import aggregate
+    from mapping.analysis import aggregate
 
     home = locations[locations["dimension"] == S.HOME].copy()
     home["area"] = aggregate.place(home, layer).to_numpy()
@@ -445,7 +447,7 @@ def test_workbook_has_every_comparison_sheet_with_small_counts_blank(sample):
     tl = L.timeline(facts, LAYER, S.HOME, "别墅", "M", layer)
     sheets = L.workbook_sheets(comp, "蓄水期到访", "开盘后成交", tl, layer[["area_id", "area_name"]])
     assert list(sheets) == ["区域对比", "等级迁移", "迁移矩阵", "新战场", "按月变化"]
-    wb = load_workbook(io.BytesIO(plan_export.plan_workbook(sheets, {"项目": "测试"})))
+    wb = load_workbook(io.BytesIO(plan_workbook(sheets, {"项目": "测试"})))
     assert wb.sheetnames == ["说明", *sheets]
     rows = list(wb["区域对比"].values)
     header = rows[0]

@@ -11,9 +11,13 @@ import numpy as np
 import pytest
 import shapely
 
-from mapping.coords import gcj02_to_wgs84
-from mapping.layers import (
-    SUPPORTED_EXTENSIONS, LayerError, as_area_layer, candidate_name_columns, read_layer,
+from mapping.geo.coords import gcj02_to_wgs84
+from mapping.geo.layers import (
+    SUPPORTED_EXTENSIONS,
+    LayerError,
+    as_area_layer,
+    candidate_name_columns,
+    read_layer,
 )
 
 SQUARE_A = shapely.box(121.50, 31.20, 121.51, 31.21)

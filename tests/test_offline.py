@@ -1,4 +1,4 @@
-"""mapping.offline: maps must load no JS/CSS from the internet (fast, no browser)."""
+"""mapping.maps.offline: maps must load no JS/CSS from the internet (fast, no browser)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from folium import plugins
 from folium.elements import JSCSSMixin
 
-from mapping.offline import (
+from mapping.maps.offline import (
     CDN_MAP,
     DEFAULT_BASE_URL,
     VENDOR_DIR,
@@ -25,7 +25,7 @@ from mapping.offline import (
     use_local_assets,
     vendor_file,
 )
-from mapping.render import make_map
+from mapping.maps.render import make_map
 
 POLY = {
     "type": "FeatureCollection",
@@ -183,5 +183,5 @@ def test_st_folium_gets_only_local_links(monkeypatch):
 
 
 def test_mapping_does_not_import_streamlit():
-    code = "import sys, mapping.offline, mapping.render; assert 'streamlit' not in sys.modules"
+    code = "import sys, mapping.maps.offline, mapping.maps.render; assert 'streamlit' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=VENDOR_DIR.parent.parent)

@@ -1,4 +1,4 @@
-"""mapping.overlays: heat map, clusters, site badges and hexagons on a make_map map."""
+"""mapping.maps.overlays: heat map, clusters, site badges and hexagons on a make_map map."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 import shapely
 
-from mapping import hexgrid
-from mapping.boundaries import districts
-from mapping.coords import wgs84_to_gcj02
-from mapping.offline import DEFAULT_BASE_URL, find_external_assets, standalone_html
-from mapping.overlays import (
+from mapping.geo import hexgrid
+from mapping.geo.boundaries import districts
+from mapping.geo.coords import wgs84_to_gcj02
+from mapping.maps.offline import DEFAULT_BASE_URL, find_external_assets, standalone_html
+from mapping.maps.overlays import (
     COMPETITOR_COLOUR,
     PROJECT_COLOUR,
     add_clusters,
@@ -25,7 +25,7 @@ from mapping.overlays import (
     add_sites,
     aggregate_points,
 )
-from mapping.render import make_map
+from mapping.maps.render import make_map
 
 PT = (121.5012345, 31.2456789)  # WGS-84 (lng, lat)
 SITES = [

@@ -364,22 +364,22 @@ def test_launch_page_plans_mode_hints_then_compares_two_saved_plans():
     import datetime as dt
     from dataclasses import replace
 
-    from mapping import battle as B
-    from mapping import boundaries
-    from mapping import grading as G
     from mapping import schema as S
-    from mapping.facts import Facts, Filters
-    from mapping.store import Store
+    from mapping.analysis import battle as B
+    from mapping.analysis import grading as G
+    from mapping.analysis.facts import Facts, Filters
+    from mapping.db.store import Store
+    from mapping.geo import boundaries
 
     store = Store()
     project = store.project(1)
     facts = Facts.build(store.locations(1))
     layer = boundaries.load_layer(S.LAYER_DISTRICTS_BANKUAI)
-    for name, flt in (("开盘前计划", Filters(end=project["launch_date"] - dt.timedelta(days=1))),
-                      ("开盘后计划", Filters(start=project["launch_date"]))):
-        run = B.fit_run(facts, S.LAYER_DISTRICTS_BANKUAI, B.Settings(), flt, project["product_lines"], layer)
+    for name, flt in (("开盘前计划", Filters(end=project.launch_date - dt.timedelta(days=1))),
+                      ("开盘后计划", Filters(start=project.launch_date))):
+        run = B.fit_run(facts, S.LAYER_DISTRICTS_BANKUAI, B.Settings(), flt, project.product_lines, layer)
         tables = {line: B.graded(facts, run, layer[["area_id", "area_name"]], replace(flt, product_line=line or None),
-                                 layer) for line in [B.ALL_LINES, *project["product_lines"]]}
+                                 layer) for line in [B.ALL_LINES, *project.product_lines]}
         payload = B.snapshot_payload(run, tables, G.DEFAULT_TARGETS)
         store.save_snapshot(1, name, S.LAYER_DISTRICTS_BANKUAI, S.HOME, payload)
     at.run()
@@ -402,8 +402,8 @@ def test_launch_page_without_a_launch_date_asks_for_a_split_date():
     at = _launch()
     from sqlalchemy import update
 
-    from mapping.models import Project
-    from mapping.store import Store
+    from mapping.db.models import Project
+    from mapping.db.store import Store
 
     store = Store()
     with store.engine.begin() as conn:

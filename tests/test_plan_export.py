@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import io
 
 import numpy as np
@@ -10,8 +9,8 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from mapping import plan_export
-from mapping.plan_export import plan_workbook, sheet_title, unique_titles
+from mapping.export import workbook
+from mapping.export.workbook import plan_workbook, sheet_title, unique_titles
 
 COLUMNS = ["等级", "区域", "得分", "排名", "到访", "高意向", "成交", "成交率", "每周新增线索目标",
            "每月拓客活动目标", "建议主攻维度", "重点地点"]
@@ -90,7 +89,7 @@ def test_grade_colours(book, row, fill, colour):
 
 
 def test_grade_spellings():
-    assert [plan_export._grade_key(v) for v in ("a", "A 级", " B级", "样本不足（12）", "E", 3, None)] == \
+    assert [workbook._grade_key(v) for v in ("a", "A 级", " B级", "样本不足（12）", "E", 3, None)] == \
         ["A", "A", "B", "样本不足", None, None, None]
 
 
@@ -125,7 +124,3 @@ def test_duplicate_names_made_unique():
     wb = load_workbook(io.BytesIO(plan_workbook(plans, META)))
     assert wb.sheetnames == ["说明"] + titles
     assert wb["说明 (2)"]["B2"].value == "浦东新区"
-
-
-def test_doctests():
-    assert doctest.testmod(plan_export).failed == 0

@@ -1,12 +1,12 @@
-"""mapping.render: basemaps, make_map, display_crs."""
+"""mapping.maps.render: basemaps, make_map, display_crs."""
 
 from __future__ import annotations
 
 import folium
 import pytest
 
-from mapping.offline import find_external_assets
-from mapping.render import BASEMAPS, basemap_labels, display_crs, make_map
+from mapping.maps.offline import find_external_assets
+from mapping.maps.render import BASEMAPS, basemap_labels, display_crs, make_map
 from mapping.schema import GCJ02, WGS84
 
 TILE_HOSTS = {

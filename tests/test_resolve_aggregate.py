@@ -4,8 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mapping import aggregate, boundaries, choropleth, coords
-from mapping.resolve import resolve_points, resolve_records, resolve_texts
+from mapping.analysis import aggregate
+from mapping.geo import boundaries, coords
+from mapping.maps import choropleth
+from mapping.place.resolve import resolve_points, resolve_records, resolve_texts
 
 
 def test_resolve_points_in_each_crs():

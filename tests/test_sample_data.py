@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from mapping.coords import haversine_m, normalise_crs, to_wgs84
+from mapping.geo.coords import haversine_m, normalise_crs, to_wgs84
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"

@@ -2,8 +2,8 @@
 
 import pytest
 
-from mapping.placetext import is_junk, normalise, typo_variant
-from mapping.resolve import resolve_texts
+from mapping.place.placetext import is_junk, normalise, typo_variant
+from mapping.place.resolve import resolve_texts
 
 
 @pytest.mark.parametrize("raw,expected", [
@@ -100,7 +100,7 @@ def test_typo_table_is_city_scoped():
 
 
 def test_unique_strings_resolved_once(monkeypatch):
-    from mapping import resolve, textmatch
+    from mapping.place import resolve, textmatch
     calls = []
     original = textmatch.resolve_one
 

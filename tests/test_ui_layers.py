@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from mapping import schema as S
-from mapping.coords import wgs84_to_gcj02
-from mapping.layers import LayerError
+from mapping.geo.coords import wgs84_to_gcj02
+from mapping.geo.layers import LayerError
 from ui.layers import drawn_layer
 
 SQUARE = [[121.5, 31.2], [121.6, 31.2], [121.6, 31.3], [121.5, 31.3], [121.5, 31.2]]

@@ -8,10 +8,10 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from mapping import boundaries, hexgrid
 from mapping import schema as S
-from mapping.facts import Facts, Filters
-from mapping.store import Store
+from mapping.analysis.facts import Facts, Filters
+from mapping.db.store import Store
+from mapping.geo import boundaries, hexgrid
 from ui.common import pick_project, project_facts
 from ui.layers import custom_layers
 
@@ -95,8 +95,8 @@ def project_with_facts(store: Store) -> tuple[dict, str, Facts] | None:
     project = pick_project(store)
     if project is None:
         return None
-    version = store.data_version(project["id"])
-    facts = project_facts(store, project["id"], version, project["city_adcode"])
+    version = store.data_version(project.id)
+    facts = project_facts(store, project.id, version, project.city_adcode)
     if len(facts) == 0:
         st.info("这个项目还没有到访客户。请先到「导入数据」页导入。")
         return None

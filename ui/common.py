@@ -9,13 +9,13 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from mapping import aggregate
+from mapping.analysis import aggregate
+from mapping.analysis.facts import Facts
+from mapping.analysis.grading import GradingError
 from mapping.bootstrap import ensure_ready
-from mapping.facts import Facts
-from mapping.grading import GradingError
-from mapping.ingest import IngestError
-from mapping.layers import LayerError
-from mapping.store import Store
+from mapping.db.store import Store
+from mapping.geo.layers import LayerError
+from mapping.ingest.tables import IngestError
 
 log = logging.getLogger("tuoke")
 

@@ -13,9 +13,9 @@ import numpy as np
 import shapely
 import streamlit as st
 
-from mapping import layers
 from mapping import schema as S
-from mapping.coords import gcj02_to_wgs84
+from mapping.geo import layers
+from mapping.geo.coords import gcj02_to_wgs84
 
 CRS_CHOICES = {"": "文件自带坐标系", "WGS84": "WGS-84（GPS / OpenStreetMap）", "GCJ02": "GCJ-02（高德 / 腾讯）"}
 

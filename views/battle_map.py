@@ -11,14 +11,16 @@ import streamlit as st
 from folium.plugins import Draw
 from streamlit_folium import st_folium
 
-from mapping import battle as B
-from mapping import battlemap as BM
-from mapping import hexgrid, plan_export, printmap, render
-from mapping import grading as G
 from mapping import schema as S
-from mapping.coords import from_wgs84, to_wgs84
-from mapping.facts import Filters, coverage, top_places, visitors_in
-from mapping.offline import standalone_html
+from mapping.analysis import battle as B
+from mapping.analysis import grading as G
+from mapping.analysis.facts import Filters, coverage, top_places, visitors_in
+from mapping.export.workbook import plan_workbook
+from mapping.geo import hexgrid
+from mapping.geo.coords import from_wgs84, to_wgs84
+from mapping.maps import battlemap as BM
+from mapping.maps import printmap, render
+from mapping.maps.offline import standalone_html
 from ui import battle as U
 from ui.common import get_store, guarded, project_visitors
 from ui.layers import custom_layers, drawn_layer, layer_upload, use_layer
@@ -30,7 +32,7 @@ PROFILE = {S.AGE_BAND: "年龄段", S.INDUSTRY: "行业", S.INCOME_BAND: "收入
 
 # ----------------------------------------------------------------------------- settings
 def choose_view(project: dict, facts) -> tuple[str, str, str, str]:
-    lines = [B.ALL_LINES, *[x for x in project["product_lines"] if x]]
+    lines = [B.ALL_LINES, *[x for x in project.product_lines if x]]
     if st.session_state.get("bm_line") not in lines:
         st.session_state["bm_line"] = B.ALL_LINES
     line = st.segmented_control("业态（每个业态一张作战地图）", lines, format_func=B.line_label, key="bm_line",
@@ -39,7 +41,7 @@ def choose_view(project: dict, facts) -> tuple[str, str, str, str]:
     dimension = c2.selectbox("维度", G.DIMENSION_CHOICES, format_func=G.DIMENSION_LABELS.get, key="bm_dimension")
     ids = U.layer_ids()
     if st.session_state.get("bm_layer") not in ids:
-        st.session_state["bm_layer"] = project["area_layer"] if project["area_layer"] in ids else S.LAYER_DISTRICTS
+        st.session_state["bm_layer"] = project.area_layer if project.area_layer in ids else S.LAYER_DISTRICTS
     layer_id = c3.selectbox("分级单元", ids, format_func=U.layer_label, key="bm_layer")
     basemap = c4.selectbox("底图", list(render.BASEMAPS), format_func=render.basemap_labels().get, key="bm_basemap")
     return line, dimension, layer_id, basemap
@@ -49,7 +51,7 @@ def choose_filters(project: dict, facts) -> Filters:
     span = facts.date_range()
     with st.expander("筛选：时间、渠道、意向等级", expanded=False):
         c1, c2, c3 = st.columns([2, 2, 1])
-        periods = list(U.PERIODS) if project["launch_date"] else [p for p in U.PERIODS if p not in ("pre", "post")]
+        periods = list(U.PERIODS) if project.launch_date else [p for p in U.PERIODS if p not in ("pre", "post")]
         period = c1.radio("到访时间", periods, format_func=U.PERIODS.get, horizontal=True, key="bm_period")
         custom = None
         if period == "custom" and span:
@@ -58,7 +60,7 @@ def choose_filters(project: dict, facts) -> Filters:
                 custom = (picked[0], picked[1])
         channels = c2.multiselect("到访渠道（不选为全部）", facts.channels, key="bm_channels")
         intentions = c3.multiselect("意向等级", facts.intentions, key="bm_intentions")
-    start, end = U.period_range(period, project["launch_date"], span, custom)
+    start, end = U.period_range(period, project.launch_date, span, custom)
     return Filters(start=start, end=end, channels=tuple(channels), intentions=tuple(intentions))
 
 
@@ -96,13 +98,13 @@ def choose_settings(dimension: str) -> B.Settings:
 def current_run(facts, project, layer_id, settings, filters, version) -> B.Run:
     """The run for these settings: fitted on first use (under the filters then in force)."""
     def key(s: B.Settings) -> tuple:
-        return project["id"], version, layer_id, repr(s)
+        return project.id, version, layer_id, repr(s)
 
     runs = st.session_state.setdefault("bm_runs", {})
     if st.session_state.pop("bm_refit", False) or key(settings) not in runs:
         # fit every dimension at once (one count of the rows), so switching dimension needs no refit
         variants = [replace(settings, dimension=d) for d in G.DIMENSION_CHOICES]
-        for run in B.fit_runs(facts, layer_id, variants, filters, project["product_lines"],
+        for run in B.fit_runs(facts, layer_id, variants, filters, project.product_lines,
                               U.polygon_layer(layer_id)):
             runs[key(run.settings)] = run
     return runs[key(settings)]
@@ -182,7 +184,7 @@ def detail_panel(store, project, facts, run, table, layer_id, area_id, filters, 
     if len(small):
         st.caption(f"另有 {len(small)} 个地点各不足 {k} 人，不逐一列出。")
     ids = visitors_in(facts, layer_id, area_id, dim, filters)
-    visitors = project_visitors(store, project["id"], version)
+    visitors = project_visitors(store, project.id, version)
     tabs = st.tabs(list(PROFILE.values()))
     for tab, column in zip(tabs, PROFILE):
         table_p = B.profile(visitors, ids, column, k)
@@ -225,7 +227,7 @@ def grade_table_view(table: pd.DataFrame, min_count: int) -> None:
 
 def snapshots_panel(store, project, run, tables_for, targets, line, current) -> pd.DataFrame | None:
     """Save the run as a named plan; pick a saved plan to compare with. Returns its grades."""
-    snaps = store.snapshots(project["id"])
+    snaps = store.snapshots(project.id)
     st.markdown("#### 计划快照")
     c1, c2 = st.columns([3, 2])
     with c1.form("bm_save", clear_on_submit=False, border=False):
@@ -235,9 +237,9 @@ def snapshots_panel(store, project, run, tables_for, targets, line, current) -> 
     if saved:
         try:
             payload = B.snapshot_payload(run, tables_for(), targets)
-            store.save_snapshot(project["id"], name, run.layer_id, run.settings.dimension, payload, replace=overwrite)
+            store.save_snapshot(project.id, name, run.layer_id, run.settings.dimension, payload, replace=overwrite)
             st.success(f"已保存计划「{name.strip()}」：{len(run.bins)} 张作战地图（全部业态和各业态）及 KPI 目标。")
-            snaps = store.snapshots(project["id"])
+            snaps = store.snapshots(project.id)
         except ValueError as exc:
             st.error(str(exc))
     usable = snaps[snaps["layer_id"] == run.layer_id]
@@ -277,10 +279,10 @@ def sites_editor(store, project) -> None:
             return round(float(x[0]), 6), round(float(y[0]), 6)
 
         rows = []
-        if project.get("site_lng") is not None and not pd.isna(project["site_lng"]):
-            rows.append({"名称": "本项目", "经度": shown(project["site_lng"], project["site_lat"])[0],
-                         "纬度": shown(project["site_lng"], project["site_lat"])[1]})
-        for c in project.get("competitors") or []:
+        if project.site is not None:
+            rows.append({"名称": "本项目", "经度": shown(project.site_lng, project.site_lat)[0],
+                         "纬度": shown(project.site_lng, project.site_lat)[1]})
+        for c in project.competitors:
             lng, lat = shown(c["lng"], c["lat"])
             rows.append({"名称": c["name"], "经度": lng, "纬度": lat})
         frame = pd.DataFrame(rows, columns=["名称", "经度", "纬度"])
@@ -300,7 +302,7 @@ def sites_editor(store, project) -> None:
                     else:
                         competitors.append({"name": str(name), "lng": None if np.isnan(ox) else x,
                                             "lat": None if np.isnan(ox) else y})
-                store.set_sites(project["id"], site, competitors)
+                store.set_sites(project.id, site, competitors)
                 st.success("已保存。")
                 st.rerun()
             except ValueError as exc:
@@ -314,19 +316,19 @@ def exports(store, project, facts, run, filters, table, targets, map_factory, ti
 
     def workbook() -> bytes:
         plans = {}
-        for line in [B.ALL_LINES, *project["product_lines"]]:
+        for line in [B.ALL_LINES, *project.product_lines]:
             f = replace(filters, product_line=line or None)
             t = B.graded(facts, run, U.names_of(layer_id, facts.areas(layer_id, U.polygon_layer(layer_id))[0]), f,
                          U.polygon_layer(layer_id))
             plans[B.line_label(line)] = B.plan_table(t, facts, run, f, targets)
-        meta = {"项目": project["name"], "分级单元": U.layer_label(layer_id),
+        meta = {"项目": project.name, "分级单元": U.layer_label(layer_id),
                 "维度": G.DIMENSION_LABELS[run.settings.dimension], "分级方法": G.SCHEMES[run.settings.scheme],
                 "得分权重": run.settings.weights.describe(run.settings.dimension),
                 "最少样本数": str(run.settings.min_count), "筛选": filters.describe(),
                 "分级区间拟合于": run.fitted_at, "生成时间": dt.datetime.now().strftime("%Y-%m-%d %H:%M")}
-        return plan_export.plan_workbook(plans, meta)
+        return plan_workbook(plans, meta)
 
-    stem = f"{project['name']}_拓客作战地图_{dt.date.today():%Y%m%d}"
+    stem = f"{project.name}_拓客作战地图_{dt.date.today():%Y%m%d}"
     c1.download_button("拓客计划（Excel，每个业态一页）", data=workbook, file_name=f"{stem}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        icon=":material/table:", key="bm_dl_xlsx")
@@ -372,15 +374,15 @@ def main() -> None:
     ids = facts.areas(layer_id, U.polygon_layer(layer_id))[0]
     names = U.names_of(layer_id, ids)
     table = B.graded(facts, run, names, filters, U.polygon_layer(layer_id))
-    title = f"{project['name']} · {B.line_label(line)} 拓客作战地图"
+    title = f"{project.name} · {B.line_label(line)} 拓客作战地图"
     subtitle = f"{G.DIMENSION_LABELS[dimension]} · {G.SCHEMES[settings.scheme]} · {filters.describe()}"
     map_col, side = st.columns([3, 2], gap="medium")
     with side:
         def tables_for() -> dict:
             return {line_: B.graded(facts, run, names, replace(filters, product_line=line_ or None),
-                                    U.polygon_layer(layer_id)) for line_ in [B.ALL_LINES, *project["product_lines"]]}
+                                    U.polygon_layer(layer_id)) for line_ in [B.ALL_LINES, *project.product_lines]}
 
-        plan = snapshots_panel(store, project, run, tables_for, current_targets(project["id"]), line, table)
+        plan = snapshots_panel(store, project, run, tables_for, current_targets(project.id), line, table)
     with map_col:
         m, notes = build_map(project, facts, run, table, layer_id, basemap, filters, shown, title, subtitle, plan)
         returned = ["last_active_drawing", "all_drawings"] if "draw" in shown else ["last_active_drawing"]
@@ -413,7 +415,7 @@ def main() -> None:
         detail_panel(store, project, facts, run, table, layer_id, area_id, filters, version)
     st.markdown("#### 分级结果")
     grade_table_view(table, settings.min_count)
-    targets = targets_editor(project["id"])
+    targets = targets_editor(project.id)
 
     def map_factory():
         return build_map(project, facts, run, table, layer_id, basemap, filters, shown, title, subtitle, plan)[0]

@@ -3,10 +3,12 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from mapping import aggregate, boundaries, choropleth, render
 from mapping import schema as S
-from mapping.offline import standalone_html
-from mapping.resolve import METHOD_LABELS
+from mapping.analysis import aggregate
+from mapping.geo import boundaries
+from mapping.maps import choropleth, render
+from mapping.maps.offline import standalone_html
+from mapping.place.resolve import METHOD_LABELS
 from ui.common import get_store, guarded, pick_project, project_locations
 from ui.layers import custom_layers, layer_upload
 
@@ -45,18 +47,18 @@ def main() -> None:
         return
     c1, c2, c3, c4 = st.columns(4)
     layer_ids = BUILT_IN + list(custom_layers())
-    default_layer = project["area_layer"] if project["area_layer"] in layer_ids else S.LAYER_DISTRICTS
+    default_layer = project.area_layer if project.area_layer in layer_ids else S.LAYER_DISTRICTS
     if st.session_state.get("layer") not in layer_ids:
         st.session_state["layer"] = default_layer
     layer_id = c1.selectbox("区域单元", layer_ids, format_func=layer_label, key="layer")
     dimension = c2.selectbox("维度", S.DIMENSIONS, format_func=S.DIMENSION_LABELS.get, key="dimension")
-    lines = ["", *project["product_lines"]]
+    lines = ["", *project.product_lines]
     product_line = c3.selectbox("业态", lines, format_func=lambda v: v or "全部业态", key="product_line")
     basemap = c4.selectbox("底图", list(render.BASEMAPS), format_func=render.basemap_labels().get,
                            key="basemap")
-    version = store.data_version(project["id"])
-    counts, cov = counts_for(store, project["id"], version, layer_id, dimension, product_line)
-    title = f"{project['name']} · {S.DIMENSION_LABELS[dimension]} · {product_line or '全部业态'}"
+    version = store.data_version(project.id)
+    counts, cov = counts_for(store, project.id, version, layer_id, dimension, product_line)
+    title = f"{project.name} · {S.DIMENSION_LABELS[dimension]} · {product_line or '全部业态'}"
     m = build_map(counts, layer_id, basemap, title)
     st_folium(m, height=560, use_container_width=True, returned_objects=[], key="visitor_map")
     st.caption(
@@ -73,7 +75,7 @@ def main() -> None:
                        data=lambda: standalone_html(build_map(counts, layer_id, basemap, title)),
                        file_name=f"{title}.html", mime="text/html", key="dl_map")
     with st.expander("识别方式统计"):
-        locs = project_locations(store, project["id"], version)
+        locs = project_locations(store, project.id, version)
         rows = locs[locs["dimension"] == dimension]
         by_method = rows["method"].map(lambda m: METHOD_LABELS.get(m, m)).value_counts()
         st.dataframe(by_method.rename_axis("识别方式").reset_index(name="条数"), hide_index=True)

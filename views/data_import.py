@@ -4,10 +4,22 @@ import datetime as dt
 
 import streamlit as st
 
+from mapping import importer
 from mapping import schema as S
-from mapping.ingest import (CSV_SUFFIXES, EXCEL_SUFFIXES, IngestError, auto_map, best_sheet, file_digest,
-                            list_sheets, read_table, rejected_rows, validate)
-from mapping.privacy import mask_name, mask_phone
+from mapping.ingest.privacy import mask_name, mask_phone
+from mapping.ingest.tables import (
+    CSV_SUFFIXES,
+    EXCEL_SUFFIXES,
+    IngestError,
+    auto_map,
+    best_sheet,
+    file_digest,
+    list_sheets,
+    read_table,
+    rejected_rows,
+    validate,
+)
+from mapping.place.geocode import geocoder_from_env
 from ui.common import data_changed, get_store, guarded, pick_project
 
 NOT_USED = "（不导入）"
@@ -60,7 +72,7 @@ def main() -> None:
     if project is None:
         st.info("请先在左侧「新建项目」。")
         return
-    st.caption(f"导入到项目：**{project['name']}**。支持 CSV（UTF-8 / GB18030，逗号、分号或制表符分隔）"
+    st.caption(f"导入到项目：**{project.name}**。支持 CSV（UTF-8 / GB18030，逗号、分号或制表符分隔）"
                "和 Excel（.xlsx / .xls）。手机号和姓名在导入时即脱敏，数据库里不保存明文。"
                "同一文件重复导入不会产生重复客户，修改过的行会更新原客户。")
     upload = st.file_uploader("选择文件", type=[s.lstrip(".") for s in CSV_SUFFIXES + EXCEL_SUFFIXES],
@@ -84,7 +96,7 @@ def main() -> None:
                                help="高德、腾讯、微信为 GCJ02；百度为 BD09；GPS、OpenStreetMap 为 WGS84")
     try:
         result = validate(table, mapping, salt=store.salt(), default_crs=default_crs,
-                          product_lines=tuple(project["product_lines"]) or S.PRODUCT_LINES)
+                          product_lines=tuple(project.product_lines) or S.PRODUCT_LINES)
     except IngestError as exc:
         st.error(str(exc))
         return
@@ -113,7 +125,7 @@ def main() -> None:
         return
     if st.button(f"确认导入 {n:,} 行", type="primary", key="commit"):
         bar = st.progress(0.0, text="开始导入…")
-        summary = store.import_records(project["id"], result, upload.name, file_digest(data),
+        summary = importer.import_records(store, project.id, result, upload.name, file_digest(data), geocoder_from_env(),
                                        progress=lambda f, m: bar.progress(f, text=m))
         data_changed()
         st.success(summary.message())

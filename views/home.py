@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from mapping import aggregate
 from mapping import schema as S
+from mapping.analysis import aggregate
 from ui.common import get_store, guarded, headline, pick_project, project_visitors
 
 IMPORT_COLUMNS = {"imported_at": "时间", "filename": "文件", "rows_total": "行数", "inserted": "新增",
@@ -19,10 +19,10 @@ def main() -> None:
         st.info("还没有项目。请到「导入数据」页新建项目并上传到访客户表。")
         st.page_link("views/data_import.py", label="去导入数据", icon=":material/upload_file:")
         return
-    launch = project["launch_date"]
-    st.subheader(project["name"])
-    st.write(f"城市：上海　开盘日期：{launch or '未设置'}　业态：{'、'.join(project['product_lines']) or '未设置'}")
-    figures = headline(store, project["id"])
+    launch = project.launch_date
+    st.subheader(project.name)
+    st.write(f"城市：上海　开盘日期：{launch or '未设置'}　业态：{'、'.join(project.product_lines) or '未设置'}")
+    figures = headline(store, project.id)
     cols = st.columns(3)
     cols[0].metric("到访客户", f"{figures['visitors']:,}")
     cols[1].metric("成交客户", f"{figures['deals']:,}")
@@ -38,12 +38,12 @@ def main() -> None:
     if unresolved:
         st.info(f"有 {unresolved:,} 条位置没有落到区县（无效内容、有歧义或未能识别），不会被算进任何区域。")
         st.page_link("views/review.py", label="去「位置复核」逐个指定", icon=":material/fact_check:")
-    visitors = project_visitors(store, project["id"], store.data_version(project["id"]))
+    visitors = project_visitors(store, project.id, store.data_version(project.id))
     if not visitors.empty:
         st.markdown("**每周到访与成交**" + (f"（{launch} 开盘）" if launch else ""))
         weekly = aggregate.weekly(visitors)
         st.line_chart(weekly, x="周", y=["到访", "成交"], color=["#D9480F", "#1C7ED6"], height=220)
-    imports = store.imports(project["id"])
+    imports = store.imports(project.id)
     if not imports.empty:
         with st.expander(f"导入记录（{len(imports)} 次）"):
             st.dataframe(imports.rename(columns=IMPORT_COLUMNS)[list(IMPORT_COLUMNS.values())], hide_index=True)

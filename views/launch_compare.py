@@ -9,13 +9,15 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from mapping import battle as B
-from mapping import grading as G
-from mapping import launch as L
-from mapping import launch_maps as LM
-from mapping import hexgrid, plan_export, printmap, render
 from mapping import schema as S
-from mapping.offline import standalone_html
+from mapping.analysis import battle as B
+from mapping.analysis import grading as G
+from mapping.analysis import launch as L
+from mapping.export.workbook import plan_workbook
+from mapping.geo import hexgrid
+from mapping.maps import launch_maps as LM
+from mapping.maps import printmap, render
+from mapping.maps.offline import standalone_html
 from ui import battle as U
 from ui.common import get_store, guarded
 
@@ -28,7 +30,7 @@ MAP_HEIGHT = 560
 # ----------------------------------------------------------------------------- settings
 def choose_view(project: dict, mode: str) -> tuple[str, str, str, str, int, str]:
     plans = mode == "plans"
-    lines = [B.ALL_LINES, *[x for x in project["product_lines"] if x]]
+    lines = [B.ALL_LINES, *[x for x in project.product_lines if x]]
     if st.session_state.get("lc_line") not in lines:
         st.session_state["lc_line"] = B.ALL_LINES
     line = st.segmented_control("业态", lines, format_func=B.line_label, key="lc_line", required=True)
@@ -38,7 +40,7 @@ def choose_view(project: dict, mode: str) -> tuple[str, str, str, str, int, str]
                              disabled=plans, help=fixed)
     ids = U.layer_ids()
     if st.session_state.get("lc_layer") not in ids:
-        st.session_state["lc_layer"] = project["area_layer"] if project["area_layer"] in ids else S.LAYER_DISTRICTS
+        st.session_state["lc_layer"] = project.area_layer if project.area_layer in ids else S.LAYER_DISTRICTS
     layer_id = c2.selectbox("分级单元", ids, format_func=U.layer_label, key="lc_layer", disabled=plans, help=fixed)
     basemap = c3.selectbox("底图", list(render.BASEMAPS), format_func=render.basemap_labels().get, key="lc_basemap")
     scheme = c4.selectbox("分级方法", list(SCHEMES), format_func=SCHEMES.get, key="lc_scheme",
@@ -51,8 +53,8 @@ def choose_view(project: dict, mode: str) -> tuple[str, str, str, str, int, str]
 
 def split_date(project: dict, span: tuple[dt.date, dt.date] | None) -> dt.date | None:
     """The launch date, or a date the user picks when the project has none."""
-    if project["launch_date"]:
-        return project["launch_date"]
+    if project.launch_date:
+        return project.launch_date
     st.info("这个项目没有设置开盘日期。请选一个分界日期：之前到访的算蓄水期，之后的成交算开盘后。")
     default = span[0] + (span[1] - span[0]) / 2 if span else dt.date.today()
     return st.date_input("分界日期（开盘日）", value=default, key="lc_split")
@@ -64,11 +66,11 @@ def choose_sides(project: dict, span, mode: str) -> tuple[L.Side, L.Side] | None
         if split is None:
             return None
         a, b = L.launch_sides(split)
-        if not project["launch_date"]:
+        if not project.launch_date:
             a, b = L.Side("visits", a.start, a.end, "分界日前到访"), L.Side("deals", b.start, b.end, "分界日后成交")
         return a, b
     first, last = span or (dt.date.today(), dt.date.today())
-    split = project["launch_date"] or first + (last - first) / 2
+    split = project.launch_date or first + (last - first) / 2
     defaults = {"a": ((first, max(first, split - dt.timedelta(days=1))), "visits"),
                 "b": ((min(split, last), last), "deals")}
     sides = []
@@ -223,19 +225,19 @@ def counted_views(project, facts, layer_id, line, dimension, basemap, k, scheme,
 def exports(project, comp, a_side, b_side, polygons, left, right, change, basemap, context, meta,
             facts, layer_id, line, dimension, k) -> None:
     st.markdown("#### 带走")
-    stem = f"{project['name']}_开盘前后对比_{dt.date.today():%Y%m%d}"
+    stem = f"{project.name}_开盘前后对比_{dt.date.today():%Y%m%d}"
 
     def workbook() -> bytes:
         tl = L.timeline(facts, layer_id, dimension, line or None, "M", U.polygon_layer(layer_id))
         sheets = L.workbook_sheets(comp, a_side.label, b_side.label, tl,
                                    U.names_of(layer_id, facts.areas(layer_id)[0]))
         ranges = L.share_ranges(comp.bins)
-        info = {"项目": project["name"], **meta, "业态 · 维度 · 分级单元": context,
+        info = {"项目": project.name, **meta, "业态 · 维度 · 分级单元": context,
                 "分级方法": SCHEMES[comp.bins.scheme],
                 "分级区间（占比）": "；".join(f"{g} 级 {ranges[g]}" for g in comp.bins.grades),
                 "最少样本数": str(k), "说明": f"少于 {k} 人的人数和占比留空；占比变化为右图减左图的百分点",
                 "生成时间": dt.datetime.now().strftime("%Y-%m-%d %H:%M")}
-        return plan_export.plan_workbook(sheets, info, title="开盘前后对比")
+        return plan_workbook(sheets, info, title="开盘前后对比")
 
     c1, c2, c3, c4, c5 = st.columns(5)
     c1.download_button("Excel 对比表", data=workbook, file_name=f"{stem}.xlsx", icon=":material/table:",
@@ -268,7 +270,7 @@ def saved_plan(store, snapshot_id: int, saved_at) -> dict:
 
 
 def plan_views(store, project, line, basemap) -> None:
-    snaps = store.snapshots(project["id"])
+    snaps = store.snapshots(project.id)
     if len(snaps) < 2:
         have = "还没有已存的计划" if snaps.empty else "只有 1 个已存计划"
         st.info(f"{have}。对比两个计划需要至少两个：请到「拓客作战地图」页，在开盘前和开盘后各「保存当前分级为计划」，"
@@ -332,12 +334,12 @@ def plan_views(store, project, line, basemap) -> None:
             st.dataframe(L.public_moves(moved, a_name, b_name), hide_index=True,
                          height=min(480, 38 + 35 * max(len(moved), 1)))
     st.markdown("#### 带走")
-    stem = f"{project['name']}_计划对比_{dt.date.today():%Y%m%d}"
+    stem = f"{project.name}_计划对比_{dt.date.today():%Y%m%d}"
     c1, c2, c3, c4, c5 = st.columns(5)
-    c1.download_button("Excel 对比表", data=lambda: plan_export.plan_workbook(
+    c1.download_button("Excel 对比表", data=lambda: plan_workbook(
         {"等级迁移": L.public_moves(moves, a_name, b_name),
          "迁移矩阵": L.public_matrix(matrix, a_name, b_name)},
-        {"项目": project["name"], "左图": a_name, "右图": b_name, "业态 · 分级单元": context,
+        {"项目": project.name, "左图": a_name, "右图": b_name, "业态 · 分级单元": context,
          "生成时间": dt.datetime.now().strftime("%Y-%m-%d %H:%M")}, title="计划对比"),
         file_name=f"{stem}.xlsx", icon=":material/table:", key="lc_dl_plans_xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -358,7 +360,7 @@ def time_view(project, facts, layer_id, line, dimension, basemap, k) -> None:
         return
     names = U.names_of(layer_id, facts.areas(layer_id, layer)[0])
     periods = sorted(tl["period"].unique())
-    launch = project["launch_date"]
+    launch = project.launch_date
     key = f"lc_period_{freq}"
     if st.session_state.get(key) not in periods:
         opening = [p for p in periods if launch and p <= launch <= L.period_end(p, freq)]

@@ -2,12 +2,14 @@
 
 import pandas as pd
 import streamlit as st
-
 from streamlit_folium import st_folium
 
-from mapping import boundaries, choropleth, gazetteer
+from mapping import corrections
 from mapping import schema as S
-from mapping.resolve import METHOD_LABELS
+from mapping.geo import boundaries
+from mapping.maps import choropleth
+from mapping.place import gazetteer
+from mapping.place.resolve import METHOD_LABELS
 from ui.common import data_changed, get_store, guarded, pick_project, project_locations
 
 WHOLE_DISTRICT = "（整个区，不指定地标）"
@@ -45,8 +47,8 @@ def clicked_point(key: str) -> dict | None:
 
 
 def correction_form(store, project, queue: pd.DataFrame) -> None:
-    names = gazetteer.index(project["city_adcode"]).district_names
-    city_districts = gazetteer.districts_of(project["city_adcode"])
+    names = gazetteer.index(project.city_adcode).district_names
+    city_districts = gazetteer.districts_of(project.city_adcode)
     labels = {i: f"{r.text}（{r.visitors} 人 · {METHOD_LABELS.get(r.method, r.method)}）" for i, r in queue.iterrows()}
     choice = st.selectbox("选择要处理的地名", list(labels), format_func=labels.get, key="review_pick")
     row = queue.loc[choice]
@@ -55,7 +57,7 @@ def correction_form(store, project, queue: pd.DataFrame) -> None:
     c1, c2 = st.columns(2)
     adcode = c1.selectbox("应属于哪个区县", options, key="review_district",
                           format_func=lambda a: f"{names.get(a, a)}{'（建议）' if a in suggested else ''}")
-    marks = landmarks(project["city_adcode"])
+    marks = landmarks(project.city_adcode)
     marks = marks[marks["adcode"] == adcode]
     landmark = c2.selectbox("具体地标（可选，用于板块地图）", [WHOLE_DISTRICT, *marks["name"]], key="review_landmark")
     point = marks[marks["name"] == landmark].iloc[0] if landmark != WHOLE_DISTRICT else None
@@ -65,7 +67,7 @@ def correction_form(store, project, queue: pd.DataFrame) -> None:
         landmark = f"地图点选 ({clicked['lng']:.5f}, {clicked['lat']:.5f})"
     if st.button(f"保存：「{row['text']}」→ {names.get(adcode, adcode)}"
                  f"{'' if point is None else ' · ' + landmark}", type="primary", key="review_save"):
-        changed = store.save_alias(project["city_adcode"], row["text"], adcode,
+        changed = corrections.save_alias(store, project.city_adcode, row["text"], adcode,
                                    lng=None if point is None else float(point["lng"]),
                                    lat=None if point is None else float(point["lat"]),
                                    label=landmark if point is not None else names.get(adcode, ""))
@@ -84,15 +86,15 @@ def main() -> None:
         st.success(st.session_state.pop("review_done"))
     st.caption("没能可靠识别的地名不会算进任何区域。按影响的人数从多到少处理：指定它属于哪个区县（或哪个地标），"
                "保存后会记为别名，所有相同写法的客户立即重新识别，以后导入也会沿用。")
-    queue = store.review_queue(project["id"])
-    locations = project_locations(store, project["id"], store.data_version(project["id"]))
+    queue = corrections.review_queue(store, project.id)
+    locations = project_locations(store, project.id, store.data_version(project.id))
     with st.expander("识别覆盖：各维度 × 识别方式"):
         st.dataframe(coverage(locations), use_container_width=True)
     if queue.empty:
         st.success("没有待复核的地名。")
         return
     st.write(f"待复核 **{len(queue):,}** 个地名，涉及 **{int(queue['visitors'].sum()):,}** 条位置。")
-    names = gazetteer.index(project["city_adcode"]).district_names
+    names = gazetteer.index(project.city_adcode).district_names
     shown = queue.assign(
         method=queue["method"].map(lambda m: METHOD_LABELS.get(m, m)),
         candidates=queue["candidates"].map(lambda c: "、".join(names.get(a, a) for a in c.split("|") if a)),

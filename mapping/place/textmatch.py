@@ -1,0 +1,343 @@
+"""Resolve one normalised place string with the gazetteer (the text chain).
+
+Order: saved user alias → junk → dictionary scan (province/city/district,
+historic names, towns, landmarks; longest match wins, road names such as
+北京东路 are not taken for admin units) → the same after correcting common
+typos → pinyin homophones → fuzzy match above a threshold.  Below
+:data:`CONFIDENCE_MIN` a string is sent to review with its candidates instead
+of being put on the map: a wrong district is worse than none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pypinyin import Style, pinyin
+from rapidfuzz import fuzz, process
+
+from mapping import schema as S
+from mapping.place import gazetteer as G
+from mapping.place.placetext import is_junk, latin_key, typo_variant
+
+CONFIDENCE_MIN = 0.6
+FUZZY_MIN_SCORE = 90  # below this a fuzzy match only suggests candidates for review
+HOMOPHONE_MAX_LEN = 8  # homophone typos are a place name typed by ear, not an address
+
+M_ALIAS, M_JUNK, M_DISTRICT, M_HISTORIC, M_TOWN, M_LANDMARK = (
+    "alias", "junk", "district_name", "historic", "town", "landmark")
+M_CITY, M_PROVINCE, M_AMBIGUOUS, M_CONFLICT = "city_only", "province_only", "ambiguous", "conflict"
+M_TYPO, M_PINYIN, M_FUZZY, M_UNRESOLVED = "typo", "fuzzy_pinyin", "fuzzy", "unresolved"
+
+_ROAD_AFTER = set("路街弄巷道桥里")
+_DIRECTION = set("东西南北中")
+
+
+def _is_road(text: str, j: int) -> bool:
+    """北京东路, 南京路, 四川北路: a place name used as a road name, not the place."""
+    if j < len(text) and text[j] in _ROAD_AFTER:
+        return True
+    return j + 1 < len(text) and text[j] in _DIRECTION and text[j + 1] in _ROAD_AFTER
+_KIND_METHOD = {G.DISTRICT: M_DISTRICT, G.HISTORIC: M_HISTORIC, G.TOWN: M_TOWN, G.LANDMARK: M_LANDMARK,
+                G.CITY: M_CITY, G.PROVINCE: M_PROVINCE}
+
+
+@dataclass
+class Match:
+    """What one string resolved to."""
+
+    adcode: str = ""
+    district: str = ""
+    town_code: str = ""
+    lng: float | None = None
+    lat: float | None = None
+    level: str = S.LEVEL_NONE
+    method: str = M_UNRESOLVED
+    confidence: float = 0.0
+    candidates: str = ""
+    outside: bool = False
+    label: str = ""  # the gazetteer name that matched (shown on the review page)
+    named_city: bool = False  # the string itself names a province or city
+    short: bool = False  # matched by a short name (浦东, 昆山) rather than a full one
+    neighbour: bool = False  # outside the city but in a neighbouring one (昆山, 嘉善…)
+    coverage: float = 0.0  # share of the string the dictionary matches cover
+
+
+def resolve_one(text: str, city: str, aliases: dict[str, dict] | None = None) -> Match:
+    """Resolve a normalised string for a project in ``city`` (6-digit adcode)."""
+    if not text:
+        return Match(method="empty")
+    if aliases and text in aliases:
+        return _from_alias(aliases[text], city)
+    gaz = G.index(city)
+    latin = latin_key(text)
+    if latin:
+        found = _by_pinyin([latin], gaz, city, confidence=0.85)
+        return found if found.adcode else Match(method=M_JUNK if is_junk(text) else M_UNRESOLVED)
+    found = _scan(text, gaz, city)
+    if found.method == M_UNRESOLVED and is_junk(text):
+        return Match(method=M_JUNK)
+    if len(text) <= HOMOPHONE_MAX_LEN and (found.coverage < 1 or (found.outside and found.short
+                                                                  and not found.named_city)):
+        # 中山公圆 sounds exactly like 中山公园; 常宁 (Hunan) like 长宁 — a local homophone wins.
+        same_sound = _by_pinyin(_readings(text), gaz, city, confidence=0.8)
+        if same_sound.adcode and not same_sound.outside:
+            return _apply_threshold(same_sound)
+    if found.method == M_UNRESOLVED or (found.outside and not found.named_city):
+        # "蒲东", or "黄埔" alone in a Shanghai project: a typo is likelier than Guangzhou.
+        fixed = typo_variant(text, city)
+        retry = _scan(fixed, gaz, city) if fixed != text else Match()
+        if retry.method != M_UNRESOLVED and (found.method == M_UNRESOLVED or not retry.outside):
+            found = retry
+            found.method, found.confidence = M_TYPO, round(found.confidence * 0.9, 3)
+    if found.method == M_UNRESOLVED:
+        found = _fuzzy(text, gaz, city)
+    if found.outside and found.short and not found.named_city and not found.neighbour:
+        # A bare short name of a far-away district (滨江 → Hangzhou?) in a Shanghai project: ask a person.
+        found.confidence = min(found.confidence, 0.55)
+    return _apply_threshold(found)
+
+
+def _apply_threshold(found: Match) -> Match:
+    if found.adcode and found.confidence < CONFIDENCE_MIN:
+        found.candidates = found.candidates or found.adcode
+        found.adcode, found.district, found.town_code = "", "", ""
+        found.lng = found.lat = None
+        found.level = S.LEVEL_NONE
+    return found
+
+
+def _from_alias(alias: dict, city: str) -> Match:
+    adcode = alias.get("adcode", "")
+    gaz = G.index(city)
+    return Match(adcode=adcode, district=gaz.district_names.get(adcode, ""), lng=alias.get("lng"),
+                 lat=alias.get("lat"), level=S.LEVEL_POI if alias.get("lng") is not None else S.LEVEL_DISTRICT,
+                 method=M_ALIAS, confidence=1.0, outside=bool(adcode) and not _in_city(adcode, city),
+                 label=alias.get("label", ""))
+
+
+def _in_city(adcode: str, city: str) -> bool:
+    return adcode.startswith(G.city_prefix(city))
+
+
+# --------------------------------------------------------------------------- scanning
+def _matches(text: str, gaz: G.Gazetteer) -> list[tuple[int, int, list[G.Entry]]]:
+    """Non-overlapping dictionary matches, longest first."""
+    found = []
+    n = len(text)
+    for i in range(n):
+        for j in range(min(n, i + gaz.max_key), i + 1, -1):
+            entries = gaz.names.get(text[i:j])
+            if not entries:
+                continue
+            if _is_road(text, j):
+                entries = [e for e in entries if e.kind == G.LANDMARK or (e.kind == G.TOWN and not e.short)]
+                if not entries:
+                    continue
+            found.append((i, j, entries))
+    found.sort(key=lambda m: (-(m[1] - m[0]), m[0]))
+    taken: list[tuple[int, int, list[G.Entry]]] = []
+    for i, j, entries in found:
+        if all(j <= a or i >= b for a, b, _ in taken):
+            taken.append((i, j, entries))
+    return sorted(taken, key=lambda m: m[0])
+
+
+def _scan(text: str, gaz: G.Gazetteer, city: str) -> Match:
+    matches = _matches(text, gaz)
+    if not matches:
+        return Match()
+    provinces, cities = _explicit_context(matches)
+    picks = [_choose(entries, provinces, cities, city) for _, _, entries in matches]
+    chosen = [c for c in picks if c is not None]
+    if any(c.kind in (G.DISTRICT, G.HISTORIC) and _in_city(c.adcode, city) for c in chosen):
+        # "普陀区金沙江路": a local district is named, so 金沙 is not the town near Nantong.
+        chosen = [c for c in chosen if _in_city(c.adcode or c.city_adcode, city) or not c.short]
+    if not chosen:
+        # 虹桥: a 虹桥街道 in 长宁 and a 虹桥镇 in 闵行, and nothing says which.
+        shared = sorted({e.adcode for _, _, entries in matches for e in entries if e.adcode and _in_city(e.adcode, city)})
+        if len(shared) > 1:
+            return Match(method=M_AMBIGUOUS, candidates="|".join(shared), label=text)
+        return Match()
+    districts = {e.adcode for e in chosen if e.kind in (G.DISTRICT, G.HISTORIC)}
+    specific = max(chosen, key=lambda e: (G.KIND_RANK[e.kind], not e.short))
+    if specific.kind in (G.CITY, G.PROVINCE):
+        found = _coarse(specific, gaz, city)
+    else:
+        found = _interpret(specific, districts, gaz, city, text, matches)
+    found.named_city = bool(provinces or cities)
+    found.short = specific.short
+    found.neighbour = _is_neighbour(specific.adcode or specific.city_adcode, city)
+    found.coverage = sum(j - i for i, j, _ in matches) / len(text)
+    return found
+
+
+def _is_neighbour(code: str, city: str) -> bool:
+    return bool(code) and code.startswith(G.NEIGHBOURS.get(city, ("-",)))
+
+
+def _explicit_context(matches) -> tuple[set[str], set[str]]:
+    provinces, cities = set(), set()
+    for _, _, entries in matches:
+        if all(e.kind in (G.PROVINCE, G.CITY) for e in entries):  # 北京市 is both
+            provinces.update(e.province_adcode for e in entries)
+            cities.update(e.city_adcode for e in entries if e.kind == G.CITY)
+    return provinces, cities
+
+
+def _choose(entries: list[G.Entry], provinces: set[str], cities: set[str], city: str) -> G.Entry | None:
+    """The entry a match most plausibly means, given the context the string gives.
+
+    A city or province named in the string restricts the choice; without one the
+    project's city wins (宝山 in a Shanghai project is Shanghai's).  Returns None
+    when several places share the name and nothing says which.
+    """
+    pool = entries
+    if cities:
+        pool = [e for e in pool if e.city_adcode in cities or e.kind == G.PROVINCE] or pool
+    elif provinces:
+        pool = [e for e in pool if e.province_adcode in provinces] or pool
+    else:
+        pool = [e for e in pool if _in_city(e.adcode or e.city_adcode or e.province_adcode, city)] or pool
+    best = max(G.KIND_RANK[e.kind] for e in pool)
+    pool = [e for e in pool if G.KIND_RANK[e.kind] == best]
+    if len({e.adcode or e.city_adcode or e.province_adcode for e in pool}) > 1:
+        return None
+    return max(pool, key=lambda e: not e.short)
+
+
+def _interpret(specific: G.Entry, districts: set[str], gaz: G.Gazetteer, city: str, text: str, matches) -> Match:
+    adcode = specific.adcode
+    confidence = 0.85 if specific.short else 0.95
+    if specific.kind == G.LANDMARK:
+        confidence = 0.9
+    lng, lat = specific.lng, specific.lat
+    if specific.ambiguous:
+        named = districts & ({specific.adcode} | set(specific.ambiguous))
+        if len(named) == 1:
+            adcode = named.pop()
+            if adcode != specific.adcode:
+                lng = lat = None
+        else:
+            return Match(method=M_AMBIGUOUS, candidates="|".join([specific.adcode, *specific.ambiguous]),
+                         label=specific.name)
+    elif districts and adcode not in districts:
+        # "徐汇区五角场": the named district and the place disagree; ask a person.
+        return Match(method=M_CONFLICT, candidates="|".join(sorted(districts | {adcode})), label=specific.name)
+    town_code = specific.town_code or _same_place_town(specific, matches)
+    if specific.kind == G.TOWN and lng is None:
+        lng, lat = _town_point(specific, gaz)
+    level = {G.LANDMARK: S.LEVEL_POI, G.TOWN: S.LEVEL_TOWN}.get(specific.kind, S.LEVEL_DISTRICT)
+    if lng is None and level == S.LEVEL_POI:
+        level = S.LEVEL_DISTRICT
+    outside = not _in_city(adcode, city)
+    if outside and specific.kind in (G.DISTRICT, G.HISTORIC):
+        town = _outside_town(text, matches, gaz, adcode)
+        if town is not None:
+            town_code, level, specific = town.town_code, S.LEVEL_TOWN, town
+    return Match(adcode=adcode, district=gaz.district_names.get(adcode, gaz.city_names.get(adcode, "")),
+                 town_code=town_code, lng=lng, lat=lat, level=level, method=_KIND_METHOD[specific.kind],
+                 confidence=confidence, outside=outside, label=specific.name)
+
+
+def _same_place_town(specific: G.Entry, matches) -> str:
+    """金桥镇 is both a town and a landmark: keep the landmark's point and the town's code."""
+    for _, _, entries in matches:
+        if specific in entries:
+            for e in entries:
+                if e.kind == G.TOWN and e.adcode == specific.adcode:
+                    return e.town_code
+    return ""
+
+
+def _town_point(town: G.Entry, gaz: G.Gazetteer) -> tuple[float | None, float | None]:
+    """A town has no polygon here; borrow the point of a landmark with its name in its district."""
+    for key in (town.name.removesuffix("街道").removesuffix("镇").removesuffix("乡"), town.name):
+        for e in gaz.names.get(key, []):
+            if e.kind == G.LANDMARK and e.adcode == town.adcode:
+                return e.lng, e.lat
+    return None, None
+
+
+def _outside_town(text: str, matches, gaz: G.Gazetteer, adcode: str) -> G.Entry | None:
+    towns = gaz.towns_of(adcode)
+    end = max(j for _, j, _ in matches)
+    rest = text[end:]
+    for size in range(len(rest), 1, -1):
+        for start in range(0, len(rest) - size + 1):
+            town = towns.get(rest[start:start + size])
+            if town is not None:
+                return town
+    return None
+
+
+def _coarse(specific: G.Entry, gaz: G.Gazetteer, city: str) -> Match:
+    """Only a city or province was named (上海, 苏州, 江苏…)."""
+    code = specific.city_adcode or specific.province_adcode
+    if _in_city(code, city):
+        return Match(level=S.LEVEL_CITY, method=_KIND_METHOD[specific.kind], label=specific.name)
+    name = gaz.city_names.get(code, specific.name)
+    return Match(adcode=code, district=name, level=S.LEVEL_CITY, method=_KIND_METHOD[specific.kind],
+                 confidence=0.9, outside=True, label=specific.name)
+
+
+# --------------------------------------------------------------------------- fuzzy
+@lru_cache(maxsize=20_000)
+def _char_readings(char: str) -> tuple[str, ...]:
+    return tuple(pinyin(char, style=Style.NORMAL, heteronym=True)[0])
+
+
+def _readings(text: str, limit: int = 16) -> list[str]:
+    """Every pinyin reading of ``text`` (行 is xing or hang, 长 chang or zhang), at most ``limit``."""
+    readings = [""]
+    for char in text:
+        readings = [r + o for r in readings for o in _char_readings(char)][:limit]
+    return readings
+
+
+@lru_cache(maxsize=4)
+def _local_keys(city: str) -> tuple[list[str], dict[str, set[str]]]:
+    gaz = G.index(city)
+    keys = [k for k, entries in gaz.names.items()
+            if any(e.kind in (G.DISTRICT, G.HISTORIC, G.TOWN, G.LANDMARK) and _in_city(e.adcode, city)
+                   for e in entries)]
+    by_pinyin: dict[str, set[str]] = {}
+    for key in keys:
+        for reading in _readings(key) if not latin_key(key) else [latin_key(key)]:
+            by_pinyin.setdefault(reading, set()).add(key)
+    return keys, by_pinyin
+
+
+def _by_pinyin(readings: list[str], gaz: G.Gazetteer, city: str, confidence: float) -> Match:
+    """The local place whose name sounds like one of ``readings``, if exactly one does."""
+    _, by_pinyin = _local_keys(city)
+    keys = set().union(*(by_pinyin.get(r, set()) for r in readings)) if readings else set()
+    results = {k: _scan(k, gaz, city) for k in keys}
+    adcodes = {r.adcode for r in results.values() if r.adcode}
+    if len(adcodes) != 1:
+        return Match(candidates="|".join(sorted(adcodes)))
+    found = max(results.values(), key=lambda r: r.confidence)
+    found.method, found.confidence = M_PINYIN, round(min(found.confidence, confidence), 3)
+    return found
+
+
+def _fuzzy(text: str, gaz: G.Gazetteer, city: str) -> Match:
+    keys, _ = _local_keys(city)
+    if len(text) > HOMOPHONE_MAX_LEN:  # shorter strings had their homophone check in resolve_one
+        same_sound = _by_pinyin(_readings(text), gaz, city, confidence=0.8)
+        if same_sound.adcode:
+            return same_sound
+    if len(text) < 3:
+        return Match()
+    best = process.extract(text, keys, scorer=fuzz.ratio, limit=3, score_cutoff=60)
+    if not best:
+        return Match()
+    key, score, _ = best[0]
+    found = _scan(key, gaz, city)
+    if not found.adcode:
+        return Match()
+    found.method = M_FUZZY
+    found.confidence = round(found.confidence * score / 100 * (0.9 if score >= FUZZY_MIN_SCORE else 0.5), 3)
+    others = [_scan(k, gaz, city).adcode for k, _, _ in best[1:]]
+    found.candidates = "|".join(dict.fromkeys([found.adcode, *[o for o in others if o]]))
+    return found

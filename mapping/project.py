@@ -1,0 +1,39 @@
+"""A project as every stage sees it: one frozen record, read from the database by :meth:`Store.project`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Project:
+    """A sales project: its city (adcode), launch date (开盘日), product lines and sites (WGS-84).
+
+    Examples
+    --------
+    >>> p = Project(1, "示例", "310000", dt.date(2024, 5, 1), ("公寓", "洋房"), site_lng=121.6, site_lat=31.2)
+    >>> p.site, p.lines_with_all()
+    ((121.6, 31.2), ['', '公寓', '洋房'])
+    """
+
+    id: int
+    name: str
+    city_adcode: str
+    launch_date: dt.date | None = None
+    product_lines: tuple[str, ...] = ()
+    area_layer: str = "districts"
+    site_lng: float | None = None
+    site_lat: float | None = None
+    competitors: tuple[dict, ...] = ()  # {name, lng, lat} in WGS-84
+
+    @property
+    def site(self) -> tuple[float, float] | None:
+        """The project's own site (lng, lat), or None when it is not set."""
+        if self.site_lng is None or self.site_lat is None:
+            return None
+        return self.site_lng, self.site_lat
+
+    def lines_with_all(self) -> list[str]:
+        """``""`` (all product lines together) followed by each product line: one map each."""
+        return ["", *self.product_lines]
