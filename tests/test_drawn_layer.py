@@ -5,8 +5,7 @@ import pytest
 
 from mapping import schema as S
 from mapping.geo.coords import wgs84_to_gcj02
-from mapping.geo.layers import LayerError
-from ui.layers import drawn_layer
+from mapping.geo.layers import LayerError, drawn_layer
 
 SQUARE = [[121.5, 31.2], [121.6, 31.2], [121.6, 31.3], [121.5, 31.3], [121.5, 31.2]]
 

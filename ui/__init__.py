@@ -1,1 +1,1 @@
-"""Streamlit-side helpers shared by app.py and pages/ (the only Streamlit code besides them)."""
+"""Streamlit-side helpers shared by the pages: cached store and project data (common), area layers (layers), the map pages' context (context)."""

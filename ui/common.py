@@ -14,6 +14,7 @@ from mapping.analysis.facts import Facts
 from mapping.analysis.grading import GradingError
 from mapping.bootstrap import ensure_ready
 from mapping.db.store import Store
+from mapping.project import Project
 from mapping.geo.layers import LayerError
 from mapping.ingest.tables import IngestError
 
@@ -27,7 +28,7 @@ def get_store() -> Store:
     return store
 
 
-def pick_project(store: Store) -> dict | None:
+def pick_project(store: Store) -> Project | None:
     """Project selector in the sidebar; remembers the choice across pages."""
     projects = store.projects()
     if projects.empty:

@@ -1,7 +1,9 @@
-"""Area layers the user brings (uploaded files, polygons drawn on the map), shared by the map pages.
+"""Area layers of the map pages: built-in (districts, 板块), the user's own (uploaded or drawn) and H3.
 
-They live in the session (``st.session_state["custom_layers"]``): a layer is the
-user's working material, not project data.
+Their ids, labels, polygons (bundled layers read once per process, hexagons
+cached) and area names.  The user's own layers live in the session
+(``st.session_state["custom_layers"]``): a layer is the user's working
+material, not project data.
 """
 
 from __future__ import annotations
@@ -9,20 +11,76 @@ from __future__ import annotations
 import hashlib
 
 import geopandas as gpd
-import numpy as np
-import shapely
+import pandas as pd
 import streamlit as st
 
 from mapping import schema as S
-from mapping.geo import layers
-from mapping.geo.coords import gcj02_to_wgs84
+from mapping.geo import boundaries, hexgrid, layers
 
+BUILT_IN = [S.LAYER_DISTRICTS_BANKUAI, S.LAYER_DISTRICTS, S.LAYER_BANKUAI]
+HEX_LAYERS = [hexgrid.layer_id(r) for r in hexgrid.RESOLUTIONS]
+HEX_LABELS = {7: "约 5 平方公里", 8: "约 0.7 平方公里", 9: "约 0.1 平方公里"}
 CRS_CHOICES = {"": "文件自带坐标系", "WGS84": "WGS-84（GPS / OpenStreetMap）", "GCJ02": "GCJ-02（高德 / 腾讯）"}
 
 
 def custom_layers() -> dict:
     """``{key: {"name", "layer"}}`` of this session's own layers (WGS-84 area layers)."""
     return st.session_state.setdefault("custom_layers", {})
+
+
+def layer_ids(hexagons: bool = True) -> list[str]:
+    """Every area unit a page can offer; H3 only where ``hexagons`` (pages that need polygons say no)."""
+    return BUILT_IN + list(custom_layers()) + (HEX_LAYERS if hexagons else [])
+
+
+def layer_label(layer_id: str) -> str:
+    if layer_id in custom_layers():
+        return f"自定义：{custom_layers()[layer_id]['name']}"
+    res = hexgrid.parse_layer_id(layer_id)
+    if res is not None:
+        return f"H3 六边形 {res} 级（{HEX_LABELS[res]}）"
+    return S.LAYER_LABELS[layer_id]
+
+
+def default_layer(key: str, project_layer: str, ids: list[str]) -> None:
+    """Point the widget ``key`` at the project's default unit when its value is not offered."""
+    if st.session_state.get(key) not in ids:
+        st.session_state[key] = project_layer if project_layer in ids else S.LAYER_DISTRICTS
+
+
+def polygon_layer(layer_id: str, display: bool = False) -> gpd.GeoDataFrame | None:
+    """The layer's polygons (None for H3: hexagons are made from the cells in use)."""
+    if hexgrid.parse_layer_id(layer_id) is not None:
+        return None
+    if layer_id in custom_layers():
+        return custom_layers()[layer_id]["layer"]
+    return _builtin_layer(layer_id, display)
+
+
+@st.cache_resource(show_spinner=False, max_entries=12)
+def _builtin_layer(layer_id: str, display: bool) -> gpd.GeoDataFrame:
+    """Bundled layers are read once per process (callers only read them)."""
+    return boundaries.load_layer(layer_id, display=display)
+
+
+def area_polygons(layer_id: str, area_ids: list[str], display: bool = False) -> gpd.GeoDataFrame:
+    """Polygons (area_id, area_name, adcode, geometry) of a layer; for H3, of the given cells."""
+    if hexgrid.parse_layer_id(layer_id) is not None:
+        return _hexagons(tuple(sorted(area_ids)))
+    return polygon_layer(layer_id, display=display)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _hexagons(cells: tuple[str, ...]) -> gpd.GeoDataFrame:
+    return hexgrid.hex_layer(cells)
+
+
+def names_of(layer_id: str, ids: list[str]) -> pd.DataFrame:
+    """(area_id, area_name) of a layer's areas (H3 cells get a readable label)."""
+    layer = polygon_layer(layer_id)
+    if layer is None:
+        return pd.DataFrame({"area_id": ids, "area_name": [hexgrid.cell_label(c) for c in ids]})
+    return layer[["area_id", "area_name"]]
 
 
 def layer_upload(target_key: str) -> None:
@@ -51,20 +109,3 @@ def layer_upload(target_key: str) -> None:
 def use_layer(key: str, name: str, area: gpd.GeoDataFrame, target_key: str) -> None:
     custom_layers()[key] = {"name": name, "layer": area}
     st.session_state[target_key] = key
-
-
-def drawn_layer(drawings: list[dict], basemap_crs: str) -> gpd.GeoDataFrame:
-    """Polygons drawn on the map (GeoJSON features from st_folium) as a WGS-84 area layer.
-
-    On the Gaode basemap the map is in GCJ-02, so what was drawn is converted back.
-    """
-    shapes = [shapely.geometry.shape(f["geometry"]) for f in drawings
-              if (f.get("geometry") or {}).get("type") in ("Polygon", "MultiPolygon")]
-    if not shapes:
-        raise layers.LayerError("地图上还没有画区域。用地图左侧的多边形或矩形工具画出区域，再保存。")
-    geoms = np.array(shapes, dtype=object)
-    if basemap_crs == S.GCJ02:
-        geoms = shapely.transform(geoms, lambda xy: np.column_stack(gcj02_to_wgs84(xy[:, 0], xy[:, 1])))
-    gdf = gpd.GeoDataFrame({"名称": [f"手绘区域 {i}" for i in range(1, len(shapes) + 1)]},
-                           geometry=list(geoms), crs=4326)
-    return layers.as_area_layer(gdf, "名称")

@@ -14,16 +14,16 @@ from streamlit_folium import st_folium
 from mapping import schema as S
 from mapping.analysis import battle as B
 from mapping.analysis import grading as G
-from mapping.analysis.facts import Filters, coverage, top_places, visitors_in
+from mapping.analysis.facts import PERIODS, Filters, coverage, period_range, top_places, visitors_in
 from mapping.export.workbook import plan_workbook
-from mapping.geo import hexgrid
+from mapping.geo import hexgrid, layers
 from mapping.geo.coords import from_wgs84, to_wgs84
 from mapping.maps import battlemap as BM
 from mapping.maps import printmap, render
 from mapping.maps.offline import standalone_html
-from ui import battle as U
+from ui import layers as U
 from ui.common import get_store, guarded, project_visitors
-from ui.layers import custom_layers, drawn_layer, layer_upload, use_layer
+from ui.context import map_context
 
 LAYER_CHOICES = {"hex": "H3 六边形（有坐标的位置）", "heat": "热力图", "points": "客户聚集点",
                  "sites": "项目与竞品", "opportunity": "机会战场（对照已存计划）", "draw": "手绘区域"}
@@ -51,8 +51,8 @@ def choose_filters(project: dict, facts) -> Filters:
     span = facts.date_range()
     with st.expander("筛选：时间、渠道、意向等级", expanded=False):
         c1, c2, c3 = st.columns([2, 2, 1])
-        periods = list(U.PERIODS) if project.launch_date else [p for p in U.PERIODS if p not in ("pre", "post")]
-        period = c1.radio("到访时间", periods, format_func=U.PERIODS.get, horizontal=True, key="bm_period")
+        periods = list(PERIODS) if project.launch_date else [p for p in PERIODS if p not in ("pre", "post")]
+        period = c1.radio("到访时间", periods, format_func=PERIODS.get, horizontal=True, key="bm_period")
         custom = None
         if period == "custom" and span:
             picked = c1.date_input("起止日期", value=span, min_value=span[0], max_value=span[1], key="bm_dates")
@@ -60,7 +60,7 @@ def choose_filters(project: dict, facts) -> Filters:
                 custom = (picked[0], picked[1])
         channels = c2.multiselect("到访渠道（不选为全部）", facts.channels, key="bm_channels")
         intentions = c3.multiselect("意向等级", facts.intentions, key="bm_intentions")
-    start, end = U.period_range(period, project.launch_date, span, custom)
+    start, end = period_range(period, project.launch_date, span, custom)
     return Filters(start=start, end=end, channels=tuple(channels), intentions=tuple(intentions))
 
 
@@ -78,7 +78,7 @@ def choose_settings(dimension: str) -> B.Settings:
         else:
             w_home, w_work, w_leisure = 0.5, 0.3, 0.2
         s1, s2 = st.columns([2, 1])
-        scheme = s1.radio("分级方法", list(G.SCHEMES), format_func=G.SCHEMES.get, horizontal=True,
+        scheme = s1.radio("分级方法", list(G.SCHEME_LABELS), format_func=G.SCHEME_LABELS.get, horizontal=True,
                           key="bm_scheme", index=1)
         min_count = s2.number_input("最少样本数（少于此数显示为“样本不足”）", 1, 100, G.DEFAULT_MIN_COUNT, 1,
                                     key="bm_min_count")
@@ -141,9 +141,9 @@ def save_drawing(state: dict | None, basemap: str) -> None:
                "再把它们存为分级单元。")
     if st.button("把画的区域存为分级单元", key="bm_save_drawing", disabled=not drawings,
                  icon=":material/draw:"):
-        area = drawn_layer(drawings, render.display_crs(basemap))
-        n = len(custom_layers()) + 1
-        use_layer(f"drawn:{n}", f"手绘区域（{len(area)} 个）#{n}", area, "bm_layer")
+        area = layers.drawn_layer(drawings, render.display_crs(basemap))
+        n = len(U.custom_layers()) + 1
+        U.use_layer(f"drawn:{n}", f"手绘区域（{len(area)} 个）#{n}", area, "bm_layer")
         st.rerun()
 
 
@@ -322,7 +322,7 @@ def exports(store, project, facts, run, filters, table, targets, map_factory, ti
                          U.polygon_layer(layer_id))
             plans[B.line_label(line)] = B.plan_table(t, facts, run, f, targets)
         meta = {"项目": project.name, "分级单元": U.layer_label(layer_id),
-                "维度": G.DIMENSION_LABELS[run.settings.dimension], "分级方法": G.SCHEMES[run.settings.scheme],
+                "维度": G.DIMENSION_LABELS[run.settings.dimension], "分级方法": G.SCHEME_LABELS[run.settings.scheme],
                 "得分权重": run.settings.weights.describe(run.settings.dimension),
                 "最少样本数": str(run.settings.min_count), "筛选": filters.describe(),
                 "分级区间拟合于": run.fitted_at, "生成时间": dt.datetime.now().strftime("%Y-%m-%d %H:%M")}
@@ -358,10 +358,10 @@ def exports(store, project, facts, run, filters, table, targets, map_factory, ti
 def main() -> None:
     store = get_store()
     st.title("拓客作战地图")
-    chosen = U.project_with_facts(store)
-    if chosen is None:
+    ctx = map_context(store)
+    if ctx is None:
         return
-    project, version, facts = chosen
+    project, version, facts = ctx.project, ctx.version, ctx.facts
     line, dimension, layer_id, basemap = choose_view(project, facts)
     left, right = st.columns(2)
     with left:
@@ -375,7 +375,7 @@ def main() -> None:
     names = U.names_of(layer_id, ids)
     table = B.graded(facts, run, names, filters, U.polygon_layer(layer_id))
     title = f"{project.name} · {B.line_label(line)} 拓客作战地图"
-    subtitle = f"{G.DIMENSION_LABELS[dimension]} · {G.SCHEMES[settings.scheme]} · {filters.describe()}"
+    subtitle = f"{G.DIMENSION_LABELS[dimension]} · {G.SCHEME_LABELS[settings.scheme]} · {filters.describe()}"
     map_col, side = st.columns([3, 2], gap="medium")
     with side:
         def tables_for() -> dict:
@@ -422,7 +422,7 @@ def main() -> None:
 
     exports(store, project, facts, run, filters, table, targets, map_factory, title, subtitle, layer_id)
     sites_editor(store, project)
-    layer_upload(target_key="bm_layer")
+    U.layer_upload(target_key="bm_layer")
 
 
 guarded(main)

@@ -5,38 +5,23 @@ from streamlit_folium import st_folium
 
 from mapping import schema as S
 from mapping.analysis import aggregate
-from mapping.geo import boundaries
 from mapping.maps import choropleth, render
 from mapping.maps.offline import standalone_html
 from mapping.place.resolve import METHOD_LABELS
+from ui import layers as U
 from ui.common import get_store, guarded, pick_project, project_locations
-from ui.layers import custom_layers, layer_upload
-
-BUILT_IN = [S.LAYER_DISTRICTS_BANKUAI, S.LAYER_DISTRICTS, S.LAYER_BANKUAI]
-
-
-def area_layer(layer_id: str, display: bool = False):
-    if layer_id in custom_layers():
-        return custom_layers()[layer_id]["layer"]
-    return boundaries.load_layer(layer_id, display=display)
-
-
-def layer_label(layer_id: str) -> str:
-    if layer_id in custom_layers():
-        return f"自定义：{custom_layers()[layer_id]['name']}"
-    return S.LAYER_LABELS[layer_id]
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def counts_for(_store, project_id, version, layer_id, dimension, product_line):
     locations = project_locations(_store, project_id, version)
-    return aggregate.area_counts(locations, area_layer(layer_id), dimension, product_line or None)
+    return aggregate.area_counts(locations, U.polygon_layer(layer_id), dimension, product_line or None)
 
 
 def build_map(counts, layer_id, basemap, title):
     """A fresh folium map each run: st_folium mutates the map it renders, so a cached
     map object comes out blank the second time."""
-    return choropleth.visitor_choropleth(area_layer(layer_id, display=True), counts, basemap=basemap, title=title)
+    return choropleth.visitor_choropleth(U.polygon_layer(layer_id, display=True), counts, basemap=basemap, title=title)
 
 
 def main() -> None:
@@ -46,11 +31,9 @@ def main() -> None:
     if project is None:
         return
     c1, c2, c3, c4 = st.columns(4)
-    layer_ids = BUILT_IN + list(custom_layers())
-    default_layer = project.area_layer if project.area_layer in layer_ids else S.LAYER_DISTRICTS
-    if st.session_state.get("layer") not in layer_ids:
-        st.session_state["layer"] = default_layer
-    layer_id = c1.selectbox("区域单元", layer_ids, format_func=layer_label, key="layer")
+    layer_ids = U.layer_ids(hexagons=False)
+    U.default_layer("layer", project.area_layer, layer_ids)
+    layer_id = c1.selectbox("区域单元", layer_ids, format_func=U.layer_label, key="layer")
     dimension = c2.selectbox("维度", S.DIMENSIONS, format_func=S.DIMENSION_LABELS.get, key="dimension")
     lines = ["", *project.product_lines]
     product_line = c3.selectbox("业态", lines, format_func=lambda v: v or "全部业态", key="product_line")
@@ -79,7 +62,7 @@ def main() -> None:
         rows = locs[locs["dimension"] == dimension]
         by_method = rows["method"].map(lambda m: METHOD_LABELS.get(m, m)).value_counts()
         st.dataframe(by_method.rename_axis("识别方式").reset_index(name="条数"), hide_index=True)
-    layer_upload(target_key="layer")
+    U.layer_upload(target_key="layer")
 
 
 guarded(main)

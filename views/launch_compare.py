@@ -18,12 +18,13 @@ from mapping.geo import hexgrid
 from mapping.maps import launch_maps as LM
 from mapping.maps import printmap, render
 from mapping.maps.offline import standalone_html
-from ui import battle as U
+from ui import layers as U
 from ui.common import get_store, guarded
+from ui.context import map_context
 
 MODES = {"launch": "开盘前到访 vs 开盘后成交", "periods": "任选两个时段", "plans": "两个已存计划", "time": "按周/月看变化"}
 VIEWS = {"dual": "两图对比", "change": "占比变化图", "moves": "等级迁移"}
-SCHEMES = {"fisher_jenks": G.SCHEMES["fisher_jenks"], "quantiles": G.SCHEMES["quantiles"]}
+SCHEMES = {"fisher_jenks": G.SCHEME_LABELS["fisher_jenks"], "quantiles": G.SCHEME_LABELS["quantiles"]}
 MAP_HEIGHT = 560
 
 
@@ -429,10 +430,10 @@ def main() -> None:
     st.title("开盘前后对比")
     st.caption("蓄水期的客户地图对不对？把开盘前的到访分布和开盘后的成交分布放在一起看：哪些区域成交跟上了，"
                "哪些只来看不买，哪里冒出了新战场。")
-    chosen = U.project_with_facts(store)
-    if chosen is None:
+    ctx = map_context(store)
+    if ctx is None:
         return
-    project, _, facts = chosen
+    project, _, facts = ctx.project, ctx.version, ctx.facts
     mode = st.segmented_control("对比什么", list(MODES), format_func=MODES.get, key="lc_mode", required=True,
                                 default="launch")
     line, dimension, layer_id, basemap, k, scheme = choose_view(project, mode)

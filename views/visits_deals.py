@@ -13,12 +13,13 @@ from mapping import schema as S
 from mapping.analysis import battle as B
 from mapping.analysis import conversion as C
 from mapping.analysis import grading as G
-from mapping.analysis.facts import Filters, area_stats, deals_by_line
+from mapping.analysis.facts import Filters, area_stats, deals_by_line, period_range
 from mapping.export.workbook import plan_workbook
 from mapping.maps import dealmap, render
 from mapping.maps.offline import standalone_html
-from ui import battle as U
+from ui import layers as U
 from ui.common import get_store, guarded
+from ui.context import map_context
 
 COLUMNS = {"area_name": "区域", "quadrant": "象限", "visits": "到访", "deals": "成交", "raw": "原始成交率",
            "rate": "收缩后成交率", "low": "区间下限(90%)", "high": "区间上限(90%)", "top_line": "成交最多的业态",
@@ -33,7 +34,7 @@ def controls(project: dict) -> tuple[str, str, str, str, tuple, int]:
     c1, c2, c3, c4, c5 = st.columns([2, 2, 2, 2, 1])
     dimension = c1.selectbox("维度", S.DIMENSIONS, format_func=S.DIMENSION_LABELS.get, key="vd_dimension",
                              help="不只看居住地：工作地、生活娱乐地同样可以对比")
-    ids = [i for i in U.layer_ids() if i not in U.HEX_LAYERS]
+    ids = U.layer_ids(hexagons=False)
     if st.session_state.get("vd_layer") not in ids:
         st.session_state["vd_layer"] = project.area_layer if project.area_layer in ids else S.LAYER_DISTRICTS
     layer_id = c2.selectbox("区域单元", ids, format_func=U.layer_label, key="vd_layer")
@@ -43,7 +44,7 @@ def controls(project: dict) -> tuple[str, str, str, str, tuple, int]:
     basemap = c4.selectbox("底图", list(render.BASEMAPS), format_func=render.basemap_labels().get, key="vd_basemap")
     k = int(c5.number_input("最少样本", 1, 100, G.DEFAULT_MIN_COUNT, key="vd_min_count",
                             help="到访少于此数的区域不显示人数、不参与判断"))
-    bounds = U.period_range(period, project.launch_date, None)
+    bounds = period_range(period, project.launch_date, None)
     return line, dimension, layer_id, basemap, bounds, k
 
 
@@ -111,10 +112,10 @@ def main() -> None:
     store = get_store()
     st.title("到访成交对比")
     st.caption("哪里的到访变成了成交，哪里没有。成交率按项目平均做了小样本收缩：2 组到访 1 组成交的区域不会排到最前。")
-    chosen = U.project_with_facts(store)
-    if chosen is None:
+    ctx = map_context(store)
+    if ctx is None:
         return
-    project, version, facts = chosen
+    project, facts = ctx.project, ctx.facts
     line, dimension, layer_id, basemap, bounds, k = controls(project)
     table = reading(facts, layer_id, line, dimension, bounds, k)
     if table.empty:

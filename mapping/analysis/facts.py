@@ -73,6 +73,31 @@ class Filters:
         return " · ".join(parts)
 
 
+PERIODS = {"all": "全部时间", "pre": "蓄水期（开盘前）", "post": "开盘后", "recent": "最近 4 周", "custom": "自定义"}
+
+
+def period_range(period: str, launch: dt.date | None, span: tuple[dt.date, dt.date] | None = None,
+                 custom: tuple[dt.date, dt.date] | None = None) -> tuple[dt.date | None, dt.date | None]:
+    """Visit-date bounds (inclusive; None = open) of a period choice in :data:`PERIODS`.
+
+    Examples
+    --------
+    >>> period_range("pre", dt.date(2024, 5, 1))
+    (None, datetime.date(2024, 4, 30))
+    >>> period_range("recent", None, (dt.date(2024, 1, 1), dt.date(2024, 3, 31)))
+    (datetime.date(2024, 3, 4), datetime.date(2024, 3, 31))
+    """
+    if period == "pre" and launch:
+        return None, launch - dt.timedelta(days=1)
+    if period == "post" and launch:
+        return launch, None
+    if period == "recent" and span:
+        return span[1] - dt.timedelta(days=27), span[1]
+    if period == "custom" and custom:
+        return custom
+    return None, None
+
+
 def _codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     cat = pd.Categorical(values.fillna("").astype(str))
     return cat.codes.astype(np.int16), [str(c) for c in cat.categories]

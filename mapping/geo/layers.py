@@ -372,3 +372,27 @@ def _check_labels(labels: pd.Series, what: str) -> None:
             f"{what}有重复：{names}（第 {rows(dup)} 个要素）。每个区域的名称必须唯一，"
             "请合并或改名后重新上传，或换一列。"
         )
+
+
+def drawn_layer(features: list[dict], crs: str) -> gpd.GeoDataFrame:
+    """Polygons drawn on a map (GeoJSON features) as a WGS-84 area layer named 手绘区域 1, 2, ….
+
+    ``crs`` is the map's display CRS: on the Gaode basemap it is GCJ-02, so what
+    was drawn is converted back.  Non-polygon features are ignored.
+
+    Examples
+    --------
+    >>> square = {"type": "Polygon", "coordinates": [[[121.5, 31.2], [121.6, 31.2], [121.6, 31.3], [121.5, 31.2]]]}
+    >>> drawn_layer([{"geometry": square}], "WGS84")["area_name"].tolist()
+    ['手绘区域 1']
+    """
+    shapes = [shapely.geometry.shape(f["geometry"]) for f in features
+              if (f.get("geometry") or {}).get("type") in ("Polygon", "MultiPolygon")]
+    if not shapes:
+        raise LayerError("地图上还没有画区域。用地图左侧的多边形或矩形工具画出区域，再保存。")
+    geoms = np.array(shapes, dtype=object)
+    if crs == GCJ02:
+        geoms = _convert(geoms, gcj02_to_wgs84)
+    gdf = gpd.GeoDataFrame({"名称": [f"手绘区域 {i}" for i in range(1, len(shapes) + 1)]},
+                           geometry=list(geoms), crs=4326)
+    return as_area_layer(gdf, "名称")

@@ -1,0 +1,78 @@
+"""The context a map page works in: one frozen record built once in ``main`` and passed down.
+
+A page reads as: get the context → call ``mapping`` → show.  The context holds
+the store, the project and its data version, the project's facts (cached per
+data version, shared by every session), and what the user chose (area unit,
+product line, dimension, basemap, filters, grading run).  Choices are added with
+:meth:`MapContext.with_` as the page's widgets are read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from mapping import schema as S
+from mapping.analysis.battle import Run, line_label
+from mapping.analysis.facts import Facts, Filters
+from mapping.analysis.grading import DEFAULT_MIN_COUNT
+from mapping.db.store import Store
+from mapping.project import Project
+from ui import layers as UL
+from ui.common import pick_project, project_facts, project_visitors
+
+
+@dataclass(frozen=True)
+class MapContext:
+    store: Store
+    project: Project
+    version: str  # Store.data_version: the key of every cache of project data
+    facts: Facts
+    layer_id: str = S.LAYER_DISTRICTS
+    line: str = ""  # product line; "" = all lines
+    dimension: str = S.DIMENSIONS[0]
+    basemap: str = "none"
+    filters: Filters = field(default_factory=Filters)
+    min_count: int = DEFAULT_MIN_COUNT
+    run: Run | None = None
+
+    def with_(self, **changes) -> MapContext:
+        return replace(self, **changes)
+
+    def layer(self, display: bool = False) -> gpd.GeoDataFrame | None:
+        """The area unit's polygons (None for H3)."""
+        return UL.polygon_layer(self.layer_id, display=display)
+
+    def polygons(self, area_ids: list[str], display: bool = True) -> gpd.GeoDataFrame:
+        """Display polygons of the given areas (for H3, hexagons of those cells)."""
+        return UL.area_polygons(self.layer_id, area_ids, display=display)
+
+    def area_names(self) -> pd.DataFrame:
+        """(area_id, area_name) of every area the project's locations fall in."""
+        return UL.names_of(self.layer_id, self.facts.areas(self.layer_id, self.layer())[0])
+
+    def layer_label(self) -> str:
+        return UL.layer_label(self.layer_id)
+
+    def line_label(self) -> str:
+        return line_label(self.line)
+
+    def visitors(self) -> pd.DataFrame:
+        """The project's visitors (masked personal data only), cached per data version."""
+        return project_visitors(self.store, self.project.id, self.version)
+
+
+def map_context(store: Store) -> MapContext | None:
+    """The sidebar's project with its facts; None (with a hint) when there is nothing to map."""
+    project = pick_project(store)
+    if project is None:
+        return None
+    version = store.data_version(project.id)
+    facts = project_facts(store, project.id, version, project.city_adcode)
+    if len(facts) == 0:
+        st.info("这个项目还没有到访客户。请先到「导入数据」页导入。")
+        return None
+    return MapContext(store, project, version, facts)
