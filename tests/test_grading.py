@@ -187,6 +187,25 @@ def test_fast_fisher_jenks_matches_mapclassify():
     assert fisher_jenks([], 4) == [] and fisher_jenks([3, 3], 4) == [3.0]
 
 
+@pytest.mark.parametrize("values,expected", [
+    ([0, 0, 0], []),
+    ([5, 5, 5], [5.0]),
+    ([0, -2, 5, 5], [5.0]),  # zeros and negatives never form a class
+    ([0, 0, 1, 1, 2, 9, 10, 30], [2.0, 10.0, 30.0]),
+])
+def test_class_breaks_of_positive_values(values, expected):
+    from mapping.analysis.breaks import class_breaks
+
+    assert class_breaks(np.array(values), k=3) == expected
+
+
+def test_class_breaks_at_most_k_classes_ending_at_the_maximum():
+    from mapping.analysis.breaks import class_breaks
+
+    breaks = class_breaks(list(range(1, 40)))
+    assert len(breaks) == 5 and breaks[-1] == 39.0 and breaks == sorted(breaks)
+
+
 def test_focus_for_all_rows_matches_one_by_one():
     s = stats([10, 0, 5])
     s["visits_work"] = [0, 4, 50]

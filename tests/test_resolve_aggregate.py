@@ -118,10 +118,6 @@ def test_gcj02_shift_only_for_gaode():
     assert 300 < metres < 700
 
 
-@pytest.mark.parametrize("values,expected_len", [([0, 0, 0], 0), ([5, 5, 5], 1), (list(range(1, 40)), 5)])
-def test_class_breaks(values, expected_len):
-    assert len(choropleth.class_breaks(np.array(values))) == expected_len
-
 
 def test_weekly_counts_visits_by_visit_week_and_deals_by_deal_week():
     import datetime as dt

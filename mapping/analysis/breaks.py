@@ -6,6 +6,8 @@ optimum is found over the distinct values weighted by how often they occur,
 with the within-class sums of squares from prefix sums and one vectorised
 minimum per class: a fraction of a second.  Same result as mapclassify
 (upper bounds of the classes, the last one being the maximum).
+:func:`class_breaks` is what maps shade counts with: Fisher-Jenks classes of the
+positive values only.
 
 >>> fisher_jenks([1, 1, 2, 2, 9, 10, 10, 30], 3)
 [2.0, 10.0, 30.0]
@@ -57,3 +59,40 @@ def fisher_jenks(values, k: int) -> list[float]:
         end = start - 1
     bounds.append(float(u[end]))
     return sorted(bounds)
+
+
+def class_breaks(values, k: int = 5) -> list[float]:
+    """Upper bounds of up to ``k`` Fisher-Jenks classes of the positive values.
+
+    Zeros (and negatives) are left out: a map shows them apart ("0 人"), so they
+    must not pull the lowest class down.  Fewer classes than ``k`` when there are
+    fewer distinct positive values.
+
+    Parameters
+    ----------
+    values : array-like of float
+        Counts or scores, one per area.
+    k : int, default 5
+        Most classes wanted.
+
+    Returns
+    -------
+    list of float
+        Ascending upper bounds, the last one the largest value; ``[]`` when no
+        value is positive, one bound when all positive values are equal.
+
+    Examples
+    --------
+    >>> class_breaks([0, 0, 1, 1, 2, 9, 10, 30], k=3)
+    [2.0, 10.0, 30.0]
+    >>> class_breaks([0, 4, 4]), class_breaks([0, 0])
+    ([4.0], [])
+    """
+    positive = np.asarray(values, dtype=float)
+    positive = positive[positive > 0]
+    if positive.size == 0:
+        return []
+    k = int(min(k, np.unique(positive).size))
+    if k < 2:
+        return [float(positive.max())]
+    return fisher_jenks(positive, k)

@@ -44,7 +44,7 @@ import pandas as pd
 
 from mapping import schema as S
 from mapping.analysis import grading as G
-from mapping.analysis.breaks import fisher_jenks
+from mapping.analysis.breaks import class_breaks, fisher_jenks
 from mapping.analysis.facts import Facts, day_date, day_number
 
 MEASURE_LABELS = {"visits": "到访", "high_intention": "高意向", "deals": "成交"}
@@ -443,8 +443,6 @@ def timeline(facts: Facts, layer_key: str, dimension: str, product_line: str | N
 def timeline_breaks(tl: pd.DataFrame, measure: str, k: int = G.DEFAULT_MIN_COUNT, classes: int = 5) -> list[float]:
     """Upper bounds of up to ``classes`` Fisher-Jenks classes of ``measure`` over **all** periods
     (counts of at least ``k`` only), so a colour means the same number in every period."""
-    from mapping.maps.choropleth import class_breaks
-
     values = tl[measure].to_numpy(dtype=float)
     return class_breaks(values[values >= max(int(k), 1)], k=classes)
 

@@ -17,6 +17,7 @@ import pandas as pd
 from mapping import schema as S
 from mapping.analysis import grading as G
 from mapping.analysis.battle import Run
+from mapping.analysis.breaks import class_breaks
 from mapping.analysis.facts import Facts, Filters, area_stats
 from mapping.geo import hexgrid
 from mapping.maps import choropleth, overlays
@@ -85,7 +86,7 @@ def _add_hexagons(m, facts, filters, dims, k, basemap, hexagons) -> None:
     if cells.empty:
         return
     hexes = hexagons(cells["area_id"].tolist()).merge(cells[["area_id", "visits"]], on="area_id")
-    breaks = choropleth.class_breaks(hexes["visits"].to_numpy())
+    breaks = class_breaks(hexes["visits"].to_numpy())
     palette = choropleth.OVERLAY_SEQUENTIAL
     classes = np.minimum(np.searchsorted(breaks, hexes["visits"].to_numpy()), len(palette) - 1)
     fills = pd.Series(np.asarray(palette, dtype=object)[classes], index=hexes["area_id"])

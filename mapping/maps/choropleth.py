@@ -18,7 +18,7 @@ import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
-from mapping.analysis.breaks import fisher_jenks
+from mapping.analysis.breaks import class_breaks
 from mapping.geo.coords import wgs84_to_gcj02
 from mapping.maps.render import DEFAULT_BASEMAP, display_crs, make_map
 from mapping.schema import GCJ02
@@ -38,18 +38,6 @@ def to_display(gdf: gpd.GeoDataFrame, basemap: str) -> gpd.GeoDataFrame:
         out["geometry"] = shapely.transform(
             out.geometry.values, lambda xy: np.round(np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1])), 6))
     return out
-
-
-def class_breaks(values: np.ndarray, k: int = 5) -> list[float]:
-    """Upper bounds of up to ``k`` Fisher-Jenks classes of the positive values."""
-    positive = np.asarray(values, dtype=float)
-    positive = positive[positive > 0]
-    if positive.size == 0:
-        return []
-    k = int(min(k, np.unique(positive).size))
-    if k < 2:
-        return [float(positive.max())]
-    return fisher_jenks(positive, k)
 
 
 def visitor_choropleth(layer: gpd.GeoDataFrame, counts: pd.DataFrame, basemap: str = DEFAULT_BASEMAP,

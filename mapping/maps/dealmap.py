@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from mapping.analysis.breaks import class_breaks
 from mapping.geo.coords import wgs84_to_gcj02
 from mapping.maps import choropleth as CH
 from mapping.maps.render import DEFAULT_BASEMAP, display_crs, make_map
@@ -68,7 +69,7 @@ def visits_deals_map(layer: gpd.GeoDataFrame, table: pd.DataFrame, lines: list[s
     (with ``deals_<line>`` columns).  ``selected`` gets a thick outline."""
     data = layer[["area_id", "geometry"]].merge(table, on="area_id", how="inner")
     enough = data["quadrant"] != "样本不足"
-    breaks = CH.class_breaks(data.loc[enough, "visits"].to_numpy())
+    breaks = class_breaks(data.loc[enough, "visits"].to_numpy())
     palette = VISITS_PALETTE[1:][: len(breaks)] if len(breaks) < 5 else VISITS_PALETTE[1:]
     data["fill"] = [
         CH.ZERO_FILL if (not ok or v <= 0) else palette[min(int(np.searchsorted(breaks, v)), len(palette) - 1)]
