@@ -52,6 +52,18 @@ def test_analysis_does_not_draw():
     assert not {m for m in _package_imports("analysis") if m.startswith(("mapping.maps", "folium"))}
 
 
+FLOW = ["ingest", "place", "db", "analysis", "maps", "export"]  # geo/ stands under every stage
+
+
+@pytest.mark.parametrize("stage", FLOW)
+def test_a_stage_imports_only_earlier_stages(stage):
+    later = {f"mapping.{s}" for s in FLOW[FLOW.index(stage) + 1:]}
+    found = {m for m in _package_imports(stage) if ".".join(m.split(".")[:2]) in later}
+    assert not found, f"mapping/{stage}/ imports a later stage: {sorted(found)}"
+    if stage != "geo":
+        assert not {m for m in _package_imports("geo") if ".".join(m.split(".")[:2]) in {f"mapping.{s}" for s in FLOW}}
+
+
 def test_stages_do_not_import_the_pipeline_or_pages():
     for stage in STAGES:
         found = {m for m in _package_imports(stage)
