@@ -388,7 +388,7 @@ def run_functions(n: int, base_n: int, repeats: int, basemap: str, full: bool) -
     from mapping.analysis import grading as G
     from mapping.analysis.facts import Facts, Filters
     from mapping.geo import boundaries, hexgrid
-    from mapping.maps import choropleth, overlays
+    from mapping.maps import choropleth, overlays, palette
 
     R = Rows(f"N={n:,}")
     t0 = time.perf_counter()
@@ -462,7 +462,7 @@ def run_functions(n: int, base_n: int, repeats: int, basemap: str, full: bool) -
 
         m = make_map(basemap=basemap)
         hexes = hexgrid.hex_layer(cells).assign(visits=1)
-        fills = pd.Series(choropleth.SEQUENTIAL[2], index=hexes["area_id"])
+        fills = pd.Series(palette.ORANGES[1], index=hexes["area_id"])
         overlays.add_hexagons(m, hexes, fills, {"area_name": "六边形", "visits": "到访"}, basemap)
         return len(m.get_root().render().encode())
 

@@ -6,7 +6,7 @@ import pytest
 
 from mapping.analysis import aggregate
 from mapping.geo import boundaries, coords
-from mapping.maps import choropleth
+from mapping.maps import choropleth, palette
 from mapping.place.resolve import resolve_points, resolve_records, resolve_texts
 
 
@@ -91,7 +91,7 @@ def test_choropleth_html_has_legend_tooltip_and_grades():
 
     assert js("测试标题") in html and js("到访人数") in html
     assert "tuoke-legend" in html
-    for colour in choropleth.SEQUENTIAL[1:]:
+    for colour in palette.ORANGES:
         assert colour in html
     assert 'let fields = ["area_name", "visits", "high_intention", "deals", "conversion_text"];' in html
     assert "let aliases = " + json.dumps(["区域", "到访", "高意向(A/B)", "成交", "成交率"]) in html

@@ -21,6 +21,7 @@ from mapping.analysis.breaks import class_breaks
 from mapping.analysis.facts import Facts, Filters, area_stats
 from mapping.geo import hexgrid
 from mapping.maps import choropleth, overlays
+from mapping.maps.palette import PURPLES, colour_of
 from mapping.project import Project
 
 OVERLAY_HEX_RESOLUTION = 8
@@ -87,8 +88,6 @@ def _add_hexagons(m, facts, filters, dims, k, basemap, hexagons) -> None:
         return
     hexes = hexagons(cells["area_id"].tolist()).merge(cells[["area_id", "visits"]], on="area_id")
     breaks = class_breaks(hexes["visits"].to_numpy())
-    palette = choropleth.OVERLAY_SEQUENTIAL
-    classes = np.minimum(np.searchsorted(breaks, hexes["visits"].to_numpy()), len(palette) - 1)
-    fills = pd.Series(np.asarray(palette, dtype=object)[classes], index=hexes["area_id"])
+    fills = pd.Series(colour_of(hexes["visits"], breaks, PURPLES), index=hexes["area_id"])  # contrasts with grades
     overlays.add_hexagons(m, hexes, fills, {"area_name": "六边形", "visits": "到访"}, basemap,
                           name=f"H3 六边形（{OVERLAY_HEX_RESOLUTION} 级）")

@@ -20,13 +20,10 @@ from jinja2 import Template
 
 from mapping.analysis.breaks import class_breaks
 from mapping.geo.coords import wgs84_to_gcj02
+from mapping.maps.palette import ORANGES, ZERO_FILL, colour_of, ramp
 from mapping.maps.render import DEFAULT_BASEMAP, display_crs, make_map
 from mapping.schema import GCJ02
 
-SEQUENTIAL = ["#fff5eb", "#fdd0a2", "#fdae6b", "#f16913", "#d94801", "#8c2d04"]
-# for layers drawn over the graded (orange-red) areas, e.g. H3 hexagons: a contrasting blue-purple
-OVERLAY_SEQUENTIAL = ["#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1", "#54278f"]
-ZERO_FILL = "#eeeeee"
 TOOLTIP_FIELDS = {"area_name": "区域", "visits": "到访", "high_intention": "高意向(A/B)", "deals": "成交",
                   "conversion_text": "成交率"}
 
@@ -53,9 +50,8 @@ def visitor_choropleth(layer: gpd.GeoDataFrame, counts: pd.DataFrame, basemap: s
     data[["visits", "high_intention", "deals"]] = data[["visits", "high_intention", "deals"]].fillna(0).astype(int)
     data["conversion_text"] = (data["conversion"].fillna(0) * 100).round(1).astype(str) + "%"
     breaks = class_breaks(data[value].to_numpy())
-    colours = SEQUENTIAL[1:][: len(breaks)] if len(breaks) < 5 else SEQUENTIAL[1:]
-    data["fill"] = [ZERO_FILL if v <= 0 else colours[min(int(np.searchsorted(breaks, v)), len(colours) - 1)]
-                    for v in data[value]]
+    colours = ramp(ORANGES, len(breaks))
+    data["fill"] = colour_of(data[value], breaks, colours, zero=ZERO_FILL)
     data = to_display(data.drop(columns=["conversion"]), basemap)
     minx, miny, maxx, maxy = data.total_bounds
     m = make_map(center=((miny + maxy) / 2, (minx + maxx) / 2), zoom=10, basemap=basemap)

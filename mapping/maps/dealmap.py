@@ -18,13 +18,13 @@ import pandas as pd
 from mapping.analysis.breaks import class_breaks
 from mapping.geo.coords import wgs84_to_gcj02
 from mapping.maps import choropleth as CH
+from mapping.maps.palette import BLUES, ZERO_FILL, colour_of, ramp
 from mapping.maps.render import DEFAULT_BASEMAP, display_crs, make_map
 from mapping.schema import GCJ02
 
 LINE_COLOURS = {"公寓": "#1c7ed6", "洋房": "#37b24d", "别墅": "#ae3ec9", "商铺": "#f59f00", "高层": "#0ca678",
                 "办公": "#495057", "车位": "#868e96", "未填写": "#ced4da"}
 EXTRA_COLOURS = ["#e64980", "#7048e8", "#66a80f", "#d9480f"]
-VISITS_PALETTE = ["#f1eef6", "#d0d1e6", "#a6bddb", "#74a9cf", "#2b8cbe", "#045a8d"]
 
 
 def line_colour(line: str, lines: list[str]) -> str:
@@ -70,10 +70,8 @@ def visits_deals_map(layer: gpd.GeoDataFrame, table: pd.DataFrame, lines: list[s
     data = layer[["area_id", "geometry"]].merge(table, on="area_id", how="inner")
     enough = data["quadrant"] != "样本不足"
     breaks = class_breaks(data.loc[enough, "visits"].to_numpy())
-    palette = VISITS_PALETTE[1:][: len(breaks)] if len(breaks) < 5 else VISITS_PALETTE[1:]
-    data["fill"] = [
-        CH.ZERO_FILL if (not ok or v <= 0) else palette[min(int(np.searchsorted(breaks, v)), len(palette) - 1)]
-        for v, ok in zip(data["visits"], enough)]
+    palette = ramp(BLUES, len(breaks))
+    data["fill"] = np.where(enough, colour_of(data["visits"], breaks, palette, zero=ZERO_FILL), ZERO_FILL)
     hidden = f"<{min_count}"
     data["visits_text"] = [f"{int(v):,}" if ok else hidden for v, ok in zip(data["visits"], enough)]
     data["deals_text"] = [f"{int(d):,}" if ok else "—" for d, ok in zip(data["deals"], enough)]
@@ -128,7 +126,7 @@ def _pies(m: folium.Map, data: pd.DataFrame, lines: list[str], basemap: str) -> 
 
 
 def _legend(m, breaks, palette, lines, title, min_count) -> None:
-    rows = [f"<div>{CH._swatch(CH.ZERO_FILL)}0 或不足 {min_count} 人</div>"]
+    rows = [f"<div>{CH._swatch(ZERO_FILL)}0 或不足 {min_count} 人</div>"]
     low = 1
     for upper, colour in zip(breaks, palette):
         rows.append(f"<div>{CH._swatch(colour)}{low:,.0f} – {upper:,.0f}</div>")

@@ -33,13 +33,13 @@ from folium.plugins import DualMap
 
 from mapping.analysis import grading as G
 from mapping.analysis import launch as L
-from mapping.maps.choropleth import SEQUENTIAL, Legend, _swatch, to_display
+from mapping.maps.choropleth import Legend, _swatch, to_display
 from mapping.maps.offline import use_local_assets
+from mapping.maps.palette import ORANGES, colour_of, ramp
 from mapping.maps.render import BASEMAPS, DEFAULT_BASEMAP, NO_TILES_BACKGROUND, make_map
 
 GREY = G.GRADE_COLOURS[G.INSUFFICIENT]
 NOBODY = G.GRADE_COLOURS[G.NO_VISITS]
-COUNT_PALETTE = SEQUENTIAL[1:]  # five classes for the over-time maps
 
 
 @dataclass
@@ -168,19 +168,10 @@ def count_side(counts: pd.DataFrame, breaks: list[float], k: int, title: str, su
     every period so the map does not jump when the period changes."""
     c = counts["count"].to_numpy()
     hidden = L.withheld(c, k)
-    colours = COUNT_PALETTE[: max(len(breaks), 1)]
-    edges = np.asarray(breaks, dtype=float)
-
-    def fill(v, h):
-        if v <= 0:
-            return NOBODY
-        if h:
-            return GREY
-        return colours[min(int(np.searchsorted(edges, v)), len(colours) - 1)]
-
+    colours = ramp(ORANGES, len(breaks))
     data = pd.DataFrame({
         "area_id": counts["area_id"], "area_name": counts["area_name"],
-        "fill": [fill(v, h) for v, h in zip(c, hidden)],
+        "fill": np.where(hidden, GREY, colour_of(c, breaks, colours, zero=NOBODY)),
         "count_text": [f"<{k}" if h else f"{int(v):,}" for v, h in zip(c, hidden)],
     })
     legend, low = [], k

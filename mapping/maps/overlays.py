@@ -37,6 +37,7 @@ from numpy.typing import ArrayLike
 
 from mapping.geo.coords import wgs84_to_gcj02
 from mapping.maps.offline import use_local_assets
+from mapping.maps.palette import ZERO_FILL
 from mapping.maps.render import display_crs
 from mapping.schema import GCJ02
 
@@ -55,7 +56,7 @@ DEFAULT_K = 5  # smallest number of people a drawn point may stand for
 PROJECT_COLOUR = "#D9480F"
 COMPETITOR_COLOUR = "#495057"
 POINT_COLOUR = "#D9480F"
-NO_FILL = "#eeeeee"  # hexagons with no colour given (same grey as empty areas in choropleth)
+NO_FILL = ZERO_FILL  # hexagons with no colour given: the grey of empty areas
 COORD_DECIMALS = 5  # ~1 m: plenty for display, keeps the HTML small
 
 
