@@ -8,24 +8,23 @@ to GCJ-02 for display only.
 
 from __future__ import annotations
 
-from html import escape
-
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
-from jinja2 import Template
 
 from mapping.analysis.breaks import class_breaks
 from mapping.geo.coords import wgs84_to_gcj02
+from mapping.maps.legend import Legend, legend_html, range_rows
 from mapping.maps.palette import ORANGES, ZERO_FILL, colour_of, ramp
 from mapping.maps.render import DEFAULT_BASEMAP, display_crs, make_map
 from mapping.schema import GCJ02
 
 TOOLTIP_FIELDS = {"area_name": "区域", "visits": "到访", "high_intention": "高意向(A/B)", "deals": "成交",
                   "conversion_text": "成交率"}
+VALUE_LABELS = {"visits": "到访人数", "deals": "成交人数", "high_intention": "高意向人数"}
+OPPORTUNITY_COLOUR = "#1c7ed6"  # dashed outline of 机会战场, blue against the orange-red grades
 
 
 def to_display(gdf: gpd.GeoDataFrame, basemap: str) -> gpd.GeoDataFrame:
@@ -65,52 +64,9 @@ def visitor_choropleth(layer: gpd.GeoDataFrame, counts: pd.DataFrame, basemap: s
                                       localize=True, sticky=True),
     ).add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
-    _legend(m, breaks, colours, title, VALUE_LABELS.get(value, value))
+    rows = [(ZERO_FILL, "0"), *range_rows(breaks, colours)]
+    Legend(legend_html(title, rows, subtitle=VALUE_LABELS.get(value, value))).add_to(m)
     return m
-
-
-VALUE_LABELS = {"visits": "到访人数", "deals": "成交人数", "high_intention": "高意向人数"}
-
-
-class Legend(MacroElement):
-    """A Leaflet control holding ready-made HTML (title, classes and colours)."""
-
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});"
-        "{{ this.get_name() }}.onAdd = function () {"
-        "  var div = L.DomUtil.create('div', 'tuoke-legend');"
-        "  div.innerHTML = {{ this.html|tojson }};"
-        "  L.DomEvent.disableClickPropagation(div);"
-        "  return div; };"
-        "{{ this.get_name() }}.addTo({{ this._parent.get_name() }});"
-        "{% endmacro %}"
-    )
-
-    def __init__(self, html: str, position: str = "bottomleft"):
-        super().__init__()
-        self._name = "Legend"
-        self.html, self.position = html, position
-
-
-def _swatch(colour: str) -> str:
-    return (f'<span style="display:inline-block;width:14px;height:10px;margin-right:6px;'
-            f'border:1px solid #999;vertical-align:middle;background:{colour}"></span>')
-
-
-def _legend(m: folium.Map, breaks: list[float], colours: list[str], title: str, label: str) -> None:
-    rows = [f"<div>{_swatch(ZERO_FILL)}0</div>"]
-    low = 1
-    for upper, colour in zip(breaks, colours):
-        rows.append(f"<div>{_swatch(colour)}{low:,.0f} – {upper:,.0f}</div>")
-        low = int(upper) + 1
-    html = (
-        '<div style="background:rgba(255,255,255,.92);padding:8px 10px;border-radius:6px;'
-        'font:12px/1.6 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
-        f'<div style="font-weight:600;margin-bottom:2px">{escape(title)}</div>'
-        f'<div style="color:#555;margin-bottom:2px">{escape(label)}</div>' + "".join(rows) + "</div>"
-    )
-    Legend(html).add_to(m)
 
 
 def outline_map(layer: gpd.GeoDataFrame, basemap: str = DEFAULT_BASEMAP) -> folium.Map:
@@ -180,18 +136,12 @@ def graded_choropleth(layer: gpd.GeoDataFrame, table: pd.DataFrame, legend_rows:
         if len(chosen):
             folium.GeoJson(
                 chosen.to_json(drop_id=True), name="机会战场",
-                style_function=lambda f: {"fill": False, "color": "#1c7ed6", "weight": 3, "dashArray": "6 4"},
+                style_function=lambda f: {"fill": False, "color": OPPORTUNITY_COLOUR, "weight": 3,
+                                          "dashArray": "6 4"},
                 tooltip=folium.GeoJsonTooltip(fields=["area_name"], aliases=["机会战场"]),
             ).add_to(m)
-    rows = "".join(f"<div>{_swatch(r['colour'])}{escape(r['label'])}</div>" for r in legend_rows)
+    rows = [(r["colour"], r["label"]) for r in legend_rows]
     if highlight:
-        rows += ('<div><span style="display:inline-block;width:14px;height:10px;margin-right:6px;'
-                 'border:2px dashed #1c7ed6;vertical-align:middle"></span>机会战场</div>')
-    html = (
-        '<div style="background:rgba(255,255,255,.94);padding:8px 10px;border-radius:6px;'
-        'font:12px/1.6 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:300px">'
-        f'<div style="font-weight:600;margin-bottom:2px">{escape(title)}</div>'
-        f'<div style="color:#555;margin-bottom:4px">{escape(subtitle)}</div>{rows}</div>'
-    )
-    Legend(html).add_to(m)
+        rows.append((OPPORTUNITY_COLOUR, "机会战场", "outline"))
+    Legend(legend_html(title, rows, subtitle=subtitle)).add_to(m)
     return m

@@ -18,6 +18,7 @@ import pandas as pd
 from mapping.analysis.breaks import class_breaks
 from mapping.geo.coords import wgs84_to_gcj02
 from mapping.maps import choropleth as CH
+from mapping.maps.legend import Legend, legend_html, range_rows
 from mapping.maps.palette import BLUES, ZERO_FILL, colour_of, ramp
 from mapping.maps.render import DEFAULT_BASEMAP, display_crs, make_map
 from mapping.schema import GCJ02
@@ -126,21 +127,6 @@ def _pies(m: folium.Map, data: pd.DataFrame, lines: list[str], basemap: str) -> 
 
 
 def _legend(m, breaks, palette, lines, title, min_count) -> None:
-    rows = [f"<div>{CH._swatch(ZERO_FILL)}0 或不足 {min_count} 人</div>"]
-    low = 1
-    for upper, colour in zip(breaks, palette):
-        rows.append(f"<div>{CH._swatch(colour)}{low:,.0f} – {upper:,.0f}</div>")
-        low = int(upper) + 1
-    pies = "".join(
-        f'<span style="display:inline-block;margin-right:8px"><span style="display:inline-block;width:10px;'
-        f'height:10px;border-radius:5px;background:{line_colour(x, lines)};margin-right:3px;'
-        f'vertical-align:middle"></span>{escape(x)}</span>' for x in lines)
-    html = (
-        '<div style="background:rgba(255,255,255,.94);padding:8px 10px;border-radius:6px;'
-        'font:12px/1.6 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:300px">'
-        f'<div style="font-weight:600;margin-bottom:2px">{escape(title)}</div>'
-        '<div style="color:#555">底色：到访人数</div>' + "".join(rows)
-        + '<div style="color:#555;margin-top:4px">饼图：成交（大小=成交数，颜色=业态）</div>'
-        + f"<div>{pies}</div></div>"
-    )
-    CH.Legend(html).add_to(m)
+    rows = [(ZERO_FILL, f"0 或不足 {min_count} 人"), *range_rows(breaks, palette)]
+    Legend(legend_html(title, rows, subtitle="底色：到访人数", footer="饼图：成交（大小=成交数，颜色=业态）",
+                       keys=[(line_colour(x, lines), x) for x in lines])).add_to(m)

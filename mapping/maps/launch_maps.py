@@ -21,7 +21,6 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from html import escape
 
 import folium
 import geopandas as gpd
@@ -33,7 +32,8 @@ from folium.plugins import DualMap
 
 from mapping.analysis import grading as G
 from mapping.analysis import launch as L
-from mapping.maps.choropleth import Legend, _swatch, to_display
+from mapping.maps import legend as LG
+from mapping.maps.choropleth import to_display
 from mapping.maps.offline import use_local_assets
 from mapping.maps.palette import ORANGES, colour_of, ramp
 from mapping.maps.render import BASEMAPS, DEFAULT_BASEMAP, NO_TILES_BACKGROUND, make_map
@@ -174,13 +174,7 @@ def count_side(counts: pd.DataFrame, breaks: list[float], k: int, title: str, su
         "fill": np.where(hidden, GREY, colour_of(c, breaks, colours, zero=NOBODY)),
         "count_text": [f"<{k}" if h else f"{int(v):,}" for v, h in zip(c, hidden)],
     })
-    legend, low = [], k
-    for upper, colour in zip(breaks, colours):
-        n = int(((c >= low) & (c <= upper)).sum())
-        legend.append((colour, f"{low:,.0f} – {upper:,.0f} 人 · {n} 个区域" if upper > low
-                       else f"{upper:,.0f} 人 · {n} 个区域"))
-        low = int(upper) + 1
-    legend = legend[::-1]
+    legend = LG.range_rows(breaks, colours, low=k, unit=" 人", values=c)[::-1]
     if hidden.any():
         legend.append((GREY, f"少于 {k} 人 · {int(hidden.sum())} 个区域"))
     legend.append((NOBODY, "0 人"))
@@ -190,11 +184,8 @@ def count_side(counts: pd.DataFrame, breaks: list[float], k: int, title: str, su
 
 # ----------------------------------------------------------------------------- maps
 def legend_html(side: MapSide) -> str:
-    rows = "".join(f"<div>{_swatch(colour)}{escape(label)}</div>" for colour, label in side.legend)
-    subtitle = f'<div style="color:#555;margin-bottom:3px">{escape(side.subtitle)}</div>' if side.subtitle else ""
-    return ('<div style="background:rgba(255,255,255,.92);padding:5px 8px;border-radius:6px;'
-            'font:11px/1.45 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:250px">'
-            f'<div style="font-weight:600;margin-bottom:2px">{escape(side.title)}</div>{subtitle}{rows}</div>')
+    """The side's legend box, compact (two maps share the page)."""
+    return LG.legend_html(side.title, side.legend, subtitle=side.subtitle, compact=True)
 
 
 def _joined(polygons: gpd.GeoDataFrame, side: MapSide) -> gpd.GeoDataFrame:
@@ -240,7 +231,7 @@ def _add_areas(m: folium.Map, data: gpd.GeoDataFrame, side: MapSide) -> None:
         highlight_function=lambda f: {"weight": 3, "color": "#111111"},
         tooltip=folium.GeoJsonTooltip(fields=list(side.tooltip), aliases=list(side.tooltip.values()), sticky=True),
     ).add_to(m)
-    Legend(legend_html(side)).add_to(m)
+    LG.Legend(legend_html(side)).add_to(m)
 
 
 def _tiles(m: folium.Map, basemap: str) -> None:
