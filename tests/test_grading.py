@@ -88,6 +88,36 @@ def test_manual_thresholds_are_lower_inclusive_and_validated():
         G.fit([], "manual", None)
 
 
+def test_scheme_registry_labels_and_unknown_scheme():
+    assert list(G.SCHEME_LABELS) == list(G.SCHEMES) == ["quantiles", "fisher_jenks", "head_tail", "manual"]
+    assert G.SCHEME_LABELS == {name: s.label for name, s in G.SCHEMES.items()}
+    assert G.SCHEMES["manual"].cuts is None  # thresholds come from the user
+    with pytest.raises(G.GradingError, match="未知的分级方法：nope"):
+        G.fit(SCORES, "nope")
+
+
+def test_a_new_scheme_only_returns_cut_points(monkeypatch):
+    seen = []
+
+    def equal_interval(values, k):
+        seen.append((len(values), k))
+        return np.linspace(values.min(), values.max(), k + 1)[1:-1]
+
+    registry = {**G.SCHEMES, "equal": G.Scheme("等距", equal_interval)}
+    monkeypatch.setattr(G, "SCHEMES", registry)
+    bins = G.fit([*SCORES, np.nan], "equal")
+    assert seen == [(len(SCORES), len(G.GRADES))]  # finite scores, one class per grade
+    assert bins == G.Bins("equal", (50.75, 100.5, 150.25))
+    assert bins.grade([200, 120, 60, 1]).tolist() == ["A", "B", "C", "D"]
+    assert G.fit([1, 1, 9], "equal").grades == ("A", "B")  # two distinct scores: k = 2
+
+
+def test_fit_keeps_the_top_cuts_below_the_maximum(monkeypatch):
+    many = G.Scheme("多", lambda values, k: [5, 1, 2, 3, 3, 4, 200, 999])
+    monkeypatch.setattr(G, "SCHEMES", {**G.SCHEMES, "many": many})
+    assert G.fit(SCORES, "many").cuts == (3.0, 4.0, 5.0)
+
+
 def test_too_few_distinct_scores_give_fewer_grades_from_the_top():
     assert G.fit([5, 5, 5], "fisher_jenks").grade([5]).tolist() == ["A"]
     two = G.fit([1, 1, 9, 9], "quantiles")

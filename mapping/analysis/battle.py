@@ -58,7 +58,7 @@ class Settings:
                    tuple(data["manual"]) if data.get("manual") else None, int(data["min_count"]))
 
     def describe(self) -> str:
-        return (f"{G.DIMENSION_LABELS[self.dimension]} · {G.SCHEMES[self.scheme]} · "
+        return (f"{G.DIMENSION_LABELS[self.dimension]} · {G.SCHEME_LABELS[self.scheme]} · "
                 f"{self.weights.describe(self.dimension)} · 少于 {self.min_count} 人不分级")
 
 

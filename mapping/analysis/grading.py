@@ -18,6 +18,7 @@ withheld from maps and exports.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import mapclassify
@@ -36,12 +37,6 @@ GRADE_COLOURS = {"A": "#b30000", "B": "#e34a33", "C": "#fc8d59", "D": "#fdcc8a",
 GRADE_ORDER = {"A": 4, "B": 3, "C": 2, "D": 1, INSUFFICIENT: 0, NO_VISITS: 0, "": 0}
 DEFAULT_MIN_COUNT = 5
 
-SCHEMES = {
-    "quantiles": "分位数（各级区域数相近）",
-    "fisher_jenks": "自然断点（Fisher-Jenks）",
-    "head_tail": "头尾断点（长尾分布时突出头部）",
-    "manual": "手动阈值",
-}
 COMPOSITE = "composite"
 DIMENSION_CHOICES = (*S.DIMENSIONS, COMPOSITE)
 DIMENSION_LABELS = {**S.DIMENSION_LABELS, COMPOSITE: "综合（三个维度加权）"}
@@ -50,6 +45,47 @@ MEASURE_LABELS = {"visits": "到访", "high_intention": "高意向(A/B)", "deals
 
 class GradingError(ValueError):
     """A grading setting the user must change (message in Chinese)."""
+
+
+Cuts = Callable[[np.ndarray, int], Sequence[float]]
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """A way of fitting grade bins: its label for pickers and how it finds cut points.
+
+    ``cuts(values, k)`` receives the finite scores (at least two distinct values)
+    and the number of classes wanted (one per grade of :data:`GRADES`, fewer when
+    there are fewer distinct scores), and returns ascending cut points between
+    classes.  :func:`fit` keeps the cuts below the highest score, the top
+    ``len(GRADES) - 1`` of them, so a scheme that finds more classes (head/tail
+    breaks) grades its head.  ``cuts=None``: the user types the thresholds
+    (``manual`` in :func:`fit`).
+    """
+
+    label: str
+    cuts: Cuts | None = None
+
+
+def _quantile_cuts(values: np.ndarray, k: int) -> Sequence[float]:
+    return mapclassify.Quantiles(values, k=k).bins[:-1]  # the last bound is the maximum
+
+
+def _fisher_jenks_cuts(values: np.ndarray, k: int) -> Sequence[float]:
+    return fisher_jenks(values, k)[:-1]  # exact, and fast without numba
+
+
+def _head_tail_cuts(values: np.ndarray, k: int) -> Sequence[float]:
+    return mapclassify.HeadTailBreaks(values).bins[:-1]  # as many classes as the tail allows
+
+
+SCHEMES: dict[str, Scheme] = {
+    "quantiles": Scheme("分位数（各级区域数相近）", _quantile_cuts),
+    "fisher_jenks": Scheme("自然断点（Fisher-Jenks）", _fisher_jenks_cuts),
+    "head_tail": Scheme("头尾断点（长尾分布时突出头部）", _head_tail_cuts),
+    "manual": Scheme("手动阈值"),
+}
+SCHEME_LABELS = {name: scheme.label for name, scheme in SCHEMES.items()}  # name → label, for pickers
 
 
 @dataclass(frozen=True)
@@ -168,33 +204,59 @@ class Bins:
 def fit(scores, scheme: str, manual: tuple[float, float, float] | None = None) -> Bins:
     """Fit A/B/C/D bins to the scores of the areas that are graded.
 
-    ``manual`` holds the lowest score of A, B and C (descending).
+    Parameters
+    ----------
+    scores : array-like of float
+        Scores of the graded areas (:func:`graded_scores`); NaN and infinities are ignored.
+    scheme : str
+        A name in :data:`SCHEMES` ("quantiles", "fisher_jenks", "head_tail", "manual").
+    manual : tuple of three floats, optional
+        For "manual" only: the lowest score of A, B and C (descending).
+
+    Returns
+    -------
+    Bins
+        Fewer than four grades (from the top) when the scores allow fewer.
+
+    Raises
+    ------
+    GradingError
+        Unknown scheme, or manual thresholds missing or not A > B > C ≥ 0.
+
+    Examples
+    --------
+    >>> fit([1, 2, 3, 10, 20, 30, 100, 200], "fisher_jenks").cuts
+    (10.0, 30.0, 100.0)
+    >>> fit([], "manual", (100, 50, 10)).cuts
+    (10.0, 50.0, 100.0)
     """
-    if scheme not in SCHEMES:
+    found = SCHEMES.get(scheme)
+    if found is None:
         raise GradingError(f"未知的分级方法：{scheme}")
-    if scheme == "manual":
-        if manual is None or len(manual) != 3:
-            raise GradingError("手动分级需要填写 A、B、C 三个等级的最低得分。")
-        a, b, c = (float(v) for v in manual)
-        if not (a > b > c >= 0):
-            raise GradingError(f"手动阈值必须满足 A > B > C ≥ 0，现在是 A={a:g}、B={b:g}、C={c:g}。")
-        return Bins("manual", (c, b, a), lower_inclusive=True)
+    if found.cuts is None:
+        return _manual_bins(scheme, manual)
     y = np.asarray(scores, dtype=float)
     y = y[np.isfinite(y)]
     distinct = np.unique(y)
     if distinct.size <= 1:
         return Bins(scheme, ())
-    k = int(min(4, distinct.size))
+    k = int(min(len(GRADES), distinct.size))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # mapclassify warns on ties / missing numba: handled below
-        if scheme == "quantiles":
-            bins = mapclassify.Quantiles(y, k=k).bins
-        elif scheme == "fisher_jenks":
-            bins = np.asarray(fisher_jenks(y, k))  # exact, fast without numba
-        else:
-            bins = mapclassify.HeadTailBreaks(y).bins
-    cuts = sorted({float(b) for b in bins[:-1] if b < y.max()})
-    return Bins(scheme, tuple(cuts[-3:]))
+        cuts = found.cuts(y, k)
+    top = y.max()  # a cut at the maximum would leave the top grade empty
+    cuts = sorted({float(c) for c in cuts if c < top})
+    return Bins(scheme, tuple(cuts[-(len(GRADES) - 1):]))
+
+
+def _manual_bins(scheme: str, manual: tuple[float, float, float] | None) -> Bins:
+    """Bins from the lowest score of A, B and C as the user typed them (lower-inclusive)."""
+    if manual is None or len(manual) != 3:
+        raise GradingError("手动分级需要填写 A、B、C 三个等级的最低得分。")
+    a, b, c = (float(v) for v in manual)
+    if not (a > b > c >= 0):
+        raise GradingError(f"手动阈值必须满足 A > B > C ≥ 0，现在是 A={a:g}、B={b:g}、C={c:g}。")
+    return Bins(scheme, (c, b, a), lower_inclusive=True)
 
 
 def grade_table(scores: pd.DataFrame, bins: Bins, min_count: int = DEFAULT_MIN_COUNT) -> pd.DataFrame:
