@@ -2,6 +2,7 @@
 
 import pytest
 
+from mapping.place import textmatch as T
 from mapping.place.placetext import is_junk, normalise, typo_variant
 from mapping.place.resolve import resolve_texts
 
@@ -85,7 +86,17 @@ def test_city_only_is_not_a_district():
 
 def test_low_confidence_goes_to_review_not_the_map():
     row = resolve_texts(["北京东路口那边的大楼"]).iloc[0]
-    assert row["adcode"] == "" or row["confidence"] >= 0.6
+    assert row["adcode"] == "" or row["confidence"] >= T.CONFIDENCE_MIN
+
+
+def test_confidence_constants_keep_their_order():
+    """What the comments on the constants promise: exact names above corrections, and
+    which corrections can reach the map at all."""
+    assert T.CONF_ALIAS > T.CONF_FULL_NAME > T.CONF_LANDMARK > T.CONF_SHORT_NAME > T.CONF_HOMOPHONE
+    assert T.CONF_SHORT_NAME * T.TYPO_FACTOR >= T.CONFIDENCE_MIN  # a corrected typo is placed
+    assert T.CONF_SHORT_NAME * T.FUZZY_MIN_SCORE / 100 * T.FUZZY_CLOSE_FACTOR >= T.CONFIDENCE_MIN
+    assert T.CONF_FULL_NAME * (T.FUZZY_MIN_SCORE - 1) / 100 * T.FUZZY_FAR_FACTOR < T.CONFIDENCE_MIN
+    assert T.CONF_FAR_SHORT_MAX < T.CONFIDENCE_MIN <= T.CONF_HOMOPHONE
 
 
 def test_alias_wins():

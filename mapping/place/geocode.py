@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 
 # Same floor as the offline chain; below it a result is only a suggestion for review.
 CONFIDENCE_FLOOR = T.CONFIDENCE_MIN
-CONFIDENCE_CAP = 0.9
+CONFIDENCE_CAP = 0.9  # a geocoder's reading of free text never beats a full gazetteer name (T.CONF_FULL_NAME)
 
 AMAP_URL = "https://restapi.amap.com"
 BAIDU_URL = "https://api.map.baidu.com"
@@ -63,6 +63,12 @@ AMAP_LEVEL_CONFIDENCE = {
     "公交站台": 0.85, "地铁站": 0.85, "热点商圈": 0.8, "村庄": 0.8, "乡镇": 0.8, "道路": 0.75,
     "开发区": 0.7, "区县": 0.7, "市": 0.3, "省": 0.2, "国家": 0.1, "未知": 0.4,
 }
+AMAP_UNKNOWN_LEVEL = 0.5  # a level missing from the table: under the floor, so a person looks at it
+BAIDU_SCALE = 0.8  # Baidu's 0–100 rates the point's accuracy, not whether it is the place meant: 100 → 0.8
+BAIDU_NO_SCORE = 0.4  # no usable confidence in the answer: under the floor, a suggestion only
+BAIDU_PRECISE_BONUS = 0.1  # precise=1 (an exact address or POI): lifts confidence 70 (< 300 m) over the floor
+BAIDU_COARSE_MAX = 0.3  # only a city, province or country: never placed (Amap's 市 is 0.3 too)
+BAIDU_DISTRICT_MAX = 0.7  # only a district or development zone: as sure as Amap's 区县
 # Provider levels that only give an area, not a point.
 _DISTRICT_LEVELS = {"区县", "开发区"}
 _TOWN_LEVELS = {"乡镇"}
@@ -141,7 +147,7 @@ def _field(value) -> str:
 
 
 def amap_confidence(level: str) -> float:
-    return min(AMAP_LEVEL_CONFIDENCE.get(level, 0.5), CONFIDENCE_CAP)
+    return min(AMAP_LEVEL_CONFIDENCE.get(level, AMAP_UNKNOWN_LEVEL), CONFIDENCE_CAP)
 
 
 def baidu_confidence(confidence, precise, level: str = "") -> float:
@@ -150,16 +156,16 @@ def baidu_confidence(confidence, precise, level: str = "") -> float:
     confidence 70 ≈ error < 300 m.  Capped at 0.9; area-level answers are capped lower.
     """
     try:
-        value = float(confidence) / 100 * 0.8
+        value = float(confidence) / 100 * BAIDU_SCALE
     except (TypeError, ValueError):
-        value = 0.4
+        value = BAIDU_NO_SCORE
     if str(precise) == "1":
-        value += 0.1
+        value += BAIDU_PRECISE_BONUS
     value = min(max(value, 0.0), CONFIDENCE_CAP)
     if level in _COARSE_LEVELS:
-        value = min(value, 0.3)
+        value = min(value, BAIDU_COARSE_MAX)
     elif level in _DISTRICT_LEVELS:
-        value = min(value, 0.7)
+        value = min(value, BAIDU_DISTRICT_MAX)
     return round(value, 3)
 
 

@@ -55,6 +55,7 @@ METHOD_LABELS = {
     GC.method_of("amap"): "高德地理编码",
     GC.method_of("baidu"): "百度地理编码",
 }
+CONF_POINT = 1.0  # a coordinate inside a district: no text to interpret, the polygon decides
 GEOCODER_ERROR = "geocoder_error"  # key of DataFrame.attrs when online geocoding failed
 # Strings a person should look at on the review page.
 REVIEW_METHODS = (METHOD_UNRESOLVED, T.M_AMBIGUOUS, T.M_CONFLICT, T.M_FUZZY)
@@ -97,7 +98,7 @@ def resolve_points(lng, lat, crs="WGS84") -> pd.DataFrame:
         "lng": w_lng, "lat": w_lat,
         "level": np.where(inside, S.LEVEL_POI, S.LEVEL_NONE).astype(object),
         "method": np.where(inside, METHOD_POINT, np.where(valid, METHOD_POINT_OUTSIDE, METHOD_EMPTY)).astype(object),
-        "confidence": inside.astype(float),
+        "confidence": np.where(inside, CONF_POINT, 0.0),
         "candidates": np.full(n, "", dtype=object),
         "outside": outside,
     })

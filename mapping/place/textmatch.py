@@ -20,8 +20,26 @@ from mapping import schema as S
 from mapping.place import gazetteer as G
 from mapping.place.placetext import is_junk, latin_key, typo_variant
 
-CONFIDENCE_MIN = 0.6
+CONFIDENCE_MIN = 0.6  # below it a match is a suggestion for review: a wrong district is worse than none
+
+# How sure a match is, by how it was found.  Exact names rank above corrections
+# (typo, homophone, fuzzy), and every correction stays above CONFIDENCE_MIN only
+# when it started from a good match.
+CONF_ALIAS = 1.0  # a person chose this place for this exact string on the review page
+CONF_FULL_NAME = 0.95  # a full official name (浦东新区, 金桥镇): one place, wrong only if the visitor typed it wrong
+CONF_LANDMARK = 0.9  # a landmark is one point, but namesakes (万达广场) stand in other districts and cities
+CONF_SHORT_NAME = 0.85  # a short name (浦东, 金桥) is how people write, but several places may share it
+CONF_OTHER_CITY = 0.9  # only another city or province is named (苏州): sure which, but it says no more than that
+CONF_LATIN = 0.85  # a local name typed in pinyin (pudong): one place sounds like it, tones and spaces lost
+CONF_HOMOPHONE = 0.8  # characters that sound like one local place (中山公圆): typed by ear, likely but a guess
+TYPO_FACTOR = 0.9  # a known typo corrected (蒲东 → 浦东): the correction itself may be wrong
+CONF_FAR_SHORT_MAX = 0.55  # a bare short name of a far-away district (滨江 → Hangzhou?): under CONFIDENCE_MIN, ask
 FUZZY_MIN_SCORE = 90  # below this a fuzzy match only suggests candidates for review
+FUZZY_CLOSE_FACTOR = 0.9  # fuzzy score ≥ FUZZY_MIN_SCORE: a close spelling stays on the map, a little less sure
+FUZZY_FAR_FACTOR = 0.5  # below it: at most 0.95 × 0.89 × 0.5 ≈ 0.42, always under CONFIDENCE_MIN
+FUZZY_CANDIDATE_SCORE = 60  # weaker fuzzy matches are not even listed as candidates
+FUZZY_CANDIDATES = 3  # candidates shown on the review page for a fuzzy match
+FUZZY_MIN_LEN = 3  # one or two characters are close to too many names to fuzzy-match
 HOMOPHONE_MAX_LEN = 8  # homophone typos are a place name typed by ear, not an address
 
 M_ALIAS, M_JUNK, M_DISTRICT, M_HISTORIC, M_TOWN, M_LANDMARK = (
@@ -72,7 +90,7 @@ def resolve_one(text: str, city: str, aliases: dict[str, dict] | None = None) ->
     gaz = G.index(city)
     latin = latin_key(text)
     if latin:
-        found = _by_pinyin([latin], gaz, city, confidence=0.85)
+        found = _by_pinyin([latin], gaz, city, confidence=CONF_LATIN)
         return found if found.adcode else Match(method=M_JUNK if is_junk(text) else M_UNRESOLVED)
     found = _scan(text, gaz, city)
     if found.method == M_UNRESOLVED and is_junk(text):
@@ -80,7 +98,7 @@ def resolve_one(text: str, city: str, aliases: dict[str, dict] | None = None) ->
     if len(text) <= HOMOPHONE_MAX_LEN and (found.coverage < 1 or (found.outside and found.short
                                                                   and not found.named_city)):
         # 中山公圆 sounds exactly like 中山公园; 常宁 (Hunan) like 长宁 — a local homophone wins.
-        same_sound = _by_pinyin(_readings(text), gaz, city, confidence=0.8)
+        same_sound = _by_pinyin(_readings(text), gaz, city, confidence=CONF_HOMOPHONE)
         if same_sound.adcode and not same_sound.outside:
             return _apply_threshold(same_sound)
     if found.method == M_UNRESOLVED or (found.outside and not found.named_city):
@@ -89,12 +107,12 @@ def resolve_one(text: str, city: str, aliases: dict[str, dict] | None = None) ->
         retry = _scan(fixed, gaz, city) if fixed != text else Match()
         if retry.method != M_UNRESOLVED and (found.method == M_UNRESOLVED or not retry.outside):
             found = retry
-            found.method, found.confidence = M_TYPO, round(found.confidence * 0.9, 3)
+            found.method, found.confidence = M_TYPO, round(found.confidence * TYPO_FACTOR, 3)
     if found.method == M_UNRESOLVED:
         found = _fuzzy(text, gaz, city)
     if found.outside and found.short and not found.named_city and not found.neighbour:
         # A bare short name of a far-away district (滨江 → Hangzhou?) in a Shanghai project: ask a person.
-        found.confidence = min(found.confidence, 0.55)
+        found.confidence = min(found.confidence, CONF_FAR_SHORT_MAX)
     return _apply_threshold(found)
 
 
@@ -112,7 +130,7 @@ def _from_alias(alias: dict, city: str) -> Match:
     gaz = G.index(city)
     return Match(adcode=adcode, district=gaz.district_names.get(adcode, ""), lng=alias.get("lng"),
                  lat=alias.get("lat"), level=S.LEVEL_POI if alias.get("lng") is not None else S.LEVEL_DISTRICT,
-                 method=M_ALIAS, confidence=1.0, outside=bool(adcode) and not _in_city(adcode, city),
+                 method=M_ALIAS, confidence=CONF_ALIAS, outside=bool(adcode) and not _in_city(adcode, city),
                  label=alias.get("label", ""))
 
 
@@ -208,9 +226,9 @@ def _choose(entries: list[G.Entry], provinces: set[str], cities: set[str], city:
 
 def _interpret(specific: G.Entry, districts: set[str], gaz: G.Gazetteer, city: str, text: str, matches) -> Match:
     adcode = specific.adcode
-    confidence = 0.85 if specific.short else 0.95
+    confidence = CONF_SHORT_NAME if specific.short else CONF_FULL_NAME
     if specific.kind == G.LANDMARK:
-        confidence = 0.9
+        confidence = CONF_LANDMARK
     lng, lat = specific.lng, specific.lat
     if specific.ambiguous:
         named = districts & ({specific.adcode} | set(specific.ambiguous))
@@ -278,7 +296,7 @@ def _coarse(specific: G.Entry, gaz: G.Gazetteer, city: str) -> Match:
         return Match(level=S.LEVEL_CITY, method=_KIND_METHOD[specific.kind], label=specific.name)
     name = gaz.city_names.get(code, specific.name)
     return Match(adcode=code, district=name, level=S.LEVEL_CITY, method=_KIND_METHOD[specific.kind],
-                 confidence=0.9, outside=True, label=specific.name)
+                 confidence=CONF_OTHER_CITY, outside=True, label=specific.name)
 
 
 # --------------------------------------------------------------------------- fuzzy
@@ -324,12 +342,12 @@ def _by_pinyin(readings: list[str], gaz: G.Gazetteer, city: str, confidence: flo
 def _fuzzy(text: str, gaz: G.Gazetteer, city: str) -> Match:
     keys, _ = _local_keys(city)
     if len(text) > HOMOPHONE_MAX_LEN:  # shorter strings had their homophone check in resolve_one
-        same_sound = _by_pinyin(_readings(text), gaz, city, confidence=0.8)
+        same_sound = _by_pinyin(_readings(text), gaz, city, confidence=CONF_HOMOPHONE)
         if same_sound.adcode:
             return same_sound
-    if len(text) < 3:
+    if len(text) < FUZZY_MIN_LEN:
         return Match()
-    best = process.extract(text, keys, scorer=fuzz.ratio, limit=3, score_cutoff=60)
+    best = process.extract(text, keys, scorer=fuzz.ratio, limit=FUZZY_CANDIDATES, score_cutoff=FUZZY_CANDIDATE_SCORE)
     if not best:
         return Match()
     key, score, _ = best[0]
@@ -337,7 +355,8 @@ def _fuzzy(text: str, gaz: G.Gazetteer, city: str) -> Match:
     if not found.adcode:
         return Match()
     found.method = M_FUZZY
-    found.confidence = round(found.confidence * score / 100 * (0.9 if score >= FUZZY_MIN_SCORE else 0.5), 3)
+    factor = FUZZY_CLOSE_FACTOR if score >= FUZZY_MIN_SCORE else FUZZY_FAR_FACTOR
+    found.confidence = round(found.confidence * score / 100 * factor, 3)
     others = [_scan(k, gaz, city).adcode for k, _, _ in best[1:]]
     found.candidates = "|".join(dict.fromkeys([found.adcode, *[o for o in others if o]]))
     return found
