@@ -16,10 +16,11 @@ import pandas as pd
 import streamlit as st
 
 from mapping import schema as S
-from mapping.analysis.battle import Run, line_label
+from mapping.analysis.battle import Run, graded, line_label
 from mapping.analysis.facts import Facts, Filters
 from mapping.analysis.grading import DEFAULT_MIN_COUNT
 from mapping.db.store import Store
+from mapping.export.plan import graded_lines
 from mapping.project import Project
 from ui import layers as UL
 from ui.common import pick_project, project_facts, project_visitors
@@ -59,6 +60,15 @@ class MapContext:
 
     def line_label(self) -> str:
         return line_label(self.line)
+
+    def graded(self) -> pd.DataFrame:
+        """The run's grades of every area under the chosen filters (product line included)."""
+        return graded(self.facts, self.run, self.area_names(), self.filters, self.layer())
+
+    def graded_lines(self) -> dict[str, pd.DataFrame]:
+        """:meth:`graded` for 全部业态 ("") and each product line, keyed by line."""
+        return graded_lines(self.facts, self.run, self.area_names(), self.filters, self.project.lines_with_all(),
+                            self.layer())
 
     def visitors(self) -> pd.DataFrame:
         """The project's visitors (masked personal data only), cached per data version."""
