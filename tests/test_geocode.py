@@ -15,6 +15,7 @@ import pytest
 
 from mapping import schema as S
 from mapping.db.store import Store
+from mapping.importer import PlaceCache
 from mapping.geo.coords import bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
 from mapping.place import geocode as G
 from mapping.place.resolve import GEOCODER_ERROR, resolve_records, resolve_texts
@@ -378,16 +379,16 @@ def test_results_are_cached_in_the_store(fake, tmp_path):
     store = Store(f"sqlite:///{tmp_path / 'cache.sqlite3'}")
     store.migrate()
     texts = ["芳甸路188号", "查无此处的地方", "不详"]
-    first = resolve_texts(texts, cache=store, geocoder=amap(fake))
+    first = resolve_texts(texts, cache=PlaceCache(store), geocoder=amap(fake))
     assert len(fake.requests) == 1
-    second = resolve_texts(texts, cache=store, geocoder=amap(fake))
+    second = resolve_texts(texts, cache=PlaceCache(store), geocoder=amap(fake))
     assert len(fake.requests) == 1  # found and not-found strings both come from the cache
     pd.testing.assert_frame_equal(first, second)
     assert second.loc[0, "method"] == "geocoder_amap"
     # without a geocoder the cached answer is still used
-    pd.testing.assert_frame_equal(resolve_texts(texts, cache=store), first)
+    pd.testing.assert_frame_equal(resolve_texts(texts, cache=PlaceCache(store)), first)
     # another provider may still try what Amap did not find
-    resolve_texts(texts, cache=store, geocoder=baidu(fake))
+    resolve_texts(texts, cache=PlaceCache(store), geocoder=baidu(fake))
     assert fake.addresses()[2:] == ["查无此处的地方"]
     store.engine.dispose()
 
@@ -398,13 +399,13 @@ def test_geocoder_error_does_not_break_resolution(fake, tmp_path, caplog):
     texts = EXTRA[:12] + ["浦东"]
     fake.script = ["ok", "quota"]
     with caplog.at_level(logging.WARNING, logger="mapping.place.resolve"):
-        out = resolve_texts(texts, cache=store, geocoder=amap(fake))
+        out = resolve_texts(texts, cache=PlaceCache(store), geocoder=amap(fake))
     assert "用完" in out.attrs[GEOCODER_ERROR]
     assert any("用完" in r.getMessage() for r in caplog.records if r.name == "mapping.place.resolve")
     assert (out["method"].iloc[:10] == "geocoder_amap").all()
     assert (out["method"].iloc[10:12] == "unresolved").all() and out.loc[12, "method"] == "district_name"
     # the strings not asked are not marked in the cache: next time they are sent
-    again = resolve_texts(texts, cache=store, geocoder=amap(fake))
+    again = resolve_texts(texts, cache=PlaceCache(store), geocoder=amap(fake))
     assert fake.addresses()[12:] == EXTRA[10:12]  # 10 ok + 2 in the refused batch
     assert (again["method"].iloc[:12] == "geocoder_amap").all() and GEOCODER_ERROR not in again.attrs
     store.engine.dispose()
