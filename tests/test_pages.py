@@ -435,3 +435,34 @@ def test_a_correction_on_the_review_page_reaches_the_battle_map():
     at.switch_page("views/battle_map.py").run()
     assert not at.exception
     assert unresolved(at) < before  # the cached facts were refreshed, not served stale
+
+
+def test_battle_map_exports_files_and_keeps_the_sites_when_saved(monkeypatch):
+    """The downloads are made on click (deferred), so AppTest would not run them: make them eagerly here."""
+    import io
+
+    from openpyxl import load_workbook
+    from streamlit.delta_generator import DeltaGenerator
+
+    from mapping.db.store import Store
+
+    made, original = {}, DeltaGenerator.download_button
+
+    def eager(self, label, data, *args, **kwargs):
+        if callable(data):
+            made[kwargs.get("key")] = data()
+        return original(self, label, data, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", eager)
+    at = _battle()
+    book = load_workbook(io.BytesIO(made["bm_dl_xlsx"]))
+    assert book.sheetnames[:2] == ["说明", "全部业态"] and "别墅" in book.sheetnames
+    assert made["bm_dl_html"].lstrip().lower().startswith("<!doctype html")
+    store = Store()
+    project = store.project(int(store.projects()["id"].iloc[0]))
+    at.radio(key="bm_sites_crs").set_value("BD09").run()
+    at.button(key="bm_sites_save").click().run()
+    assert not at.exception and not at.error
+    saved = store.project(project.id)
+    assert abs(saved.site_lng - project.site_lng) < 1e-5 and abs(saved.site_lat - project.site_lat) < 1e-5
+    assert [c["name"] for c in saved.competitors] == [c["name"] for c in project.competitors]
