@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import altair as alt
+import folium
+import geopandas as gpd
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -12,21 +15,37 @@ from streamlit_folium import st_folium
 from mapping import schema as S
 from mapping.analysis import battle as B
 from mapping.analysis import conversion as C
+from mapping.analysis import conversion_tables as CT
 from mapping.analysis import grading as G
-from mapping.analysis.facts import Filters, area_stats, deals_by_line, period_range
-from mapping.export.workbook import plan_workbook
+from mapping.analysis.facts import Filters, period_range
+from mapping.export.comparisons import conversion_workbook
 from mapping.maps import dealmap, render
 from mapping.maps.offline import standalone_html
 from ui import layers as U
 from ui.common import get_store, guarded
-from ui.context import map_context
+from ui.context import MapContext, map_context
 
-COLUMNS = {"area_name": "区域", "quadrant": "象限", "visits": "到访", "deals": "成交", "raw": "原始成交率",
-           "rate": "收缩后成交率", "low": "区间下限(90%)", "high": "区间上限(90%)", "top_line": "成交最多的业态",
-           "top_share": "该业态占成交", "advice": "建议"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def controls(project: dict) -> tuple[str, str, str, str, tuple, int]:
+@dataclass(frozen=True)
+class Reading:
+    """The page's reading under the chosen settings: the per-area table, the product lines
+    of its deals (the pies' slices), the areas' polygons and the map title."""
+
+    table: pd.DataFrame
+    lines: list[str]
+    polygons: gpd.GeoDataFrame
+    title: str
+
+    def map(self, ctx: MapContext, selected: str | None = None) -> folium.Map:
+        return dealmap.visits_deals_map(self.polygons, self.table, self.lines, basemap=ctx.basemap,
+                                        title=self.title, min_count=ctx.min_count, selected=selected)
+
+
+def controls(ctx: MapContext) -> MapContext:
+    """The context with the user's line, dimension, area unit, visit period, basemap and minimum count."""
+    project = ctx.project
     lines = [B.ALL_LINES, *project.product_lines]
     if st.session_state.get("vd_line") not in lines:
         st.session_state["vd_line"] = B.ALL_LINES
@@ -35,8 +54,7 @@ def controls(project: dict) -> tuple[str, str, str, str, tuple, int]:
     dimension = c1.selectbox("维度", S.DIMENSIONS, format_func=S.DIMENSION_LABELS.get, key="vd_dimension",
                              help="不只看居住地：工作地、生活娱乐地同样可以对比")
     ids = U.layer_ids(hexagons=False)
-    if st.session_state.get("vd_layer") not in ids:
-        st.session_state["vd_layer"] = project.area_layer if project.area_layer in ids else S.LAYER_DISTRICTS
+    U.default_layer("vd_layer", project.area_layer, ids)
     layer_id = c2.selectbox("区域单元", ids, format_func=U.layer_label, key="vd_layer")
     periods = {"all": "全部时间", "pre": "开盘前到访", "post": "开盘后到访"} if project.launch_date else {
         "all": "全部时间"}
@@ -44,20 +62,20 @@ def controls(project: dict) -> tuple[str, str, str, str, tuple, int]:
     basemap = c4.selectbox("底图", list(render.BASEMAPS), format_func=render.basemap_labels().get, key="vd_basemap")
     k = int(c5.number_input("最少样本", 1, 100, G.DEFAULT_MIN_COUNT, key="vd_min_count",
                             help="到访少于此数的区域不显示人数、不参与判断"))
-    bounds = period_range(period, project.launch_date, None)
-    return line, dimension, layer_id, basemap, bounds, k
+    start, end = period_range(period, project.launch_date, None)
+    return ctx.with_(line=line, dimension=dimension, layer_id=layer_id, basemap=basemap, min_count=k,
+                     filters=Filters(product_line=line or None, start=start, end=end))
 
 
-def reading(facts, layer_id, line, dimension, bounds, k) -> pd.DataFrame:
-    layer = U.polygon_layer(layer_id)
-    filters = Filters(product_line=line or None, start=bounds[0], end=bounds[1])
-    stats = area_stats(facts, layer_id, filters, layer)
-    names = U.names_of(layer_id, stats["area_id"].tolist())
-    counts = stats[["area_id"]].assign(visits=stats[f"visits_{dimension}"], deals=stats[f"deals_{dimension}"])
-    counts = counts.merge(names, on="area_id", how="left")
-    counts = counts[counts["visits"] > 0]
-    mix = C.deal_mix(deals_by_line(facts, layer_id, dimension, filters, layer))
-    return C.table(counts, mix, k)
+def reading(ctx: MapContext) -> Reading | None:
+    """The per-area reading of the context's settings; None when no visitor falls on the map."""
+    table = CT.area_reading(ctx.facts, ctx.layer_id, ctx.dimension, ctx.filters, ctx.min_count,
+                            layer=ctx.layer(), names=ctx.area_names())
+    if table.empty:
+        return None
+    title = f"{ctx.project.name} · {ctx.line_label()} · {S.DIMENSION_LABELS[ctx.dimension]}"
+    return Reading(table, CT.deal_lines(table, ctx.project.product_lines),
+                   ctx.polygons(table["area_id"].tolist()), title)
 
 
 def quadrant_chart(table: pd.DataFrame, selected: str | None):
@@ -108,25 +126,9 @@ def pick_area(map_state: dict | None, chart_event) -> str | None:
     return area
 
 
-def main() -> None:
-    store = get_store()
-    st.title("到访成交对比")
-    st.caption("哪里的到访变成了成交，哪里没有。成交率按项目平均做了小样本收缩：2 组到访 1 组成交的区域不会排到最前。")
-    ctx = map_context(store)
-    if ctx is None:
-        return
-    project, facts = ctx.project, ctx.facts
-    line, dimension, layer_id, basemap, bounds, k = controls(project)
-    table = reading(facts, layer_id, line, dimension, bounds, k)
-    if table.empty:
-        st.info("当前条件下没有落到地图上的客户。换一个维度、业态或时间试试。")
-        return
-    selected = st.session_state.get("vd_area")
-    title = f"{project.name} · {B.line_label(line)} · {S.DIMENSION_LABELS[dimension]}"
-    lines = [*project.product_lines, *[c.removeprefix("deals_") for c in table.columns
-                                        if c.startswith("deals_") and c != "deals_total"
-                                        and c.removeprefix("deals_") not in project.product_lines]]
-    polygons = U.area_polygons(layer_id, table["area_id"].tolist(), display=True)
+def chart_and_map(ctx: MapContext, r: Reading, selected: str | None) -> str | None:
+    """The quadrant chart beside the map; the area chosen last on either."""
+    table = r.table
     left, right = st.columns([3, 2], gap="medium")
     with right:
         st.markdown("**四象限**（点选一个区域，地图上同时高亮）")
@@ -135,61 +137,77 @@ def main() -> None:
         st.caption(f"横线：项目平均成交率 {table.attrs['average']:.1%}；竖线：到访中位数 "
                    f"{table.attrs['visit_split']:,.0f} 人。" + "；".join(f"{q}＝{h}" for q, h in C.QUADRANT_HELP.items()))
     with left:
-        m = dealmap.visits_deals_map(polygons, table, lines, basemap=basemap, title=title, min_count=k,
-                                     selected=selected)
-        state = st_folium(m, height=560, use_container_width=True, returned_objects=["last_active_drawing"],
-                          key=f"vd_map_{layer_id}_{basemap}")
-    area = pick_area(state, event)
+        state = st_folium(r.map(ctx, selected), height=560, use_container_width=True,
+                          returned_objects=["last_active_drawing"], key=f"vd_map_{ctx.layer_id}_{ctx.basemap}")
+    return pick_area(state, event)
+
+
+def area_note(table: pd.DataFrame, area: str | None, k: int) -> None:
+    """What the reading says about the chosen area."""
+    if area is None or not (table["area_id"] == area).any():
+        return
+    row = table[table["area_id"] == area].iloc[0]
+    if row["quadrant"] == "样本不足":
+        st.info(f"**{row['area_name']}**：到访少于 {k} 人，不作判断。")
+    else:
+        st.success(f"**{row['area_name']}** · {row['quadrant']}：到访 {int(row['visits']):,}，成交 "
+                   f"{int(row['deals']):,}，成交率 {row['raw']:.1%}（收缩后 {row['rate']:.1%}，90% 区间 "
+                   f"{row['low']:.1%}–{row['high']:.1%}）。{row['advice']}。")
+
+
+def mix_chart(table: pd.DataFrame, lines: list[str]) -> None:
+    st.markdown("#### 各区域成交业态构成")
+    top = CT.mix_of_top_areas(table, 15)
+    if top.empty:
+        st.caption("当前条件下没有成交。")
+        return
+    long = top.reset_index().melt("area_name", var_name="业态", value_name="占比")
+    chart = alt.Chart(long).mark_bar().encode(
+        y=alt.Y("area_name:N", title="区域（到访最多的 15 个）", sort=list(top.index)),
+        x=alt.X("占比:Q", stack="normalize", axis=alt.Axis(format="%"), title="成交中各业态占比"),
+        color=alt.Color("业态:N", scale=alt.Scale(domain=list(top.columns),
+                                                range=[dealmap.line_colour(x, lines) for x in top.columns])),
+        tooltip=["area_name", "业态", alt.Tooltip("占比:Q", format=".0%")])
+    st.altair_chart(chart, width="stretch")
+
+
+def downloads(ctx: MapContext, r: Reading) -> None:
+    stem = f"{ctx.project.name}_到访成交对比_{dt.date.today():%Y%m%d}"
+    c1, c2 = st.columns(2)
+    c1.download_button("对比表（Excel）", data=lambda: conversion_workbook(
+        r.table, project=ctx.project.name, line=ctx.line_label(), dimension=S.DIMENSION_LABELS[ctx.dimension],
+        layer=ctx.layer_label(), min_count=ctx.min_count), file_name=f"{stem}.xlsx", icon=":material/table:",
+        key="vd_dl_xlsx", mime=XLSX)
+    c2.download_button("离线地图（HTML）", data=lambda: standalone_html(r.map(ctx)), file_name=f"{stem}.html",
+                       mime="text/html", icon=":material/map:", key="vd_dl_html")
+
+
+def main() -> None:
+    store = get_store()
+    st.title("到访成交对比")
+    st.caption("哪里的到访变成了成交，哪里没有。成交率按项目平均做了小样本收缩：2 组到访 1 组成交的区域不会排到最前。")
+    ctx = map_context(store)
+    if ctx is None:
+        return
+    ctx = controls(ctx)
+    r = reading(ctx)
+    if r is None:
+        st.info("当前条件下没有落到地图上的客户。换一个维度、业态或时间试试。")
+        return
+    table, k = r.table, ctx.min_count
+    selected = st.session_state.get("vd_area")
+    area = chart_and_map(ctx, r, selected)
     if area != selected:
         st.rerun()  # redraw the map and the chart with the new highlight
     small = int((table["quadrant"] == "样本不足").sum())
     st.caption(f"收缩强度：相当于每个区域先加上 {table.attrs['prior_strength']:,.0f} 组按项目平均成交的虚拟到访。"
                + (f"{small} 个区域到访少于 {k} 人，不显示人数、不作判断。" if small else ""))
-    if area is not None and (table["area_id"] == area).any():
-        row = table[table["area_id"] == area].iloc[0]
-        if row["quadrant"] == "样本不足":
-            st.info(f"**{row['area_name']}**：到访少于 {k} 人，不作判断。")
-        else:
-            st.success(f"**{row['area_name']}** · {row['quadrant']}：到访 {int(row['visits']):,}，成交 "
-                       f"{int(row['deals']):,}，成交率 {row['raw']:.1%}（收缩后 {row['rate']:.1%}，90% 区间 "
-                       f"{row['low']:.1%}–{row['high']:.1%}）。{row['advice']}。")
+    area_note(table, area, k)
     st.markdown("#### 建议")
-    shown = table.copy()
-    hidden = shown["quadrant"] == "样本不足"
-    for col in ("visits", "deals", "top_share"):
-        shown[col] = shown[col].astype(float).where(~hidden)
-    shown["top_line"] = shown["top_line"].where(~hidden, "")
-    st.dataframe(shown[list(COLUMNS)].rename(columns=COLUMNS), hide_index=True, height=380, column_config={
-        c: st.column_config.NumberColumn(format="percent") for c in
-        ("原始成交率", "收缩后成交率", "区间下限(90%)", "区间上限(90%)", "该业态占成交")})
-    st.markdown("#### 各区域成交业态构成")
-    mix_cols = [c for c in table.columns if c.startswith("share_")]
-    mix = table[(~hidden) & (table["deals_total"] > 0)].set_index("area_name")[mix_cols]
-    mix.columns = [c.removeprefix("share_") for c in mix_cols]
-    if mix.empty:
-        st.caption("当前条件下没有成交。")
-    else:
-        top = mix.loc[table[(~hidden) & (table["deals_total"] > 0)].nlargest(15, "visits")["area_name"]]
-        long = top.reset_index().melt("area_name", var_name="业态", value_name="占比")
-        chart = alt.Chart(long).mark_bar().encode(
-            y=alt.Y("area_name:N", title="区域（到访最多的 15 个）", sort=list(top.index)),
-            x=alt.X("占比:Q", stack="normalize", axis=alt.Axis(format="%"), title="成交中各业态占比"),
-            color=alt.Color("业态:N", scale=alt.Scale(domain=list(top.columns),
-                                                    range=[dealmap.line_colour(x, lines) for x in top.columns])),
-            tooltip=["area_name", "业态", alt.Tooltip("占比:Q", format=".0%")])
-        st.altair_chart(chart, width="stretch")
-    stem = f"{project.name}_到访成交对比_{dt.date.today():%Y%m%d}"
-    c1, c2 = st.columns(2)
-    c1.download_button("对比表（Excel）", data=lambda: plan_workbook(
-        {f"{B.line_label(line)}·{S.DIMENSION_LABELS[dimension]}": shown[list(COLUMNS)].rename(columns=COLUMNS)},
-        {"项目": project.name, "业态": B.line_label(line), "维度": S.DIMENSION_LABELS[dimension],
-         "区域单元": U.layer_label(layer_id), "项目平均成交率": f"{table.attrs['average']:.2%}",
-         "最少样本数": str(k), "生成时间": dt.datetime.now().strftime("%Y-%m-%d %H:%M")}, title="到访成交对比"),
-        file_name=f"{stem}.xlsx", icon=":material/table:", key="vd_dl_xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    c2.download_button("离线地图（HTML）", data=lambda: standalone_html(dealmap.visits_deals_map(
-        polygons, table, lines, basemap=basemap, title=title, min_count=k)), file_name=f"{stem}.html",
-        mime="text/html", icon=":material/map:", key="vd_dl_html")
+    st.dataframe(CT.public_reading(table), hide_index=True, height=380, column_config={
+        c: st.column_config.NumberColumn(format="percent") for c in CT.PERCENT_COLUMNS})
+    mix_chart(table, r.lines)
+    downloads(ctx, r)
 
 
 guarded(main)
