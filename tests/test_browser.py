@@ -17,6 +17,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -98,6 +100,40 @@ def _shot(pg, name: str) -> None:
     pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+_IDLE_JS = """(quiet) => {
+  const app = document.querySelector("[data-testid='stApp']");
+  const idle = !!app && app.getAttribute("data-test-connection-state") === "CONNECTED"
+    && app.getAttribute("data-test-script-state") === "notRunning"
+    && !document.querySelector("[data-testid='stStatusWidget']");
+  if (!idle) { window.__tuokeIdleSince = undefined; return false; }
+  if (window.__tuokeIdleSince === undefined) window.__tuokeIdleSince = performance.now();
+  return performance.now() - window.__tuokeIdleSince >= quiet;
+}"""
+
+
+def wait_idle(pg, timeout: float = 90_000, quiet: float = 750) -> None:
+    """Wait until the Streamlit app is idle: connected, no script run and no status widget
+    ("Running…"), and still so after ``quiet`` ms (a map component can ask for a rerun
+    just after it draws).  Call it before every click; after a click, first wait for the
+    state the click should lead to (the rerun may not have started yet), then for idle.
+    Fails at once, with the message, if the page shows an exception or its error alert."""
+    pg.evaluate("() => { window.__tuokeIdleSince = undefined; }")
+    try:
+        pg.wait_for_function(_IDLE_JS, arg=quiet, timeout=timeout, polling=100)
+    except PlaywrightError as exc:
+        state = pg.evaluate("() => { const a = document.querySelector(\"[data-testid='stApp']\");"
+                            " return a && [a.getAttribute('data-test-script-state'),"
+                            " a.getAttribute('data-test-connection-state')]; }")
+        raise AssertionError(f"the app did not become idle (script, connection: {state})") from exc
+    errors = pg.locator("[data-testid=stException], [data-testid=stAlert]:has-text('页面出错了')")
+    if errors.count():
+        raise AssertionError("the page shows an error: " + errors.first.inner_text()[:2000])
+
+
+def _map_frame(pg):
+    return pg.frame_locator("iframe[title*='streamlit_folium']").first
+
+
 def _wait_for_map(pg, minimum: int):
     frame = pg.frame_locator("iframe[title*='streamlit_folium']").first
     paths = frame.locator("path.leaflet-interactive")
@@ -116,9 +152,11 @@ def test_home_shows_sample_project(page, app_url):
 def test_upload_sample_and_see_district_polygons(page, app_url):
     page.goto(app_url + "/import")
     page.get_by_text("导入到访客户").first.wait_for(timeout=90_000)
+    wait_idle(page)
     page.locator("input[type=file]").set_input_files(str(ROOT / "data" / "samples" / "visitors_bad_rows.csv"))
     page.get_by_text("校验报告").first.wait_for(timeout=60_000)
     page.get_by_text("已拒绝").first.wait_for()
+    wait_idle(page)
     _shot(page, "import_report")
     page.get_by_role("button", name="确认导入").click()
     page.get_by_text("导入完成").first.wait_for(timeout=60_000)
@@ -140,14 +178,7 @@ def test_district_layer_has_sixteen_polygons(page, app_url):
     page.get_by_text("区域单元").first.wait_for(timeout=90_000)
     _wait_for_map(page, 16)
     assert page.locator("[role=dialog]").count() == 0  # no "page not found" on a direct link
-    page.locator("[data-testid=stSelectbox]").filter(has_text="区域单元").locator("input").click()
-    page.get_by_role("option", name="区县", exact=True).click()
-    frame = page.frame_locator("iframe[title*='streamlit_folium']").first
-    paths = frame.locator("path.leaflet-interactive")
-    deadline = time.time() + 60
-    while time.time() < deadline and paths.count() != 16:
-        time.sleep(0.5)
-    assert paths.count() == 16
+    _choose_districts(page)
     _shot(page, "map_districts")
 
 
@@ -157,15 +188,21 @@ def _placed(page) -> int:
     return int(re.search(r"落到地图上 ([\d,]+) 条", text).group(1).replace(",", ""))
 
 
+def _choose_districts(page) -> None:
+    """On the customer map, switch the area unit to 区县 and wait for its 16 polygons."""
+    wait_idle(page)
+    unit = page.locator("[data-testid=stSelectbox]").filter(has_text="区域单元")
+    unit.locator("input").click()
+    page.get_by_role("option", name="区县", exact=True).click()
+    expect(unit).not_to_contain_text("板块")  # no longer the default 区县 + 浦东板块
+    expect(_map_frame(page).locator("path.leaflet-interactive")).to_have_count(16, timeout=60_000)
+    wait_idle(page)
+
+
 def _district_map(page, app_url) -> int:
     page.goto(app_url + "/map")
     _wait_for_map(page, 16)
-    page.locator("[data-testid=stSelectbox]").filter(has_text="区域单元").locator("input").click()
-    page.get_by_role("option", name="区县", exact=True).click()
-    frame = page.frame_locator("iframe[title*='streamlit_folium']").first
-    deadline = time.time() + 60
-    while time.time() < deadline and frame.locator("path.leaflet-interactive").count() != 16:
-        time.sleep(0.5)
+    _choose_districts(page)
     return _placed(page)
 
 
@@ -173,9 +210,13 @@ def test_fix_an_unresolved_string_and_the_map_changes(page, app_url):
     before = _district_map(page, app_url)
     page.goto(app_url + "/review")
     page.get_by_text("待复核").first.wait_for(timeout=90_000)
+    wait_idle(page)
     page.locator("[data-testid=stSelectbox]").filter(has_text="应属于哪个区县").locator("input").click()
     page.get_by_role("option", name="浦东新区").first.click()
-    page.get_by_role("button", name="保存").click()
+    save = page.get_by_role("button", name="保存：")
+    expect(save).to_contain_text("→ 浦东新区", timeout=60_000)  # the rerun with the choice is done
+    wait_idle(page)
+    save.click()
     page.get_by_text("已保存").first.wait_for(timeout=60_000)
     _shot(page, "review_saved")
     assert _district_map(page, app_url) > before
@@ -188,33 +229,26 @@ def _legend_text(page) -> str:
     return legend.inner_text()
 
 
-def _wait_legend_change(page, before: str) -> str:
-    deadline = time.time() + 60
-    text = before
-    while time.time() < deadline:
-        try:
-            text = _legend_text(page)
-        except Exception:  # the iframe is being replaced
-            text = before
-        if text != before:
-            return text
-        time.sleep(0.5)
-    return text
-
-
 def test_battle_map_switches_product_line_and_shows_an_area(page, app_url):
     page.goto(app_url + "/battle")
     page.get_by_text("拓客作战地图").first.wait_for(timeout=90_000)
     _wait_for_map(page, 30)
     all_lines = _legend_text(page)
     assert "全部业态" in all_lines and "A 级" in all_lines and "个区域" in all_lines
+    assert "别墅" not in all_lines  # so the legend naming 别墅 below shows the switch took effect
     _shot(page, "battle_all_lines")
 
-    page.locator("[data-testid=stButtonGroup]").first.get_by_text("别墅", exact=True).click()
-    villas = _wait_legend_change(page, all_lines)
+    wait_idle(page)
+    line = page.locator("[data-testid=stButtonGroup]").first.get_by_role("radio", name="别墅", exact=True)
+    line.click()
+    expect(line).to_have_attribute("aria-checked", "true")
+    legend = _map_frame(page).locator(".tuoke-legend")
+    expect(legend).to_contain_text("别墅", timeout=60_000)  # the map was redrawn for the villas
+    wait_idle(page)
+    villas = _legend_text(page)
     assert "别墅" in villas and villas != all_lines  # its own bins and grades
     assert "样本不足" in villas
-    frame, paths = _wait_for_map(page, 30)
+    _, paths = _wait_for_map(page, 30)
     time.sleep(1)
     _shot(page, "battle_villas")
 
@@ -236,6 +270,7 @@ def test_visits_deals_comparison_finds_jinqiao_in_high_visits_low_deals(page, ap
     # the quadrant chart and the table: 金桥 is 高访低成 and its advice says apartments only
     page.locator("[data-testid=stDataFrame]").first.wait_for()
     time.sleep(1)
+    wait_idle(page)
     _shot(page, "visits_deals")
     # pick 金桥 on the map (found by its tooltip): the summary names its quadrant and advice
     paths = frame.locator("path.leaflet-interactive")
@@ -272,6 +307,7 @@ def test_launch_compare_shows_two_synced_maps(page, app_url):
     ranges = [line.split(" · ")[1] for line in left.splitlines() if " 级 · 占比" in line]
     assert ranges and ranges == [line.split(" · ")[1] for line in right.splitlines() if " 级 · 占比" in line]
     # pan and zoom stay in step: zoom in on the left map, the right one follows
+    wait_idle(page)
     js = page.locator("iframe[title*='streamlit_folium']").first.element_handle().content_frame()
     before = js.evaluate("() => [map_div.getZoom(), map_div2.getZoom()]")
     assert before[0] == before[1]
