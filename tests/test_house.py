@@ -89,3 +89,15 @@ def test_docstring_examples(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+PAGES = sorted((MAPPING.parent / "views").glob("*.py"))
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_page_functions_take_at_most_six_parameters(page):
+    """Pages pass one MapContext, not a dozen loose values."""
+    tree = ast.parse(page.read_text(encoding="utf-8"))
+    wide = {f.name: len(f.args.posonlyargs) + len(f.args.args) + len(f.args.kwonlyargs)
+            for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)}
+    assert not {name: n for name, n in wide.items() if n > 6}
