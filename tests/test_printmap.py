@@ -133,7 +133,7 @@ def test_names_are_literal_text_not_mathtext(areas):
 @needs_font
 def test_rendering_leaves_no_pyplot_and_no_rc_changes(areas):
     code = (
-        "import sys, matplotlib; from mapping import printmap; from mapping.geo.boundaries import districts;"
+        "import sys, matplotlib; from mapping.maps import printmap; from mapping.geo.boundaries import districts;"
         "d = districts(display=True).rename(columns={'name': 'area_name'}); d['fill'] = '#fc8d59';"
         "before = dict(matplotlib.rcParams.copy());"  # copy(): reading 'backend' directly imports pyplot
         "printmap.render_map(d, '标题', [('#fc8d59', 'C 级')], dpi=30);"
