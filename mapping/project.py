@@ -26,6 +26,10 @@ class Project:
     site_lng: float | None = None
     site_lat: float | None = None
     competitors: tuple[dict, ...] = ()  # {name, lng, lat} in WGS-84
+    archived: bool = False  # hidden from pickers, data kept
+    min_count: int = 5  # areas with fewer visitors are 样本不足 on every page
+    deal_stage: str = "认购"  # the first sales stage that counts as 成交 (认购 or 签约)
+    stages: tuple[str, ...] = ("来访", "认筹", "认购", "签约")  # the stages this sales office uses
 
     @property
     def site(self) -> tuple[float, float] | None:

@@ -34,6 +34,12 @@ class Project(Base):
     site_lat: Mapped[float | None] = mapped_column(Float, nullable=True)
     competitors: Mapped[str] = mapped_column(Text, default="", server_default="")  # JSON list of sites
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    min_count: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    # the first sales stage that counts as 成交 (认购 or 签约); 退房 never counts
+    deal_stage: Mapped[str] = mapped_column(String(8), default="认购", server_default="认购")
+    stages: Mapped[str] = mapped_column(Text, default="来访,认筹,认购,签约", server_default="来访,认筹,认购,签约")
+    settings_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # part of data_version
 
 
 class ImportBatch(Base):
@@ -50,6 +56,7 @@ class ImportBatch(Base):
     inserted: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
 
 class Visitor(Base):
@@ -77,7 +84,9 @@ class Visitor(Base):
     leisure_text: Mapped[str] = mapped_column(Text, default="")
     leisure_lng: Mapped[float | None] = mapped_column(Float, nullable=True)
     leisure_lat: Mapped[float | None] = mapped_column(Float, nullable=True)
-    deal: Mapped[bool] = mapped_column(Boolean, default=False)
+    deal: Mapped[bool] = mapped_column(Boolean, default=False)  # stage counts as 成交 under the project's rule
+    stage: Mapped[str] = mapped_column(String(8), default="", server_default="")  # 来访/认筹/认购/签约/退房
+    stage_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     deal_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     deal_product_line: Mapped[str] = mapped_column(String(32), default="")
     deal_amount: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -122,6 +131,29 @@ class GradingSnapshot(Base):
     layer_id: Mapped[str] = mapped_column(String(120))
     dimension: Mapped[str] = mapped_column(String(16))
     payload: Mapped[str] = mapped_column(Text)  # JSON, see mapping.plan
+
+
+class ValueMap(Base):
+    """A project's choice for a category value its files use: raw 「叠墅」 in 意向业态 means 「洋房」."""
+
+    __tablename__ = "value_maps"
+    __table_args__ = (UniqueConstraint("project_id", "field", "raw", name="uq_value_map"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(32))  # canonical column, e.g. product_line, stage, channel
+    raw: Mapped[str] = mapped_column(String(200))  # the value as normalised for matching
+    target: Mapped[str] = mapped_column(String(64))
+
+
+class VisitorVersion(Base):
+    """What an import changed, so it can be undone: the visitor as it was before (JSON of its
+    fields and locations), or NULL when the import inserted it."""
+
+    __tablename__ = "visitor_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"), index=True)
+    visitor_key: Mapped[str] = mapped_column(String(64))
+    previous: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class PlaceCache(Base):

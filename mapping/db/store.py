@@ -137,8 +137,9 @@ class Store:
             "product_lines": [x for x in p["product_lines"].split(",") if x], "area_layer": p["area_layer"],
             "site_lng": p["site_lng"], "site_lat": p["site_lat"],
             "competitors": json.loads(p["competitors"]) if p["competitors"] else [],
+            "archived": bool(p["archived"]),
         } for p in rows], columns=["id", "name", "city_adcode", "launch_date", "product_lines",
-                                   "area_layer", "site_lng", "site_lat", "competitors"])
+                                   "area_layer", "site_lng", "site_lat", "competitors", "archived"])
 
     def project(self, project_id: int) -> Project:
         with self.engine.connect() as conn:
@@ -149,7 +150,9 @@ class Store:
             id=row["id"], name=row["name"], city_adcode=row["city_adcode"], launch_date=row["launch_date"],
             product_lines=tuple(x for x in row["product_lines"].split(",") if x), area_layer=row["area_layer"],
             site_lng=row["site_lng"], site_lat=row["site_lat"],
-            competitors=tuple(json.loads(row["competitors"])) if row["competitors"] else ())
+            competitors=tuple(json.loads(row["competitors"])) if row["competitors"] else (),
+            archived=bool(row["archived"]), min_count=int(row["min_count"]), deal_stage=row["deal_stage"],
+            stages=tuple(x for x in row["stages"].split(",") if x))
 
     def set_sites(self, project_id: int, site: tuple[float, float] | None, competitors: list[dict]) -> None:
         """The project's own site and its competitors ({name, lng, lat} in WGS-84)."""
@@ -374,12 +377,14 @@ class Store:
 
     def data_version(self, project_id: int) -> str:
         """Changes whenever the project's data changes (a cache key for pages)."""
-        # from the imports table only (a few rows): counting visitors costs 0.1 s at a million
+        # from the imports table (a few rows; counting visitors costs 0.1 s at a million) and the
+    # project's settings_version, which project settings that change counts (e.g. what is 成交) bump
         with self.engine.connect() as conn:
             last, inserted = conn.execute(
                 select(func.max(ImportBatch.id), func.coalesce(func.sum(ImportBatch.inserted), 0))
                 .where(ImportBatch.project_id == project_id)).one()
-        return f"{project_id}:{last}:{inserted}"
+            settings = conn.execute(select(ProjectRow.settings_version).where(ProjectRow.id == project_id)).scalar()
+        return f"{project_id}:{last}:{inserted}:{settings}"
 
 
 # ------------------------------------------------------------------- helpers
