@@ -378,7 +378,7 @@ class Store:
     def data_version(self, project_id: int) -> str:
         """Changes whenever the project's data changes (a cache key for pages)."""
         # from the imports table (a few rows; counting visitors costs 0.1 s at a million) and the
-    # project's settings_version, which project settings that change counts (e.g. what is 成交) bump
+        # project's settings_version, which project settings that change counts (e.g. what is 成交) bump
         with self.engine.connect() as conn:
             last, inserted = conn.execute(
                 select(func.max(ImportBatch.id), func.coalesce(func.sum(ImportBatch.inserted), 0))
