@@ -24,12 +24,13 @@ import numpy as np
 import pandas as pd
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, bindparam, create_engine, delete, event, func, insert, inspect, select, update
+from sqlalchemy import Engine, bindparam, case, create_engine, delete, event, func, insert, inspect, select, update
 from sqlalchemy.engine import make_url
 
 from mapping import schema as S
 from mapping.db.models import GradingSnapshot, ImportBatch, Location, PlaceAlias, PlaceCache, Setting, Visitor
 from mapping.db.models import Project as ProjectRow
+from mapping.db.models import ValueMap, VisitorVersion
 from mapping.paths import VAR
 from mapping.project import Project
 
@@ -115,16 +116,13 @@ class Store:
     def create_project(self, name: str, city_adcode: str, launch_date: dt.date | None,
                        product_lines, area_layer: str = S.LAYER_DISTRICTS,
                        site: tuple[float, float] | None = None) -> int:
-        name = name.strip()
-        if not name:
-            raise ValueError("项目名称不能为空")
+        """A new project; its id.  The name is unique (ValueError in Chinese otherwise)."""
+        name, city_adcode = self._clean_name(name), self._clean_city(city_adcode)
         with self.engine.begin() as conn:
-            exists = conn.execute(select(ProjectRow.id).where(ProjectRow.name == name)).scalar()
-            if exists is not None:
-                raise ValueError(f"已有同名项目「{name}」，请换一个名称")
+            self._check_unique_name(conn, name)
             return conn.execute(insert(ProjectRow).values(
-                name=name, city_adcode=city_adcode, launch_date=launch_date,
-                product_lines=",".join(product_lines), area_layer=area_layer,
+                name=name, city_adcode=city_adcode, launch_date=self._clean_launch_date(launch_date),
+                product_lines=",".join(self._clean_lines(product_lines)), area_layer=area_layer,
                 site_lng=site[0] if site else None, site_lat=site[1] if site else None,
                 created_at=dt.datetime.now(),
             ).returning(ProjectRow.id)).scalar_one()
@@ -173,6 +171,265 @@ class Store:
             conn.execute(update(ProjectRow).where(ProjectRow.id == project_id).values(
                 site_lng=site[0] if site else None, site_lat=site[1] if site else None,
                 competitors=json.dumps(clean, ensure_ascii=False)))
+
+    # The sales stages in the order a visitor goes through them; what a project may count as 成交
+    # (that stage and every later one); 退房 undoes a deal and never counts.
+    SALES_STAGES = ("来访", "认筹", "认购", "签约")
+    DEAL_STAGES = ("认购", "签约")
+    CANCELLED_STAGE = "退房"
+    MIN_COUNT_LIMITS = (1, 100)  # the minimum count k a project may set
+
+    def update_project(self, project_id: int, *, name: str | None = None, city_adcode: str | None = None,
+                       launch_date: dt.date | None = ..., product_lines=None, area_layer: str | None = None,
+                       min_count: int | None = None, stages=None) -> None:
+        """Change a project's settings in one transaction; what is left out stays as it is.
+
+        ``launch_date=None`` clears the launch date (leave it out to keep the date).
+        Changing the product lines or the minimum count bumps the project's settings
+        version, so every cache keyed by :meth:`data_version` refreshes.
+
+        Raises
+        ------
+        ValueError
+            In Chinese, naming the setting: an empty or taken name, a city code that is
+            not six digits, a product line that is blank-only, too long or holds a comma,
+            an area unit not in ``schema.LAYER_LABELS``, a minimum count outside 1–100,
+            stages that are unknown or leave out the stage counted as 成交, an unknown project.
+        """
+        values = self._settings_values(name=name, city_adcode=city_adcode, launch_date=launch_date,
+                                       product_lines=product_lines, area_layer=area_layer,
+                                       min_count=min_count, stages=stages)
+        with self.engine.begin() as conn:
+            current = self._project_row(conn, project_id)
+            if values.get("name", current["name"]) != current["name"]:
+                self._check_unique_name(conn, values["name"])
+            if current["deal_stage"] not in values.get("stages", current["deal_stage"]).split(","):
+                raise ValueError(f"销售阶段必须包含现在算作成交的「{current['deal_stage']}」；"
+                                 "要去掉它，请先把「成交口径」改成另一个阶段。")
+            if any(values.get(key, current[key]) != current[key] for key in ("product_lines", "min_count")):
+                values["settings_version"] = ProjectRow.settings_version + 1
+            if values:
+                conn.execute(update(ProjectRow).where(ProjectRow.id == project_id).values(**values))
+
+    def rename_product_line(self, project_id: int, old: str, new: str) -> int:
+        """Rename the product line ``old`` to ``new`` everywhere in the project; the visitors changed.
+
+        The project's list keeps its order; the visitors' 意向业态 and 成交业态 and the
+        value maps that lead to ``old`` follow, in one transaction.
+
+        Raises
+        ------
+        ValueError
+            When the project has no line ``old``, already has a line ``new``, or ``new`` is
+            not a valid product line name.
+        """
+        cleaned = self._clean_lines([new])
+        if not cleaned:
+            raise ValueError(f"请填写「{old}」的新名称。")
+        new = cleaned[0]
+        with self.engine.begin() as conn:
+            lines = self._lines_of(self._project_row(conn, project_id))
+            if old not in lines:
+                raise ValueError(f"项目没有业态「{old}」；现有业态：{'、'.join(lines) or '无'}。")
+            if new == old:
+                return 0
+            if new in lines:
+                raise ValueError(f"项目已有业态「{new}」，不能把「{old}」改成同一个名字。")
+            conn.execute(update(ProjectRow).where(ProjectRow.id == project_id).values(
+                product_lines=",".join(new if line == old else line for line in lines),
+                settings_version=ProjectRow.settings_version + 1))
+            conn.execute(update(ValueMap).where(
+                ValueMap.project_id == project_id, ValueMap.target == old,
+                ValueMap.field.in_((S.PRODUCT_LINE, S.DEAL_PRODUCT_LINE))).values(target=new))
+            return conn.execute(update(Visitor).where(
+                Visitor.project_id == project_id, (Visitor.product_line == old) | (Visitor.deal_product_line == old),
+            ).values(product_line=case((Visitor.product_line == old, new), else_=Visitor.product_line),
+                     deal_product_line=case((Visitor.deal_product_line == old, new),
+                                            else_=Visitor.deal_product_line))).rowcount
+
+    def set_deal_stage(self, project_id: int, stage: str) -> int:
+        """Count ``stage`` (认购 or 签约) and every later stage as 成交; the visitors whose 成交 changed.
+
+        ``visitors.deal`` of the whole project is recomputed from ``visitors.stage`` in one
+        UPDATE: 退房 and any other stage never count; a visitor with no stage keeps its
+        成交 as imported.  The settings version is bumped, so cached counts refresh.
+
+        Raises
+        ------
+        ValueError
+            When ``stage`` is not 认购 or 签约, or is not among the project's stages.
+        """
+        if stage not in self.DEAL_STAGES:
+            raise ValueError(f"成交口径只能是 {' 或 '.join(self.DEAL_STAGES)}，收到「{stage}」。")
+        is_deal = Visitor.stage.in_(self.SALES_STAGES[self.SALES_STAGES.index(stage):])
+        with self.engine.begin() as conn:
+            stages = self._project_row(conn, project_id)["stages"].split(",")
+            if stage not in stages:
+                raise ValueError(f"「{stage}」不在本项目使用的销售阶段（{'、'.join(stages)}）中，"
+                                 "请先在销售阶段里勾选它。")
+            conn.execute(update(ProjectRow).where(ProjectRow.id == project_id).values(
+                deal_stage=stage, settings_version=ProjectRow.settings_version + 1))
+            return conn.execute(update(Visitor).where(
+                Visitor.project_id == project_id, Visitor.stage != "", Visitor.deal != is_deal,
+            ).values(deal=is_deal)).rowcount
+
+    def archive_project(self, project_id: int, archived: bool = True) -> None:
+        """Hide a project from the pickers (``archived=False`` shows it again); its data stays."""
+        with self.engine.begin() as conn:
+            self._project_row(conn, project_id)
+            conn.execute(update(ProjectRow).where(ProjectRow.id == project_id).values(archived=bool(archived)))
+
+    def delete_project(self, project_id: int) -> None:
+        """Delete a project and everything of it, in one transaction: its visitors and their
+        locations, its imports (and what they changed), saved gradings and value maps."""
+        visitor_ids = select(Visitor.id).where(Visitor.project_id == project_id)
+        import_ids = select(ImportBatch.id).where(ImportBatch.project_id == project_id)
+        with self.engine.begin() as conn:
+            self._project_row(conn, project_id)
+            for statement in (delete(Location).where(Location.visitor_id.in_(visitor_ids)),
+                              delete(Visitor).where(Visitor.project_id == project_id),
+                              delete(VisitorVersion).where(VisitorVersion.import_id.in_(import_ids)),
+                              delete(ImportBatch).where(ImportBatch.project_id == project_id),
+                              delete(GradingSnapshot).where(GradingSnapshot.project_id == project_id),
+                              delete(ValueMap).where(ValueMap.project_id == project_id),
+                              delete(ProjectRow).where(ProjectRow.id == project_id)):
+                conn.execute(statement)
+
+    def value_maps(self, project_id: int) -> dict[str, dict[str, str]]:
+        """The project's value maps as ``{field: {raw: target}}``, e.g. ``{"product_line": {"叠墅": "洋房"}}``."""
+        maps: dict[str, dict[str, str]] = {}
+        for field, raw, target in self.value_map_rows(project_id).itertuples(index=False):
+            maps.setdefault(field, {})[raw] = target
+        return maps
+
+    def value_map_rows(self, project_id: int) -> pd.DataFrame:
+        """The project's value maps, one row each (columns field, raw, target), sorted by field and raw."""
+        query = select(ValueMap.field, ValueMap.raw, ValueMap.target).where(ValueMap.project_id == project_id)
+        with self.engine.connect() as conn:
+            frame = pd.DataFrame(conn.execute(query).all(), columns=["field", "raw", "target"])
+        return frame.sort_values(["field", "raw"], ignore_index=True)
+
+    def put_value_maps(self, project_id: int, field: str, mapping: dict[str, str]) -> None:
+        """Save ``{raw: target}`` for ``field`` (a canonical column), replacing the same raw values."""
+        field = str(field or "").strip()
+        if not field or len(field) > 32:
+            raise ValueError(f"值映射的字段应为 1–32 个字符的列名，收到「{field}」。")
+        rows = [{"project_id": project_id, "field": field, **pair} for pair in self._clean_value_map(mapping)]
+        raws = [row["raw"] for row in rows]
+        with self.engine.begin() as conn:
+            self._project_row(conn, project_id)
+            for start in range(0, len(raws), 900):
+                conn.execute(delete(ValueMap).where(ValueMap.project_id == project_id, ValueMap.field == field,
+                                                    ValueMap.raw.in_(raws[start:start + 900])))
+            if rows:
+                conn.execute(insert(ValueMap), rows)
+
+    def delete_value_map(self, project_id: int, field: str, raw: str) -> None:
+        """Forget what ``raw`` in ``field`` means for the project (nothing happens when it was not set)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(ValueMap).where(ValueMap.project_id == project_id, ValueMap.field == field,
+                                                ValueMap.raw == raw))
+
+    def _project_row(self, conn, project_id: int):
+        row = conn.execute(select(ProjectRow.__table__).where(ProjectRow.id == project_id)).mappings().first()
+        if row is None:
+            raise ValueError(f"没有编号为 {project_id} 的项目（可能已被删除），请刷新页面后重新选择项目。")
+        return row
+
+    @staticmethod
+    def _lines_of(row) -> list[str]:
+        return [line for line in row["product_lines"].split(",") if line]
+
+    @staticmethod
+    def _check_unique_name(conn, name: str) -> None:
+        if conn.execute(select(ProjectRow.id).where(ProjectRow.name == name)).scalar() is not None:
+            raise ValueError(f"已有同名项目「{name}」，请换一个名称")
+
+    def _settings_values(self, *, launch_date, **given) -> dict:
+        """The columns :meth:`update_project` writes: each given setting, validated."""
+        cleaners = {"name": self._clean_name, "city_adcode": self._clean_city, "area_layer": self._clean_layer,
+                    "min_count": self._clean_min_count,
+                    "product_lines": lambda lines: ",".join(self._clean_lines(lines)),
+                    "stages": lambda stages: ",".join(self._clean_stages(stages))}
+        values = {key: cleaners[key](value) for key, value in given.items() if value is not None}
+        if launch_date is not ...:
+            values["launch_date"] = self._clean_launch_date(launch_date)
+        return values
+
+    @staticmethod
+    def _clean_name(name) -> str:
+        name = str(name or "").strip()
+        if not name:
+            raise ValueError("项目名称不能为空")
+        if len(name) > 200:
+            raise ValueError(f"项目名称最多 200 个字，现在是 {len(name)} 个字。")
+        return name
+
+    @staticmethod
+    def _clean_city(adcode) -> str:
+        code = str(adcode or "").strip()
+        if not (len(code) == 6 and code.isascii() and code.isdigit()):
+            raise ValueError(f"城市代码应为 6 位数字（例如上海 310000），收到「{code}」。")
+        return code
+
+    @staticmethod
+    def _clean_launch_date(value) -> dt.date | None:
+        if value is None or value is pd.NaT:
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        raise ValueError(f"开盘日期应为日期（例如 2024-05-01），收到「{value}」。")
+
+    @staticmethod
+    def _clean_lines(lines) -> list[str]:
+        """Product line names stripped, blanks dropped, duplicates once, in the order given."""
+        clean: list[str] = []
+        for line in [lines] if isinstance(lines, str) else (lines or ()):
+            line = str(line).strip()
+            if "," in line:
+                raise ValueError(f"业态名称不能含逗号：「{line}」。多个业态请分开添加。")
+            if len(line) > 32:
+                raise ValueError(f"业态名称最多 32 个字：「{line[:32]}…」。")
+            if line and line not in clean:
+                clean.append(line)
+        return clean
+
+    @classmethod
+    def _clean_stages(cls, stages) -> list[str]:
+        chosen = {str(stage).strip() for stage in stages}
+        unknown = chosen - set(cls.SALES_STAGES)
+        if unknown:
+            raise ValueError(f"不认识的销售阶段：{'、'.join(sorted(unknown))}；可选：{'、'.join(cls.SALES_STAGES)}。")
+        if not chosen:
+            raise ValueError("请至少选择一个销售阶段。")
+        return [stage for stage in cls.SALES_STAGES if stage in chosen]
+
+    @staticmethod
+    def _clean_layer(layer: str) -> str:
+        if layer not in S.LAYER_LABELS:
+            raise ValueError(f"默认分级单元应为 {'、'.join(S.LAYER_LABELS.values())} 之一，收到「{layer}」。")
+        return layer
+
+    @classmethod
+    def _clean_min_count(cls, k) -> int:
+        low, high = cls.MIN_COUNT_LIMITS
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not low <= k <= high:
+            raise ValueError(f"最少人数 k 应为 {low}–{high} 的整数，收到「{k}」。")
+        return int(k)
+
+    @staticmethod
+    def _clean_value_map(mapping: dict[str, str]) -> list[dict[str, str]]:
+        pairs = []
+        for raw, target in mapping.items():
+            raw, target = str(raw), str(target if target is not None else "").strip()
+            if not raw.strip() or len(raw) > 200:
+                raise ValueError(f"值映射的原值应为 1–200 个字符，收到「{raw[:40]}」。")
+            if len(target) > 64:
+                raise ValueError(f"「{raw}」的对应值最多 64 个字，收到「{target[:40]}…」。")
+            pairs.append({"raw": raw, "target": target})
+        return pairs
 
     # ---------------------------------------------------------------- grading snapshots
     def save_snapshot(self, project_id: int, name: str, layer_id: str, dimension: str, payload: dict,
