@@ -3,8 +3,15 @@
 Raw conversion is noisy where visits are few: an area with 2 visits and 1 deal
 "converts" 50 %.  :func:`shrink` pulls each area's rate toward the project
 average with an empirical-Bayes beta-binomial prior (its strength fitted to the
-areas by maximum marginal likelihood) and gives a 90 % credible interval, so
-small areas neither top nor bottom the list on luck.
+areas by maximum marginal likelihood, then capped by :func:`prior_cap`) and gives
+a 90 % credible interval, so small areas neither top nor bottom the list on luck.
+
+The cap keeps a small project readable: with a few hundred visitors the fitted
+strength can run to thousands of pseudo-visits (the spread between areas looks
+like noise), which puts every area at the average and the quadrant chart in one
+cloud.  Capped at a quarter of the median area's visits, an area of median size
+keeps at least 80 % of the weight on its own rate, while an area of 2 visits
+still keeps little.
 
 >>> t = shrink([2, 100], [1, 20], prior_strength=20, average=0.1)
 >>> [round(x, 3) for x in t["rate"]]
@@ -26,6 +33,7 @@ QUADRANT_HELP = {
 }
 QUADRANT_COLOURS = {"主力": "#b30000", "高访低成": "#f08c00", "潜力": "#1c7ed6", "低效": "#868e96"}
 DOMINANT_SHARE = 0.7  # a line with this share of an area's deals is "its" product
+PRIOR_CAP_SHARE = 0.25  # prior strength at most this share of the median area's visits (see prior_cap)
 
 
 def fit_prior_strength(visits, deals, average: float) -> float:
@@ -42,18 +50,40 @@ def fit_prior_strength(visits, deals, average: float) -> float:
     return float(grid[int(np.argmax(loglik))])
 
 
+def prior_cap(visits) -> float:
+    """The largest prior strength :func:`shrink` fits: :data:`PRIOR_CAP_SHARE` × the median
+    visits of the areas with any visit, at least 1.
+
+    With strength m an area of n visits puts n / (n + m) of the weight on its own
+    rate, so an area of median size keeps at least 1 / (1 + 0.25) = 80 %.
+
+    Examples
+    --------
+    >>> prior_cap([0, 20, 60, 100]), prior_cap([2]), prior_cap([])
+    (15.0, 1.0, 1.0)
+    """
+    v = np.asarray(visits, dtype=float)
+    v = v[v > 0]
+    return max(PRIOR_CAP_SHARE * float(np.median(v)), 1.0) if v.size else 1.0
+
+
 def shrink(visits, deals, prior_strength: float | None = None, average: float | None = None,
            level: float = 0.9) -> pd.DataFrame:
     """Shrunk conversion per area: ``raw``, ``rate`` (posterior mean), ``low``/``high`` (interval).
 
-    ``average`` defaults to total deals / total visits; ``prior_strength`` to the fitted one.
+    ``average`` defaults to total deals / total visits.  ``prior_strength`` defaults to
+    the fitted one (:func:`fit_prior_strength`) capped by :func:`prior_cap`: at most a
+    quarter of the median area's visits, so a small project's areas keep their spread.
+    ``attrs`` hold ``average``, ``prior_strength`` (used), ``prior_fitted`` and ``prior_cap``.
     """
     v = np.asarray(visits, dtype=float)
     d = np.minimum(np.asarray(deals, dtype=float), v)
     if average is None:
         average = float(d.sum() / v.sum()) if v.sum() else 0.0
+    fitted = cap = None
     if prior_strength is None:
-        prior_strength = fit_prior_strength(v, d, average)
+        fitted, cap = fit_prior_strength(v, d, average), prior_cap(v)
+        prior_strength = min(fitted, cap)
     m = float(prior_strength)
     p0 = min(max(average, 1e-6), 1 - 1e-6)
     a, b = d + m * p0, v - d + m * (1 - p0)
@@ -64,7 +94,7 @@ def shrink(visits, deals, prior_strength: float | None = None, average: float | 
         "low": stats.beta.ppf(tail, a, b),
         "high": stats.beta.ppf(1 - tail, a, b),
     })
-    out.attrs.update(average=average, prior_strength=m)
+    out.attrs.update(average=average, prior_strength=m, prior_fitted=fitted, prior_cap=cap)
     return out
 
 
@@ -125,7 +155,8 @@ def table(counts: pd.DataFrame, mix: pd.DataFrame, min_count: int) -> pd.DataFra
     out["advice"] = [advice(q, t if isinstance(t, str) else "", s if s == s else 0.0, int(d or 0))
                      if q != "样本不足" else f"少于 {min_count} 人，不作判断"
                      for q, t, s, d in zip(out["quadrant"], out["top_line"], out["top_share"], out["deals_total"])]
-    out.attrs.update(average=average, visit_split=split, prior_strength=shrunk.attrs.get("prior_strength"))
+    out.attrs.update(average=average, visit_split=split, prior_strength=shrunk.attrs.get("prior_strength"),
+                     prior_fitted=shrunk.attrs.get("prior_fitted"), prior_cap=shrunk.attrs.get("prior_cap"))
     order = {q: i for i, q in enumerate(QUADRANTS)}
     out["_order"] = out["quadrant"].map(order).fillna(len(order))
     return out.sort_values(["_order", "visits"], ascending=[True, False]).drop(columns="_order").reset_index(drop=True)
