@@ -132,6 +132,7 @@ class Facts:
     resolved: np.ndarray  # bool: resolved to a district
     outside: np.ndarray  # bool: outside the project's city
     _areas: dict[str, tuple[list[str], np.ndarray]] = field(default_factory=dict, repr=False)
+    _rest: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # per layer: row in a remainder area
 
     def __len__(self) -> int:
         return len(self.dim)
@@ -198,12 +199,15 @@ class Facts:
         """(area ids, int32 area index per row, -1 where unplaced) for a layer, computed once.
 
         ``layer_key`` identifies the layer; an ``h3:<res>`` key needs no layer (cells
-        come from the points themselves).
+        come from the points themselves).  Rows of a district the layer splits that
+        no area takes are in its remainder area (:func:`mapping.analysis.aggregate.remainder`;
+        for hexagons, every in-city row with no point) and counted by :func:`coverage`.
         """
         if layer_key not in self._areas:
             res = hexgrid.parse_layer_id(layer_key)
             if res is not None:
                 index, ids = _factorize_nonempty(hexgrid.cells_for_points(self.lng, self.lat, res))
+                rest = (index < 0) & self.resolved & ~self.outside
             else:
                 if layer is None:
                     raise ValueError(f"layer {layer_key!r} is not cached: pass the layer")
@@ -211,7 +215,9 @@ class Facts:
                 ids = layer["area_id"].astype(str).tolist()
                 lookup = pd.Series(np.arange(len(ids), dtype=np.int32), index=ids)
                 index = placed.map(lookup).fillna(-1).to_numpy(dtype=np.int32)
+                rest = aggregate.remainder(self.rows, layer, placed).to_numpy() != ""
             self._areas[layer_key] = (ids, index)
+            self._rest[layer_key] = rest
         return self._areas[layer_key]
 
     # ---------------------------------------------------------------- filtering
@@ -307,17 +313,13 @@ def deals_by_line(facts: Facts, layer_key: str, dimension: str | None, filters: 
 
 
 def coverage(facts: Facts, layer_key: str, dimension: str, filters: Filters = Filters()) -> aggregate.Coverage:
-    """Given / placed / unresolved / outside / coarse counts for one dimension under ``filters``
-    (the same figures as :func:`mapping.analysis.aggregate.coverage`, from the cached flags)."""
+    """Given / placed / unresolved / outside / coarse (remainder) counts for one dimension under
+    ``filters`` (the same figures as :func:`mapping.analysis.aggregate.coverage`, from the cached flags)."""
     _, index = facts.areas(layer_key)
     rows = facts.mask(filters) & (facts.dim == S.DIMENSIONS.index(dimension))
-    given, resolved, outside = facts.given[rows], facts.resolved[rows], facts.outside[rows]
-    placed = index[rows] >= 0
-    return aggregate.Coverage(
-        given=int(given.sum()), resolved=int(resolved.sum()), placed=int(placed.sum()),
-        unresolved=int((given & ~resolved & ~outside).sum()), outside=int(outside.sum()),
-        coarse=int((resolved & ~outside & ~placed).sum()),
-    )
+    return aggregate.coverage_of(given=facts.given[rows], resolved=facts.resolved[rows],
+                                 outside=facts.outside[rows], placed=index[rows] >= 0,
+                                 rest=facts._rest[layer_key][rows])
 
 
 def top_places(facts: Facts, layer_key: str, area_id: str, dimension: str | None, filters: Filters = Filters(),
