@@ -29,17 +29,35 @@ DIMENSION_LABELS = {HOME: "居住", WORK: "工作", LEISURE: "生活娱乐"}
 PRODUCT_LINES = ("公寓", "洋房", "别墅", "商铺", "高层", "办公", "车位")
 PRODUCT_LINE_ALIASES: dict[str, str] = {
     "公寓": "公寓", "酒店式公寓": "公寓", "loft": "公寓", "apartment": "公寓", "小户型": "公寓",
+    "平层": "公寓", "大平层": "公寓", "平层公寓": "公寓", "精装公寓": "公寓", "服务式公寓": "公寓",
+    "小平层": "公寓",
     "洋房": "洋房", "叠加": "洋房", "叠墅": "洋房", "花园洋房": "洋房", "低密洋房": "洋房",
+    "叠拼": "洋房", "叠拼洋房": "洋房", "叠加别墅": "洋房", "叠院": "洋房", "多层洋房": "洋房", "多层": "洋房",
     "garden house": "洋房",
     "别墅": "别墅", "独栋": "别墅", "联排": "别墅", "双拼": "别墅", "合院": "别墅", "villa": "别墅",
+    "独栋别墅": "别墅", "联排别墅": "别墅", "双拼别墅": "别墅", "类独栋": "别墅", "中式合院": "别墅",
     "商铺": "商铺", "商业": "商铺", "底商": "商铺", "铺面": "商铺", "沿街商铺": "商铺", "shop": "商铺",
+    "街铺": "商铺", "临街商铺": "商铺", "商业街": "商铺", "社区商业": "商铺",
     "高层": "高层", "高层住宅": "高层", "小高层": "高层", "住宅": "高层", "high-rise": "高层",
-    "办公": "办公", "写字楼": "办公", "office": "办公",
-    "车位": "车位", "车库": "车位", "parking": "车位",
+    "超高层": "高层", "中高层": "高层",
+    "办公": "办公", "写字楼": "办公", "office": "办公", "商务办公": "办公", "办公楼": "办公",
+    "车位": "车位", "车库": "车位", "parking": "车位", "地下车位": "车位", "产权车位": "车位",
 }
 
 INTENTION_GRADES = ("A", "B", "C", "D")
 HIGH_INTENTION = ("A", "B")
+
+# --- sales stages and channels ---------------------------------------------------------
+# A visitor's stage, in order; 退房 (a deal undone) stands apart and never counts as 成交.
+STAGE_VISIT, STAGE_PLEDGE, STAGE_SUBSCRIBE, STAGE_SIGN, STAGE_REFUND = "来访", "认筹", "认购", "签约", "退房"
+STAGES = (STAGE_VISIT, STAGE_PLEDGE, STAGE_SUBSCRIBE, STAGE_SIGN, STAGE_REFUND)
+STAGE_RANK = {STAGE_VISIT: 0, STAGE_PLEDGE: 1, STAGE_SUBSCRIBE: 2, STAGE_SIGN: 3}
+# the stages a project may choose as the first that counts as 成交
+DEAL_STAGES = (STAGE_SUBSCRIBE, STAGE_SIGN)
+DEFAULT_DEAL_STAGE = STAGE_SUBSCRIBE
+
+# Canonical 到访渠道 (channels stay free text; these are what spellings are offered to unify to).
+CHANNELS = ("自然到访", "拓客", "中介", "老带新", "线上", "广告", "电话邀约", "其他")
 
 # --- canonical visitor columns --------------------------------------------------------
 VISITOR_ID = "visitor_id"
@@ -49,6 +67,9 @@ INTENTION = "intention"
 CHANNEL = "channel"
 COORD_SYSTEM = "coord_system"
 DEAL = "deal"
+STAGE = "stage"
+STAGE_DATE = "stage_date"
+SIGN_DATE = "sign_date"
 DEAL_DATE = "deal_date"
 DEAL_PRODUCT_LINE = "deal_product_line"
 DEAL_AMOUNT = "deal_amount"
@@ -80,7 +101,7 @@ PII_COLUMNS = (PHONE, NAME)
 CANONICAL_COLUMNS = (
     VISITOR_ID, VISIT_DATE, PRODUCT_LINE, INTENTION, CHANNEL,
     *LOCATION_COLUMNS, COORD_SYSTEM,
-    DEAL, DEAL_DATE, DEAL_PRODUCT_LINE, DEAL_AMOUNT,
+    DEAL, STAGE, DEAL_DATE, SIGN_DATE, DEAL_PRODUCT_LINE, DEAL_AMOUNT,
     *PROFILE_COLUMNS, *PII_COLUMNS,
 )
 
@@ -94,7 +115,8 @@ COLUMN_LABELS: dict[str, str] = {
     "home_text": "居住区域", "home_lng": "居住经度", "home_lat": "居住纬度",
     "work_text": "工作区域", "work_lng": "工作经度", "work_lat": "工作纬度",
     "leisure_text": "生活区域", "leisure_lng": "生活经度", "leisure_lat": "生活纬度",
-    COORD_SYSTEM: "坐标系", DEAL: "是否成交", DEAL_DATE: "成交日期",
+    COORD_SYSTEM: "坐标系", DEAL: "是否成交", STAGE: "客户状态", STAGE_DATE: "状态日期", DEAL_DATE: "成交日期",
+    SIGN_DATE: "签约日期",
     DEAL_PRODUCT_LINE: "成交业态", DEAL_AMOUNT: "成交金额",
     AGE_BAND: "年龄段", INDUSTRY: "行业", INCOME_BAND: "收入", FAMILY: "家庭结构",
     PURPOSE: "置业目的", PHONE: "手机", NAME: "姓名",
@@ -122,8 +144,12 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "leisure_lng": ("生活经度", "娱乐经度", "商圈经度", "leisurelng", "leisurelon"),
     "leisure_lat": ("生活纬度", "娱乐纬度", "商圈纬度", "leisurelat"),
     COORD_SYSTEM: ("坐标系", "坐标类型", "坐标系统", "crs", "coordsystem", "coordinatesystem"),
-    DEAL: ("是否成交", "成交状态", "成交", "已成交", "deal", "closed", "isdeal"),
-    DEAL_DATE: ("成交日期", "签约日期", "认购日期", "成交时间", "dealdate"),
+    DEAL: ("是否成交", "成交状态", "成交", "已成交", "是否认购", "是否签约", "是否购买", "deal", "closed",
+           "isdeal"),
+    STAGE: ("客户状态", "销售状态", "成交阶段", "状态", "认购状态", "签约状态", "客户阶段", "销售阶段",
+            "当前状态", "交易状态", "购买状态", "stage", "status"),
+    DEAL_DATE: ("成交日期", "认购日期", "成交时间", "认购时间", "下定日期", "定金日期", "dealdate"),
+    SIGN_DATE: ("签约日期", "签约时间", "网签日期", "合同日期", "签约日", "signdate"),
     DEAL_PRODUCT_LINE: ("成交业态", "成交产品", "成交户型", "dealproductline", "dealproduct"),
     DEAL_AMOUNT: ("成交金额", "成交总价", "合同金额", "总价", "dealamount", "amount"),
     AGE_BAND: ("年龄段", "年龄", "年龄层", "age", "ageband"),
