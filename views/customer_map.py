@@ -15,13 +15,25 @@ from ui.common import get_store, guarded, pick_project, project_locations
 @st.cache_data(show_spinner=False, max_entries=32)
 def counts_for(_store, project_id, version, layer_id, dimension, product_line):
     locations = project_locations(_store, project_id, version)
-    return aggregate.area_counts(locations, U.polygon_layer(layer_id), dimension, product_line or None)
+    return aggregate.area_counts(locations, U.polygon_layer(layer_id), dimension, product_line or None,
+                                 with_remainder=True)
 
 
-def build_map(counts, layer_id, basemap, title):
+def build_map(counts, layer_id, basemap, title, min_count):
     """A fresh folium map each run: st_folium mutates the map it renders, so a cached
     map object comes out blank the second time."""
-    return choropleth.visitor_choropleth(U.polygon_layer(layer_id, display=True), counts, basemap=basemap, title=title)
+    return choropleth.visitor_choropleth(U.polygon_layer(layer_id, display=True), counts, basemap=basemap, title=title,
+                                         min_count=min_count)
+
+
+def coverage_caption(cov, dimension, min_count) -> str:
+    """Where every given location of the dimension went, and what the map withholds."""
+    rest = (f"只识别到区县、计入表格末尾「…（板块未明）」行 {cov.remainder:,} 条（地图上不画）；"
+            if cov.remainder else "")
+    off = f"所在区县不在本图层范围 {cov.off_layer:,} 条；" if cov.off_layer else ""
+    return (f"{S.DIMENSION_LABELS[dimension]}位置：填写 {cov.given:,} 条，落到地图上 {cov.placed:,} 条；{rest}{off}"
+            f"未识别 {cov.unresolved:,} 条，在本市以外 {cov.outside:,} 条，这些不计入任何区域。"
+            f"少于 {min_count} 人的区域为样本不足（灰色），不显示人数。")
 
 
 def main() -> None:
@@ -41,21 +53,15 @@ def main() -> None:
                            key="basemap")
     version = store.data_version(project.id)
     counts, cov = counts_for(store, project.id, version, layer_id, dimension, product_line)
+    k = project.min_count
     title = f"{project.name} · {S.DIMENSION_LABELS[dimension]} · {product_line or '全部业态'}"
-    m = build_map(counts, layer_id, basemap, title)
+    m = build_map(counts, layer_id, basemap, title, k)
     st_folium(m, height=560, use_container_width=True, returned_objects=[], key="visitor_map")
-    st.caption(
-        f"{S.DIMENSION_LABELS[dimension]}位置：填写 {cov.given:,} 条，落到地图上 {cov.placed:,} 条；"
-        f"未识别 {cov.unresolved:,} 条，在本市以外 {cov.outside:,} 条，"
-        f"只识别到区级、无法落到更细区域 {cov.coarse:,} 条。未落到地图上的位置不计入任何区域。"
-    )
-    table = counts[["area_name", "visits", "high_intention", "deals", "conversion"]].rename(columns={
-        "area_name": "区域", "visits": "到访", "high_intention": "高意向(A/B)", "deals": "成交",
-        "conversion": "成交率"})
-    st.dataframe(table, hide_index=True, column_config={
+    st.caption(coverage_caption(cov, dimension, k))
+    st.dataframe(aggregate.public_counts(counts, k), hide_index=True, column_config={
         "成交率": st.column_config.NumberColumn(format="percent")}, height=320)
     st.download_button("下载离线地图（HTML，断网可打开）",
-                       data=lambda: standalone_html(build_map(counts, layer_id, basemap, title)),
+                       data=lambda: standalone_html(build_map(counts, layer_id, basemap, title, k)),
                        file_name=f"{title}.html", mime="text/html", key="dl_map")
     with st.expander("识别方式统计"):
         locs = project_locations(store, project.id, version)

@@ -24,6 +24,7 @@ from mapping.schema import GCJ02
 TOOLTIP_FIELDS = {"area_name": "区域", "visits": "到访", "high_intention": "高意向(A/B)", "deals": "成交",
                   "conversion_text": "成交率"}
 VALUE_LABELS = {"visits": "到访人数", "deals": "成交人数", "high_intention": "高意向人数"}
+HIDDEN_FILL = "#d9d9d9"  # 样本不足 areas: the graded map's grey
 OPPORTUNITY_COLOUR = "#1c7ed6"  # dashed outline of 机会战场, blue against the orange-red grades
 
 
@@ -37,20 +38,27 @@ def to_display(gdf: gpd.GeoDataFrame, basemap: str) -> gpd.GeoDataFrame:
 
 
 def visitor_choropleth(layer: gpd.GeoDataFrame, counts: pd.DataFrame, basemap: str = DEFAULT_BASEMAP,
-                       title: str = "", value: str = "visits") -> folium.Map:
+                       title: str = "", value: str = "visits", min_count: int = 1) -> folium.Map:
     """Areas of ``layer`` shaded by ``value`` (from :func:`mapping.analysis.aggregate.area_counts`).
 
-    The payload depends on the number of polygons only: one feature per area with
-    its counts as properties, never a feature per visitor.
+    Areas with at least one but fewer than ``min_count`` visitors are 样本不足: grey,
+    their counts written "<k" in the tooltip (never the number) and left out of the
+    class breaks.  The payload depends on the number of polygons only: one feature
+    per area with its counts as properties, never a feature per visitor.
     """
     data = layer[["area_id", "geometry"]].merge(
         counts[["area_id", "area_name", "visits", "high_intention", "deals", "conversion"]],
         on="area_id", how="left")
     data[["visits", "high_intention", "deals"]] = data[["visits", "high_intention", "deals"]].fillna(0).astype(int)
     data["conversion_text"] = (data["conversion"].fillna(0) * 100).round(1).astype(str) + "%"
-    breaks = class_breaks(data[value].to_numpy())
+    hidden = ((data["visits"] > 0) & (data["visits"] < min_count)).to_numpy()
+    breaks = class_breaks(data.loc[~hidden, value].to_numpy())
     colours = ramp(ORANGES, len(breaks))
-    data["fill"] = colour_of(data[value], breaks, colours, zero=ZERO_FILL)
+    data["fill"] = np.where(hidden, HIDDEN_FILL, colour_of(data[value], breaks, colours, zero=ZERO_FILL))
+    if hidden.any():
+        for col in ("visits", "high_intention", "deals"):
+            data[col] = [f"<{min_count}" if h else int(v) for v, h in zip(data[col], hidden)]
+        data.loc[hidden, "conversion_text"] = "—"
     data = to_display(data.drop(columns=["conversion"]), basemap)
     minx, miny, maxx, maxy = data.total_bounds
     m = make_map(center=((miny + maxy) / 2, (minx + maxx) / 2), zoom=10, basemap=basemap)
@@ -64,7 +72,9 @@ def visitor_choropleth(layer: gpd.GeoDataFrame, counts: pd.DataFrame, basemap: s
                                       localize=True, sticky=True),
     ).add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
-    rows = [(ZERO_FILL, "0"), *range_rows(breaks, colours)]
+    rows = [(ZERO_FILL, "0"), *range_rows(breaks, colours, low=max(min_count, 1) if value == "visits" else 1)]
+    if hidden.any():
+        rows.append((HIDDEN_FILL, f"样本不足（少于 {min_count} 人，不显示人数）"))
     Legend(legend_html(title, rows, subtitle=VALUE_LABELS.get(value, value))).add_to(m)
     return m
 
