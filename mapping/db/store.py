@@ -574,6 +574,11 @@ class Store:
             conn.execute(insert(PlaceAlias).values(city=city, text=key, adcode=adcode, lng=lng, lat=lat,
                                                    label=label[:200], created_at=dt.datetime.now()))
 
+    def delete_alias(self, city: str, key: str) -> int:
+        """Forget the saved correction of the normalised string ``key`` in ``city``; how many rows went (0 or 1)."""
+        with self.engine.begin() as conn:
+            return conn.execute(delete(PlaceAlias).where(PlaceAlias.city == city, PlaceAlias.text == key)).rowcount
+
     def text_locations(self, city: str, dimension: str) -> pd.DataFrame:
         """(visitor_id, text) of every location of ``dimension`` given as text only (no coordinates),
         in every project of ``city``: what a new alias may change."""
