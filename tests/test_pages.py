@@ -466,3 +466,52 @@ def test_battle_map_exports_files_and_keeps_the_sites_when_saved(monkeypatch):
     saved = store.project(project.id)
     assert abs(saved.site_lng - project.site_lng) < 1e-5 and abs(saved.site_lat - project.site_lat) < 1e-5
     assert [c["name"] for c in saved.competitors] == [c["name"] for c in project.competitors]
+
+
+# ------------------------------------------------------------------ projects: create, select, settings, delete
+def _create(at: AppTest, name: str, no_launch: bool = False) -> None:
+    at.text_input(key="new_project_name").set_value(name)
+    at.checkbox(key="new_project_no_launch").set_value(no_launch)
+    at.text_input(key="new_project_more_lines").set_value("叠墅，酒店")
+    at.button[[b.label for b in at.button].index("创建项目")].click().run()
+    assert not at.exception, at.exception
+
+
+def test_creating_a_project_selects_it_and_puts_it_in_the_url():
+    at = _app("views/data_import.py")
+    _create(at, "新项目甲", no_launch=True)
+    assert any("已创建项目「新项目甲」" in s.value for s in at.success)
+    from mapping.db.store import Store
+
+    project = Store().project(int(at.query_params["project"]))
+    assert project.name == "新项目甲" and project.launch_date is None
+    assert project.product_lines == ("公寓", "洋房", "叠墅", "酒店")
+    assert at.sidebar.selectbox(key="project_picker").value == project.id
+    assert "导入到项目：**新项目甲**" in _text(at)
+    at.switch_page("views/home.py").run()  # another page keeps it
+    assert at.sidebar.selectbox(key="project_picker").value == project.id
+    assert any("当前项目：新项目甲（上海）" in c.value for c in at.caption)
+    at = _app("views/data_import.py")
+    _create(at, "新项目甲")  # the same name again: refused in Chinese
+    assert any("已有同名项目「新项目甲」" in e.value for e in at.error)
+
+
+def test_a_reload_with_the_project_in_the_url_selects_it():
+    at = _app("views/data_import.py")
+    _create(at, "新项目乙")
+    pid = int(at.query_params["project"])
+    reloaded = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)  # a new session: a reload
+    reloaded.query_params["project"] = str(pid)
+    reloaded.run()
+    assert not reloaded.exception
+    assert reloaded.sidebar.selectbox(key="project_picker").value == pid
+    assert reloaded.query_params["project"] == str(pid)
+    reloaded.sidebar.selectbox(key="project_picker").set_value(1).run()  # picking another writes the URL
+    assert reloaded.query_params["project"] == "1"
+    assert reloaded.metric[0].value == "5,000"
+    stale = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    stale.query_params["project"] = "999"
+    stale.run()
+    assert not stale.exception
+    assert stale.sidebar.selectbox(key="project_picker").value == 1
+    assert any("编号 999" in w.value for w in stale.sidebar.warning)

@@ -1,4 +1,12 @@
-"""Cached resources, the project picker and error display shared by every page."""
+"""Cached resources, the project picker and error display shared by every page.
+
+The current project lives in the URL (``?project=<id>``, so it survives a reload and
+a shared link) and in the session (so it survives a page switch): :func:`pick_project`
+reads the URL first and writes the choice back to both; :func:`select_project` makes
+another project current (after creating or deleting one).  :func:`project_caption`
+names the current project under a page's title and shows what the last action left
+with :func:`notice`.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +17,15 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from mapping import schema as S
 from mapping.analysis import aggregate
 from mapping.analysis.facts import Facts
 from mapping.analysis.grading import GradingError
 from mapping.bootstrap import ensure_ready
 from mapping.db.store import Store
-from mapping.project import Project
 from mapping.geo.layers import LayerError
 from mapping.ingest.tables import IngestError
+from mapping.project import Project
 
 log = logging.getLogger("tuoke")
 
@@ -28,19 +37,95 @@ def get_store() -> Store:
     return store
 
 
-def pick_project(store: Store) -> Project | None:
-    """Project selector in the sidebar; remembers the choice across pages."""
+# The cities a project can be in: those whose districts ship in data/boundaries/.  To add one,
+# register its layer in mapping/geo/boundaries.py (README: Extend), then add it here.
+CITIES = {S.SHANGHAI: "上海"}
+PICKER = "project_picker"  # the sidebar picker's widget key
+CURRENT = "project_id"  # session state: the current project's id
+URL_PARAM = "project"  # st.query_params: the current project's id
+NOTICE = "project_notice"  # session state: a message for the next run (st.rerun drops an st.success)
+
+
+def city_label(adcode: str) -> str:
+    """The city's name for a project's city code (the code itself for a city not in :data:`CITIES`)."""
+    return CITIES.get(adcode, adcode)
+
+
+def pick_project(store: Store, include_archived: bool = False) -> Project | None:
+    """Project selector in the sidebar: the current project, or None (with a hint) when there is none.
+
+    The current project is the one in the URL (``?project=<id>``), else the session's,
+    else the first; the choice is written back to both.  Archived projects are left
+    out unless ``include_archived`` (项目设置 with 「显示已归档项目」).
+    """
     projects = store.projects()
+    archived = int(projects["archived"].sum())
+    if not include_archived:
+        projects = projects[~projects["archived"]]
     if projects.empty:
-        st.sidebar.info("还没有项目。请到「导入数据」页新建项目并导入到访客户。")
+        st.sidebar.info(f"{archived} 个项目都已归档。到「项目设置」勾选「显示已归档项目」可取消归档，"
+                        "或在「导入数据」页新建项目。" if archived else
+                        "还没有项目。请到「导入数据」页新建项目并导入到访客户。")
         return None
-    ids = projects["id"].tolist()
-    current = st.session_state.get("project_id")
-    index = ids.index(current) if current in ids else 0
-    names = dict(zip(projects["id"], projects["name"]))
-    chosen = st.sidebar.selectbox("项目", ids, index=index, format_func=names.get, key="project_picker")
-    st.session_state["project_id"] = chosen
+    ids = [int(i) for i in projects["id"]]
+    labels = {int(i): name + ("（已归档）" if gone else "")
+              for i, name, gone in zip(projects["id"], projects["name"], projects["archived"])}
+    current = _current_project(ids, labels)
+    # Set on every run, before the widget exists: the picker is a new widget on each page (its id
+    # includes the page), which would otherwise start on the first project.
+    st.session_state[PICKER] = current
+    chosen = st.sidebar.selectbox("项目", ids, format_func=labels.get, key=PICKER, on_change=_picked)
+    select_project(chosen)
     return store.project(chosen)
+
+
+def _current_project(ids: list[int], labels: dict[int, str]) -> int:
+    """The project the URL names, else the session's, else the first of ``ids``."""
+    wanted = st.query_params.get(URL_PARAM)
+    for candidate in (wanted, st.session_state.get(CURRENT)):
+        if str(candidate).isdigit() and int(candidate) in ids:
+            return int(candidate)
+    if wanted is not None:
+        st.sidebar.warning(f"链接中的项目（编号 {wanted}）不存在或已归档，现在显示「{labels[ids[0]]}」。")
+    return ids[0]
+
+
+def _picked() -> None:
+    select_project(st.session_state[PICKER])
+
+
+def select_project(project_id: int | None) -> None:
+    """Make ``project_id`` the current project (URL and session); None forgets the current one.
+
+    The picker shows it from the next time :func:`pick_project` runs (later in this run, or after ``st.rerun()``).
+    """
+    if project_id is None:
+        st.session_state.pop(CURRENT, None)
+        if URL_PARAM in st.query_params:
+            del st.query_params[URL_PARAM]
+        return
+    st.session_state[CURRENT] = int(project_id)
+    if st.query_params.get(URL_PARAM) != str(project_id):
+        st.query_params[URL_PARAM] = str(project_id)
+
+
+def notice(message: str) -> None:
+    """Keep a success message for the next run (call before ``st.rerun()``); :func:`show_notice` shows it."""
+    st.session_state[NOTICE] = message
+
+
+def show_notice() -> None:
+    """Show (once) the message an action left with :func:`notice`."""
+    message = st.session_state.pop(NOTICE, None)
+    if message:
+        st.success(message)
+
+
+def project_caption(project: Project) -> None:
+    """Under a page's title: 「当前项目：金桥湾示范项目（上海）」, then any :func:`notice`."""
+    archived = "　已归档" if project.archived else ""
+    st.caption(f"当前项目：{project.name}（{city_label(project.city_adcode)}）{archived}")
+    show_notice()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -20,25 +20,34 @@ from mapping.ingest.tables import (
     validate,
 )
 from mapping.place.geocode import geocoder_from_env
-from ui.common import data_changed, get_store, guarded, pick_project
+from ui.common import CITIES, city_label, data_changed, get_store, guarded, pick_project, select_project
 
 NOT_USED = "（不导入）"
 
 
 def new_project_form(store) -> None:
+    """The sidebar's 新建项目 form; a new project becomes the current one and the form says so."""
     with st.sidebar.expander("新建项目", expanded=store.projects().empty):
         with st.form("new_project"):
             name = st.text_input("项目名称", key="new_project_name")
+            city = st.selectbox("城市", list(CITIES), format_func=city_label, key="new_project_city")
             launch = st.date_input("开盘日期", value=dt.date.today(), key="new_project_launch")
+            no_launch = st.checkbox("还没有开盘日期", key="new_project_no_launch",
+                                    help="开盘后可在「项目设置」补上；开盘前后对比页会请你选一个分界日")
             lines = st.multiselect("业态", S.PRODUCT_LINES, default=["公寓", "洋房"], key="new_project_lines")
-            if st.form_submit_button("创建项目"):
-                try:
-                    pid = store.create_project(name, S.SHANGHAI, launch, lines)
-                except ValueError as exc:
-                    st.error(str(exc))
-                else:
-                    st.session_state["project_id"] = pid
-                    st.rerun()
+            extra = st.text_input("其他业态（可选，多个用逗号分隔）", key="new_project_more_lines",
+                                  placeholder="例如：叠墅，酒店")
+            submitted = st.form_submit_button("创建项目")
+        if not submitted:
+            return
+        try:
+            more = extra.replace("，", ",").replace("、", ",").split(",")
+            pid = store.create_project(name, city, None if no_launch else launch, [*lines, *more])
+        except ValueError as exc:
+            st.error(str(exc))
+            return
+        select_project(pid)
+        st.success(f"已创建项目「{store.project(pid).name}」，并已选为当前项目。")
 
 
 def mapping_editor(headers: list[str]) -> dict[str, str]:

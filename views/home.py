@@ -4,7 +4,7 @@ import streamlit as st
 
 from mapping import schema as S
 from mapping.analysis import aggregate
-from ui.common import get_store, guarded, headline, pick_project, project_visitors
+from ui.common import city_label, get_store, guarded, headline, pick_project, project_caption, project_visitors
 
 IMPORT_COLUMNS = {"imported_at": "时间", "filename": "文件", "rows_total": "行数", "inserted": "新增",
                   "updated": "更新", "unchanged": "未变", "rejected": "拒绝"}
@@ -16,12 +16,14 @@ def main() -> None:
     st.caption("把到访客户的居住、工作、生活娱乐区域变成看得懂、用得上的拓客地图。")
     project = pick_project(store)
     if project is None:
-        st.info("还没有项目。请到「导入数据」页新建项目并上传到访客户表。")
+        st.info("没有可用的项目。请到「导入数据」页新建项目并上传到访客户表；已归档的项目可在「项目设置」恢复。")
         st.page_link("views/data_import.py", label="去导入数据", icon=":material/upload_file:")
         return
+    project_caption(project)
     launch = project.launch_date
     st.subheader(project.name)
-    st.write(f"城市：上海　开盘日期：{launch or '未设置'}　业态：{'、'.join(project.product_lines) or '未设置'}")
+    st.write(f"城市：{city_label(project.city_adcode)}　开盘日期：{launch or '未设置'}　"
+             f"业态：{'、'.join(project.product_lines) or '未设置'}　成交口径：{project.deal_stage}及之后")
     figures = headline(store, project.id)
     cols = st.columns(3)
     cols[0].metric("到访客户", f"{figures['visitors']:,}")
