@@ -120,3 +120,9 @@ def test_unknowns_frame_orders_fields_then_rows():
     assert list(frame.columns) == V.UNKNOWN_COLUMNS
     assert frame["raw"].tolist() == ["意向金", "城堡", "叠拼", "朋友介绍"]
     assert frame.loc[1, "example_rows"] == "2、3、4"
+
+
+def test_hints_are_never_applied_without_the_user():
+    resolved = V.resolve(pd.Series(["高意向", "A级"]), V.INTENTION_FIELD, S.INTENTION_GRADES)
+    assert resolved.source.tolist() == [V.UNKNOWN, V.DEFAULT]
+    assert resolved.suggestions == {"高意向": "A"}

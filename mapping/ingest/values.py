@@ -30,6 +30,7 @@ import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
@@ -146,7 +147,8 @@ def _key_index(table: Mapping[str, str]) -> dict[str, str]:
     return {normalise_value(k): v for k, v in table.items()}
 
 
-_INDEX = {f: {**_key_index(HINT_MAPS[f]), **_key_index(DEFAULT_MAPS[f])} for f in VALUE_FIELDS}
+_DEFAULT_INDEX = {f: _key_index(DEFAULT_MAPS[f]) for f in VALUE_FIELDS}  # applied without asking
+_INDEX = {f: {**_key_index(HINT_MAPS[f]), **_DEFAULT_INDEX[f]} for f in VALUE_FIELDS}  # for suggestions
 
 
 def suggest(field: str, raw: object, allowed: Collection[str] | None = None) -> str:
@@ -250,18 +252,22 @@ def resolve(values: pd.Series, field: str, allowed: Collection[str], project_map
     allowed = list(allowed)
     lowered = {normalise_value(a): a for a in allowed}
     project_map = {normalise_value(k): v for k, v in (project_map or {}).items()}
-    defaults = _INDEX[field] if DEFAULT_MAPS[field] else {}
-    uniques = pd.unique(values.fillna("").astype(str))
-    keys, found, sources, suggestions = {}, {}, {}, {}
-    for raw in uniques:
-        key = keys[raw] = normalise_value(raw)
+    defaults = _DEFAULT_INDEX[field]
+    codes, uniques = pd.factorize(values.fillna("").astype(str))
+    keys = [normalise_value(raw) for raw in uniques]
+    found, sources, suggestions = [], [], {}
+    for raw, key in zip(uniques, keys):
         target, source = _resolve_one(key, field, allowed, lowered, project_map, defaults)
-        found[raw], sources[raw] = target, source
+        found.append(target)
+        sources.append(source)
         if source == UNKNOWN and key not in suggestions:
             suggestions[key] = suggest(field, raw, allowed)
-    text = values.fillna("").astype(str)
-    value = pd.Series([found[t] for t in text], index=values.index, dtype=object)
-    return Resolved(value=value, source=text.map(sources), key=text.map(keys), suggestions=suggestions)
+
+    def spread(per_unique: list) -> pd.Series:
+        return pd.Series(np.array(per_unique, dtype=object)[codes] if len(codes) else [], index=values.index,
+                         dtype=object)
+
+    return Resolved(value=spread(found), source=spread(sources), key=spread(keys), suggestions=suggestions)
 
 
 def _resolve_one(key, field, allowed, lowered, project_map, defaults) -> tuple[str | None, str]:
