@@ -155,16 +155,20 @@ def test_parse_dates(value, expected):
     assert str(dates.iloc[0]) == expected
 
 
-@pytest.mark.parametrize("value,deal,rejected", [
-    ("是", True, False), ("否", False, False), ("Y", True, False), ("n", False, False), ("1", True, False),
-    ("0", False, False), ("已成交", True, False), ("未成交", False, False), ("也许", None, True),
+@pytest.mark.parametrize("value,deal,stage", [
+    ("是", True, "认购"), ("否", False, "来访"), ("Y", True, "认购"), ("n", False, "来访"), ("1", True, "认购"),
+    ("0", False, "来访"), ("已成交", True, "认购"), ("未成交", False, "来访"), ("", False, "来访"),
+    ("也许", False, ""),
 ])
-def test_deal_booleans(value, deal, rejected):
+def test_deal_booleans(value, deal, stage):
+    """The old yes/no forms still work; an unknown status keeps its row (it used to reject it)."""
     rows = [["C1", "张三", "13812345678", "2024-03-05", "公寓", "A", "浦东", "", "", "", value, ""]]
     _, result = _run(_csv_bytes(rows=rows), "v.csv")
-    assert (result.counts["rejected"] == 1) is rejected
-    if not rejected:
-        assert bool(result.records["deal"].iloc[0]) is deal
+    assert result.counts["rejected"] == 0
+    rec = result.records.iloc[0]
+    assert (bool(rec["deal"]), rec["stage"]) == (deal, stage)
+    assert (result.counts["fixed"] == 1) is (stage == "")
+    assert result.unknown["raw"].tolist() == ([value] if stage == "" else [])
 
 
 @pytest.mark.parametrize("value,expected", [("酒店式公寓", "公寓"), ("联排", "别墅"), ("底商", "商铺"),
@@ -238,3 +242,144 @@ def test_best_sheet_is_the_one_with_visitor_headers():
     data = _xlsx_bytes({"说明": [["本表说明"]], "汇总": [["月份", "到访"], ["3月", 10]],
                         "到访客户": [HEADERS, *ROWS]})
     assert ingest.best_sheet(data, "v.xlsx") == "到访客户"
+
+
+# --- stages, unknown values, value maps -------------------------------------------------------
+STAGE_HEADERS = ["客户编号", "到访日期", "居住区域", "客户状态", "认购日期", "签约日期", "意向业态", "意向等级", "到访渠道"]
+
+
+def _stage_table(rows, headers=STAGE_HEADERS):
+    return read_table(_csv_bytes(headers=headers, rows=rows), "v.csv")
+
+
+def _validate(table, **kw):
+    return validate(table, auto_map(table.frame.columns), salt="s", **kw)
+
+
+@pytest.mark.parametrize("status,stage,deal_at_subscribe,deal_at_sign", [
+    ("来访", "来访", False, False), ("复访", "来访", False, False), ("排卡", "认筹", False, False),
+    ("小订", "认购", True, False), ("定金", "认购", True, False), ("已认购", "认购", True, False),
+    ("签约", "签约", True, True), ("网签", "签约", True, True), ("草签", "签约", True, True),
+    ("退房", "退房", False, False), ("退订", "退房", False, False), ("", "来访", False, False),
+])
+def test_stages_and_deals(status, stage, deal_at_subscribe, deal_at_sign):
+    table = _stage_table([["C1", "2024-03-05", "浦东", status, "", "", "公寓", "A", "拓客"]])
+    for deal_stage, deal in (("认购", deal_at_subscribe), ("签约", deal_at_sign)):
+        rec = _validate(table, deal_stage=deal_stage).records.iloc[0]
+        assert (rec["stage"], bool(rec["deal"])) == (stage, deal)
+
+
+def test_stage_dates_and_deal_dates():
+    rows = [["C1", "2024-03-01", "浦东", "认购", "2024-03-10", "", "公寓", "A", ""],
+            ["C2", "2024-03-02", "浦东", "签约", "2024-03-11", "2024-04-01", "公寓", "A", ""],
+            ["C3", "2024-03-03", "浦东", "来访", "", "", "公寓", "A", ""],
+            ["C4", "2024-03-04", "浦东", "", "2024-03-20", "", "公寓", "A", ""],  # a deal date implies 认购
+            ["C5", "2024-03-05", "浦东", "", "", "2024-05-01", "公寓", "A", ""],  # a sign date implies 签约
+            ["C6", "2024-03-06", "浦东", "认购", "", "", "公寓", "A", ""]]
+    table = _stage_table(rows)
+    rec = _validate(table).records.set_index("visitor_id")
+    assert rec["stage"].tolist() == ["认购", "签约", "来访", "认购", "签约", "认购"]
+    assert [str(d) for d in rec["stage_date"]] == ["2024-03-10", "2024-04-01", "2024-03-03", "2024-03-20",
+                                                   "2024-05-01", "None"]
+    assert [str(d) for d in rec["deal_date"]] == ["2024-03-10", "2024-03-11", "None", "2024-03-20", "2024-05-01",
+                                                  "None"]
+    signed = _validate(table, deal_stage="签约").records.set_index("visitor_id")
+    assert signed["deal"].tolist() == [False, True, False, False, True, False]
+    assert str(signed.loc["C2", "deal_date"]) == "2024-04-01"  # the date of the deal under the project's rule
+
+
+def test_deal_column_and_status_column_together():
+    headers = ["到访日期", "居住区域", "是否成交", "客户状态"]
+    rows = [["2024-03-01", "浦东", "是", "签约"], ["2024-03-02", "浦东", "是", "退房"], ["2024-03-03", "浦东", "否", ""]]
+    result = _validate(_stage_table(rows, headers))
+    assert result.records["stage"].tolist() == ["签约", "退房", "来访"]
+    assert result.records["deal"].tolist() == [True, False, False]
+
+
+def test_unknown_values_keep_their_rows_and_are_listed_with_counts_and_suggestions():
+    rows = [["C1", "2024-03-01", "浦东", "意向金", "", "", "叠拼", "高意向", "朋友介绍"],
+            ["C2", "2024-03-02", "浦东", "意向金", "", "", "叠拼", "A", "朋友介绍"],
+            ["C3", "2024-03-03", "浦东", "已网签备案", "", "2024-04-01", "城堡", "A", "售楼处"],
+            ["C4", "2024-03-04", "浦东", "待定", "", "", "独栋", "B", "拓客"]]
+    result = _validate(_stage_table(rows), product_lines=("公寓", "洋房"))
+    assert result.counts == {"accepted": 0, "fixed": 4, "rejected": 0}
+    unknown = result.unknown.set_index(["field", "raw"])
+    assert list(result.unknown.columns) == ["field", "字段", "raw", "key", "rows", "example_rows", "suggestion",
+                                            "choices"]
+    assert unknown.loc[("stage", "已网签备案"), "suggestion"] == "签约"
+    assert unknown.loc[("stage", "待定"), "suggestion"] == ""
+    assert unknown.loc[("product_line", "独栋"), "suggestion"] == ""  # 别墅 is not the project's line
+    assert unknown.loc[("product_line", "独栋"), "choices"] == ["公寓", "洋房", "其他"]
+    assert unknown.loc[("intention", "高意向"), ["rows", "example_rows", "suggestion"]].tolist() == [1, "2", "A"]
+    assert unknown.loc[("channel", "朋友介绍"), ["rows", "example_rows", "suggestion"]].tolist() == [2, "2、3", "老带新"]
+    assert ("channel", "售楼处") not in unknown.index  # free text without a near channel is fine
+    rec = result.records.set_index("visitor_id")
+    assert rec["stage"].tolist() == ["认筹", "认筹", "签约", ""]  # 意向金 is a default alias; 待定 has no suggestion
+    assert rec["product_line"].tolist() == ["洋房", "洋房", "其他", "其他"]
+    assert rec["intention"].tolist() == ["", "A", "A", "B"]
+    assert rec["channel"].tolist() == ["朋友介绍", "朋友介绍", "售楼处", "拓客"]
+
+
+def test_value_maps_override_defaults_and_clear_the_unknown_list():
+    rows = [["C1", "2024-03-01", "浦东", "待定", "", "", "叠拼", "高意向", "朋友介绍"],
+            ["C2", "2024-03-02", "浦东", "网签", "", "", "独栋", "A", "拓客"]]
+    table = _stage_table(rows)
+    first = _validate(table, product_lines=("公寓", "洋房"))
+    choices = {field: dict(zip(group["key"], group["suggestion"].replace("", None).fillna("其他")))
+               for field, group in first.unknown.groupby("field")}
+    choices["stage"] = {"待定": "认筹", "网签": "认购"}  # this office counts 网签 as 认购 (overrides the default)
+    choices["intention"] = {"高意向": "B"}
+    again = _validate(table, product_lines=("公寓", "洋房"), value_maps=choices)
+    assert again.unknown.empty
+    rec = again.records.set_index("visitor_id")
+    assert rec["stage"].tolist() == ["认筹", "认购"]
+    assert rec["intention"].tolist() == ["B", "A"]
+    assert rec["product_line"].tolist() == ["洋房", "其他"]
+    assert rec["channel"].tolist() == ["老带新", "拓客"]
+    assert again.counts["fixed"] == 1  # 叠拼 → 洋房 is still reported as a synonym
+
+
+def test_deal_product_line_uses_the_product_line_choices():
+    headers = ["到访日期", "居住区域", "意向业态", "成交业态", "是否成交"]
+    table = _stage_table([["2024-03-01", "浦东", "城堡", "城堡", "是"]], headers)
+    assert _validate(table).unknown[["field", "rows"]].values.tolist() == [["product_line", 1]]
+    rec = _validate(table, value_maps={"product_line": {"城堡": "别墅"}}).records.iloc[0]
+    assert (rec["product_line"], rec["deal_product_line"]) == ("别墅", "别墅")
+
+
+def test_deal_stage_must_be_a_deal_stage():
+    with pytest.raises(ValueError, match="'deal_stage' should be one of 认购/签约, got '来访'"):
+        _validate(_stage_table([["C1", "2024-03-05", "浦东", "", "", "", "", "", ""]]), deal_stage="来访")
+
+
+def test_total_row_is_skipped_and_masked_phones_do_not_merge_visitors():
+    headers = ["序号", "姓名", "手机", "到访日期", "居住区域"]
+    rows = [["1", "张三", "138****5678", "2024-03-01", "浦东"], ["2", "李四", "138****5678", "2024-03-01", "徐汇"],
+            ["合计", "", "", "", "2"]]
+    result = _validate(_stage_table(rows, headers))
+    assert len(result.records) == 2 and result.counts["rejected"] == 0
+    assert result.total_rows == [4]
+    assert result.records["phone_masked"].tolist() == ["138****5678", "138****5678"]
+    assert result.records["visitor_key"].nunique() == 2
+    assert "合计行" in set(result.report["问题"])
+
+
+def test_summarise_groups_by_reason_rejections_first():
+    rows = [[*ROWS[0][:3], "下周二", *ROWS[0][4:]], [*ROWS[1][:4], "城堡", *ROWS[1][5:]],
+            [*ROWS[2][:4], "酒店式公寓", *ROWS[2][5:]], ["C4", "赵", "13700002222", "", "城堡", "A", "浦东", "", "", "",
+                                                        "否", ""]]
+    _, result = _run(_csv_bytes(rows=rows), "v.csv")
+    summary = ingest.summarise(result.report)
+    assert list(summary.columns) == ["原因", "处理", "类别", "行数", "示例行", "怎么办"]
+    assert summary["类别"].tolist()[:2] == ["拒绝", "拒绝"]
+    assert set(summary["原因"][:2]) == {"到访日期无法识别", "到访日期为空"}
+    line = summary.set_index("原因").loc["业态未识别"]
+    assert (line["类别"], line["行数"], line["示例行"]) == ("已修正", 2, "3、5")  # row 5 is also rejected
+    assert summary.set_index("原因").loc["业态同义词", "类别"] == "提示"
+    assert summary["怎么办"].str.len().gt(0).all()
+    assert result.summary().equals(summary)
+
+
+def test_summarise_of_a_clean_file_is_empty():
+    _, result = _run(_csv_bytes(), "v.csv")
+    assert ingest.summarise(result.report).empty

@@ -40,7 +40,7 @@ CHUNK = 5000
 VISITOR_FIELDS = (
     "visitor_code", "visit_date", "product_line", "intention", "channel", "coord_system",
     *S.LOCATION_COLUMNS, "deal", "deal_date", "deal_product_line", "deal_amount",
-    *S.PROFILE_COLUMNS, "phone_masked", "phone_hash", "name_masked", "name_hash",
+    *S.PROFILE_COLUMNS, "phone_masked", "phone_hash", "name_masked", "name_hash", "stage", "stage_date",
 )
 
 def default_url() -> str:
@@ -692,7 +692,7 @@ def _rows(records: pd.DataFrame, project_id: int, batch_id: int) -> list[dict]:
     frame["project_id"] = project_id
     frame["import_id"] = batch_id
     frame["deal"] = frame["deal"].astype(bool)
-    for col in ("visit_date", "deal_date"):
+    for col in ("visit_date", "deal_date", "stage_date"):
         frame[col] = frame[col].map(lambda d: d if isinstance(d, dt.date) else None)
     for col in S.LOCATION_COLUMNS:
         if not col.endswith("_text"):

@@ -27,7 +27,10 @@ import pandas as pd
 
 from mapping import schema as S
 from mapping.geo.coords import in_china, looks_swapped, normalise_crs
+from mapping.ingest import values as V
+from mapping.ingest.headers import AUTO_THRESHOLD, auto_map, place_like_columns, suggest_mapping  # noqa: F401
 from mapping.ingest.privacy import mask_name, mask_phone, protect
+from mapping.ingest.report import REPORT_COLUMNS, summarise  # noqa: F401
 
 MAX_FILE_MB = float(os.environ.get("TUOKE_MAX_UPLOAD_MB", "50"))
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -36,7 +39,6 @@ SUPPORTED_SUFFIXES = CSV_SUFFIXES + EXCEL_SUFFIXES
 
 ACCEPTED, FIXED, REJECTED = "accepted", "fixed", "rejected"
 STATUS_LABELS = {ACCEPTED: "通过", FIXED: "已修正", REJECTED: "已拒绝"}
-REPORT_COLUMNS = ["行号", "列", "原值", "处理", "原因"]
 
 
 class IngestError(ValueError):
@@ -238,31 +240,7 @@ def _unique_headers(headers: list[str]) -> list[str]:
 
 
 # --------------------------------------------------------------------------- mapping
-_HEADER_NOISE = re.compile(r"[\s_\-（）()\[\]【】:：/\\.*#]|万元|元|单位")
-
-
-def _norm_header(header: str) -> str:
-    return _HEADER_NOISE.sub("", str(header)).lower()
-
-
-_ALIAS_INDEX = {
-    _norm_header(alias): canonical for canonical, aliases in S.HEADER_ALIASES.items() for alias in aliases
-}
-
-
-def auto_map(headers) -> dict[str, str]:
-    """Guess {canonical column: file header} from header names.
-
-    Exact alias matches win; a header is used for one canonical column only.
-    """
-    mapping: dict[str, str] = {}
-    for header in headers:
-        if not header:
-            continue
-        canonical = _ALIAS_INDEX.get(_norm_header(header))
-        if canonical and canonical not in mapping:
-            mapping[canonical] = header
-    return mapping
+# header matching lives in mapping.ingest.headers; auto_map is re-exported here for pages
 
 
 def check_mapping(mapping: dict[str, str], headers) -> None:
@@ -292,31 +270,46 @@ def check_mapping(mapping: dict[str, str], headers) -> None:
 # --------------------------------------------------------------------------- validation
 @dataclass
 class IngestResult:
-    """Clean canonical records plus a row-by-row report."""
+    """Clean canonical records plus a row-by-row report and the category values no rule knew."""
 
-    records: pd.DataFrame  # accepted and fixed rows, canonical columns + row_number, status
-    report: pd.DataFrame  # one line per problem: 行号, 列, 原值, 处理, 原因
+    records: pd.DataFrame  # accepted and fixed rows, canonical columns + stage, stage_date, row_number, status
+    report: pd.DataFrame  # one line per problem: 行号, 列, 原值, 问题, 处理, 原因
     row_status: pd.Series  # status per input row (index = row position)
     empty_rows: list[int]
+    unknown: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=V.UNKNOWN_COLUMNS))
+    total_rows: list[int] = field(default_factory=list)  # 合计/小计 rows skipped
 
     @property
     def counts(self) -> dict[str, int]:
         counts = self.row_status.value_counts()
         return {s: int(counts.get(s, 0)) for s in (ACCEPTED, FIXED, REJECTED)}
 
+    def summary(self) -> pd.DataFrame:
+        """The report by reason (:func:`mapping.ingest.report.summarise`)."""
+        return summarise(self.report)
+
 
 class _Issues:
     def __init__(self, table: Table, mapping: dict[str, str]):
         self.table, self.mapping, self.rows = table, mapping, []
 
-    def add(self, positions, canonical: str, values, action: str, reason: str) -> None:
+    def add(self, positions, canonical: str, values, kind: str, action: str, reason: str) -> None:
         header = self.mapping.get(canonical) or S.COLUMN_LABELS.get(canonical, canonical)
         for pos, value in zip(positions, values):
-            self.rows.append((int(pos), header, str(value), action, reason))
+            self.rows.append((int(pos), header, str(value), kind, action, reason))
 
 
-_TRUE = {"是", "y", "yes", "1", "true", "t", "已成交", "成交", "已签约", "签约", "已认购", "√", "✓", "对"}
-_FALSE = {"否", "n", "no", "0", "false", "f", "未成交", "未签约", "无", "×", "✗", "", "不是", "没有"}
+@dataclass
+class _Context:
+    """What the column checks share: the rows, the report, the status and the project's choices."""
+
+    table: Table
+    frame: pd.DataFrame
+    issues: _Issues
+    status: pd.Series
+    product_lines: tuple[str, ...]
+    value_maps: dict[str, dict[str, str]]
+    unknowns: V.Unknowns = field(default_factory=V.Unknowns)
 
 
 def validate(
@@ -325,8 +318,17 @@ def validate(
     salt: str,
     default_crs: str = S.GCJ02,
     product_lines: tuple[str, ...] = S.PRODUCT_LINES,
+    *,
+    value_maps: dict[str, dict[str, str]] | None = None,
+    deal_stage: str = S.DEFAULT_DEAL_STAGE,
 ) -> IngestResult:
     """Validate and normalise every row of ``table``.
+
+    No row is rejected for a category value: an unknown 客户状态, 业态, 意向等级 or 渠道
+    keeps its row with a provisional value and is listed in ``result.unknown``; the
+    page lets the user choose, saves the choices, and calls ``validate`` again with
+    ``value_maps``.  Rows are rejected only for a missing or unreadable 到访日期 and
+    for duplicates.
 
     Parameters
     ----------
@@ -339,25 +341,72 @@ def validate(
     default_crs : str
         CRS for rows with coordinates but no 坐标系 value.
     product_lines : tuple of str
-        Product lines the project sells; others are reported.
+        Product lines the project sells; other lines are listed in ``unknown``.
+    value_maps : dict, optional
+        The project's saved choices, {canonical field: {normalised raw value: target}}
+        for ``stage``, ``product_line`` (also used for 成交业态; ``deal_product_line``
+        overrides it there), ``intention`` and ``channel``.  Applied before the defaults
+        of :mod:`mapping.ingest.values`.
+    deal_stage : str
+        The first stage that counts as 成交: 认购 (default) or 签约.
+
+    Returns
+    -------
+    IngestResult
+        ``records`` carry ``stage``, ``stage_date`` and ``deal``; ``unknown`` lists the
+        values no rule knew (see :data:`mapping.ingest.values.UNKNOWN_COLUMNS`).
+
+    Examples
+    --------
+    >>> data = "到访日期,居住区域,客户状态,意向业态\\n2024-03-01,浦东,网签,叠拼\\n2024-03-02,徐汇,意向金,城堡\\n"
+    >>> table = read_table(data.encode(), "v.csv")
+    >>> result = validate(table, auto_map(table.frame.columns), salt="s", product_lines=("公寓", "洋房"))
+    >>> result.records[["stage", "deal", "product_line"]].values.tolist()
+    [['签约', True, '洋房'], ['认筹', False, '其他']]
+    >>> result.unknown[["field", "raw", "suggestion"]].values.tolist()
+    [['product_line', '城堡', '']]
     """
     check_mapping(mapping, table.frame.columns)
+    if deal_stage not in S.DEAL_STAGES:
+        raise ValueError(f"'deal_stage' should be one of {'/'.join(S.DEAL_STAGES)}, got {deal_stage!r}")
     frame = _canonical_frame(table, mapping)
-    empty = frame.eq("").all(axis=1)
-    empty_rows = [table.row_number(int(p)) for p in np.flatnonzero(empty.to_numpy())]
-    frame = frame[~empty.to_numpy()]
+    frame, empty_rows, total_rows = _drop_blank_rows(table, frame)
     issues = _Issues(table, mapping)
-    status = pd.Series(ACCEPTED, index=frame.index, dtype=object)
+    for pos in total_rows:
+        issues.add([pos], S.VISIT_DATE, [""], "合计行", "跳过", "表尾的合计/小计行，不是客户，已跳过")
+    ctx = _Context(table, frame, issues, pd.Series(ACCEPTED, index=frame.index, dtype=object),
+                   tuple(product_lines), {k: dict(v) for k, v in (value_maps or {}).items()})
+    out = _columns(ctx, default_crs, deal_stage)
+    masked_phone = frame[S.PHONE].str.contains(r"[*＊]", regex=True)
+    out = protect(out, salt)
+    out["visitor_key"] = visitor_keys(out, weak_phone=masked_phone)
+    _duplicates(table, out, issues, ctx.status)
+    out["row_number"] = [table.row_number(p) for p in out.index]
+    out["status"] = ctx.status
+    records = out[ctx.status != REJECTED].reset_index(drop=True)
+    report = _report(issues, table, mapping)
+    return IngestResult(records=records, report=report, row_status=ctx.status, empty_rows=empty_rows,
+                        unknown=ctx.unknowns.frame(), total_rows=[table.row_number(p) for p in total_rows])
 
+
+def _columns(ctx: _Context, default_crs: str, deal_stage: str) -> pd.DataFrame:
+    frame, issues, status = ctx.frame, ctx.issues, ctx.status
     out = pd.DataFrame(index=frame.index)
     out[S.VISITOR_ID] = frame[S.VISITOR_ID]
     out[S.VISIT_DATE] = _dates(frame, S.VISIT_DATE, issues, status, required=True)
-    out[S.DEAL_DATE] = _dates(frame, S.DEAL_DATE, issues, status, required=False)
-    out[S.PRODUCT_LINE] = _product_lines(frame, S.PRODUCT_LINE, issues, status, product_lines)
-    out[S.DEAL_PRODUCT_LINE] = _product_lines(frame, S.DEAL_PRODUCT_LINE, issues, status, product_lines)
-    out[S.INTENTION] = _intentions(frame, issues, status)
-    out[S.CHANNEL] = frame[S.CHANNEL]
-    out[S.DEAL] = _deals(frame, issues, status)
+    deal_dates = _dates(frame, S.DEAL_DATE, issues, status, required=False)
+    sign_dates = _dates(frame, S.SIGN_DATE, issues, status, required=False)
+    out[S.PRODUCT_LINE] = _product_lines(ctx, S.PRODUCT_LINE)
+    out[S.DEAL_PRODUCT_LINE] = _product_lines(ctx, S.DEAL_PRODUCT_LINE)
+    out[S.INTENTION] = _intentions(ctx)
+    out[S.CHANNEL] = _channels(ctx)
+    stage = _stages(ctx, deal_dates, sign_dates)
+    out[S.STAGE] = stage
+    out[S.STAGE_DATE] = _stage_dates(stage, out[S.VISIT_DATE], deal_dates, sign_dates)
+    out[S.DEAL] = V.is_deal(stage, deal_stage)
+    first, second = (sign_dates, deal_dates) if deal_stage == S.STAGE_SIGN else (deal_dates, sign_dates)
+    out[S.DEAL_DATE] = first.where(first.notna(), second)
+    out[S.SIGN_DATE] = sign_dates
     out[S.DEAL_AMOUNT] = _amounts(frame, issues, status)
     for col in S.PROFILE_COLUMNS:
         out[col] = frame[col]
@@ -365,14 +414,7 @@ def validate(
     out[S.PHONE] = frame[S.PHONE]
     out[S.NAME] = frame[S.NAME]
     _check_deal_consistency(out, issues, status)
-    out = protect(out, salt)
-    out["visitor_key"] = visitor_keys(out)
-    _duplicates(table, out, issues, status)
-    out["row_number"] = [table.row_number(p) for p in out.index]
-    out["status"] = status
-    records = out[status != REJECTED].reset_index(drop=True)
-    report = _report(issues, table, mapping)
-    return IngestResult(records=records, report=report, row_status=status, empty_rows=empty_rows)
+    return out
 
 
 def _canonical_frame(table: Table, mapping: dict[str, str]) -> pd.DataFrame:
@@ -382,6 +424,20 @@ def _canonical_frame(table: Table, mapping: dict[str, str]) -> pd.DataFrame:
         header = mapping.get(col)
         data[col] = src[header].map(_cell_text) if header else pd.Series("", index=src.index, dtype=object)
     return pd.DataFrame(data, index=src.index)
+
+
+_TOTAL_RE = re.compile(r"^(合计|总计|小计|汇总|共计|total)\s*[:：]?", re.IGNORECASE)
+
+
+def _drop_blank_rows(table: Table, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[int], list[int]]:
+    """Drop empty rows and 合计/小计 rows (no 到访日期, a cell starting 合计); return them apart."""
+    empty = frame.eq("").all(axis=1)
+    candidates = frame.index[~empty & (frame[S.VISIT_DATE] == "")]
+    raw = table.frame.loc[candidates].map(_cell_text) if len(candidates) else pd.DataFrame()
+    total = [p for p in candidates if raw.loc[p].str.match(_TOTAL_RE).any()]
+    empty_rows = [table.row_number(int(p)) for p in np.flatnonzero(empty.to_numpy())]
+    keep = ~empty & ~frame.index.isin(total)
+    return frame[keep.to_numpy()], empty_rows, total
 
 
 def _reject(status: pd.Series, mask: pd.Series) -> None:
@@ -431,66 +487,114 @@ def _dates(frame, col, issues, status, required: bool) -> pd.Series:
     bad = given & dates.isna()
     label = S.COLUMN_LABELS[col]
     if bad.any():
-        issues.add(bad[bad].index, col, frame[col][bad], "拒绝" if required else "已清空",
+        issues.add(bad[bad].index, col, frame[col][bad], f"{label}无法识别", "拒绝" if required else "已清空",
                    f"{label}无法识别，请写成 2024-03-05 或 2024/3/5 这样的日期")
         (_reject if required else _fix)(status, bad)
     if required:
         missing = ~given
         if missing.any():
-            issues.add(missing[missing].index, col, frame[col][missing], "拒绝", f"{label}为空，这是必填项")
+            issues.add(missing[missing].index, col, frame[col][missing], f"{label}为空", "拒绝",
+                       f"{label}为空，这是必填项")
             _reject(status, missing)
     if serial.any():
-        issues.add(serial[serial].index, col, frame[col][serial], "已转换",
+        issues.add(serial[serial].index, col, frame[col][serial], "Excel 日期序号", "已转换",
                    f"{label}是 Excel 日期序号，已转换为日期")
         _fix(status, serial)
     return dates
 
 
-def _norm_token(value: str) -> str:
-    return re.sub(r"[\s（）()]", "", value).lower()
+def _resolve(ctx: _Context, field: str, col: str, allowed: list[str], project_map: dict[str, str],
+             listed=None) -> tuple[V.Resolved, pd.Series]:
+    """Resolve one category column; list its unknown values (those ``listed`` selects, by default all)."""
+    resolved = V.resolve(ctx.frame[col], field, allowed, project_map)
+    unknown = resolved.source == V.UNKNOWN
+    keys = resolved.key[unknown]
+    for key, rows in keys.groupby(keys).groups.items():
+        suggestion = resolved.suggestions.get(key, "")
+        if listed is None or listed(suggestion):
+            ctx.unknowns.add(field, ctx.frame[col][rows], [ctx.table.row_number(p) for p in rows], suggestion,
+                             V.choices(field, ctx.product_lines))
+    return resolved, unknown
 
 
-def _product_lines(frame, col, issues, status, product_lines) -> pd.Series:
-    aliases = {_norm_token(k): v for k, v in S.PRODUCT_LINE_ALIASES.items()}
-    aliases.update({_norm_token(p): p for p in product_lines})
-    values = frame[col]
-    mapped = values.map(lambda v: aliases.get(_norm_token(v), None) if v else "")
-    unknown = mapped.isna()
+def _provisional(resolved: V.Resolved, unknown: pd.Series, fallback: str | None) -> pd.Series:
+    """The suggestion for unknown rows, or ``fallback`` when there is none."""
+    suggested = resolved.key.map(lambda k: resolved.suggestions.get(k) or fallback)
+    return resolved.value.where(~unknown, suggested)
+
+
+def _product_lines(ctx: _Context, col: str) -> pd.Series:
+    maps = ctx.value_maps
+    project_map = {**maps.get(S.PRODUCT_LINE, {}), **(maps.get(col, {}) if col != S.PRODUCT_LINE else {})}
+    allowed = V.choices(V.LINE_FIELD, ctx.product_lines)
+    resolved, unknown = _resolve(ctx, V.LINE_FIELD, col, allowed, project_map)
+    values, label = ctx.frame[col], S.COLUMN_LABELS[col]
+    mapped = _provisional(resolved, unknown, V.OTHER_LINE)
     if unknown.any():
-        issues.add(unknown[unknown].index, col, values[unknown], "记为「其他」",
-                   f"{S.COLUMN_LABELS[col]}不是已知业态（{'/'.join(product_lines)}），已记为「其他」；"
-                   "如是新业态请在项目设置中添加")
-        _fix(status, unknown)
-    synonym = ~unknown & (mapped != values) & (values != "")
+        lines = "/".join(ctx.product_lines)
+        for target, rows in mapped[unknown].groupby(mapped[unknown]).groups.items():
+            ctx.issues.add(rows, col, values[rows], "业态未识别", f"暂记为「{target}」",
+                           f"{label}不是本项目的业态（{lines}），暂记为「{target}」；请在「未识别的取值」里确认")
+        _fix(ctx.status, unknown)
+    synonym = (resolved.source == V.DEFAULT) & (mapped != values)
     if synonym.any():
-        issues.add(synonym[synonym].index, col, values[synonym] + " → " + mapped[synonym], "已统一",
-                   f"{S.COLUMN_LABELS[col]}同义词已统一")
-        _fix(status, synonym)
-    return mapped.fillna("其他")
+        ctx.issues.add(synonym[synonym].index, col, values[synonym] + " → " + mapped[synonym], "业态同义词", "已统一",
+                       f"{label}同义词已统一")
+        _fix(ctx.status, synonym)
+    return mapped.fillna("")
 
 
-def _intentions(frame, issues, status) -> pd.Series:
-    values = frame[S.INTENTION]
-    cleaned = values.str.upper().str.replace(r"[级类\s]|客户|意向", "", regex=True)
-    ok = cleaned.isin(S.INTENTION_GRADES) | (values == "")
-    if (~ok).any():
-        issues.add(ok[~ok].index, S.INTENTION, values[~ok], "已清空", "意向等级应为 A/B/C/D，已留空")
-        _fix(status, ~ok)
-    return cleaned.where(ok, "")
+def _intentions(ctx: _Context) -> pd.Series:
+    allowed = list(S.INTENTION_GRADES)
+    resolved, unknown = _resolve(ctx, V.INTENTION_FIELD, S.INTENTION, allowed, ctx.value_maps.get(S.INTENTION, {}))
+    if unknown.any():
+        ctx.issues.add(unknown[unknown].index, S.INTENTION, ctx.frame[S.INTENTION][unknown], "意向等级未识别",
+                       "暂留空", "意向等级应为 A/B/C/D，暂留空；请在「未识别的取值」里确认")
+        _fix(ctx.status, unknown)
+    return resolved.value.where(~unknown, "").fillna("")
 
 
-def _deals(frame, issues, status) -> pd.Series:
-    values = frame[S.DEAL]
-    norm = values.str.strip().str.lower()
-    is_true = norm.isin(_TRUE)
-    is_false = norm.isin(_FALSE)
-    bad = ~(is_true | is_false)
-    if bad.any():
-        issues.add(bad[bad].index, S.DEAL, values[bad], "拒绝",
-                   "是否成交无法识别，应为 是/否、Y/N、1/0、已成交/未成交")
-        _reject(status, bad)
-    implied = (values == "") & (frame[S.DEAL_DATE] != "")
-    return is_true | implied
+def _channels(ctx: _Context) -> pd.Series:
+    """Channels are free text: kept as typed unless the project mapped them; only spellings
+    close to a canonical channel are listed."""
+    resolved, unknown = _resolve(ctx, V.CHANNEL_FIELD, S.CHANNEL, list(S.CHANNELS), ctx.value_maps.get(S.CHANNEL, {}),
+                                 listed=bool)
+    return resolved.value.where(~unknown, ctx.frame[S.CHANNEL]).fillna("")
+
+
+def _stages(ctx: _Context, deal_dates: pd.Series, sign_dates: pd.Series) -> pd.Series:
+    """The stage of each row from 客户状态 and 是否成交 (the later one; 退房 wins); without
+    either, 签约 when a 签约日期 is given, 认购 when a 成交日期 is, else 来访; "" when a
+    status is unknown and nothing suggests a stage."""
+    parts, unresolved = [], pd.Series(False, index=ctx.frame.index)
+    for col in (S.STAGE, S.DEAL):
+        resolved, unknown = _resolve(ctx, V.STAGE_FIELD, col, list(S.STAGES), ctx.value_maps.get(S.STAGE, {}))
+        value = _provisional(resolved, unknown, None)
+        if unknown.any():
+            for target, rows in value[unknown].fillna("").groupby(value[unknown].fillna("")).groups.items():
+                what = f"暂记为「{target}」" if target else "暂不计成交"
+                ctx.issues.add(rows, col, ctx.frame[col][rows], "客户状态未识别", what,
+                               f"{S.COLUMN_LABELS[col]}不是已知的状态，{what}；请在「未识别的取值」里选它对应的阶段")
+            _fix(ctx.status, unknown)
+        parts.append(value)
+        unresolved |= unknown & value.isna()
+    stage = V.combine_stages(*parts)
+    implied = np.select([sign_dates.notna(), deal_dates.notna()], [S.STAGE_SIGN, S.STAGE_SUBSCRIBE], S.STAGE_VISIT)
+    missing = stage.isna()
+    stage = stage.where(~missing, pd.Series(implied, index=stage.index, dtype=object))
+    return stage.where(~(missing & unresolved), "")
+
+
+def _stage_dates(stage: pd.Series, visit: pd.Series, deal: pd.Series, sign: pd.Series) -> pd.Series:
+    """The date a row reached its stage: 签约日期 (else 成交日期) for 签约, 成交日期 (else 签约日期)
+    for 认筹/认购/退房, the visit date for 来访."""
+    deal_first = deal.where(deal.notna(), sign)
+    sign_first = sign.where(sign.notna(), deal)
+    conditions = [stage.eq(S.STAGE_SIGN).to_numpy(), stage.isin((S.STAGE_PLEDGE, S.STAGE_SUBSCRIBE, S.STAGE_REFUND)).to_numpy(),
+                  stage.eq(S.STAGE_VISIT).to_numpy()]
+    choices = [sign_first.to_numpy(object), deal_first.to_numpy(object), visit.to_numpy(object)]
+    out = pd.Series(np.select(conditions, choices, default=None), index=stage.index, dtype=object)
+    return out.where(out.notna(), None)
 
 
 def _amounts(frame, issues, status) -> pd.Series:
@@ -498,7 +602,8 @@ def _amounts(frame, issues, status) -> pd.Series:
     numbers = pd.to_numeric(values, errors="coerce")
     bad = (frame[S.DEAL_AMOUNT] != "") & (numbers.isna() | (numbers < 0))
     if bad.any():
-        issues.add(bad[bad].index, S.DEAL_AMOUNT, frame[S.DEAL_AMOUNT][bad], "已清空", "成交金额不是有效数字，已留空")
+        issues.add(bad[bad].index, S.DEAL_AMOUNT, frame[S.DEAL_AMOUNT][bad], "成交金额无效", "已清空",
+                   "成交金额不是有效数字，已留空")
         _fix(status, bad)
     return numbers.where(~bad)
 
@@ -517,20 +622,20 @@ def _locations(frame, out, issues, status, default_crs) -> None:
         not_number = given & (lng.isna() | lat.isna())
         if not_number.any():
             issues.add(not_number[not_number].index, lng_c,
-                       frame[lng_c][not_number] + "," + frame[lat_c][not_number], "忽略坐标",
+                       frame[lng_c][not_number] + "," + frame[lat_c][not_number], "经纬度不完整", "忽略坐标",
                        f"{S.DIMENSION_LABELS[dim]}经纬度不完整或不是数字，已忽略坐标（文字地址保留）")
             _fix(status, not_number)
         numeric = given & ~not_number
         swapped = numeric & pd.Series(looks_swapped(lng, lat), index=frame.index)
         if swapped.any():
             issues.add(swapped[swapped].index, lng_c, frame[lng_c][swapped] + "," + frame[lat_c][swapped],
-                       "已交换", f"{S.DIMENSION_LABELS[dim]}经纬度填反了，已自动交换")
+                       "经纬度填反", "已交换", f"{S.DIMENSION_LABELS[dim]}经纬度填反了，已自动交换")
             _fix(status, swapped)
             lng, lat = lng.where(~swapped, lat), lat.where(~swapped, lng)
         outside = numeric & ~pd.Series(in_china(lng, lat), index=frame.index)
         if outside.any():
             issues.add(outside[outside].index, lng_c, frame[lng_c][outside] + "," + frame[lat_c][outside],
-                       "忽略坐标", f"{S.DIMENSION_LABELS[dim]}坐标超出范围（经度应在 73~136、纬度在 3~54 之间），已忽略坐标")
+                       "坐标超出范围", "忽略坐标", f"{S.DIMENSION_LABELS[dim]}坐标超出范围（经度应在 73~136、纬度在 3~54 之间），已忽略坐标")
             _fix(status, outside)
         keep = numeric & ~outside & ~unknown_crs
         out[lng_c] = lng.where(keep)
@@ -538,12 +643,12 @@ def _locations(frame, out, issues, status, default_crs) -> None:
         has_any_coord |= keep | (numeric & ~outside & unknown_crs)
     if (unknown_crs & has_any_coord).any():
         m = unknown_crs & has_any_coord
-        issues.add(m[m].index, S.COORD_SYSTEM, crs_raw[m], "忽略坐标",
+        issues.add(m[m].index, S.COORD_SYSTEM, crs_raw[m], "坐标系无法识别", "忽略坐标",
                    "坐标系无法识别（应为 WGS84/GCJ02/BD09 或 高德/百度/GPS），这一行的坐标已忽略，文字地址保留")
         _fix(status, m)
     defaulted = has_any_coord & (crs_raw == "")
     if defaulted.any():
-        issues.add(defaulted[defaulted].index, S.COORD_SYSTEM, crs_raw[defaulted], f"按 {default_crs}",
+        issues.add(defaulted[defaulted].index, S.COORD_SYSTEM, crs_raw[defaulted], "坐标系为空", f"按 {default_crs}",
                    f"坐标系为空，按导入时选择的默认坐标系 {default_crs} 处理")
         _fix(status, defaulted)
     out[S.COORD_SYSTEM] = crs.where(~defaulted, default_crs).where(has_any_coord & ~unknown_crs, "").fillna("")
@@ -553,7 +658,7 @@ def _check_deal_consistency(out, issues, status) -> None:
     early = out[S.DEAL] & out[S.DEAL_DATE].notna() & out[S.VISIT_DATE].notna()
     early = early & (out[S.DEAL_DATE].where(early) < out[S.VISIT_DATE].where(early)).fillna(False).astype(bool)
     if early.any():
-        issues.add(early[early].index, S.DEAL_DATE, out[S.DEAL_DATE][early], "保留",
+        issues.add(early[early].index, S.DEAL_DATE, out[S.DEAL_DATE][early], "成交日期早于到访日期", "保留",
                    "成交日期早于到访日期，请核对（已按原样导入）")
         _fix(status, early)
 
@@ -563,13 +668,19 @@ def as_text(values: pd.Series) -> pd.Series:
     return values.astype(object).where(values.notna(), "").astype(str)
 
 
-def visitor_keys(out: pd.DataFrame) -> pd.Series:
-    """Stable key of a visitor: 客户编号, else the phone hash, else a hash of the row."""
+def visitor_keys(out: pd.DataFrame, weak_phone: pd.Series | None = None) -> pd.Series:
+    """Stable key of a visitor: 客户编号, else the phone hash, else a hash of the row.
+
+    A phone the file already masked (138****5678, ``weak_phone``) is shared by many people,
+    so it does not key a visitor on its own: it joins the row hash instead.
+    """
     code = out[S.VISITOR_ID].fillna("").astype(str)
     parts = [as_text(out[c]) for c in ("name_hash", S.VISIT_DATE, "home_text", "work_text")]
-    fallback = (parts[0] + "|" + parts[1] + "|" + parts[2] + "|" + parts[3]).map(
-        lambda v: "row:" + hashlib.sha256(v.encode()).hexdigest()[:40])
-    key = ("ph:" + out["phone_hash"]).where(out["phone_hash"] != "", fallback)
+    text = parts[0] + "|" + parts[1] + "|" + parts[2] + "|" + parts[3]
+    weak = pd.Series(False, index=out.index) if weak_phone is None else weak_phone.reindex(out.index, fill_value=False)
+    text = text.where(~weak, text + "|" + out["phone_hash"])
+    fallback = text.map(lambda v: "row:" + hashlib.sha256(v.encode()).hexdigest()[:40])
+    key = ("ph:" + out["phone_hash"]).where((out["phone_hash"] != "") & ~weak, fallback)
     return ("id:" + code.str.slice(0, 100)).where(code != "", key)
 
 
@@ -581,7 +692,7 @@ def _duplicates(table, out, issues, status) -> None:
         for pos in dup[dup].index:
             what = "客户编号" if keys[pos].startswith("id:") else "手机号" if keys[pos].startswith("ph:") else "整行内容"
             value = out.at[pos, S.VISITOR_ID] if what == "客户编号" else out.at[pos, "phone_masked"]
-            issues.add([pos], S.VISITOR_ID if what == "客户编号" else S.PHONE, [value], "拒绝",
+            issues.add([pos], S.VISITOR_ID if what == "客户编号" else S.PHONE, [value], "客户重复", "拒绝",
                        f"{what}重复，以后出现的第 {last_row[keys[pos]]} 行为准")
         _reject(status, dup)
 
@@ -589,9 +700,9 @@ def _duplicates(table, out, issues, status) -> None:
 def _report(issues: _Issues, table: Table, mapping: dict[str, str]) -> pd.DataFrame:
     pii_headers = {mapping.get(S.PHONE): mask_phone, mapping.get(S.NAME): mask_name}
     rows = []
-    for pos, header, value, action, reason in issues.rows:
+    for pos, header, value, kind, action, reason in issues.rows:
         masker = pii_headers.get(header)
-        rows.append((table.row_number(pos), header, masker(value) if masker else value, action, reason))
+        rows.append((table.row_number(pos), header, masker(value) if masker else value, kind, action, reason))
     report = pd.DataFrame(rows, columns=REPORT_COLUMNS)
     return report.sort_values(["行号", "列"], kind="stable").reset_index(drop=True)
 
