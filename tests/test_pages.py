@@ -469,12 +469,34 @@ def test_battle_map_exports_files_and_keeps_the_sites_when_saved(monkeypatch):
 
 
 # ------------------------------------------------------------------ projects: create, select, settings, delete
+def _settings(at: AppTest | None = None) -> AppTest:
+    if at is None:
+        return _app("views/project_settings.py")
+    at.switch_page("views/project_settings.py").run()
+    return at
+
+
+def _picker_names(at: AppTest) -> list[str]:
+    return at.sidebar.selectbox(key="project_picker").options
+
+
 def _create(at: AppTest, name: str, no_launch: bool = False) -> None:
     at.text_input(key="new_project_name").set_value(name)
     at.checkbox(key="new_project_no_launch").set_value(no_launch)
     at.text_input(key="new_project_more_lines").set_value("叠墅，酒店")
     at.button[[b.label for b in at.button].index("创建项目")].click().run()
     assert not at.exception, at.exception
+
+
+def test_settings_page_renders_every_section():
+    at = _settings()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert at.title[0].value == "项目设置"
+    assert any(c.value.startswith("当前项目：金桥湾示范项目（示例）（上海）") for c in at.caption)
+    headers = {h.value for h in at.subheader}
+    assert {"基本信息", "销售阶段与成交口径", "业态", "项目与竞品位置", "取值对应", "归档与删除"} <= headers
+    assert at.button(key="ps_delete").disabled
 
 
 def test_creating_a_project_selects_it_and_puts_it_in_the_url():
@@ -515,3 +537,114 @@ def test_a_reload_with_the_project_in_the_url_selects_it():
     assert not stale.exception
     assert stale.sidebar.selectbox(key="project_picker").value == 1
     assert any("编号 999" in w.value for w in stale.sidebar.warning)
+
+
+def test_settings_change_the_launch_date_and_what_counts_as_a_deal():
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from mapping.db.models import Visitor
+    from mapping.db.store import Store
+
+    at = _app()
+    deals = int(at.metric[1].value.replace(",", ""))
+    store = Store()
+    with store.engine.begin() as conn:  # the sample's buyers: half of them only 认购 so far
+        conn.execute(update(Visitor).where(Visitor.deal.is_(True), Visitor.id % 2 == 0).values(stage="认购"))
+        conn.execute(update(Visitor).where(Visitor.deal.is_(True), Visitor.id % 2 == 1).values(stage="签约"))
+    signed = len([1 for v in store.visitors(1).itertuples() if v.stage == "签约"])
+    at = _settings(at)
+    at.date_input(key="ps_launch_1").set_value(dt.date(2024, 6, 1))
+    at.button[[b.label for b in at.button].index("保存基本信息")].click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("已保存基本信息" in s.value for s in at.success)
+    assert store.project(1).launch_date == dt.date(2024, 6, 1)
+    at.radio(key="ps_deal_1").set_value("签约")
+    at.button[[b.label for b in at.button].index("保存成交口径并重新计算")].click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any(f"{deals - signed:,} 位客户的成交状态随之改变" in s.value for s in at.success)
+    at.switch_page("views/home.py").run()
+    assert at.metric[1].value == f"{signed:,}"  # the home page counts only 签约 now, not a cached figure
+    assert "开盘日期：2024-06-01" in _text(at) and "成交口径：签约及之后" in _text(at)
+
+
+def test_settings_refuse_bad_input_in_chinese():
+    at = _settings()
+    at.text_input(key="ps_name_1").set_value("  ")
+    at.button[[b.label for b in at.button].index("保存基本信息")].click().run()
+    assert not at.exception
+    assert any("项目名称不能为空" in e.value for e in at.error)
+    at = _settings()
+    at.multiselect(key="ps_stages_1").set_value(["来访", "签约"])
+    at.button[[b.label for b in at.button].index("保存销售阶段")].click().run()
+    assert any("必须包含现在算作成交的「认购」" in e.value for e in at.error)
+    at.text_input(key="ps_rename_new_1").set_value("洋房")
+    at.button[[b.label for b in at.button].index("改名")].click().run()
+    assert any("项目已有业态「洋房」" in e.value for e in at.error)
+    assert not at.exception
+
+
+def test_settings_rename_add_and_retire_product_lines():
+    from mapping.db.store import Store
+
+    at = _settings()
+    at.selectbox(key="ps_rename_old_1").set_value("公寓")
+    at.text_input(key="ps_rename_new_1").set_value("平层")
+    at.button[[b.label for b in at.button].index("改名")].click().run()
+    assert any("已把业态「公寓」改名为「平层」" in s.value for s in at.success), [e.value for e in at.error]
+    store = Store()
+    assert store.project(1).product_lines == ("平层", "洋房", "别墅", "商铺")
+    assert "公寓" not in set(store.visitors(1)["product_line"])
+    at.multiselect(key="ps_retire_pick_1").set_value(["商铺"])
+    at.button[[b.label for b in at.button].index("停用")].click().run()
+    at.text_input(key="ps_add_text_1").set_value("车位")
+    at.button[[b.label for b in at.button].index("添加")].click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert store.project(1).product_lines == ("平层", "洋房", "别墅", "车位")
+    assert "商铺" in set(store.visitors(1)["product_line"])  # retired, data kept
+
+
+def test_delete_a_project_only_with_its_exact_name():
+    from mapping.db.store import Store
+
+    at = _app("views/data_import.py")
+    _create(at, "要删的项目")
+    pid = int(at.query_params["project"])
+    at = _settings(at)
+    assert at.sidebar.selectbox(key="project_picker").value == pid
+    at.text_input(key=f"ps_delete_name_{pid}").set_value("要删的").run()
+    assert at.button(key="ps_delete").disabled
+    at.text_input(key=f"ps_delete_name_{pid}").set_value("要删的项目").run()
+    assert not at.button(key="ps_delete").disabled
+    at.button(key="ps_delete").click().run()
+    assert not at.exception, at.exception
+    assert any("已删除项目「要删的项目」" in s.value for s in at.success)
+    assert Store().projects()["id"].tolist() == [1]
+    assert at.sidebar.selectbox(key="project_picker").value == 1  # another project is selected
+    assert at.query_params["project"] == "1"
+
+
+def test_an_archived_project_leaves_the_picker_and_can_come_back():
+    sample = "金桥湾示范项目（示例）"
+    at = _settings()
+    _create(_app("views/data_import.py"), "另一个项目")  # so something is left to pick
+    at.run()
+    assert _picker_names(at) == [sample, "另一个项目"]
+    at.sidebar.selectbox(key="project_picker").set_value(1).run()
+    at.button(key="ps_archive_1").click().run()
+    assert not at.exception and not at.error
+    assert any(f"已归档项目「{sample}」" in s.value for s in at.success)
+    assert _picker_names(at) == ["另一个项目"]
+    at.switch_page("views/home.py").run()
+    assert _picker_names(at) == ["另一个项目"]  # nor on the other pages
+    at = _settings(at)
+    at.sidebar.checkbox(key="ps_show_archived").check().run()
+    assert _picker_names(at) == [f"{sample}（已归档）", "另一个项目"]
+    at.sidebar.selectbox(key="project_picker").set_value(1).run()
+    assert any("已归档" in c.value for c in at.caption)
+    at.button(key="ps_unarchive_1").click().run()
+    assert not at.exception and not at.error
+    at.sidebar.checkbox(key="ps_show_archived").uncheck().run()
+    assert _picker_names(at) == [sample, "另一个项目"]
+    assert at.sidebar.selectbox(key="project_picker").value == 1

@@ -24,6 +24,8 @@ def main() -> None:
     st.subheader(project.name)
     st.write(f"城市：{city_label(project.city_adcode)}　开盘日期：{launch or '未设置'}　"
              f"业态：{'、'.join(project.product_lines) or '未设置'}　成交口径：{project.deal_stage}及之后")
+    st.page_link("views/project_settings.py", label="项目设置：名称、开盘日、业态、成交口径、竞品位置",
+                 icon=":material/settings:")
     figures = headline(store, project.id)
     cols = st.columns(3)
     cols[0].metric("到访客户", f"{figures['visitors']:,}")
