@@ -46,34 +46,108 @@ def clicked_point(key: str) -> dict | None:
         return {"adcode": adcode, "lng": lng, "lat": lat}
 
 
+ITEM_WIDGETS = ("review_district", "review_landmark")  # what is chosen for one item; reset for the next
+
+
+def start_item(text: str) -> None:
+    """A new item starts with nothing chosen: forget the district and landmark picked for another one."""
+    if st.session_state.get("review_item") != text:
+        for key in ITEM_WIDGETS:
+            st.session_state.pop(key, None)
+        st.session_state["review_item"] = text
+
+
+def landmark_choice(column, city: str, adcode: str | None) -> tuple[str, pd.Series | None]:
+    """The optional landmark within the chosen district: (its name or WHOLE_DISTRICT, its row or None)."""
+    marks = landmarks(city)
+    marks = marks[marks["adcode"] == adcode] if adcode else marks.iloc[0:0]
+    landmark = column.selectbox("具体地标（可选，用于板块地图）", [WHOLE_DISTRICT, *marks["name"]], key="review_landmark",
+                                disabled=adcode is None)
+    hit = marks[marks["name"] == landmark]
+    return (landmark, hit.iloc[0]) if len(hit) else (WHOLE_DISTRICT, None)
+
+
 def correction_form(store, project, queue: pd.DataFrame) -> None:
     names = gazetteer.index(project.city_adcode).district_names
     city_districts = gazetteer.districts_of(project.city_adcode)
     labels = {i: f"{r.text}（{r.visitors} 人 · {METHOD_LABELS.get(r.method, r.method)}）" for i, r in queue.iterrows()}
     choice = st.selectbox("选择要处理的地名", list(labels), format_func=labels.get, key="review_pick")
     row = queue.loc[choice]
+    start_item(row["text"])
     suggested = [c for c in row["candidates"].split("|") if c]
     options = list(dict.fromkeys([*suggested, *city_districts]))
     c1, c2 = st.columns(2)
-    adcode = c1.selectbox("应属于哪个区县", options, key="review_district",
+    adcode = c1.selectbox("应属于哪个区县", options, index=None, placeholder="请选择区县", key="review_district",
                           format_func=lambda a: f"{names.get(a, a)}{'（建议）' if a in suggested else ''}")
-    marks = landmarks(project.city_adcode)
-    marks = marks[marks["adcode"] == adcode]
-    landmark = c2.selectbox("具体地标（可选，用于板块地图）", [WHOLE_DISTRICT, *marks["name"]], key="review_landmark")
-    point = marks[marks["name"] == landmark].iloc[0] if landmark != WHOLE_DISTRICT else None
+    landmark, point = landmark_choice(c2, project.city_adcode, adcode)
     clicked = clicked_point(f"review_map_{row['text']}")  # a fresh map for each string
     if clicked is not None:
         adcode, point = clicked["adcode"], clicked
         landmark = f"地图点选 ({clicked['lng']:.5f}, {clicked['lat']:.5f})"
-    if st.button(f"保存：「{row['text']}」→ {names.get(adcode, adcode)}"
-                 f"{'' if point is None else ' · ' + landmark}", type="primary", key="review_save"):
-        changed = corrections.save_alias(store, project.city_adcode, row["text"], adcode,
-                                   lng=None if point is None else float(point["lng"]),
-                                   lat=None if point is None else float(point["lat"]),
-                                   label=landmark if point is not None else names.get(adcode, ""))
-        data_changed()
-        st.session_state["review_done"] = f"已保存，{changed} 条位置已重新识别，地图已更新。"
-        st.rerun()
+    target = names.get(adcode, adcode) + ("" if point is None else " · " + landmark) if adcode else ""
+    label = f"保存：「{row['text']}」→ {target}" if adcode else "保存：请先选择区县（或在地图上点选位置）"
+    if st.button(label, type="primary", key="review_save", disabled=adcode is None):
+        if adcode is None:
+            st.error("请先选择这个地名属于哪个区县，再保存。")
+            return
+        save(store, project, row["text"], {"adcode": adcode, "point": point,
+                                           "label": landmark if point is not None else names.get(adcode, "")})
+
+
+def save(store, project, text: str, choice: dict) -> None:
+    """Save the alias, refresh every cached view, and go on to the next item with nothing chosen."""
+    point = choice["point"]
+    try:
+        changed = corrections.save_alias(store, project.city_adcode, text, choice["adcode"],
+                                         lng=None if point is None else float(point["lng"]),
+                                         lat=None if point is None else float(point["lat"]), label=choice["label"])
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    data_changed()
+    for key in (*ITEM_WIDGETS, "review_item"):
+        st.session_state.pop(key, None)
+    st.session_state["review_done"] = f"已保存，{changed} 条位置已重新识别，地图已更新。"
+    st.rerun()
+
+
+def saved_aliases(store, project) -> None:
+    """The city's saved corrections, each with 撤销."""
+    table = corrections.alias_table(store, project.city_adcode)
+    with st.expander(f"已保存的对应关系（{len(table)} 条，本市所有项目共用；撤销后相关客户立即重新识别）"):
+        if table.empty:
+            st.caption("还没有保存过对应关系。")
+            return
+        names = gazetteer.index(project.city_adcode).district_names
+        for r in table.itertuples(index=False):
+            district = names.get(r.adcode, r.adcode)
+            detail = f" · {r.label}" if r.label and r.label != district else ""
+            when = f"（{r.created_at:%Y-%m-%d %H:%M} 保存）" if pd.notna(r.created_at) else ""
+            c1, c2 = st.columns([6, 1], vertical_alignment="center")
+            c1.markdown(f"「{r.text}」→ {district}{detail}{when}")
+            if c2.button("撤销", key=f"review_undo_{r.text}"):
+                undo(store, project, r.text)
+
+
+def undo(store, project, text: str) -> None:
+    try:
+        changed = corrections.remove_alias(store, project.city_adcode, text)
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    data_changed()
+    st.session_state["review_done"] = f"已撤销「{text}」的对应关系，{changed} 条位置已重新识别。"
+    st.rerun()
+
+
+def review_list(queue: pd.DataFrame, names: dict) -> None:
+    st.write(f"待复核 **{len(queue):,}** 个地名，涉及 **{int(queue['visitors'].sum()):,}** 条位置。")
+    shown = queue.assign(
+        method=queue["method"].map(lambda m: METHOD_LABELS.get(m, m)),
+        candidates=queue["candidates"].map(lambda c: "、".join(names.get(a, a) for a in c.split("|") if a)),
+        dimensions=queue["dimensions"].map(lambda d: "、".join(S.DIMENSION_LABELS[x] for x in d.split(","))),
+    ).rename(columns={"text": "地名", "visitors": "人数", "dimensions": "维度", "method": "原因", "candidates": "候选区县"})
+    st.dataframe(shown, hide_index=True, height=280)
 
 
 def main() -> None:
@@ -92,16 +166,10 @@ def main() -> None:
         st.dataframe(coverage(locations), use_container_width=True)
     if queue.empty:
         st.success("没有待复核的地名。")
-        return
-    st.write(f"待复核 **{len(queue):,}** 个地名，涉及 **{int(queue['visitors'].sum()):,}** 条位置。")
-    names = gazetteer.index(project.city_adcode).district_names
-    shown = queue.assign(
-        method=queue["method"].map(lambda m: METHOD_LABELS.get(m, m)),
-        candidates=queue["candidates"].map(lambda c: "、".join(names.get(a, a) for a in c.split("|") if a)),
-        dimensions=queue["dimensions"].map(lambda d: "、".join(S.DIMENSION_LABELS[x] for x in d.split(","))),
-    ).rename(columns={"text": "地名", "visitors": "人数", "dimensions": "维度", "method": "原因", "candidates": "候选区县"})
-    st.dataframe(shown, hide_index=True, height=280)
-    correction_form(store, project, queue)
+    else:
+        review_list(queue, gazetteer.index(project.city_adcode).district_names)
+        correction_form(store, project, queue)
+    saved_aliases(store, project)
 
 
 guarded(main)
