@@ -216,17 +216,26 @@ def test_heat_min_count_and_custom_base_url():
 # --------------------------------------------------------------------------- sites
 
 
+def _icons(html: str) -> list[str]:
+    """The html of every DivIcon, decoded from its JSON."""
+    return [json.loads(f'"{h}"') for h in re.findall(r'"html": "((?:[^"\\]|\\.)*)"', html)]
+
+
 def test_site_badges():
     m = make_map(basemap="none")
     group = add_sites(m, SITES, "none")
     assert group.layer_name == "项目与竞品"
     html = render(m)
     assert html.count("L.divIcon(") == 2 and html.count("L.marker(") == 2
-    assert json.dumps("★ 金桥湾示范项目")[1:-1] in html  # DivIcon html is JSON-escaped
-    assert PROJECT_COLOUR in html and COMPETITOR_COLOUR in html
-    assert "tuoke-site-project" in html and "tuoke-site-competitor" in html
-    assert "\\u0026lt;b\\u0026gt;" in html and "<b>" not in html  # badge: escaped, then JSON
-    assert "竞品&lt;b&gt;甲&lt;/b&gt;" in html  # tooltip
+    project, competitor = _icons(html)
+    assert "★" in project and "金桥湾示范项目" in project  # the project: a star and its name beside it
+    assert PROJECT_COLOUR in project and COMPETITOR_COLOUR in competitor
+    assert "tuoke-site-project" in project and "tuoke-site-competitor" in competitor
+    # the name is small, offset from the mark and lets clicks through to the area under it
+    label = re.search(r'<span class="tuoke-site-label" style="([^"]*)"', project).group(1)
+    assert "pointer-events:none" in label and "left:12px" in label and "11px" in label
+    assert "tuoke-site-label" not in competitor and "甲" not in competitor  # competitors: name on hover
+    assert "<b>" not in html and "竞品&lt;b&gt;甲&lt;/b&gt;" in html  # the tooltip, escaped
     assert "没有坐标" not in html
     assert "<img" not in html and ".png" not in html.split("leaflet/images/")[-1]
     assert "[31.27, 121.6]" in html and "[31.22, 121.55]" in html

@@ -22,19 +22,9 @@ from mapping.analysis.facts import Facts, Filters, area_stats
 from mapping.geo import hexgrid
 from mapping.maps import choropleth, overlays
 from mapping.maps.palette import PURPLES, colour_of
-from mapping.project import Project
 
 OVERLAY_HEX_RESOLUTION = 8
-
-
-def project_sites(project: Project) -> list[dict]:
-    """The project's own site (if set) and its competitors, as :func:`mapping.maps.overlays.add_sites` takes them."""
-    sites = []
-    if project.site is not None:
-        sites.append({"name": f"{project.name}（本项目）", "lng": project.site_lng, "lat": project.site_lat,
-                      "kind": "project"})
-    sites += [{**c, "kind": "competitor"} for c in project.competitors]
-    return sites
+project_sites = overlays.project_sites  # the pages' name for it
 
 
 def battle_map(facts: Facts, run: Run, table: pd.DataFrame, polygons: gpd.GeoDataFrame, filters: Filters, *,

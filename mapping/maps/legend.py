@@ -2,9 +2,10 @@
 
 Every folium map of the app builds its legend here: :func:`range_rows` writes
 the rows of count classes, :func:`legend_html` the box, :class:`Legend` puts it
-on the map (bottom left, CSS class ``tuoke-legend``).  Every text that reaches
-the HTML (titles, area or product-line names) is escaped here, so callers pass
-plain text.
+on the map (bottom right by default, clear of the zoom buttons and the scale bar;
+CSS class ``tuoke-legend``) with a small button that folds it away when it hides
+an area and brings it back.  Every text that reaches the HTML (titles, area or
+product-line names) is escaped here, so callers pass plain text.
 
 >>> rows = [("#eeeeee", "0")] + range_rows([3.0, 10.0], ["#fdd0a2", "#fdae6b"])
 >>> rows
@@ -16,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from html import escape
 
@@ -26,6 +28,38 @@ from numpy.typing import ArrayLike
 
 CSS_CLASS = "tuoke-legend"  # the class of the legend's div (browser tests find legends by it)
 SWATCH_KINDS = ("fill", "outline", "dot")
+POSITIONS = ("topleft", "topright", "bottomleft", "bottomright")
+DEFAULT_POSITION = "bottomright"  # the zoom buttons are top left, the scale bar bottom left
+TOGGLE_CLASS = "tuoke-legend-toggle"
+COLLAPSED_CLASS = "tuoke-legend-collapsed"
+_CSS = (  # the fold button, and a folded box that shows only it
+    f".{CSS_CLASS}{{position:relative}}"
+    f".{CSS_CLASS}>div:first-child>div:first-child{{padding-right:38px}}"  # the title clears the button
+    f".{TOGGLE_CLASS}{{position:absolute;top:3px;right:3px;z-index:1;border:1px solid #ccc;border-radius:4px;"
+    "background:#fff;color:#444;font:12px/16px sans-serif;padding:0 5px;cursor:pointer;opacity:.85}"
+    f".{TOGGLE_CLASS}:hover{{opacity:1;border-color:#888}}"
+    f".{COLLAPSED_CLASS}>:not(.{TOGGLE_CLASS}){{display:none}}"
+    f".{COLLAPSED_CLASS} .{TOGGLE_CLASS}{{position:static;display:block;padding:3px 8px;"
+    "box-shadow:0 1px 4px rgba(0,0,0,.3);opacity:1}"
+)
+# JS run inside the control's onAdd (``div`` the box, ``map`` the map): the fold button
+_TOGGLE_JS = (
+    "  if (!document.getElementById('tuoke-legend-css')) {"
+    "    var css = document.createElement('style'); css.id = 'tuoke-legend-css';"
+    f"    css.textContent = {json.dumps(_CSS)}; document.head.appendChild(css); }}"
+    f"  var btn = L.DomUtil.create('button', '{TOGGLE_CLASS}', div);"
+    "  btn.type = 'button';"
+    "  function show(open) {"
+    f"    L.DomUtil[open ? 'removeClass' : 'addClass'](div, '{COLLAPSED_CLASS}');"
+    "    btn.textContent = open ? '收起' : '图例';"
+    "    btn.title = open ? '收起图例（露出下面的区域）' : '展开图例';"
+    "    btn.setAttribute('aria-expanded', open ? 'true' : 'false'); }"
+    "  show(true);"
+    "  L.DomEvent.on(btn, 'click', function (e) {"
+    "    L.DomEvent.stop(e);"
+    f"    show(L.DomUtil.hasClass(div, '{COLLAPSED_CLASS}'));"
+    "    map.fire('tuoke:layout'); });"
+)
 _BOX = {  # normal: one map on the page; compact: two maps side by side
     False: "background:rgba(255,255,255,.94);padding:8px 10px;border-radius:6px;font:12px/1.6 sans-serif;"
            "box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:300px",
@@ -35,22 +69,32 @@ _BOX = {  # normal: one map on the page; compact: two maps side by side
 
 
 class Legend(MacroElement):
-    """A Leaflet control holding ready-made HTML (e.g. from :func:`legend_html`)."""
+    """A Leaflet control holding ready-made HTML (e.g. from :func:`legend_html`), foldable.
+
+    A button in the box's top-right corner (``tuoke-legend-toggle``) folds the box
+    down to the word 「图例」 and opens it again; the map is told
+    (``tuoke:layout`` event) so area names hidden under the box can come back.
+    Plain JS and CSS, nothing loaded from anywhere.
+    """
 
     _template = Template(
         "{% macro script(this, kwargs) %}"
         "var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});"
-        "{{ this.get_name() }}.onAdd = function () {"
+        "{{ this.get_name() }}.onAdd = function (map) {"
         f"  var div = L.DomUtil.create('div', '{CSS_CLASS}');"
         "  div.innerHTML = {{ this.html|tojson }};"
+        + _TOGGLE_JS +
         "  L.DomEvent.disableClickPropagation(div);"
+        "  L.DomEvent.disableScrollPropagation(div);"
         "  return div; };"
         "{{ this.get_name() }}.addTo({{ this._parent.get_name() }});"
         "{% endmacro %}"
     )
 
-    def __init__(self, html: str, position: str = "bottomleft"):
+    def __init__(self, html: str, position: str = DEFAULT_POSITION):
         super().__init__()
+        if position not in POSITIONS:
+            raise ValueError(f"'position' should be one of {POSITIONS}, got {position!r}")
         self._name = "Legend"
         self.html, self.position = html, position
 

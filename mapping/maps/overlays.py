@@ -50,6 +50,7 @@ __all__ = [
     "add_hexagons",
     "add_sites",
     "aggregate_points",
+    "project_sites",
 ]
 
 DEFAULT_K = 5  # smallest number of people a drawn point may stand for
@@ -225,26 +226,60 @@ def add_clusters(
 # --------------------------------------------------------------------------- sites
 
 
+SITE_MARK_CLASS = "tuoke-site-mark"
+SITE_LABEL_CLASS = "tuoke-site-label"
+
+
 def _badge(name: str, project: bool) -> str:
+    """A small mark on the site, and (project only) its name beside it, small and offset.
+
+    The name sits up and to the right of the mark and lets clicks through
+    (``pointer-events:none``), so it never hides or blocks the area under the
+    site; competitors show their name on hover only (the marker's tooltip).
+    """
     colour = PROJECT_COLOUR if project else COMPETITOR_COLOUR
-    text = ("★ " if project else "") + _html_text(name)
-    return (
-        f'<div class="tuoke-site tuoke-site-{"project" if project else "competitor"}" '
-        'style="position:absolute;left:0;top:0;transform:translate(-50%,-50%);white-space:nowrap;'
-        f'padding:1px 7px;border-radius:10px;background:{colour};color:#fff;'
-        f'font:{"700" if project else "500"} 12px/1.6 sans-serif;border:1.5px solid #fff;'
-        f'box-shadow:0 1px 4px rgba(0,0,0,.45)">{text}</div>'
-    )
+    kind = "project" if project else "competitor"
+    if project:
+        mark = (f'<span class="{SITE_MARK_CLASS}" style="position:absolute;left:0;top:0;'
+                f'transform:translate(-50%,-50%);width:18px;height:18px;border-radius:9px;background:{colour};'
+                'border:2px solid #fff;box-shadow:0 1px 4px rgba(0,0,0,.5);color:#fff;'
+                'font:700 12px/18px sans-serif;text-align:center">★</span>')
+        label = (f'<span class="{SITE_LABEL_CLASS}" style="position:absolute;left:12px;top:-21px;'
+                 'white-space:nowrap;pointer-events:none;padding:0 4px;border-radius:3px;'
+                 f'background:rgba(255,255,255,.82);color:{colour};font:700 11px/1.5 sans-serif;'
+                 f'box-shadow:0 0 2px rgba(0,0,0,.25)">{_html_text(name)}</span>')
+    else:
+        mark = (f'<span class="{SITE_MARK_CLASS}" style="position:absolute;left:0;top:0;'
+                f'transform:translate(-50%,-50%);width:10px;height:10px;border-radius:6px;background:{colour};'
+                'border:2px solid #fff;box-shadow:0 1px 3px rgba(0,0,0,.5)"></span>')
+        label = ""
+    return f'<div class="tuoke-site tuoke-site-{kind}" style="position:absolute;left:0;top:0">{mark}{label}</div>'
+
+
+def project_sites(project) -> list[dict]:
+    """The project's own site (if set) and its competitors, as :func:`add_sites` takes them.
+
+    ``project``: a :class:`mapping.project.Project` (its ``name``, ``site``,
+    ``site_lng``/``site_lat`` and ``competitors``).
+    """
+    sites = []
+    if project.site is not None:
+        sites.append({"name": f"{project.name}（本项目）", "lng": project.site_lng, "lat": project.site_lat,
+                      "kind": "project"})
+    sites += [{**c, "kind": "competitor"} for c in project.competitors]
+    return sites
 
 
 def add_sites(
     m: folium.Map, sites: Iterable[Mapping], basemap: str, name: str = "项目与竞品",
 ) -> folium.FeatureGroup:
-    """Badges for the project (orange, ★) and its competitors (dark grey).
+    """Marks for the project (orange ★ with its name beside it) and its competitors (dark grey dots).
 
     ``sites``: dicts with ``name``, ``lng``, ``lat`` (WGS-84) and ``kind``
-    ("project" or "competitor"); sites without coordinates are skipped.  The
-    badges are HTML (``folium.DivIcon``): no image is loaded from anywhere.
+    ("project" or "competitor"); sites without coordinates are skipped.  Every
+    name is also the marker's tooltip.  The marks are HTML (``folium.DivIcon``):
+    no image is loaded from anywhere.  :func:`project_sites` makes ``sites`` from
+    a project.
     """
     rows = [s for s in sites
             if s.get("lng") is not None and s.get("lat") is not None

@@ -20,7 +20,7 @@ from jinja2 import Template
 from mapping.maps.offline import DEFAULT_BASE_URL, use_local_assets
 from mapping.schema import GCJ02, WGS84
 
-__all__ = ["BASEMAPS", "Basemap", "DEFAULT_BASEMAP", "basemap_labels", "display_crs", "make_map"]
+__all__ = ["BASEMAPS", "Basemap", "DEFAULT_BASEMAP", "InPage", "basemap_labels", "display_crs", "make_map"]
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,63 @@ class _Background(MacroElement):
         self.color = color
 
 
+class InPage(MacroElement):
+    """How a map behaves on a page that scrolls (every map of the app sits in one).
+
+    * **The first click selects.**  Leaflet focuses the map on mousedown; a plain
+      ``focus()`` scrolls the page to show the whole map, so when the map was
+      partly below the fold the page moved under the pointer between mousedown
+      and mouseup and the click landed on no area (the browser sends it to the
+      SVG group instead: the first click "only scrolled").  Inside the map's
+      document ``focus()`` does not scroll.
+    * **The wheel scrolls the page** until the map is clicked (then it zooms the
+      map, until the pointer leaves it); a short hint says so.  A map as tall as
+      the screen would otherwise trap the reader.
+    """
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function (map) {
+    if (!window.__tuokeFocusNoScroll) {
+        window.__tuokeFocusNoScroll = true;
+        [window.HTMLElement, window.SVGElement].forEach(function (C) {
+            if (!C) { return; }
+            var focus = C.prototype.focus;
+            C.prototype.focus = function (options) {
+                return focus.call(this, Object.assign({preventScroll: true}, options || {}));
+            };
+        });
+    }
+    map.scrollWheelZoom.disable();
+    var box = map.getContainer(), hint = null, timer = null;
+    box.addEventListener("mousedown", function () {
+        map.scrollWheelZoom.enable();
+        if (hint) { hint.style.opacity = 0; }
+    });
+    box.addEventListener("mouseleave", function () { map.scrollWheelZoom.disable(); });
+    box.addEventListener("wheel", function () {
+        if (map.scrollWheelZoom.enabled()) { return; }
+        if (!hint) {
+            hint = L.DomUtil.create("div", "tuoke-wheel-hint", box);
+            hint.textContent = {{ this.hint|tojson }};
+            hint.style.cssText = "position:absolute;left:50%;top:50%;transform:translate(-50%,-50%);z-index:1000;"
+                + "padding:6px 12px;border-radius:6px;background:rgba(0,0,0,.6);color:#fff;"
+                + "font:13px/1.4 sans-serif;pointer-events:none;transition:opacity .3s;opacity:0";
+        }
+        hint.style.opacity = 1;
+        clearTimeout(timer);
+        timer = setTimeout(function () { hint.style.opacity = 0; }, 1200);
+    }, {passive: true});
+})({{ this._parent.get_name() }});
+{% endmacro %}
+""")
+
+    def __init__(self, hint: str = "点一下地图，再用滚轮缩放"):
+        super().__init__()
+        self._name = "InPage"
+        self.hint = hint
+
+
 def make_map(
     center: tuple[float, float] = (31.23, 121.47),
     zoom: int = 10,
@@ -106,7 +163,8 @@ def make_map(
     """A folium map (WGS-84 ``center`` as (lat, lng)) with the chosen basemap and a scale bar.
 
     Its JS/CSS come from ``static/vendor`` (see :mod:`mapping.maps.offline`); only the
-    tiles, if any, come from outside.  ``basemap="none"`` has no tiles at all.
+    tiles, if any, come from outside.  ``basemap="none"`` has no tiles at all.  It
+    behaves on a scrolling page (:class:`InPage`).
     """
     bm = _basemap(basemap)
     m = folium.Map(
@@ -124,4 +182,5 @@ def make_map(
         ).add_to(m)
     else:
         _Background(NO_TILES_BACKGROUND).add_to(m)
+    InPage().add_to(m)
     return use_local_assets(m, asset_base_url)
