@@ -84,7 +84,8 @@ def import_records(store: Store, project_id: int, result: IngestResult, filename
     counts = result.counts
     unchanged = int((~is_new & ~changed).sum())
     batch = dict(filename=filename, file_sha256=file_sha256, rows_total=int(len(result.row_status)),
-                 accepted=counts["accepted"], fixed=counts["fixed"], rejected=counts["rejected"], unchanged=unchanged)
+                 accepted=counts["accepted"], fixed=counts["fixed"], rejected=counts["rejected"], unchanged=unchanged,
+                 created_by="")  # no sign-in yet
     import_id = store.write_import(project_id, batch, records[is_new], records[changed], locations)
     progress(1.0, "完成")
     return ImportSummary(import_id, int(is_new.sum()), int(changed.sum()), unchanged, counts["rejected"],
