@@ -3,8 +3,14 @@
 import pandas as pd
 import pytest
 
-from mapping.ingest.headers import (AUTO_THRESHOLD, auto_map, norm_header, place_like_columns, place_share,
-                                    suggest_mapping)
+from mapping.ingest.headers import (
+    AUTO_THRESHOLD,
+    auto_map,
+    norm_header,
+    place_like_columns,
+    place_share,
+    suggest_mapping,
+)
 
 
 @pytest.mark.parametrize("header,canonical", [

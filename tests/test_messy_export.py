@@ -6,7 +6,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mapping.ingest.tables import auto_map, place_like_columns, read_table, summarise, validate
+from mapping.ingest.tables import (
+    auto_map,
+    place_like_columns,
+    read_table,
+    summarise,
+    validate,
+)
 
 _spec = importlib.util.spec_from_file_location("messy_export", Path(__file__).parent / "data" / "messy_export.py")
 messy = importlib.util.module_from_spec(_spec)

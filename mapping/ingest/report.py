@@ -3,14 +3,6 @@
 Every line of a report names a *kind* of problem (column 问题, e.g. 到访日期无法识别),
 which says whether the row was rejected, a value changed, or nothing but a note, and
 what the user should do about it.  :func:`summarise` groups the lines by kind.
-
-Examples
---------
->>> report = pd.DataFrame({"行号": [3, 4, 9], "列": ["来访日期", "来访日期", "意向产品"],
-...                        "原值": ["下周二", "", "平层"], "问题": ["到访日期无法识别", "到访日期为空", "业态同义词"],
-...                        "处理": ["拒绝", "拒绝", "已统一"], "原因": ["…", "…", "…"]})
->>> summarise(report)[["原因", "类别", "行数", "示例行"]].values.tolist()
-[['到访日期为空', '拒绝', 1, '4'], ['到访日期无法识别', '拒绝', 1, '3'], ['业态同义词', '提示', 1, '9']]
 """
 
 from __future__ import annotations
@@ -72,6 +64,14 @@ def summarise(report: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         原因 (the kind of problem), 处理, 类别 (拒绝 / 已修正 / 提示), 行数 (distinct rows),
         示例行 (up to five row numbers), 怎么办 (one line of what to do).
+
+    Examples
+    --------
+    >>> report = pd.DataFrame({"行号": [3, 4, 9], "列": ["来访日期", "来访日期", "意向产品"],
+    ...                        "原值": ["下周二", "", "平层"], "问题": ["到访日期无法识别", "到访日期为空", "业态同义词"],
+    ...                        "处理": ["拒绝", "拒绝", "已统一"], "原因": ["…", "…", "…"]})
+    >>> summarise(report)[["原因", "类别", "行数", "示例行"]].values.tolist()
+    [['到访日期为空', '拒绝', 1, '4'], ['到访日期无法识别', '拒绝', 1, '3'], ['业态同义词', '提示', 1, '9']]
     """
     if report.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)

@@ -28,9 +28,14 @@ import pandas as pd
 from mapping import schema as S
 from mapping.geo.coords import in_china, looks_swapped, normalise_crs
 from mapping.ingest import values as V
-from mapping.ingest.headers import AUTO_THRESHOLD, auto_map, place_like_columns, suggest_mapping  # noqa: F401
+from mapping.ingest.headers import (  # noqa: F401
+    AUTO_THRESHOLD,
+    auto_map,
+    place_like_columns,
+    suggest_mapping,
+)
 from mapping.ingest.privacy import mask_name, mask_phone, protect
-from mapping.ingest.report import REPORT_COLUMNS, summarise  # noqa: F401
+from mapping.ingest.report import REPORT_COLUMNS, summarise
 
 MAX_FILE_MB = float(os.environ.get("TUOKE_MAX_UPLOAD_MB", "50"))
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
