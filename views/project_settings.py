@@ -11,6 +11,7 @@ import streamlit as st
 from mapping import schema as S
 from mapping.db.store import Store
 from mapping.geo import sites
+from mapping.ingest import values
 from mapping.project import Project
 from ui.common import (
     CITIES,
@@ -29,6 +30,8 @@ from ui.common import (
 SHOW_ARCHIVED = "ps_show_archived"
 NO_STAGE = "（无状态）"
 VALUE_COLUMNS = {"label": "字段", "raw": "原值", "target": "对应为", "delete": "删除"}
+# value-map fields whose targets come from a fixed list (channels are free text)
+CLOSED_FIELDS = (values.STAGE_FIELD, values.LINE_FIELD, values.INTENTION_FIELD)
 
 
 def _done(message: str) -> None:
@@ -197,7 +200,7 @@ def value_maps(store: Store, project: Project) -> None:
         st.caption("还没有保存的取值对应。导入时确认的对应（例如「叠墅」→「洋房」）会出现在这里。")
         return
     st.caption("导入时确认过的取值对应，以后的导入照此处理。可以修改「对应为」，或勾选「删除」后保存。")
-    table = rows.assign(label=rows["field"].map(lambda f: S.COLUMN_LABELS.get(f, f)), delete=False)
+    table = rows.assign(label=rows["field"].map(lambda f: values.VALUE_FIELD_LABELS.get(f, f)), delete=False)
     edited = st.data_editor(table[["field", *VALUE_COLUMNS]], hide_index=True, key=f"ps_values_{project.id}",
                             disabled=["label", "raw"],
                             column_config={"field": None, **VALUE_COLUMNS})
@@ -206,6 +209,13 @@ def value_maps(store: Store, project: Project) -> None:
     gone = edited[edited["delete"].astype(bool)]
     kept = edited[~edited["delete"].astype(bool)]
     changed = kept[kept["target"].fillna("") != rows.loc[kept.index, "target"]]
+    refused = [f"「{raw}」→「{target}」（{values.VALUE_FIELD_LABELS.get(field, field)}可选："
+               f"{'、'.join(x or '空' for x in values.choices(field, project.product_lines))}）"
+               for field, raw, target in zip(changed["field"], changed["raw"], changed["target"].fillna(""))
+               if field in CLOSED_FIELDS and target not in values.choices(field, project.product_lines)]
+    if refused:
+        st.error("这些对应值不在可选范围内，没有保存：" + "；".join(refused))
+        return
     try:
         for field, group in changed.groupby("field"):
             store.put_value_maps(project.id, field, dict(zip(group["raw"], group["target"].fillna(""))))

@@ -28,9 +28,18 @@ from sqlalchemy import Engine, bindparam, case, create_engine, delete, event, fu
 from sqlalchemy.engine import make_url
 
 from mapping import schema as S
-from mapping.db.models import GradingSnapshot, ImportBatch, Location, PlaceAlias, PlaceCache, Setting, Visitor
+from mapping.db.models import (
+    GradingSnapshot,
+    ImportBatch,
+    Location,
+    PlaceAlias,
+    PlaceCache,
+    Setting,
+    ValueMap,
+    Visitor,
+    VisitorVersion,
+)
 from mapping.db.models import Project as ProjectRow
-from mapping.db.models import ValueMap, VisitorVersion
 from mapping.paths import VAR
 from mapping.project import Project
 
@@ -172,11 +181,11 @@ class Store:
                 site_lng=site[0] if site else None, site_lat=site[1] if site else None,
                 competitors=json.dumps(clean, ensure_ascii=False)))
 
-    # The sales stages in the order a visitor goes through them; what a project may count as 成交
-    # (that stage and every later one); 退房 undoes a deal and never counts.
-    SALES_STAGES = ("来访", "认筹", "认购", "签约")
-    DEAL_STAGES = ("认购", "签约")
-    CANCELLED_STAGE = "退房"
+    # The sales stages in the order a visitor goes through them (schema.STAGE_RANK; 退房 undoes a deal
+    # and never counts) and those a project may count as 成交, with every later one (schema.DEAL_STAGES).
+    SALES_STAGES = tuple(S.STAGE_RANK)
+    DEAL_STAGES = S.DEAL_STAGES
+    CANCELLED_STAGE = S.STAGE_REFUND
     MIN_COUNT_LIMITS = (1, 100)  # the minimum count k a project may set
 
     def update_project(self, project_id: int, *, name: str | None = None, city_adcode: str | None = None,
