@@ -688,3 +688,110 @@ def test_settings_value_maps_change_a_target_and_forget_one(monkeypatch):
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("修改 1 条，删除 1 条" in s.value for s in at.success)
     assert store.value_maps(1) == {"product_line": {"叠墅": "别墅"}, "stage": {"网签": "签约"}}
+
+
+# ------------------------------------------------------------------ 位置复核: no pre-selection, alias undo; 客户地图: k
+def _review() -> AppTest:
+    at = _app("views/review.py")
+    assert not at.exception, at.exception
+    return at
+
+
+def _queue_texts(at: AppTest) -> list[str]:
+    return at.dataframe[-1].value["地名"].tolist()
+
+
+def test_review_page_chooses_no_district_and_cannot_save_without_one():
+    from mapping import corrections
+    from mapping.db.store import Store
+
+    at = _review()
+    queue = corrections.review_queue(Store(), 1)
+    no_suggestion = int(queue.index[queue["candidates"] == ""][0])
+    at.selectbox(key="review_pick").set_value(no_suggestion).run()
+    assert at.selectbox(key="review_district").value is None  # not 黄浦区, not anything
+    save = at.button(key="review_save")
+    assert save.disabled and "请先选择区县" in save.label
+    with pytest.raises(Exception, match="disabled"):
+        save.click()
+    suggested = int(queue.index[queue["candidates"] != ""][0])
+    at.selectbox(key="review_pick").set_value(suggested).run()
+    assert at.selectbox(key="review_district").value is None  # a suggestion is offered first, not chosen
+    assert at.button(key="review_save").disabled
+
+
+def test_review_page_next_item_starts_with_no_district_after_a_save():
+    at = _review()
+    first = _queue_texts(at)[0]
+    at.selectbox(key="review_district").set_value("310115").run()
+    assert not at.button(key="review_save").disabled
+    assert "→ 浦东新区" in at.button(key="review_save").label
+    at.button(key="review_save").click().run()
+    assert any("重新识别" in s.value for s in at.success)
+    assert first not in _queue_texts(at)
+    assert at.selectbox(key="review_district").value is None
+    assert at.button(key="review_save").disabled
+    at.selectbox(key="review_pick").set_value(1).run()  # moving between items keeps nothing chosen either
+    assert at.selectbox(key="review_district").value is None
+
+
+def test_review_page_undoes_a_saved_alias():
+    from mapping.place.placetext import normalise
+
+    at = _review()
+    before = _queue_texts(at)
+    first = before[0]
+    at.selectbox(key="review_district").set_value("310115").run()
+    at.button(key="review_save").click().run()
+    assert first not in _queue_texts(at)
+    assert any(f"「{normalise(first)}」→ 浦东新区" in m.value for m in at.markdown)
+    at.button(key=f"review_undo_{normalise(first)}").click().run()
+    assert not at.exception, at.exception
+    assert any("已撤销" in s.value and "重新识别" in s.value for s in at.success)
+    assert sorted(_queue_texts(at)) == sorted(before)  # back in the queue
+    assert not any(f"「{normalise(first)}」→" in m.value for m in at.markdown)
+
+
+def test_customer_map_withholds_counts_under_k_in_table_and_download(monkeypatch):
+    from maphtml import features
+    from streamlit.delta_generator import DeltaGenerator
+
+    made, original = {}, DeltaGenerator.download_button
+
+    def eager(self, label, data, *args, **kwargs):
+        if callable(data):
+            made[kwargs.get("key")] = data()
+        return original(self, label, data, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", eager)
+    monkeypatch.setattr(st, "download_button", lambda *args, **kwargs: eager(st._main, *args, **kwargs))
+    at = _app("views/customer_map.py")
+    at.selectbox(key="layer").set_value("districts_bankuai").run()
+    at.selectbox(key="product_line").set_value("别墅").run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    hidden = table[table["备注"].str.startswith("少于 5 人")]
+    assert len(hidden), "the villas have areas with fewer than 5 visitors"
+    assert hidden[["到访", "高意向(A/B)", "成交", "成交率"]].isna().all().all()
+    shown_rows = table.drop(hidden.index)["到访"]
+    assert ((shown_rows == 0) | (shown_rows >= 5)).all()
+    props = {f["properties"]["area_name"]: f["properties"] for f in features(made["dl_map"])
+             if "visits" in f["properties"]}
+    for name in hidden["区域"]:
+        if name in props:  # remainder rows have no polygon
+            assert props[name]["visits"] == "<5" and props[name]["deals"] == "<5"
+    shown = [p["visits"] for p in props.values() if not isinstance(p["visits"], str)]
+    assert all(v == 0 or v >= 5 for v in shown)
+    assert "少于 5 人的区域为样本不足" in _text(at)
+
+
+def test_customer_map_counts_district_level_pudong_in_a_remainder_row():
+    at = _app("views/customer_map.py")
+    at.selectbox(key="layer").set_value("districts_bankuai").run()
+    table = at.dataframe[0].value
+    caption = next(c.value for c in at.caption if "落到地图上" in c.value)
+    if "浦东新区（板块未明）" in set(table["区域"]):
+        assert table["区域"].iloc[-1] == "浦东新区（板块未明）"
+        assert "板块未明" in caption
+    at.selectbox(key="layer").set_value("districts").run()
+    assert "浦东新区（板块未明）" not in set(at.dataframe[0].value["区域"])  # districts split nothing
