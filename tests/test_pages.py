@@ -79,7 +79,9 @@ def test_import_page_upload_report_and_commit():
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert int(metrics["已拒绝"].replace(",", "")) > 0
-    report = at.dataframe[1].value
+    summary, report = at.dataframe[1].value, at.dataframe[2].value
+    assert {"原因", "类别", "行数", "示例行", "怎么办"} <= set(summary.columns)
+    assert summary.iloc[0]["类别"] == "拒绝"  # rejections first
     assert {"行号", "列", "原值", "处理", "原因"} <= set(report.columns)
     at.button(key="commit").click().run()
     assert not at.exception, at.exception
