@@ -11,6 +11,11 @@ Re-importing the same file writes nothing but an import row; a changed row
 updates its visitor (keyed by 客户编号, else by the phone hash).  Resolution
 works on unique strings, cached in the database per gazetteer version, and uses
 the online geocoder passed in (or none).
+
+Every import keeps the version of each visitor it inserts or updates, so
+:func:`undo_import` puts the project back exactly as it was before an import,
+together with the later imports that built on it (:func:`undo_plan` says which,
+before anything is done).
 """
 
 from __future__ import annotations
@@ -48,6 +53,76 @@ class ImportSummary:
         if self.geocoder_error:
             text += f" 在线地理编码未完成（{self.geocoder_error}），相关地名留在「位置复核」。"
         return text
+
+
+@dataclass(frozen=True)
+class UndoPlan:
+    """What undoing an import would do, for the page to say before doing it.
+
+    Examples
+    --------
+    >>> plan = UndoPlan(1, (2, 1), ("「b.csv」", "「a.csv」"), removed=6, restored=0)
+    >>> plan.dependents, plan.can_undo
+    ((2,), True)
+    >>> print(plan.message())
+    将撤销「a.csv」这次导入。之后的 1 次导入改动过同一批客户，必须一起撤销（从新到旧）：「b.csv」。撤销后将删除 6 位客户，项目回到这次导入之前的样子。
+    """
+
+    import_id: int
+    imports: tuple[int, ...]  # newest first, this one last
+    labels: tuple[str, ...]  # 「file」（time） of each, same order
+    removed: int
+    restored: int
+    refusal: str = ""
+
+    @property
+    def dependents(self) -> tuple[int, ...]:
+        """The later imports that built on this one and are undone with it."""
+        return self.imports[:-1]
+
+    @property
+    def can_undo(self) -> bool:
+        return not self.refusal
+
+    def message(self) -> str:
+        if self.refusal:
+            return self.refusal
+        text = f"将撤销{self.labels[-1]}这次导入。"
+        if self.dependents:
+            text += (f"之后的 {len(self.dependents)} 次导入改动过同一批客户，必须一起撤销（从新到旧）："
+                     f"{'、'.join(self.labels[:-1])}。")
+        if not (self.removed or self.restored):
+            return text + "它没有新增或更新客户，只删除导入记录。"
+        return text + "撤销后" + _changes(self.removed, self.restored, "将") + "，项目回到这次导入之前的样子。"
+
+
+@dataclass(frozen=True)
+class UndoSummary:
+    """What undoing an import did.
+
+    Examples
+    --------
+    >>> UndoSummary(imports=(2, 1), removed=6, restored=0).message()
+    '已撤销 2 次导入，删除 6 位客户。'
+    >>> UndoSummary(imports=(2,), removed=2, restored=3).message()
+    '已撤销 1 次导入，删除 2 位客户，把 3 位客户恢复到导入前的样子。'
+    """
+
+    imports: tuple[int, ...]
+    removed: int
+    restored: int
+
+    def message(self) -> str:
+        text = f"已撤销 {len(self.imports)} 次导入"
+        if self.removed or self.restored:
+            return f"{text}，{_changes(self.removed, self.restored)}。"
+        return f"{text}（没有客户被改动）。"
+
+
+def _changes(removed: int, restored: int, verb: str = "") -> str:
+    parts = [f"删除 {removed} 位客户"] if removed else []
+    parts += [f"把 {restored} 位客户恢复到导入前的样子"] if restored else []
+    return verb + "，".join(parts)
 
 
 class PlaceCache:
@@ -90,6 +165,22 @@ def import_records(store: Store, project_id: int, result: IngestResult, filename
     progress(1.0, "完成")
     return ImportSummary(import_id, int(is_new.sum()), int(changed.sum()), unchanged, counts["rejected"],
                          locations.attrs.get(GEOCODER_ERROR, ""))
+
+
+def undo_plan(store: Store, import_id: int) -> UndoPlan:
+    """What undoing ``import_id`` would do (:meth:`Store.undo_plan`), without doing it."""
+    plan = store.undo_plan(import_id)
+    labels = tuple(f"「{b['filename']}」（{b['imported_at']:%Y-%m-%d %H:%M}）" for b in plan["batches"])
+    return UndoPlan(import_id, tuple(plan["imports"]), labels, plan["removed"], plan["restored"], plan["refusal"])
+
+
+def undo_import(store: Store, import_id: int) -> UndoSummary:
+    """Undo ``import_id`` and the imports that built on it, atomically (:meth:`Store.undo_import`).
+
+    Raises ValueError (in Chinese) for an import made before versions were kept.
+    """
+    done = store.undo_import(import_id)
+    return UndoSummary(tuple(done["imports"]), done["removed"], done["restored"])
 
 
 def prepare(records: pd.DataFrame) -> pd.DataFrame:

@@ -561,6 +561,76 @@ class Store:
         loc = locations[locations["visitor_key"].isin(ids.keys())]
         _insert_locations(conn, loc["visitor_key"].map(ids).tolist(), loc)
 
+    # ---------------------------------------------------------------- undoing an import
+    def dependent_imports(self, import_id: int) -> list[int]:
+        """Later imports of the same project that built on this one, newest first.
+
+        An import builds on an earlier one when it inserted or updated a visitor (by
+        ``visitor_key``) that the earlier one inserted or updated, directly or through
+        another import that does: undoing the earlier one undoes them first.
+        """
+        with self.engine.connect() as conn:
+            return _dependents(conn, _import_row(conn, import_id))
+
+    def undo_plan(self, import_id: int) -> dict:
+        """What :meth:`undo_import` would do, without doing it.
+
+        Returns ``{"import_id", "project_id", "imports", "batches", "removed",
+        "restored", "refusal"}``: the imports it undoes (newest first, this one
+        last) and their rows of the imports table, how many visitors it deletes and
+        how many it puts back as they were, and why it cannot be done ("" when it
+        can).  Counts are net: a visitor this import inserted and a later one
+        updated is one visitor removed.
+        """
+        with self.engine.connect() as conn:
+            return _undo_plan(conn, import_id)
+
+    def undo_import(self, import_id: int) -> dict:
+        """Undo an import and the imports that built on it, in one transaction.
+
+        Newest first, each import's visitors go back to their version from before
+        it: a visitor it inserted is deleted, one it updated gets its row and its
+        locations back exactly.  Then the imports' rows go.  Returns
+        ``{"imports": [ids], "removed": n, "restored": n}`` (see :meth:`undo_plan`);
+        an import made before versions were kept raises ValueError (in Chinese).
+        """
+        with self.engine.begin() as conn:
+            plan = _undo_plan(conn, import_id)
+            if plan["refusal"]:
+                raise ValueError(plan["refusal"])
+            for batch_id in plan["imports"]:
+                self._revert_import(conn, plan["project_id"], batch_id)
+            conn.execute(delete(VisitorVersion).where(VisitorVersion.import_id.in_(plan["imports"])))
+            conn.execute(delete(ImportBatch).where(ImportBatch.id.in_(plan["imports"])))
+        return {key: plan[key] for key in ("imports", "removed", "restored")}
+
+    def _revert_import(self, conn, project_id: int, batch_id: int) -> None:
+        """Put the visitors one import touched back as they were before it."""
+        versions = conn.execute(select(VisitorVersion.visitor_key, VisitorVersion.previous).where(
+            VisitorVersion.import_id == batch_id).order_by(VisitorVersion.id.desc())).all()
+        keys = [key for key, _ in versions]
+        for start in range(0, len(keys), CHUNK):
+            self._remove_visitors(conn, project_id, keys[start:start + CHUNK])
+        self._restore_visitors(conn, project_id, [json.loads(state) for _, state in versions if state is not None])
+
+    def _remove_visitors(self, conn, project_id: int, keys: list[str]) -> None:
+        ids = select(Visitor.id).where(Visitor.project_id == project_id, Visitor.visitor_key.in_(keys))
+        conn.execute(delete(Location).where(Location.visitor_id.in_(ids)))  # not left to SQLite's PRAGMA
+        conn.execute(delete(Visitor).where(Visitor.project_id == project_id, Visitor.visitor_key.in_(keys)))
+
+    def _restore_visitors(self, conn, project_id: int, states: list[dict]) -> None:
+        """Insert visitors (same id) and their locations from :func:`_previous_states` JSON."""
+        imports = set(conn.execute(select(ImportBatch.id).where(ImportBatch.project_id == project_id)).scalars())
+        visitors = [_from_json(s["visitor"], Visitor.__table__) for s in states]
+        for row in visitors:
+            if row["import_id"] not in imports:  # an import deleted since (its visitors were set to NULL)
+                row["import_id"] = None
+        locations = [_from_json({**loc, "visitor_id": s["visitor"]["id"]}, Location.__table__)
+                     for s in states for loc in s["locations"]]
+        for rows, table in ((visitors, Visitor.__table__), (locations, Location.__table__)):
+            for start in range(0, len(rows), CHUNK):
+                conn.execute(insert(table), rows[start:start + CHUNK])
+
     # ------------------------------------------------- resolution cache and aliases
     def cached_places(self, city: str, version: str, texts: list[str]) -> dict[str, dict]:
         """Cached results for normalised strings, made by gazetteer ``version``."""
@@ -691,6 +761,69 @@ def _iso(value: dt.date) -> str:
 
 
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_iso)
+
+
+def _from_json(row: dict, table) -> dict:
+    """A row of ``table`` from its JSON form: ISO dates parsed, a column the JSON predates at its default."""
+    out = {}
+    for col in table.columns:
+        value = row.get(col.name, col.default.arg if col.default is not None and col.default.is_scalar else None)
+        kind = col.type.python_type
+        if isinstance(value, str) and kind in (dt.date, dt.datetime):
+            value = kind.fromisoformat(value)
+        out[col.name] = value
+    return out
+
+
+def _import_row(conn, import_id: int) -> dict:
+    row = conn.execute(select(ImportBatch.__table__).where(ImportBatch.id == import_id)).mappings().first()
+    if row is None:
+        raise ValueError(f"没有编号为 {import_id} 的导入：它可能已经撤销了，请刷新页面。")
+    return dict(row)
+
+
+def _dependents(conn, batch: dict) -> list[int]:
+    """Ids of the later imports of ``batch``'s project that touched its visitors, transitively, newest first."""
+    later = select(ImportBatch.id).where(ImportBatch.project_id == batch["project_id"], ImportBatch.id > batch["id"])
+    keys_of: dict[int, set[str]] = {}
+    for batch_id, key in conn.execute(select(VisitorVersion.import_id, VisitorVersion.visitor_key).where(
+            VisitorVersion.import_id.in_(later))):
+        keys_of.setdefault(batch_id, set()).add(key)
+    if not keys_of:
+        return []
+    touched = set(conn.execute(select(VisitorVersion.visitor_key).where(
+        VisitorVersion.import_id == batch["id"])).scalars())
+    found = []
+    for batch_id in sorted(keys_of):  # oldest first, so an import reached through another is seen
+        if not touched.isdisjoint(keys_of[batch_id]):
+            found.append(batch_id)
+            touched |= keys_of[batch_id]
+    return found[::-1]
+
+
+def _undo_plan(conn, import_id: int) -> dict:
+    batch = _import_row(conn, import_id)
+    order = [*_dependents(conn, batch), import_id]
+    batches = {row["id"]: dict(row) for row in conn.execute(
+        select(ImportBatch.__table__).where(ImportBatch.id.in_(order))).mappings()}
+    versions = conn.execute(select(VisitorVersion.import_id, VisitorVersion.visitor_key,
+                                   VisitorVersion.previous.is_(None)).where(VisitorVersion.import_id.in_(order))
+                            .order_by(VisitorVersion.import_id)).all()
+    inserted_first: dict[str, bool] = {}  # per visitor: did the oldest import undone insert it?
+    kept = dict.fromkeys(order, 0)
+    for batch_id, key, inserted in versions:
+        inserted_first.setdefault(key, bool(inserted))
+        kept[batch_id] += 1
+    too_old = [batches[i] for i in order if kept[i] != batches[i]["inserted"] + batches[i]["updated"]]
+    removed = sum(inserted_first.values())
+    return {"import_id": import_id, "project_id": batch["project_id"], "imports": order,
+            "batches": [batches[i] for i in order], "removed": removed, "restored": len(inserted_first) - removed,
+            "refusal": _too_old_message(too_old[0]) if too_old else ""}
+
+
+def _too_old_message(batch: dict) -> str:
+    return (f"这次导入早于撤销功能，无法撤销：「{batch['filename']}」（{batch['imported_at']:%Y-%m-%d %H:%M}）"
+            "导入时还没有保存客户被改动前的样子。")
 
 
 def _previous_states(conn, project_id: int, keys: list[str]) -> dict[str, str]:
