@@ -8,6 +8,7 @@ import re
 
 import folium
 import geopandas as gpd
+import pandas as pd
 import pytest
 from maphtml import unescape
 from shapely.geometry import MultiPolygon, box
@@ -47,7 +48,7 @@ def test_label_points_sit_inside_the_largest_part_and_come_most_important_first(
 
 def test_label_points_order_by_room_when_no_priority():
     points = LB.label_points(_areas())
-    assert list(points["text"])[0] == "金桥"  # the largest area
+    assert points["text"].iloc[0] == "金桥"  # the largest area
     assert list(points["row"]) == [0, 2, 1]
 
 
@@ -125,3 +126,100 @@ def test_sites_project_name_is_escaped_beside_its_mark():
     assert "<img src=x" not in html
     icon = json.loads('"' + re.search(r'"html": "((?:[^"\\]|\\.)*)"', html).group(1) + '"')
     assert "tuoke-site-label" in icon and "&lt;img src=x" in icon
+
+
+# --------------------------------------------------------------------------- every map: names, sites, escaped tooltips
+SITES = [{"name": "金桥湾（本项目）", "lng": 121.62, "lat": 31.26, "kind": "project"},
+         {"name": "竞品甲", "lng": 121.56, "lat": 31.22, "kind": "competitor"}]
+
+
+def _counts(areas: gpd.GeoDataFrame) -> pd.DataFrame:
+    return pd.DataFrame({"area_id": areas["area_id"], "area_name": areas["area_name"],
+                         "visits": [120, 40, 3, 0], "high_intention": [60, 20, 1, 0], "deals": [9, 4, 0, 0],
+                         "conversion": [0.075, 0.1, 0.0, 0.0]})
+
+
+def _conversion_table(areas: gpd.GeoDataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "area_id": areas["area_id"], "area_name": areas["area_name"], "visits": [120, 40, 3, 0],
+        "deals": [9, 4, 0, 0], "raw": [0.075, 0.1, 0, 0], "rate": [0.07, 0.09, 0.08, 0.08],
+        "low": [0.05, 0.05, 0.0, 0.0], "high": [0.1, 0.14, 0.3, 0.3],
+        "quadrant": ["主力", "潜力", "样本不足", "样本不足"], "advice": ["", "", "", ""],
+        "deals_total": [9, 4, 0, 0], "deals_公寓": [6, 4, 0, 0], "deals_洋房": [3, 0, 0, 0]})
+
+
+def _check_names_and_sites(html: str, *, maps: int = 1) -> None:
+    rows = _label_rows(html)
+    assert len(rows) == 3 * maps  # every named area, on every map (the browser decides which show)
+    assert "<img src=x" not in html  # neither in the names nor in the tooltips' properties
+    assert html.count('"tuoke-site tuoke-site-project"') == maps  # the project's mark (JSON-escaped in the icon)
+    assert "金桥湾（本项目）" in unescape(html)
+
+
+def test_visitor_map_names_areas_marks_sites_and_escapes_names():
+    from mapping.maps import choropleth
+
+    areas = _areas()
+    m = choropleth.visitor_choropleth(areas, _counts(areas), min_count=5, sites=SITES)
+    html = m.get_root().render()
+    _check_names_and_sites(html.replace('\\"', '"'))
+    rows = _label_rows(html)
+    assert rows[0][3] == "金桥" and rows[-1][3].startswith("张江")  # by visits; 张江 (3 < k) last, rank untold
+    assert "&lt;img src=x" in unescape(html)  # the tooltip's copy of the name, escaped
+
+
+def test_visits_deals_map_names_areas_under_their_pies_and_marks_sites():
+    from mapping.maps import dealmap
+
+    areas = _areas()
+    m = dealmap.visits_deals_map(areas, _conversion_table(areas), ["公寓", "洋房"], min_count=5, sites=SITES)
+    html = m.get_root().render()
+    _check_names_and_sites(html.replace('\\"', '"'))
+    rows = {r[3]: r for r in _label_rows(html)}
+    assert rows["金桥"][4] == pytest.approx(46 / 2 + 8)  # under the biggest pie (46 px)
+    assert rows["张江"][4] == 0  # no pie: withheld
+    assert html.count("tuoke-pie") == 2
+
+
+def test_visits_deals_selection_is_a_layer_of_its_own():
+    from maphtml import features
+
+    from mapping.maps import dealmap
+
+    areas = _areas()
+    assert dealmap.selection_layer(areas, None) is None and dealmap.selection_layer(areas, "zz") is None
+    group = dealmap.selection_layer(areas, "b")
+    m = make_map()
+    group.add_to(m)
+    outline = features(m.get_root().render())
+    assert [f["properties"] for f in outline] == [{"area_id": "b"}]
+
+
+def test_launch_maps_name_the_same_areas_on_both_sides_and_mark_sites():
+    from mapping.maps import launch_maps as LM
+
+    areas = _areas()
+    left = LM.count_side(_counts(areas).assign(count=[120, 40, 3, 0]), [50, 200], 5, "左", "")
+    right = LM.count_side(_counts(areas).assign(count=[2, 90, 30, 0]), [50, 200], 5, "右", "")
+    html = LM.dual_map(areas, left, right, sites=SITES).get_root().render()
+    _check_names_and_sites(html.replace('\\"', '"'), maps=2)
+    rows = _label_rows(html)
+    assert [r[3] for r in rows[:3]] == [r[3] for r in rows[3:]]  # the same order on both maps
+    assert rows[0][3] == "金桥"  # 120 on the left beats 90 on the right
+    assert html.count("preventScroll: true") == 2  # both maps behave on the page
+    single = LM.single_map(areas, left, sites=SITES).get_root().render()
+    _check_names_and_sites(single.replace('\\"', '"'))
+
+
+def test_battle_map_names_graded_areas_first_and_not_h3_cells():
+    from mapping.maps import choropleth
+
+    areas = _areas()
+    table = _counts(areas).assign(grade=["A", "B", "样本不足", "无到访"], rank=[1, 2, None, None],
+                                  score=[300.0, 100.0, 5.0, 0.0])
+    legend = [{"colour": "#b30000", "label": "A 级"}]
+    html = choropleth.graded_choropleth(areas, table, legend, min_count=5).get_root().render()
+    assert [r[3] for r in _label_rows(html)][:2] == ["金桥", "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"]
+    assert "<img src=x" not in html
+    bare = choropleth.graded_choropleth(areas, table, legend, min_count=5, labels=False).get_root().render()
+    assert _label_rows(bare) == []

@@ -232,7 +232,7 @@ def test_site_badges():
     assert PROJECT_COLOUR in project and COMPETITOR_COLOUR in competitor
     assert "tuoke-site-project" in project and "tuoke-site-competitor" in competitor
     # the name is small, offset from the mark and lets clicks through to the area under it
-    label = re.search(r'<span class="tuoke-site-label" style="([^"]*)"', project).group(1)
+    label = re.search(r'<span class="tuoke-site-label[^"]*" style="([^"]*)"', project).group(1)
     assert "pointer-events:none" in label and "left:12px" in label and "11px" in label
     assert "tuoke-site-label" not in competitor and "甲" not in competitor  # competitors: name on hover
     assert "<b>" not in html and "竞品&lt;b&gt;甲&lt;/b&gt;" in html  # the tooltip, escaped

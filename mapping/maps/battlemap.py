@@ -46,7 +46,8 @@ def battle_map(facts: Facts, run: Run, table: pd.DataFrame, polygons: gpd.GeoDat
     busy = bool({"hex", "heat"} & layers)  # fade the grades so the overlay reads
     m = choropleth.graded_choropleth(polygons, table, G.legend(table, run.bins_for(filters.product_line or "")),
                                      basemap=basemap, title=title, subtitle=subtitle, min_count=k,
-                                     highlight=opportunity, fill_opacity=0.35 if busy else 0.78)
+                                     highlight=opportunity, fill_opacity=0.35 if busy else 0.78,
+                                     labels=hexgrid.parse_layer_id(run.layer_id) is None)  # no names on cells
     notes = []
     dims = run.settings.weights.of_dimension(run.settings.dimension)
     if "hex" in layers and hexgrid.parse_layer_id(run.layer_id) is None:

@@ -8,6 +8,8 @@ to GCJ-02 for display only.
 
 from __future__ import annotations
 
+from html import escape
+
 import folium
 import geopandas as gpd
 import numpy as np
@@ -16,7 +18,9 @@ import shapely
 
 from mapping.analysis.breaks import class_breaks
 from mapping.geo.coords import wgs84_to_gcj02
+from mapping.maps.labels import add_area_labels
 from mapping.maps.legend import Legend, legend_html, range_rows
+from mapping.maps.overlays import add_sites
 from mapping.maps.palette import ORANGES, ZERO_FILL, colour_of, ramp
 from mapping.maps.render import DEFAULT_BASEMAP, display_crs, make_map
 from mapping.schema import GCJ02
@@ -37,14 +41,30 @@ def to_display(gdf: gpd.GeoDataFrame, basemap: str) -> gpd.GeoDataFrame:
     return out
 
 
+def features_json(frame: gpd.GeoDataFrame) -> str:
+    """``frame`` as GeoJSON for ``folium.GeoJson``, its ``area_name`` HTML-escaped.
+
+    folium's GeoJsonTooltip writes property values into the page as HTML, and area
+    names come from uploaded layers: a name such as ``<img src=x onerror=...>``
+    would otherwise run in the map's frame.  Only the names are escaped: the
+    other texts are the app's own, and ids must come back unchanged from a click.
+    """
+    if "area_name" in frame.columns:
+        frame = frame.assign(area_name=[escape(str(n)) if isinstance(n, str) else n for n in frame["area_name"]])
+    return frame.to_json(drop_id=True)
+
+
 def visitor_choropleth(layer: gpd.GeoDataFrame, counts: pd.DataFrame, basemap: str = DEFAULT_BASEMAP,
-                       title: str = "", value: str = "visits", min_count: int = 1) -> folium.Map:
+                       title: str = "", value: str = "visits", min_count: int = 1, *,
+                       sites: list[dict] = ()) -> folium.Map:
     """Areas of ``layer`` shaded by ``value`` (from :func:`mapping.analysis.aggregate.area_counts`).
 
     Areas with at least one but fewer than ``min_count`` visitors are 样本不足: grey,
     their counts written "<k" in the tooltip (never the number) and left out of the
     class breaks.  The payload depends on the number of polygons only: one feature
-    per area with its counts as properties, never a feature per visitor.
+    per area with its counts as properties, never a feature per visitor.  The areas
+    with most visitors carry their names (:mod:`mapping.maps.labels`); ``sites``
+    (:func:`mapping.maps.overlays.project_sites`) are marked.
     """
     data = layer[["area_id", "geometry"]].merge(
         counts[["area_id", "area_name", "visits", "high_intention", "deals", "conversion"]],
@@ -52,6 +72,7 @@ def visitor_choropleth(layer: gpd.GeoDataFrame, counts: pd.DataFrame, basemap: s
     data[["visits", "high_intention", "deals"]] = data[["visits", "high_intention", "deals"]].fillna(0).astype(int)
     data["conversion_text"] = (data["conversion"].fillna(0) * 100).round(1).astype(str) + "%"
     hidden = ((data["visits"] > 0) & (data["visits"] < min_count)).to_numpy()
+    priority = np.where(hidden, -1, data["visits"])  # withheld areas: one rank, their counts untold
     breaks = class_breaks(data.loc[~hidden, value].to_numpy())
     colours = ramp(ORANGES, len(breaks))
     data["fill"] = np.where(hidden, HIDDEN_FILL, colour_of(data[value], breaks, colours, zero=ZERO_FILL))
@@ -63,7 +84,7 @@ def visitor_choropleth(layer: gpd.GeoDataFrame, counts: pd.DataFrame, basemap: s
     minx, miny, maxx, maxy = data.total_bounds
     m = make_map(center=((miny + maxy) / 2, (minx + maxx) / 2), zoom=10, basemap=basemap)
     folium.GeoJson(
-        data.to_json(drop_id=True),
+        features_json(data),
         name="区域",
         style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#555555", "weight": 0.8,
                                   "fillOpacity": 0.75},
@@ -71,6 +92,8 @@ def visitor_choropleth(layer: gpd.GeoDataFrame, counts: pd.DataFrame, basemap: s
         tooltip=folium.GeoJsonTooltip(fields=list(TOOLTIP_FIELDS), aliases=list(TOOLTIP_FIELDS.values()),
                                       localize=True, sticky=True),
     ).add_to(m)
+    add_area_labels(m, data, priority)
+    add_sites(m, sites, basemap)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     rows = [(ZERO_FILL, "0"), *range_rows(breaks, colours, low=max(min_count, 1) if value == "visits" else 1)]
     if hidden.any():
@@ -85,7 +108,7 @@ def outline_map(layer: gpd.GeoDataFrame, basemap: str = DEFAULT_BASEMAP) -> foli
     minx, miny, maxx, maxy = data.total_bounds
     m = make_map(center=((miny + maxy) / 2, (minx + maxx) / 2), zoom=10, basemap=basemap)
     folium.GeoJson(
-        data.to_json(drop_id=True), name="区域",
+        features_json(data), name="区域",
         style_function=lambda f: {"fillColor": "#fdd0a2", "color": "#8c2d04", "weight": 0.8, "fillOpacity": 0.25},
         tooltip=folium.GeoJsonTooltip(fields=["area_name"], aliases=["区域"]),
     ).add_to(m)
@@ -100,12 +123,13 @@ GRADED_TOOLTIP = {"area_name": "区域", "grade": "等级", "rank_text": "排名
 def graded_choropleth(layer: gpd.GeoDataFrame, table: pd.DataFrame, legend_rows: list[dict], *,
                       basemap: str = DEFAULT_BASEMAP, title: str = "", subtitle: str = "",
                       min_count: int = 5, highlight: set[str] | None = None,
-                      m: folium.Map | None = None, fill_opacity: float = 0.78) -> folium.Map:
+                      m: folium.Map | None = None, fill_opacity: float = 0.78, labels: bool = True) -> folium.Map:
     """Areas of ``layer`` coloured by grade (A/B/C/D, 样本不足, 无到访).
 
     ``table`` is :func:`mapping.analysis.battle.graded` output; counts of 样本不足 areas are
     written as "<k", never the number.  ``highlight`` area ids (opportunity areas)
-    get a dashed blue outline in their own layer.  One feature per area: the
+    get a dashed blue outline in their own layer.  With ``labels`` the best-scored
+    areas carry their names (:mod:`mapping.maps.labels`).  One feature per area: the
     payload does not grow with the number of visitors.
     """
     from mapping.analysis.grading import GRADE_COLOURS, INSUFFICIENT, NO_VISITS
@@ -125,6 +149,7 @@ def graded_choropleth(layer: gpd.GeoDataFrame, table: pd.DataFrame, legend_rows:
     data["conversion_text"] = ["—" if (h or n) else f"{c * 100:.1f}%"
                                for c, h, n in zip(data["conversion"], hidden, none)]
     data["fill"] = data["grade"].map(GRADE_COLOURS).fillna(ZERO_FILL)
+    priority = np.where(hidden | none, -1, data["score"].fillna(-1))  # ungraded areas: one rank, counts untold
     keep = ["area_id", "geometry", "fill", *GRADED_TOOLTIP]
     data = to_display(data[keep], basemap)
     data["geometry"] = shapely.set_precision(data.geometry.values, 1e-5)
@@ -134,18 +159,20 @@ def graded_choropleth(layer: gpd.GeoDataFrame, table: pd.DataFrame, legend_rows:
         m = make_map(center=((miny + maxy) / 2, (minx + maxx) / 2), zoom=10, basemap=basemap)
         m.fit_bounds([[miny, minx], [maxy, maxx]])
     folium.GeoJson(
-        data.to_json(drop_id=True), name="分级区域",
+        features_json(data), name="分级区域",
         style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#555555", "weight": 0.8,
                                   "fillOpacity": fill_opacity},
         highlight_function=lambda f: {"weight": 3, "color": "#111111"},
         tooltip=folium.GeoJsonTooltip(fields=list(GRADED_TOOLTIP), aliases=list(GRADED_TOOLTIP.values()),
                                       sticky=True),
     ).add_to(m)
+    if labels:
+        add_area_labels(m, data, priority)
     if highlight:
         chosen = data[data["area_id"].isin(highlight)][["area_id", "area_name", "geometry"]]
         if len(chosen):
             folium.GeoJson(
-                chosen.to_json(drop_id=True), name="机会战场",
+                features_json(chosen), name="机会战场",
                 style_function=lambda f: {"fill": False, "color": OPPORTUNITY_COLOUR, "weight": 3,
                                           "dashArray": "6 4"},
                 tooltip=folium.GeoJsonTooltip(fields=["area_name"], aliases=["机会战场"]),

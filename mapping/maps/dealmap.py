@@ -3,12 +3,11 @@
 The pie's size follows the number of deals (area ∝ count), its slices the
 product lines bought.  Pies are small inline SVG icons: nothing is loaded from
 outside and the payload grows with the number of areas, not of visitors.
-Areas under the minimum count show neither their visits nor their deals.
+Areas under the minimum count show neither their visits nor their deals.  The
+busiest areas carry their names, under their pie; the project's sites are marked.
 """
 
 from __future__ import annotations
-
-from html import escape
 
 import folium
 import geopandas as gpd
@@ -16,12 +15,12 @@ import numpy as np
 import pandas as pd
 
 from mapping.analysis.breaks import class_breaks
-from mapping.geo.coords import wgs84_to_gcj02
 from mapping.maps import choropleth as CH
+from mapping.maps.labels import KEEP_CLEAR, add_area_labels, anchors
 from mapping.maps.legend import Legend, legend_html, range_rows
+from mapping.maps.overlays import add_sites, html_text
 from mapping.maps.palette import BLUES, ZERO_FILL, colour_of, ramp
-from mapping.maps.render import DEFAULT_BASEMAP, display_crs, make_map
-from mapping.schema import GCJ02
+from mapping.maps.render import DEFAULT_BASEMAP, make_map
 
 LINE_COLOURS = {"公寓": "#1c7ed6", "洋房": "#37b24d", "别墅": "#ae3ec9", "商铺": "#f59f00", "高层": "#0ca678",
                 "办公": "#495057", "车位": "#868e96", "未填写": "#ced4da"}
@@ -63,11 +62,16 @@ TOOLTIP = {"area_name": "区域", "visits_text": "到访", "deals_text": "成交
            "rate_text": "成交率（收缩后）", "interval_text": "90% 区间", "quadrant": "象限", "advice": "建议"}
 
 
+SELECTED_COLOUR = "#1c7ed6"
+
+
 def visits_deals_map(layer: gpd.GeoDataFrame, table: pd.DataFrame, lines: list[str], *,
                      basemap: str = DEFAULT_BASEMAP, title: str = "", min_count: int = 5,
-                     selected: str | None = None) -> folium.Map:
+                     selected: str | None = None, sites: list[dict] = ()) -> folium.Map:
     """Visits choropleth with deal pies; ``table`` is :func:`mapping.analysis.conversion.table` output
-    (with ``deals_<line>`` columns).  ``selected`` gets a thick outline."""
+    (with ``deals_<line>`` columns).  ``selected`` gets a thick outline (a page that lets users pick
+    areas passes :func:`selection_layer` to ``st_folium`` instead, so a pick does not redraw the map).
+    ``sites``: :func:`mapping.maps.overlays.project_sites`."""
     data = layer[["area_id", "geometry"]].merge(table, on="area_id", how="inner")
     enough = data["quadrant"] != "样本不足"
     breaks = class_breaks(data.loc[enough, "visits"].to_numpy())
@@ -87,42 +91,67 @@ def visits_deals_map(layer: gpd.GeoDataFrame, table: pd.DataFrame, lines: list[s
     m = make_map(center=((miny + maxy) / 2, (minx + maxx) / 2), zoom=10, basemap=basemap)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     folium.GeoJson(
-        shown.to_json(drop_id=True), name="到访",
+        CH.features_json(shown), name="到访",
         style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#666666", "weight": 0.7,
                                   "fillOpacity": 0.8},
         highlight_function=lambda f: {"weight": 3, "color": "#111111"},
         tooltip=folium.GeoJsonTooltip(fields=list(TOOLTIP), aliases=list(TOOLTIP.values()), sticky=True),
     ).add_to(m)
-    if selected is not None and (shown["area_id"] == selected).any():
-        folium.GeoJson(
-            shown.loc[shown["area_id"] == selected, ["area_id", "geometry"]].to_json(drop_id=True), name="选中区域",
-            style_function=lambda f: {"fill": False, "color": "#1c7ed6", "weight": 4},
-        ).add_to(m)
-    _pies(m, data[enough & (data["deals_total"].fillna(0) > 0)], lines, basemap)
+    outline = selection_layer(layer, selected, basemap)
+    if outline is not None:
+        outline.add_to(m)
+    pies = (enough & (data["deals_total"].fillna(0) > 0)).to_numpy()
+    diameter = np.where(pies, _diameter(data["deals_total"].fillna(0), data.loc[pies, "deals_total"].max()), 0.0)
+    lng, lat, _ = anchors(shown.geometry.values)
+    add_area_labels(m, shown, np.where(enough, data["visits"], -1),  # withheld areas: one rank, counts untold
+                    offsets=np.where(pies, diameter / 2 + 8, 0))  # under the pie
+    _pies(m, data[pies].assign(lng=lng[pies], lat=lat[pies], diameter=diameter[pies]), lines)
+    add_sites(m, sites, basemap)
     _legend(m, breaks, palette, lines, title, min_count)
     return m
 
 
-def _pies(m: folium.Map, data: pd.DataFrame, lines: list[str], basemap: str) -> None:
+def selection_layer(layer: gpd.GeoDataFrame, area_id: str | None,
+                    basemap: str = DEFAULT_BASEMAP) -> folium.FeatureGroup | None:
+    """The chosen area's thick outline in a layer of its own 「选中区域」 (None when nothing is chosen).
+
+    For ``st_folium(m, feature_group_to_add=...)``: the map itself stays the same
+    when the choice changes, so streamlit-folium does not remount it (no flash,
+    the user's zoom and pan are kept).
+    """
+    chosen = layer.loc[layer["area_id"] == area_id, ["area_id", "geometry"]] if area_id is not None else layer.iloc[:0]
+    if chosen.empty:
+        return None
+    group = folium.FeatureGroup(name="选中区域", control=False)
+    folium.GeoJson(
+        CH.features_json(CH.to_display(chosen, basemap)), name="选中区域",
+        style_function=lambda f: {"fill": False, "color": SELECTED_COLOUR, "weight": 4},
+    ).add_to(group)
+    return group
+
+
+def _diameter(deals: pd.Series, biggest: float) -> np.ndarray:
+    """Pie diameters in pixels: area proportional to the deals, 12 px for one, 46 px for the most."""
+    biggest = float(biggest) if biggest and biggest > 0 else 1.0
+    return 12 + 34 * np.sqrt(deals.to_numpy(dtype=float) / biggest)
+
+
+def _pies(m: folium.Map, data: pd.DataFrame, lines: list[str]) -> None:
+    """One pie per row of ``data`` at its (display) ``lng``/``lat``, ``diameter`` pixels wide."""
     if data.empty:
         return
     group = folium.FeatureGroup(name="成交（按业态）").add_to(m)
-    points = data.geometry.representative_point()
-    x, y = points.x.to_numpy(), points.y.to_numpy()
-    if display_crs(basemap) == GCJ02:
-        x, y = wgs84_to_gcj02(x, y)
-    biggest = float(data["deals_total"].max())
     cols = [c for c in data.columns if c.startswith("deals_") and c != "deals_total" and c != "deals_text"]
-    for (_, row), lng, lat in zip(data.iterrows(), x, y):
+    for _, row in data.iterrows():
         counts = {c.removeprefix("deals_"): int(row[c]) for c in cols if row[c] and row[c] > 0}
-        diameter = 12 + 34 * np.sqrt(row["deals_total"] / biggest)
+        diameter = float(row["diameter"])
         tip = f"{row['area_name']} 成交 {int(row['deals_total'])}：" + "、".join(
             f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
         folium.Marker(
-            [float(lat), float(lng)],
+            [float(row["lat"]), float(row["lng"])],
             icon=folium.DivIcon(html=pie_svg(counts, lines, diameter), icon_size=(diameter, diameter),
-                                icon_anchor=(diameter / 2, diameter / 2), class_name="tuoke-pie"),
-            tooltip=escape(tip),
+                                icon_anchor=(diameter / 2, diameter / 2), class_name=f"tuoke-pie {KEEP_CLEAR}"),
+            tooltip=html_text(tip),
         ).add_to(group)
 
 

@@ -38,20 +38,33 @@ from branca.element import MacroElement
 from jinja2 import Template
 from numpy.typing import ArrayLike
 
-__all__ = ["CSS_CLASS", "LAYER_NAME", "AreaLabels", "add_area_labels", "label_points"]
+__all__ = ["CSS_CLASS", "KEEP_CLEAR", "LAYER_NAME", "AreaLabels", "add_area_labels", "anchors", "label_points"]
 
 CSS_CLASS = "tuoke-area-label"
 LAYER_NAME = "区域名称"
 PANE = "tuokeLabels"  # above the areas (overlay pane, z 400), below markers (600) and tooltips (650)
 MAX_SHOWN = 40  # never more names than this at once, whatever the zoom
 OVERFLOW = 1.8  # a name may be this many times as wide as the largest circle inside its area
-AVOID = ".tuoke-site-mark, .tuoke-site-label, .tuoke-pie, .tuoke-legend, .leaflet-control"
+KEEP_CLEAR = "tuoke-keep-clear"  # the class of what names must not cover: site marks and names, pies
+AVOID = f".{KEEP_CLEAR}, .leaflet-control"  # ... and the controls (legend, zoom, layers, scale)
 DECIMALS = 5
 _CSS = (
     f".{CSS_CLASS}{{pointer-events:none}}"
     f".{CSS_CLASS} span{{position:absolute;left:0;top:0;white-space:nowrap;font:600 12px/1.25 sans-serif;"
     "color:#1f1f1f;letter-spacing:.5px;text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff,0 0 4px #fff}"
 )
+
+
+def anchors(geoms: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centre (lng, lat) and radius of the largest circle inside each polygon, rounded to 5 decimals.
+
+    Where a name, a pie or any mark of an area reads best: well inside the area, in
+    its largest part, never outside a C-shaped area as a centroid can be.
+    """
+    circles = shapely.maximum_inscribed_circle(shapely.make_valid(np.asarray(geoms)))
+    centre = shapely.get_point(circles, 0)
+    return (np.round(shapely.get_x(centre), DECIMALS), np.round(shapely.get_y(centre), DECIMALS),
+            np.round(shapely.length(circles), DECIMALS))
 
 
 def label_points(areas: gpd.GeoDataFrame, priority: ArrayLike | None = None, *,
@@ -90,13 +103,9 @@ def label_points(areas: gpd.GeoDataFrame, priority: ArrayLike | None = None, *,
     geoms, names, prio = geoms[keep], names[keep].astype(str).str.strip(), np.nan_to_num(prio[keep], nan=-1.0)
     if not len(geoms):
         return pd.DataFrame(columns=["text", "lng", "lat", "radius", "priority", "row"])
-    circles = shapely.maximum_inscribed_circle(shapely.make_valid(geoms))
-    centre = shapely.get_point(circles, 0)
-    out = pd.DataFrame({
-        "text": [escape(n) for n in names],
-        "lng": np.round(shapely.get_x(centre), DECIMALS), "lat": np.round(shapely.get_y(centre), DECIMALS),
-        "radius": np.round(shapely.length(circles), DECIMALS), "priority": prio, "row": rows,
-    })
+    lng, lat, radius = anchors(geoms)
+    out = pd.DataFrame({"text": [escape(n) for n in names], "lng": lng, "lat": lat, "radius": radius,
+                        "priority": prio, "row": rows})
     return out.sort_values(["priority", "radius"], ascending=False, kind="stable").reset_index(drop=True)
 
 

@@ -33,10 +33,18 @@ from folium.plugins import DualMap
 from mapping.analysis import grading as G
 from mapping.analysis import launch as L
 from mapping.maps import legend as LG
-from mapping.maps.choropleth import to_display
+from mapping.maps.choropleth import features_json, to_display
+from mapping.maps.labels import add_area_labels
 from mapping.maps.offline import use_local_assets
+from mapping.maps.overlays import add_sites
 from mapping.maps.palette import ORANGES, colour_of, ramp
-from mapping.maps.render import BASEMAPS, DEFAULT_BASEMAP, NO_TILES_BACKGROUND, make_map
+from mapping.maps.render import (
+    BASEMAPS,
+    DEFAULT_BASEMAP,
+    NO_TILES_BACKGROUND,
+    InPage,
+    make_map,
+)
 
 GREY = G.GRADE_COLOURS[G.INSUFFICIENT]
 NOBODY = G.GRADE_COLOURS[G.NO_VISITS]
@@ -44,7 +52,8 @@ NOBODY = G.GRADE_COLOURS[G.NO_VISITS]
 
 @dataclass
 class MapSide:
-    """What one map shows: ``data`` (area_id, fill, tooltip columns), tooltip fields → labels,
+    """What one map shows: ``data`` (area_id, fill, tooltip columns; optional ``priority``: which
+    names to write first, larger first, one value for withheld areas), tooltip fields → labels,
     legend title, subtitle and rows (colour, label)."""
 
     data: pd.DataFrame
@@ -79,6 +88,7 @@ def share_side(comparison: L.Comparison, which: str, title: str, subtitle: str =
         "share_text": ["—" if h else _pct(s) for s, h in zip(share, hidden)],
         "grade": [f"{g} 级" if g in G.GRADES else ("0 人" if g == L.NONE else g) for g in grade],
         "change_text": [_pp(c) if ok else "—" for c, ok in zip(t["change_pp"], t["change_shown"])],
+        "priority": np.where(hidden, -1.0, share.fillna(-1)),
     })
     ranges = L.share_ranges(comparison.bins)
     counts = grade.value_counts()
@@ -107,6 +117,7 @@ def change_side(comparison: L.Comparison, bins: tuple[float, float], title: str,
         "b_text": ["—" if h else _pct(s) for s, h in zip(t["share_b"], L.withheld(t["count_b"], k))],
         "change_text": [_pp(c) if ok else f"—（有一侧少于 {k} 人）" for c, ok in zip(t["change_pp"], shown)],
         "new_text": np.where(t["new"], "是", ""),
+        "priority": np.where(shown, t["change_pp"].abs().fillna(-1), -1.0),
     })
     counts = pd.Series(classes[shown]).value_counts()
     legend = [(colour, f"{label} · {int(counts.get(i, 0))} 个区域")
@@ -128,6 +139,7 @@ def plan_side(grades: pd.DataFrame, bins: G.Bins | None, title: str, subtitle: s
         "grade": [f"{x} 级" if x in G.GRADES else x for x in g],
         "score_text": ["—" if pd.isna(s) else f"{s:,.1f}" for s in grades["score"]],
         "rank_text": ["—" if pd.isna(r) else f"第 {int(r)} 名" for r in grades["rank"]],
+        "priority": np.where(g.isin(G.GRADES), grades["score"].fillna(-1), -1.0),
     })
     ranges = bins.ranges() if bins is not None else {}
     counts = g.value_counts()
@@ -150,6 +162,7 @@ def plan_change_side(moves: pd.DataFrame, title: str, subtitle: str = "",
         "area_id": moves["area_id"], "area_name": moves["area_name"],
         "fill": [L.CHANGE_COLOURS[c] for c in classes],
         "a_text": moves["grade_a"], "b_text": moves["grade_b"], "change_text": moves["change"],
+        "priority": moves["steps"].abs().fillna(0),
     })
     counts = pd.Series(classes).value_counts()
     legend = [(colour, f"{label} · {int(counts.get(i, 0))} 个区域")
@@ -173,6 +186,7 @@ def count_side(counts: pd.DataFrame, breaks: list[float], k: int, title: str, su
         "area_id": counts["area_id"], "area_name": counts["area_name"],
         "fill": np.where(hidden, GREY, colour_of(c, breaks, colours, zero=NOBODY)),
         "count_text": [f"<{k}" if h else f"{int(v):,}" for v, h in zip(c, hidden)],
+        "priority": np.where(hidden, -1.0, c),
     })
     legend = LG.range_rows(breaks, colours, low=k, unit=" 人", values=c)[::-1]
     if hidden.any():
@@ -203,12 +217,13 @@ def _joined(polygons: gpd.GeoDataFrame, side: MapSide) -> gpd.GeoDataFrame:
             data[col] = ""
         data[col] = data[col].where(listed, "0" if col == "count_text" else "—")
     data["area_name"] = data["area_name"].fillna(data["area_id"]) if "area_name" in data else data["area_id"]
+    data["priority"] = data["priority"].fillna(-1.0) if "priority" in data else -1.0
     return data
 
 
 def _features(polygons: gpd.GeoDataFrame, side: MapSide, basemap: str) -> gpd.GeoDataFrame:
     data = _joined(polygons, side)
-    data = to_display(data[["area_id", "geometry", "fill", *side.tooltip]], basemap)
+    data = to_display(data[["area_id", "geometry", "fill", "priority", *side.tooltip]], basemap)
     data["geometry"] = shapely.set_precision(data.geometry.values, 1e-5)
     return data
 
@@ -223,14 +238,19 @@ def _focus(frames: list[gpd.GeoDataFrame], focus: set[str]) -> list[list[float]]
     return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
 
 
-def _add_areas(m: folium.Map, data: gpd.GeoDataFrame, side: MapSide) -> None:
+def _add_areas(m: folium.Map, data: gpd.GeoDataFrame, side: MapSide, priority: np.ndarray | None = None,
+               sites: list[dict] = (), basemap: str = DEFAULT_BASEMAP) -> None:
+    """The side's areas, their names (by ``priority``, else the side's own), the sites and the legend."""
     folium.GeoJson(
-        data.to_json(drop_id=True), name="区域",
+        features_json(data.drop(columns="priority")), name="区域",
         style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#555555", "weight": 0.8,
                                   "fillOpacity": 0.8},
         highlight_function=lambda f: {"weight": 3, "color": "#111111"},
         tooltip=folium.GeoJsonTooltip(fields=list(side.tooltip), aliases=list(side.tooltip.values()), sticky=True),
     ).add_to(m)
+    if "area_name" in data:
+        add_area_labels(m, data, data["priority"] if priority is None else priority)
+    add_sites(m, sites, basemap)
     LG.Legend(legend_html(side)).add_to(m)
 
 
@@ -243,10 +263,12 @@ def _tiles(m: folium.Map, basemap: str) -> None:
 
 
 def dual_map(polygons: gpd.GeoDataFrame, left: MapSide, right: MapSide,
-             basemap: str = DEFAULT_BASEMAP) -> DualMap:
+             basemap: str = DEFAULT_BASEMAP, *, sites: list[dict] = ()) -> DualMap:
     """Two maps side by side with pan and zoom in step, each with its own legend.
 
     ``polygons``: the layer (WGS-84; area_id, geometry), e.g. the simplified display copy.
+    Both maps name the same areas (those first on either side) and mark the ``sites``
+    (:func:`mapping.maps.overlays.project_sites`).
     """
     if basemap not in BASEMAPS:
         raise ValueError(f"unknown basemap {basemap!r}")
@@ -254,9 +276,11 @@ def dual_map(polygons: gpd.GeoDataFrame, left: MapSide, right: MapSide,
     bounds = _focus([a, b], left.focus | right.focus)
     centre = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     dm = DualMap(location=centre, layout="horizontal", tiles=None, zoom_start=10, control_scale=True)
+    priority = np.maximum(a["priority"].to_numpy(dtype=float), b["priority"].to_numpy(dtype=float))
     for m, data, side in ((dm.m1, a, left), (dm.m2, b, right)):
         _tiles(m, basemap)
-        _add_areas(m, data, side)
+        _add_areas(m, data, side, priority, sites, basemap)
+        InPage().add_to(m)
     background = "" if BASEMAPS[basemap].tiles else f"background: {NO_TILES_BACKGROUND};"
     dm.get_root().header.add_child(Element(  # a thin frame around each map, so the two read apart
         f"<style>body .leaflet-container {{ {background} outline: 1px solid #bdbdbd; outline-offset: -1px; }}"
@@ -265,13 +289,14 @@ def dual_map(polygons: gpd.GeoDataFrame, left: MapSide, right: MapSide,
     return use_local_assets(dm)
 
 
-def single_map(polygons: gpd.GeoDataFrame, side: MapSide, basemap: str = DEFAULT_BASEMAP) -> folium.Map:
-    """One side on an ordinary map (the change map)."""
+def single_map(polygons: gpd.GeoDataFrame, side: MapSide, basemap: str = DEFAULT_BASEMAP, *,
+               sites: list[dict] = ()) -> folium.Map:
+    """One side on an ordinary map (the change map), with the ``sites`` marked."""
     data = _features(polygons, side, basemap)
     bounds = _focus([data], side.focus)
     m = make_map(center=((bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2), zoom=10,
                  basemap=basemap)
-    _add_areas(m, data, side)
+    _add_areas(m, data, side, sites=sites, basemap=basemap)
     m.fit_bounds(bounds)
     return m
 

@@ -30,11 +30,12 @@ CSS_CLASS = "tuoke-legend"  # the class of the legend's div (browser tests find 
 SWATCH_KINDS = ("fill", "outline", "dot")
 POSITIONS = ("topleft", "topright", "bottomleft", "bottomright")
 DEFAULT_POSITION = "bottomright"  # the zoom buttons are top left, the scale bar bottom left
-TOGGLE_CLASS = "tuoke-legend-toggle"
-COLLAPSED_CLASS = "tuoke-legend-collapsed"
+FOLDABLE_CLASS = "tuoke-foldable"  # added by the script (the legend's own class is named once per legend)
+TOGGLE_CLASS = "tuoke-fold-toggle"
+COLLAPSED_CLASS = "tuoke-folded"
 _CSS = (  # the fold button, and a folded box that shows only it
-    f".{CSS_CLASS}{{position:relative}}"
-    f".{CSS_CLASS}>div:first-child>div:first-child{{padding-right:38px}}"  # the title clears the button
+    f".{FOLDABLE_CLASS}{{position:relative}}"
+    f".{FOLDABLE_CLASS}>div:first-child>div:first-child{{padding-right:38px}}"  # the title clears the button
     f".{TOGGLE_CLASS}{{position:absolute;top:3px;right:3px;z-index:1;border:1px solid #ccc;border-radius:4px;"
     "background:#fff;color:#444;font:12px/16px sans-serif;padding:0 5px;cursor:pointer;opacity:.85}"
     f".{TOGGLE_CLASS}:hover{{opacity:1;border-color:#888}}"
@@ -44,9 +45,10 @@ _CSS = (  # the fold button, and a folded box that shows only it
 )
 # JS run inside the control's onAdd (``div`` the box, ``map`` the map): the fold button
 _TOGGLE_JS = (
-    "  if (!document.getElementById('tuoke-legend-css')) {"
-    "    var css = document.createElement('style'); css.id = 'tuoke-legend-css';"
+    "  if (!document.getElementById('tuoke-fold-css')) {"
+    "    var css = document.createElement('style'); css.id = 'tuoke-fold-css';"
     f"    css.textContent = {json.dumps(_CSS)}; document.head.appendChild(css); }}"
+    f"  L.DomUtil.addClass(div, '{FOLDABLE_CLASS}');"
     f"  var btn = L.DomUtil.create('button', '{TOGGLE_CLASS}', div);"
     "  btn.type = 'button';"
     "  function show(open) {"

@@ -82,9 +82,16 @@ def _localise(m: folium.Map) -> None:
         use_local_assets(m)
 
 
-def _html_text(text: str) -> str:
-    """``text`` as HTML, also safe inside the JS template literal folium wraps tooltips in."""
+def html_text(text: str) -> str:
+    """``text`` as HTML, also safe inside the JS template literal folium wraps tooltips in.
+
+    >>> html_text("a<b>`${x}`")
+    'a&lt;b&gt;&#96;&#36;{x}&#96;'
+    """
     return escape(text).replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
+
+
+_html_text = html_text
 
 
 def _group(m: folium.Map, name: str) -> folium.FeatureGroup:
@@ -226,8 +233,8 @@ def add_clusters(
 # --------------------------------------------------------------------------- sites
 
 
-SITE_MARK_CLASS = "tuoke-site-mark"
-SITE_LABEL_CLASS = "tuoke-site-label"
+SITE_MARK_CLASS = "tuoke-site-mark tuoke-keep-clear"  # area names keep clear (mapping.maps.labels.KEEP_CLEAR)
+SITE_LABEL_CLASS = "tuoke-site-label tuoke-keep-clear"
 
 
 def _badge(name: str, project: bool) -> str:

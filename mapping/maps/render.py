@@ -20,7 +20,7 @@ from jinja2 import Template
 from mapping.maps.offline import DEFAULT_BASE_URL, use_local_assets
 from mapping.schema import GCJ02, WGS84
 
-__all__ = ["BASEMAPS", "Basemap", "DEFAULT_BASEMAP", "InPage", "basemap_labels", "display_crs", "make_map"]
+__all__ = ["BASEMAPS", "DEFAULT_BASEMAP", "Basemap", "InPage", "basemap_labels", "display_crs", "make_map"]
 
 
 @dataclass(frozen=True)
