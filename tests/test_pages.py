@@ -797,3 +797,13 @@ def test_customer_map_counts_district_level_pudong_in_a_remainder_row():
         assert "板块未明" in caption
     at.selectbox(key="layer").set_value("districts").run()
     assert "浦东新区（板块未明）" not in set(at.dataframe[0].value["区域"])  # districts split nothing
+
+
+def test_home_reconciles_resolved_and_placed_locations():
+    at = _app()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "落到本图区域" in d.value.columns)
+    row = table[table["维度"] == "居住"].iloc[0]
+    # every district-resolved location is either on the map, in the 板块-unknown remainder or off the layer
+    assert row["已识别到区县（首页）"] >= row["落到本图区域"] + row["只到区县（板块未明）"]
+    assert row["只到区县（板块未明）"] > 0  # the sample has Pudong locations known only to the district

@@ -23,7 +23,7 @@ from mapping.db.store import Store
 from mapping.export.plan import graded_lines
 from mapping.project import Project
 from ui import layers as UL
-from ui.common import pick_project, project_facts, project_visitors
+from ui.common import pick_project, project_caption, project_facts, project_visitors
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,7 @@ def map_context(store: Store) -> MapContext | None:
     project = pick_project(store)
     if project is None:
         return None
+    project_caption(project)
     version = store.data_version(project.id)
     facts = project_facts(store, project.id, version, project.city_adcode)
     if len(facts) == 0:

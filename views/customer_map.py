@@ -9,7 +9,7 @@ from mapping.maps import choropleth, render
 from mapping.maps.offline import standalone_html
 from mapping.place.resolve import METHOD_LABELS
 from ui import layers as U
-from ui.common import get_store, guarded, pick_project, project_locations
+from ui.common import get_store, guarded, pick_project, project_caption, project_locations
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -42,6 +42,7 @@ def main() -> None:
     project = pick_project(store)
     if project is None:
         return
+    project_caption(project)
     c1, c2, c3, c4 = st.columns(4)
     layer_ids = U.layer_ids(hexagons=False)
     U.default_layer("layer", project.area_layer, layer_ids)

@@ -22,7 +22,16 @@ from mapping.ingest.tables import (
     validate,
 )
 from mapping.place.geocode import geocoder_from_env
-from ui.common import CITIES, city_label, data_changed, get_store, guarded, pick_project, select_project
+from ui.common import (
+    CITIES,
+    city_label,
+    data_changed,
+    get_store,
+    guarded,
+    pick_project,
+    project_caption,
+    select_project,
+)
 
 NOT_USED = "（不导入）"
 
@@ -204,6 +213,7 @@ def main() -> None:
     if project is None:
         st.info("请先在左侧「新建项目」。")
         return
+    project_caption(project)
     st.caption(f"导入到项目：**{project.name}**。支持 CSV（UTF-8 / GB18030，逗号、分号或制表符分隔）"
                "和 Excel（.xlsx / .xls）。手机号和姓名在导入时即脱敏，数据库里不保存明文。"
                "同一文件重复导入不会产生重复客户，修改过的行会更新原客户。")

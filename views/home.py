@@ -4,10 +4,37 @@ import streamlit as st
 
 from mapping import schema as S
 from mapping.analysis import aggregate
-from ui.common import city_label, get_store, guarded, headline, pick_project, project_caption, project_visitors
+from mapping.analysis.facts import coverage
+from ui import layers as U
+from ui.common import (
+    city_label,
+    get_store,
+    guarded,
+    headline,
+    pick_project,
+    project_caption,
+    project_facts,
+    project_visitors,
+)
 
 IMPORT_COLUMNS = {"imported_at": "时间", "filename": "文件", "rows_total": "行数", "inserted": "新增",
                   "updated": "更新", "unchanged": "未变", "rejected": "拒绝"}
+
+
+def reconcile_view(store, project, figures: dict) -> None:
+    """识别率 beside what reaches the project's default map unit, with where the difference goes."""
+    facts = project_facts(store, project.id, store.data_version(project.id), project.city_adcode)
+    if len(facts) == 0:
+        return
+    layer_id = project.area_layer
+    facts.areas(layer_id, U.polygon_layer(layer_id))
+    table = aggregate.reconcile(figures, {d: coverage(facts, layer_id, d) for d in S.DIMENSIONS})
+    differs = bool((table["resolved"] != table["placed"]).any())
+    with st.expander(f"识别到区县的位置与落到地图（{U.layer_label(layer_id)}）的位置" + ("：有差异，看原因" if differs else "")):
+        st.dataframe(table.rename(columns=aggregate.RECONCILE_COLUMNS)[list(aggregate.RECONCILE_COLUMNS.values())],
+                     hide_index=True)
+        st.caption("首页的识别率按区县计；地图按所选区域单元计。只识别到区县的位置在板块地图上记入「（板块未明）」，"
+                   "不会被丢掉；本市以外的位置不上本市地图。")
 
 
 def main() -> None:
@@ -38,6 +65,7 @@ def main() -> None:
         col.metric(S.DIMENSION_LABELS[dim], f"{share['share']:.0%}",
                    help=f"已识别 {share['resolved']:,} / 填写 {share['given']:,}；"
                         f"未识别 {share['given'] - share['resolved']:,} 条")
+    reconcile_view(store, project, figures)
     unresolved = sum(v["given"] - v["resolved"] for v in figures["resolved"].values())
     if unresolved:
         st.info(f"有 {unresolved:,} 条位置没有落到区县（无效内容、有歧义或未能识别），不会被算进任何区域。")

@@ -10,7 +10,7 @@ from mapping.geo import boundaries
 from mapping.maps import choropleth
 from mapping.place import gazetteer
 from mapping.place.resolve import METHOD_LABELS
-from ui.common import data_changed, get_store, guarded, pick_project, project_locations
+from ui.common import data_changed, get_store, guarded, pick_project, project_caption, project_locations
 
 WHOLE_DISTRICT = "（整个区，不指定地标）"
 
@@ -156,6 +156,7 @@ def main() -> None:
     project = pick_project(store)
     if project is None:
         return
+    project_caption(project)
     if "review_done" in st.session_state:
         st.success(st.session_state.pop("review_done"))
     st.caption("没能可靠识别的地名不会算进任何区域。按影响的人数从多到少处理：指定它属于哪个区县（或哪个地标），"
