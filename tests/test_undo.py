@@ -203,3 +203,55 @@ def test_importer_summary_and_plan_speak_chinese(store):
     summary = importer.undo_import(store, a.import_id)
     assert summary == importer.UndoSummary(imports=(b.import_id, a.import_id), removed=6, restored=0)
     assert summary.message() == "已撤销 2 次导入，删除 6 位客户。"
+
+
+def _panel_app():
+    import os
+
+    from mapping.db.store import Store
+    from ui.imports import imports_panel
+
+    store = Store(os.environ["TUOKE_PANEL_URL"])
+    imports_panel(store, store.project(int(os.environ["TUOKE_PANEL_PROJECT"])))
+
+
+@pytest.fixture
+def panel(tmp_path, monkeypatch):
+    """An AppTest of the imports panel over a SQLite project with imports A and B."""
+    from streamlit.testing.v1 import AppTest
+
+    url = f"sqlite:///{tmp_path / 'panel.sqlite3'}"
+    store = store_mod.Store(url)
+    store.migrate()
+    pid = _project(store)
+    ids = [_import(store, pid, FILE_A, "a.csv").import_id, _import(store, pid, FILE_B, "b.csv").import_id]
+    monkeypatch.setenv("TUOKE_PANEL_URL", url)
+    monkeypatch.setenv("TUOKE_PANEL_PROJECT", str(pid))
+    yield AppTest.from_function(_panel_app, default_timeout=60).run(), store, pid, ids
+    store.engine.dispose()
+
+
+def test_panel_lists_imports_and_says_what_undo_will_do_before_doing_it(panel):
+    at, store, pid, (a, b) = panel
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["时间", "文件", "操作人", "行数", "新增", "更新", "未变", "拒绝"]
+    assert table["文件"].tolist() == ["b.csv", "a.csv"] and table["操作人"].tolist() == ["—", "—"]
+    at.button(key=f"undo_{a}").click().run()
+    assert "b.csv" in at.warning[0].value and "一起撤销" in at.warning[0].value
+    assert len(store.imports(pid)) == 2  # nothing done yet
+    at.button(key=f"undo_confirm_{a}").click().run()
+    assert not at.exception, at.exception
+    assert at.success[0].value == "已撤销 2 次导入，删除 6 位客户。"
+    assert store.imports(pid).empty and store.visitors(pid).empty
+    assert not at.dataframe  # the panel shows no imports any more
+
+
+def test_panel_refuses_an_import_without_versions(panel):
+    at, store, pid, (a, b) = panel
+    with store.engine.begin() as conn:
+        conn.execute(text(f"DELETE FROM visitor_versions WHERE import_id = {a}"))
+    at.button(key=f"undo_{a}").click().run()
+    assert "这次导入早于撤销功能，无法撤销" in at.error[0].value
+    assert not [bt for bt in at.button if bt.key == f"undo_confirm_{a}"]
+    assert len(store.imports(pid)) == 2
