@@ -95,6 +95,16 @@ def test_undo_restores_the_state_before_the_import_exactly(store):
     assert store.stored_hashes(pid) == {k: h for k, h in zip(after_a[0]["visitor_key"], after_a[0]["row_hash"])}
 
 
+def test_versions_are_written_and_restored_chunk_by_chunk(store, monkeypatch):
+    monkeypatch.setattr(store_mod, "CHUNK", 2)
+    pid = _project(store)
+    _import(store, pid, FILE_A, "a.csv")
+    after_a = _state(store, pid)
+    b = _import(store, pid, FILE_B, "b.csv")
+    assert store.undo_import(b.import_id) == {"imports": [b.import_id], "removed": 2, "restored": 3}
+    _assert_same(_state(store, pid), after_a)
+
+
 def test_undo_of_an_import_later_ones_built_on_undoes_them_too(store):
     pid = _project(store)
     a = _import(store, pid, FILE_A, "a.csv")

@@ -515,15 +515,17 @@ class Store:
 
     def _write_versions(self, conn, project_id, batch_id, new: pd.DataFrame, changed: pd.DataFrame) -> None:
         """Keep what this import is about to change: NULL for a visitor it inserts; for one it updates,
-        the stored row and its locations as JSON (:func:`_previous_states`)."""
-        rows = [{"import_id": batch_id, "visitor_key": key, "previous": None} for key in new["visitor_key"]]
+        the stored row and its locations as JSON (:func:`_previous_states`), a chunk at a time, so a
+        large import never holds all of them in memory."""
+        inserted = [{"import_id": batch_id, "visitor_key": key, "previous": None} for key in new["visitor_key"]]
+        for start in range(0, len(inserted), CHUNK):
+            conn.execute(insert(VisitorVersion), inserted[start:start + CHUNK])
         keys = changed["visitor_key"].tolist()
         for start in range(0, len(keys), CHUNK):
             previous = _previous_states(conn, project_id, keys[start:start + CHUNK])
-            rows.extend({"import_id": batch_id, "visitor_key": key, "previous": state}
-                        for key, state in previous.items())
-        for start in range(0, len(rows), CHUNK):
-            conn.execute(insert(VisitorVersion), rows[start:start + CHUNK])
+            if previous:
+                conn.execute(insert(VisitorVersion), [{"import_id": batch_id, "visitor_key": key, "previous": state}
+                                                      for key, state in previous.items()])
 
     def _insert_visitors(self, conn, project_id, batch_id, records: pd.DataFrame) -> dict[str, int]:
         if records.empty:
@@ -605,13 +607,15 @@ class Store:
         return {key: plan[key] for key in ("imports", "removed", "restored")}
 
     def _revert_import(self, conn, project_id: int, batch_id: int) -> None:
-        """Put the visitors one import touched back as they were before it."""
-        versions = conn.execute(select(VisitorVersion.visitor_key, VisitorVersion.previous).where(
-            VisitorVersion.import_id == batch_id).order_by(VisitorVersion.id.desc())).all()
-        keys = [key for key, _ in versions]
-        for start in range(0, len(keys), CHUNK):
-            self._remove_visitors(conn, project_id, keys[start:start + CHUNK])
-        self._restore_visitors(conn, project_id, [json.loads(state) for _, state in versions if state is not None])
+        """Put the visitors one import touched back as they were before it, a chunk of versions at a time
+        (an import touches each visitor once, so the chunks are independent)."""
+        ids = conn.execute(select(VisitorVersion.id).where(VisitorVersion.import_id == batch_id)
+                           .order_by(VisitorVersion.id.desc())).scalars().all()
+        for start in range(0, len(ids), CHUNK):
+            versions = conn.execute(select(VisitorVersion.visitor_key, VisitorVersion.previous).where(
+                VisitorVersion.id.in_(ids[start:start + CHUNK]))).all()
+            self._remove_visitors(conn, project_id, [key for key, _ in versions])
+            self._restore_visitors(conn, project_id, [json.loads(state) for _, state in versions if state is not None])
 
     def _remove_visitors(self, conn, project_id: int, keys: list[str]) -> None:
         ids = select(Visitor.id).where(Visitor.project_id == project_id, Visitor.visitor_key.in_(keys))
