@@ -133,6 +133,18 @@ def test_dependents_are_found_transitively_and_other_imports_are_left_alone(stor
     assert store.visitors(pid)["visitor_code"].tolist() == ["B2"]
 
 
+def test_data_version_changes_with_an_undo(store):
+    pid = _project(store)
+    _import(store, pid, FILE_A, "a.csv")
+    moved = [FILE_A[0][:5] + ["浦东新区", "", ""] + FILE_A[0][8:]]
+    x = _import(store, pid, moved, "x.csv")  # updates A1 only
+    _import(store, pid, FILE_B[5:6], "c.csv")  # inserts B2: independent of x
+    before = store.data_version(pid)
+    assert store.undo_plan(x.import_id)["imports"] == [x.import_id]
+    store.undo_import(x.import_id)  # same last import, same visitors inserted: only the undo tells them apart
+    assert store.data_version(pid) != before
+
+
 def test_other_projects_are_not_touched(store):
     pid, other = _project(store), _project(store, "另一个项目")
     _import(store, other, FILE_A, "a.csv")

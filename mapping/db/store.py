@@ -604,6 +604,10 @@ class Store:
                 self._revert_import(conn, plan["project_id"], batch_id)
             conn.execute(delete(VisitorVersion).where(VisitorVersion.import_id.in_(plan["imports"])))
             conn.execute(delete(ImportBatch).where(ImportBatch.id.in_(plan["imports"])))
+            # data_version (last import, visitors inserted) can come out as before an undo of an import
+            # that only updated; settings_version is the part of it that says "counts changed"
+            conn.execute(update(ProjectRow).where(ProjectRow.id == plan["project_id"]).values(
+                settings_version=ProjectRow.settings_version + 1))
         return {key: plan[key] for key in ("imports", "removed", "restored")}
 
     def _revert_import(self, conn, project_id: int, batch_id: int) -> None:
