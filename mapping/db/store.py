@@ -666,7 +666,8 @@ class Store:
         """Saved corrections of ``city``: {normalised text: {adcode, lng, lat, label}}."""
         with self.engine.connect() as conn:
             rows = conn.execute(select(PlaceAlias.__table__).where(PlaceAlias.city == city)).mappings().all()
-        return {r["text"]: {"adcode": r["adcode"], "lng": r["lng"], "lat": r["lat"], "label": r["label"]}
+        return {r["text"]: {"adcode": r["adcode"], "lng": r["lng"], "lat": r["lat"], "label": r["label"],
+                            "created_at": r["created_at"]}
                 for r in rows}
 
     def put_alias(self, city: str, key: str, adcode: str, lng: float | None = None, lat: float | None = None,
