@@ -62,3 +62,23 @@ def test_messy_export_lists_unknown_values_keeps_rows_and_saves_choices(app):
     assert len(store.visitors(1)) == 5000  # nothing went into the sample project
     saved = store.value_maps(pid)
     assert saved and any(other in targets.values() for targets in saved.values())
+
+
+def test_wrong_import_is_a_two_click_fix_and_can_be_imported_again(app):
+    at, store, pid = app
+    data = messy.workbook_bytes(120, seed=3)
+    at.file_uploader(key="upload").set_value(("来访明细.xlsx", data, "application/vnd.ms-excel")).run()
+    at.button(key="commit").click().run()
+    assert not at.exception, at.exception
+    count = len(store.visitors(pid))
+    assert count > 100
+    import_id = int(store.imports(pid)["id"].iloc[0])
+    at.button(key=f"undo_{import_id}").click().run()
+    assert any("撤销" in w.value for w in at.warning)  # says what it will do first
+    assert len(store.visitors(pid)) == count
+    at.button(key=f"undo_confirm_{import_id}").click().run()
+    assert not at.exception, at.exception
+    assert len(store.visitors(pid)) == 0 and store.imports(pid).empty
+    at.button(key="commit").click().run()  # the same file, again
+    assert not at.exception, at.exception
+    assert len(store.visitors(pid)) == count

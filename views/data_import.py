@@ -32,6 +32,7 @@ from ui.common import (
     project_caption,
     select_project,
 )
+from ui.imports import imports_panel
 
 NOT_USED = "（不导入）"
 
@@ -201,7 +202,7 @@ def commit_step(store, project, upload, result, chosen) -> None:
         summary = importer.import_records(store, project.id, result, upload.name, file_digest(upload.getvalue()),
                                           geocoder_from_env(), progress=lambda f, m: bar.progress(f, text=m))
         data_changed()
-        st.success(summary.message() + " 导错了项目或文件？在下面的导入记录里点「撤销」即可恢复。")
+        st.success(summary.message() + " 导错了项目或文件？在下面的「导入记录」里点「撤销」即可恢复。")
         st.page_link("views/customer_map.py", label="查看客户地图", icon=":material/map:")
 
 
@@ -221,6 +222,8 @@ def main() -> None:
                               key="upload")
     if upload is not None:
         import_file(store, project, upload)
+    st.divider()
+    imports_panel(store, project)
 
 
 def import_file(store, project, upload) -> None:

@@ -16,9 +16,7 @@ from ui.common import (
     project_facts,
     project_visitors,
 )
-
-IMPORT_COLUMNS = {"imported_at": "时间", "filename": "文件", "rows_total": "行数", "inserted": "新增",
-                  "updated": "更新", "unchanged": "未变", "rejected": "拒绝"}
+from ui.imports import imports_panel
 
 
 def reconcile_view(store, project, figures: dict) -> None:
@@ -75,10 +73,8 @@ def main() -> None:
         st.markdown("**每周到访与成交**" + (f"（{launch} 开盘）" if launch else ""))
         weekly = aggregate.weekly(visitors)
         st.line_chart(weekly, x="周", y=["到访", "成交"], color=["#D9480F", "#1C7ED6"], height=220)
-    imports = store.imports(project.id)
-    if not imports.empty:
-        with st.expander(f"导入记录（{len(imports)} 次）"):
-            st.dataframe(imports.rename(columns=IMPORT_COLUMNS)[list(IMPORT_COLUMNS.values())], hide_index=True)
+    with st.expander("导入记录与撤销"):
+        imports_panel(store, project)
     st.divider()
     st.markdown("**每周一：**")
     c1, c2, c3 = st.columns(3)
