@@ -321,3 +321,57 @@ def test_launch_compare_shows_two_synced_maps(page, app_url):
     time.sleep(1)
     _shot(page, "launch")
     assert page.outside_requests == [], page.outside_requests
+
+
+def test_own_messy_file_into_a_new_project_map_values_commit_undo_reimport(page, app_url, tmp_path):
+    """The first hour with one's own data: a new project, a messy export, two values mapped, commit,
+    undo in two clicks, and the same file imported again."""
+    import importlib.util
+    import re
+
+    spec = importlib.util.spec_from_file_location("messy_export", ROOT / "tests" / "data" / "messy_export.py")
+    messy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(messy)
+    path = tmp_path / "来访明细.xlsx"
+    path.write_bytes(messy.workbook_bytes(200, seed=11))
+
+    page.goto(app_url + "/import")
+    wait_idle(page)
+    page.get_by_text("新建项目").first.click()
+    page.get_by_label("项目名称").fill("浏览器测试项目")
+    page.get_by_role("button", name="创建项目").click()
+    expect(page.get_by_text("已创建项目「浏览器测试项目」")).to_be_visible(timeout=60_000)
+    wait_idle(page)
+    expect(page.get_by_text("当前项目：浏览器测试项目").first).to_be_visible()
+    assert "project=" in page.url  # the choice survives a reload
+
+    page.locator("input[type=file]").first.set_input_files(str(path))
+    expect(page.get_by_text("值映射", exact=True)).to_be_visible(timeout=90_000)
+    wait_idle(page)
+    boxes = page.get_by_role("combobox", name=re.compile("记为"))
+    assert boxes.count() >= 2
+    for i, target in ((0, "其他"), (1, "公寓")):
+        boxes.nth(i).click()
+        page.get_by_role("option", name=target, exact=True).first.click()
+        wait_idle(page)
+        expect(boxes.nth(i)).to_have_attribute("aria-label", re.compile("记为"))
+    _shot(page, "import_value_mapping")
+    commit = page.get_by_role("button", name=re.compile("确认导入 .* 行到「浏览器测试项目」"))
+    commit.click()
+    expect(page.get_by_text(re.compile("导入完成"))).to_be_visible(timeout=120_000)
+    wait_idle(page)
+    _shot(page, "import_committed")
+
+    page.get_by_role("button", name="撤销", exact=True).first.click()
+    expect(page.get_by_role("button", name="确认撤销")).to_be_visible(timeout=60_000)
+    wait_idle(page)
+    page.get_by_role("button", name="确认撤销").click()
+    expect(page.get_by_text(re.compile("已撤销"))).to_be_visible(timeout=60_000)
+    wait_idle(page)
+    expect(page.get_by_text("这个项目还没有导入记录。")).to_be_visible()
+
+    page.get_by_role("button", name=re.compile("确认导入 .* 行到「浏览器测试项目」")).click()
+    expect(page.get_by_text(re.compile("导入完成"))).to_be_visible(timeout=120_000)
+    wait_idle(page)
+    _shot(page, "import_again")
+    assert not page.outside_requests, page.outside_requests[:3]
