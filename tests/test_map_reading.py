@@ -92,11 +92,11 @@ def test_labels_of_an_empty_layer():
 
 
 # --------------------------------------------------------------------------- legend
-def test_legend_is_foldable_and_bottom_right_by_default():
+def test_legend_is_foldable_and_top_right_by_default():
     m = folium.Map(tiles=None)
     LG.Legend(LG.legend_html("到访", [("#fdd0a2", "1 – 3")])).add_to(m)
     html = unescape(m.get_root().render())
-    assert 'L.control({position: "bottomright"})' in html
+    assert 'L.control({position: "topright"})' in html
     assert f"L.DomUtil.create('button', '{LG.TOGGLE_CLASS}', div)" in html
     assert "收起" in html and "展开图例" in html and LG.COLLAPSED_CLASS in html
     assert "map.fire('tuoke:layout')" in html  # hidden area names may come back
@@ -104,8 +104,8 @@ def test_legend_is_foldable_and_bottom_right_by_default():
 
 
 def test_legend_position_is_checked():
-    assert 'position: "topright"' in folium.Map(tiles=None).add_child(
-        LG.Legend("x", position="topright")).get_root().render()
+    assert 'position: "bottomright"' in folium.Map(tiles=None).add_child(
+        LG.Legend("x", position="bottomright")).get_root().render()
     with pytest.raises(ValueError, match="'position' should be one of .*got 'middle'"):
         LG.Legend("x", position="middle")
 
@@ -176,7 +176,7 @@ def test_visits_deals_map_names_areas_under_their_pies_and_marks_sites():
     html = m.get_root().render()
     _check_names_and_sites(html.replace('\\"', '"'))
     rows = {r[3]: r for r in _label_rows(html)}
-    assert rows["金桥"][4] == pytest.approx(46 / 2 + 8)  # under the biggest pie (46 px)
+    assert rows["金桥"][4] == pytest.approx(46 / 2 + 10)  # under the biggest pie (46 px)
     assert rows["张江"][4] == 0  # no pie: withheld
     assert html.count("tuoke-pie") == 2
 

@@ -66,7 +66,7 @@ def battle_map(facts: Facts, run: Run, table: pd.DataFrame, polygons: gpd.GeoDat
                 notes.append(f"聚集点：{hidden:,} 个地点各不足 {k} 人（共 {people:,} 人），为保护隐私不单独显示。")
     if "sites" in layers:
         overlays.add_sites(m, sites, basemap)
-    folium.LayerControl(collapsed=True, position="topright").add_to(m)
+    folium.LayerControl(collapsed=True, position="topleft").add_to(m)  # under the zoom buttons; legend top right
     return m, notes
 
 

@@ -132,7 +132,7 @@ def graded_choropleth(layer: gpd.GeoDataFrame, table: pd.DataFrame, legend_rows:
     areas carry their names (:mod:`mapping.maps.labels`).  One feature per area: the
     payload does not grow with the number of visitors.
     """
-    from mapping.analysis.grading import GRADE_COLOURS, INSUFFICIENT, NO_VISITS
+    from mapping.analysis.grading import GRADE_COLOURS, GRADES, INSUFFICIENT, NO_VISITS
 
     data = layer[["area_id", "geometry"]].merge(table, on="area_id", how="inner")
     hidden = data["grade"] == INSUFFICIENT
@@ -154,8 +154,9 @@ def graded_choropleth(layer: gpd.GeoDataFrame, table: pd.DataFrame, legend_rows:
     data = to_display(data[keep], basemap)
     data["geometry"] = shapely.set_precision(data.geometry.values, 1e-5)
     if m is None:
-        graded = data[~data["grade"].isin([INSUFFICIENT, NO_VISITS])]
-        minx, miny, maxx, maxy = (graded if len(graded) else data).total_bounds  # zoom to where the grades are
+        # open on the A–C areas (where the teams go), else on every graded area, else on all
+        best, graded = data[data["grade"].isin(GRADES[:3])], data[~data["grade"].isin([INSUFFICIENT, NO_VISITS])]
+        minx, miny, maxx, maxy = next(f for f in (best, graded, data) if len(f)).total_bounds
         m = make_map(center=((miny + maxy) / 2, (minx + maxx) / 2), zoom=10, basemap=basemap)
         m.fit_bounds([[miny, minx], [maxy, maxx]])
     folium.GeoJson(

@@ -104,7 +104,7 @@ def visits_deals_map(layer: gpd.GeoDataFrame, table: pd.DataFrame, lines: list[s
     diameter = np.where(pies, _diameter(data["deals_total"].fillna(0), data.loc[pies, "deals_total"].max()), 0.0)
     lng, lat, _ = anchors(shown.geometry.values)
     add_area_labels(m, shown, np.where(enough, data["visits"], -1),  # withheld areas: one rank, counts untold
-                    offsets=np.where(pies, diameter / 2 + 8, 0))  # under the pie
+                    offsets=np.where(pies, diameter / 2 + 10, 0))  # under the pie
     _pies(m, data[pies].assign(lng=lng[pies], lat=lat[pies], diameter=diameter[pies]), lines)
     add_sites(m, sites, basemap)
     _legend(m, breaks, palette, lines, title, min_count)

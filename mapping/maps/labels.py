@@ -9,7 +9,7 @@ can switch off.
 In the browser a small script (no file loaded from anywhere) shows the names in
 order of ``priority`` and leaves a name out when, at the current zoom, it would
 overlap a name already shown, a site marker, a pie, the legend or the map's
-edge, or is much wider than its area.  So the opening view names the larger and
+edge (also a little below or above its place), or is much wider than its area.  So the opening view names the larger and
 higher-ranked areas only, and zooming in names more.  The names sit in their
 own pane above the areas and below markers, and let every click and hover
 through to the area under them.
@@ -45,6 +45,7 @@ LAYER_NAME = "区域名称"
 PANE = "tuokeLabels"  # above the areas (overlay pane, z 400), below markers (600) and tooltips (650)
 MAX_SHOWN = 40  # never more names than this at once, whatever the zoom
 OVERFLOW = 1.8  # a name may be this many times as wide as the largest circle inside its area
+STEP = 18  # pixels a name moves down or up when its own place is taken (a site, a pie, another name)
 KEEP_CLEAR = "tuoke-keep-clear"  # the class of what names must not cover: site marks and names, pies
 AVOID = f".{KEEP_CLEAR}, .leaflet-control"  # ... and the controls (legend, zoom, layers, scale)
 DECIMALS = 5
@@ -130,13 +131,11 @@ class AreaLabels(MacroElement):
         var pane = map.createPane(D.pane); pane.style.zIndex = 450; pane.style.pointerEvents = "none";
     }
     var items = D.rows.map(function (r) {
-        var dy = r[4] || 0;
-        var html = '<span style="transform:translate(-50%,' + (dy ? 'calc(-50% + ' + dy + 'px)' : '-50%') + ')">'
-                   + r[3] + "</span>";
+        var html = '<span style="transform:translate(-50%, calc(-50% + ' + (r[4] || 0) + 'px))">' + r[3] + "</span>";
         var m = L.marker([r[0], r[1]], {pane: D.pane, interactive: false, keyboard: false,
             icon: L.divIcon({className: D.cls, html: html, iconSize: null})});
         m.addTo(group);
-        return {m: m, lat: r[0], lng: r[1], r: r[2]};
+        return {m: m, lat: r[0], lng: r[1], r: r[2], dy: r[4] || 0};
     });
     function clash(a, b) { return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom; }
     function layout() {
@@ -153,14 +152,27 @@ class AreaLabels(MacroElement):
             if (shown >= D.max) { return; }
             var c = map.latLngToContainerPoint([it.lat, it.lng]);
             var room = 2 * Math.abs(map.latLngToContainerPoint([it.lat, it.lng + it.r]).x - c.x);
-            var b = el.firstChild.getBoundingClientRect();
+            var span = el.firstChild, b = span.getBoundingClientRect();
             if (b.width > D.overflow * room) { return; }
-            var p = {left: b.left - 3, right: b.right + 3, top: b.top - 1, bottom: b.bottom + 1};
-            if (p.left < box.left || p.right > box.right || p.top < box.top || p.bottom > box.bottom) { return; }
-            for (var i = 0; i < taken.length; i++) { if (clash(p, taken[i])) { return; } }
-            taken.push(p);
-            el.style.visibility = "";
-            shown += 1;
+            // where the name may go: its own place first, then a little below, above, left or right
+            // (a shifted name must stay inside the area's largest circle)
+            var w = b.width / 2 + 6, places = it.dy ? [[0, it.dy], [0, -it.dy], [0, it.dy + D.step]]
+                : [[0, 0], [0, D.step], [0, -D.step], [-w, 0], [w, 0]];
+            for (var k = 0; k < places.length; k++) {
+                var dx = places[k][0], dy = places[k][1];
+                if (k > 0 && Math.sqrt(dx * dx + dy * dy) > room / 2 + 6) { continue; }
+                span.style.transform = "translate(calc(-50% + " + dx + "px), calc(-50% + " + dy + "px))";
+                b = span.getBoundingClientRect();
+                var p = {left: b.left - 3, right: b.right + 3, top: b.top - 1, bottom: b.bottom + 1};
+                if (p.left < box.left || p.right > box.right || p.top < box.top || p.bottom > box.bottom) { continue; }
+                var free = true;
+                for (var i = 0; i < taken.length && free; i++) { free = !clash(p, taken[i]); }
+                if (!free) { continue; }
+                taken.push(p);
+                el.style.visibility = "";
+                shown += 1;
+                return;
+            }
         });
     }
     map.on("zoomend moveend resize overlayadd tuoke:layout", layout);
@@ -178,7 +190,7 @@ class AreaLabels(MacroElement):
                 for la, ln, r, t, d in zip(points["lat"], points["lng"], points["radius"], points["text"], dy)]
         self.map_name = map_name
         self.payload = _js_json({"rows": rows, "css": _CSS, "cls": CSS_CLASS, "pane": PANE, "avoid": AVOID,
-                                 "max": int(max_shown), "overflow": OVERFLOW})
+                                 "max": int(max_shown), "overflow": OVERFLOW, "step": STEP})
 
 
 def add_area_labels(m: folium.Map, areas: gpd.GeoDataFrame, priority: ArrayLike | None = None, *,

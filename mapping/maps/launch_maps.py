@@ -38,13 +38,7 @@ from mapping.maps.labels import add_area_labels
 from mapping.maps.offline import use_local_assets
 from mapping.maps.overlays import add_sites
 from mapping.maps.palette import ORANGES, colour_of, ramp
-from mapping.maps.render import (
-    BASEMAPS,
-    DEFAULT_BASEMAP,
-    NO_TILES_BACKGROUND,
-    InPage,
-    make_map,
-)
+from mapping.maps.render import BASEMAPS, DEFAULT_BASEMAP, NO_TILES_BACKGROUND, InPage, make_map
 
 GREY = G.GRADE_COLOURS[G.INSUFFICIENT]
 NOBODY = G.GRADE_COLOURS[G.NO_VISITS]

@@ -2,7 +2,7 @@
 
 Every folium map of the app builds its legend here: :func:`range_rows` writes
 the rows of count classes, :func:`legend_html` the box, :class:`Legend` puts it
-on the map (bottom right by default, clear of the zoom buttons and the scale bar;
+on the map (top right by default, clear of the zoom and layer buttons and the scale bar;
 CSS class ``tuoke-legend``) with a small button that folds it away when it hides
 an area and brings it back.  Every text that reaches the HTML (titles, area or
 product-line names) is escaped here, so callers pass plain text.
@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike
 CSS_CLASS = "tuoke-legend"  # the class of the legend's div (browser tests find legends by it)
 SWATCH_KINDS = ("fill", "outline", "dot")
 POSITIONS = ("topleft", "topright", "bottomleft", "bottomright")
-DEFAULT_POSITION = "bottomright"  # the zoom buttons are top left, the scale bar bottom left
+DEFAULT_POSITION = "topright"  # zoom and layer buttons are top left, the scale bar bottom left
 FOLDABLE_CLASS = "tuoke-foldable"  # added by the script (the legend's own class is named once per legend)
 TOGGLE_CLASS = "tuoke-fold-toggle"
 COLLAPSED_CLASS = "tuoke-folded"

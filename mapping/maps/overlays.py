@@ -240,9 +240,10 @@ SITE_LABEL_CLASS = "tuoke-site-label tuoke-keep-clear"
 def _badge(name: str, project: bool) -> str:
     """A small mark on the site, and (project only) its name beside it, small and offset.
 
-    The name sits up and to the right of the mark and lets clicks through
-    (``pointer-events:none``), so it never hides or blocks the area under the
-    site; competitors show their name on hover only (the marker's tooltip).
+    The name sits up and to the right of the mark (left of it near the map's right
+    edge), at most 8 characters wide (the rest on hover), and lets clicks through
+    (``pointer-events:none``), so it hides little and blocks nothing of the area
+    under the site; competitors show their name on hover only (the marker's tooltip).
     """
     colour = PROJECT_COLOUR if project else COMPETITOR_COLOUR
     kind = "project" if project else "competitor"
@@ -252,15 +253,43 @@ def _badge(name: str, project: bool) -> str:
                 'border:2px solid #fff;box-shadow:0 1px 4px rgba(0,0,0,.5);color:#fff;'
                 'font:700 12px/18px sans-serif;text-align:center">★</span>')
         label = (f'<span class="{SITE_LABEL_CLASS}" style="position:absolute;left:12px;top:-21px;'
-                 'white-space:nowrap;pointer-events:none;padding:0 4px;border-radius:3px;'
-                 f'background:rgba(255,255,255,.82);color:{colour};font:700 11px/1.5 sans-serif;'
-                 f'box-shadow:0 0 2px rgba(0,0,0,.25)">{_html_text(name)}</span>')
+                 'white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:8em;pointer-events:none;'
+                 f'padding:0 4px;border-radius:3px;background:rgba(255,255,255,.82);color:{colour};'
+                 f'font:700 11px/1.5 sans-serif;box-shadow:0 0 2px rgba(0,0,0,.25)">{_html_text(name)}</span>')
     else:
         mark = (f'<span class="{SITE_MARK_CLASS}" style="position:absolute;left:0;top:0;'
                 f'transform:translate(-50%,-50%);width:10px;height:10px;border-radius:6px;background:{colour};'
                 'border:2px solid #fff;box-shadow:0 1px 3px rgba(0,0,0,.5)"></span>')
         label = ""
     return f'<div class="tuoke-site tuoke-site-{kind}" style="position:absolute;left:0;top:0">{mark}{label}</div>'
+
+
+class _SiteNamesInside(MacroElement):
+    """Keep the project's name inside the map: near the right edge it goes to the left of its mark."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function (map) {
+    function place() {
+        var box = map.getContainer().getBoundingClientRect(), moved = false;
+        map.getContainer().querySelectorAll(".tuoke-site-label").forEach(function (el) {
+            var left = el.style.right === "auto" || !el.style.right;
+            el.style.left = "12px"; el.style.right = "auto";
+            var flip = el.getBoundingClientRect().right > box.right - 2;
+            if (flip) { el.style.left = "auto"; el.style.right = "12px"; }
+            moved = moved || (flip === left);
+        });
+        if (moved) { map.fire("tuoke:layout"); }  // area names make room again
+    }
+    map.on("zoomend moveend resize", place);
+    map.whenReady(function () { setTimeout(place, 0); });
+})({{ this._parent.get_name() }});
+{% endmacro %}
+""")
+
+    def __init__(self):
+        super().__init__()
+        self._name = "SiteNamesInside"
 
 
 def project_sites(project) -> list[dict]:
@@ -295,6 +324,8 @@ def add_sites(
     if not rows:
         return group
     x, y = _display_xy([float(s["lng"]) for s in rows], [float(s["lat"]) for s in rows], basemap)
+    if not any(isinstance(c, _SiteNamesInside) for c in m._children.values()):
+        m.add_child(_SiteNamesInside())
     for s, ln, la in zip(rows, x, y):
         kind = str(s.get("kind", "competitor"))
         if kind not in ("project", "competitor"):
