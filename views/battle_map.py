@@ -24,42 +24,46 @@ from ui import layers as U
 from ui.common import get_store, guarded
 from ui.context import MapContext, map_context
 
+MAP_HEIGHT = 720  # the page's main object: most of a laptop screen
 LAYER_CHOICES = {"hex": "H3 六边形（有坐标的位置）", "heat": "热力图", "points": "客户聚集点",
                  "sites": "项目与竞品", "opportunity": "机会战场（对照已存计划）", "draw": "手绘区域"}
 PROFILE = {S.AGE_BAND: "年龄段", S.INDUSTRY: "行业", S.INCOME_BAND: "收入", S.FAMILY: "家庭结构", S.PURPOSE: "置业目的"}
 
 
 # ----------------------------------------------------------------------------- settings
-def choose_view(ctx: MapContext) -> MapContext:
-    """Product line, dimension, area unit and basemap, added to the context."""
+def choose_line(ctx: MapContext) -> str:
+    """The product line: one battle map per line (directly above the map)."""
     lines = [B.ALL_LINES, *[x for x in ctx.project.product_lines if x]]
     if st.session_state.get("bm_line") not in lines:
         st.session_state["bm_line"] = B.ALL_LINES
-    line = st.segmented_control("业态（每个业态一张作战地图）", lines, format_func=B.line_label, key="bm_line",
+    return st.segmented_control("业态（每个业态一张作战地图）", lines, format_func=B.line_label, key="bm_line",
                                 required=True)
-    c2, c3, c4 = st.columns(3)
-    dimension = c2.selectbox("维度", G.DIMENSION_CHOICES, format_func=G.DIMENSION_LABELS.get, key="bm_dimension")
+
+
+def choose_view(ctx: MapContext) -> MapContext:
+    """Dimension, area unit and basemap (in the side panel), added to the context."""
+    dimension = st.selectbox("维度", G.DIMENSION_CHOICES, format_func=G.DIMENSION_LABELS.get, key="bm_dimension")
     ids = U.layer_ids()
     U.default_layer("bm_layer", ctx.project.area_layer, ids)
-    layer_id = c3.selectbox("分级单元", ids, format_func=U.layer_label, key="bm_layer")
-    basemap = c4.selectbox("底图", list(render.BASEMAPS), format_func=render.basemap_labels().get, key="bm_basemap")
-    return ctx.with_(line=line, dimension=dimension, layer_id=layer_id, basemap=basemap)
+    layer_id = st.selectbox("分级单元", ids, format_func=U.layer_label, key="bm_layer")
+    basemap = st.selectbox("底图", list(render.BASEMAPS), format_func=render.basemap_labels().get, key="bm_basemap")
+    return ctx.with_(dimension=dimension, layer_id=layer_id, basemap=basemap)
 
 
 def choose_filters(ctx: MapContext) -> Filters:
-    """Visit dates, channels and intentions; the product line is the context's."""
+    """Visit dates, channels and intentions (one under the other: they sit beside the map); the product
+    line is the context's."""
     span = ctx.facts.date_range()
     with st.expander("筛选：时间、渠道、意向等级", expanded=False):
-        c1, c2, c3 = st.columns([2, 2, 1])
         periods = list(PERIODS) if ctx.project.launch_date else [p for p in PERIODS if p not in ("pre", "post")]
-        period = c1.radio("到访时间", periods, format_func=PERIODS.get, horizontal=True, key="bm_period")
+        period = st.radio("到访时间", periods, format_func=PERIODS.get, horizontal=True, key="bm_period")
         custom = None
         if period == "custom" and span:
-            picked = c1.date_input("起止日期", value=span, min_value=span[0], max_value=span[1], key="bm_dates")
+            picked = st.date_input("起止日期", value=span, min_value=span[0], max_value=span[1], key="bm_dates")
             if isinstance(picked, (tuple, list)) and len(picked) == 2:
                 custom = (picked[0], picked[1])
-        channels = c2.multiselect("到访渠道（不选为全部）", ctx.facts.channels, key="bm_channels")
-        intentions = c3.multiselect("意向等级", ctx.facts.intentions, key="bm_intentions")
+        channels = st.multiselect("到访渠道（不选为全部）", ctx.facts.channels, key="bm_channels", placeholder="全部渠道")
+        intentions = st.multiselect("意向等级", ctx.facts.intentions, key="bm_intentions", placeholder="全部")
     start, end = period_range(period, ctx.project.launch_date, span, custom)
     return Filters(product_line=ctx.line or None, start=start, end=end, channels=tuple(channels),
                    intentions=tuple(intentions))
@@ -67,28 +71,24 @@ def choose_filters(ctx: MapContext) -> Filters:
 
 def choose_settings(dimension: str) -> B.Settings:
     with st.expander("分级设置：得分权重、分级方法、最少样本数", expanded=False):
-        c1, c2, c3 = st.columns(3)
-        w_visits = c1.number_input("到访 权重", 0.0, 100.0, 1.0, 0.5, key="bm_w_visits")
-        w_high = c2.number_input("高意向(A/B) 权重", 0.0, 100.0, 2.0, 0.5, key="bm_w_high")
-        w_deals = c3.number_input("成交 权重", 0.0, 100.0, 5.0, 0.5, key="bm_w_deals")
+        w_visits = st.number_input("到访 权重", 0.0, 100.0, 1.0, 0.5, key="bm_w_visits")
+        w_high = st.number_input("高意向(A/B) 权重", 0.0, 100.0, 2.0, 0.5, key="bm_w_high")
+        w_deals = st.number_input("成交 权重", 0.0, 100.0, 5.0, 0.5, key="bm_w_deals")
         if dimension == G.COMPOSITE:
-            d1, d2, d3 = st.columns(3)
-            w_home = d1.number_input("居住 维度权重", 0.0, 10.0, 0.5, 0.1, key="bm_w_home")
-            w_work = d2.number_input("工作 维度权重", 0.0, 10.0, 0.3, 0.1, key="bm_w_work")
-            w_leisure = d3.number_input("生活娱乐 维度权重", 0.0, 10.0, 0.2, 0.1, key="bm_w_leisure")
+            w_home = st.number_input("居住 维度权重", 0.0, 10.0, 0.5, 0.1, key="bm_w_home")
+            w_work = st.number_input("工作 维度权重", 0.0, 10.0, 0.3, 0.1, key="bm_w_work")
+            w_leisure = st.number_input("生活娱乐 维度权重", 0.0, 10.0, 0.2, 0.1, key="bm_w_leisure")
         else:
             w_home, w_work, w_leisure = 0.5, 0.3, 0.2
-        s1, s2 = st.columns([2, 1])
-        scheme = s1.radio("分级方法", list(G.SCHEME_LABELS), format_func=G.SCHEME_LABELS.get, horizontal=True,
+        scheme = st.radio("分级方法", list(G.SCHEME_LABELS), format_func=G.SCHEME_LABELS.get, horizontal=True,
                           key="bm_scheme", index=1)
-        min_count = s2.number_input("最少样本数（少于此数显示为“样本不足”）", 1, 100, G.DEFAULT_MIN_COUNT, 1,
+        min_count = st.number_input("最少样本数（少于此数显示为“样本不足”）", 1, 100, G.DEFAULT_MIN_COUNT, 1,
                                     key="bm_min_count")
         manual = None
         if scheme == "manual":
-            m1, m2, m3 = st.columns(3)
-            manual = (m1.number_input("A 级最低得分", 0.0, value=300.0, key="bm_t_a"),
-                      m2.number_input("B 级最低得分", 0.0, value=150.0, key="bm_t_b"),
-                      m3.number_input("C 级最低得分", 0.0, value=50.0, key="bm_t_c"))
+            manual = (st.number_input("A 级最低得分", 0.0, value=300.0, key="bm_t_a"),
+                      st.number_input("B 级最低得分", 0.0, value=150.0, key="bm_t_b"),
+                      st.number_input("C 级最低得分", 0.0, value=50.0, key="bm_t_c"))
         st.caption("得分 = 到访×权重 + 高意向×权重 + 成交×权重（综合维度再按三个维度的权重相加）。"
                    "分级区间在一次“分级”时拟合，之后改变筛选只改变人数，不会改变区间；"
                    "改了这里的设置会重新分级。")
@@ -142,7 +142,7 @@ def map_panel(ctx: MapContext, table: pd.DataFrame, shown: list[str], plan: pd.D
     """The map, what it leaves out, the refit button and the opportunity areas; returns the map's state."""
     m, notes = build_map(ctx, table, shown, plan)
     returned = ["last_active_drawing", "all_drawings"] if "draw" in shown else ["last_active_drawing"]
-    state = st_folium(m, height=600, use_container_width=True, returned_objects=returned,
+    state = st_folium(m, height=MAP_HEIGHT, use_container_width=True, returned_objects=returned,
                       key=f"bm_map_{ctx.layer_id}_{ctx.basemap}")
     if "draw" in shown:
         save_drawing(state, ctx.basemap)
@@ -199,32 +199,34 @@ def save_drawing(state: dict | None, basemap: str) -> None:
 
 
 # ----------------------------------------------------------------------------- panels
-def detail_panel(ctx: MapContext, table: pd.DataFrame, area_id: str | None) -> None:
+def detail_panel(ctx: MapContext, table: pd.DataFrame, area_id: str | None):
+    """The chosen area's figures and key places; returns its visitors' ids for the profile (None: no profile)."""
     row = table[table["area_id"] == area_id]
     if row.empty:
         st.info("点击地图上的区域，这里显示它的重点地点和客户画像。")
-        return
+        return None
     r = row.iloc[0]
     k = ctx.run.settings.min_count
     st.markdown(f"#### {r['area_name']} · {r['grade']}" + ("" if r["grade"] in G.UNGRADED else " 级"))
     if r["grade"] == G.INSUFFICIENT:
         st.warning(f"这个区域的客户少于 {k} 人：不分级，也不显示人数和画像（保护个人信息，也避免小样本误判）。")
-        return
+        return None
     if r["grade"] == G.NO_VISITS:
         st.caption("当前筛选下没有来自这个区域的客户。")
-        return
+        return None
     graded_count = int(table["grade"].isin(G.GRADES).sum())
-    c1, c2, c3 = st.columns(3)
+    c1, c2 = st.columns(2)  # two a row: the panel is narrow beside the map
     c1.metric("到访", f"{int(r['visits']):,}")
     c2.metric("成交", f"{int(r['deals']):,}")
-    c3.metric("成交率", f"{r['conversion']:.1%}")
+    c1.metric("成交率", f"{r['conversion']:.1%}")
+    c2.metric("排名", f"{int(r['rank'])} / {graded_count}")
     st.caption(f"得分 {r['score']:,.1f}，在 {graded_count} 个已分级区域中排第 {int(r['rank'])} 名。")
     if r["focus"]:
         st.caption(f"建议主攻维度：**{r['focus']}**（对得分贡献最大的维度）")
     dims = ctx.run.settings.weights.of_dimension(ctx.run.settings.dimension)
     dim = next(iter(dims)) if len(dims) == 1 else None
     places_view(ctx, area_id, dim)
-    profile_tabs(ctx, visitors_in(ctx.facts, ctx.layer_id, area_id, dim, ctx.filters))
+    return visitors_in(ctx.facts, ctx.layer_id, area_id, dim, ctx.filters)
 
 
 def places_view(ctx: MapContext, area_id: str, dim: str | None) -> None:
@@ -389,32 +391,52 @@ def exports(ctx: MapContext, table: pd.DataFrame, targets: pd.DataFrame, map_fac
 
 
 # ----------------------------------------------------------------------------- page
+def page_layout(wide: bool):
+    """Where the map, the controls and the area detail go: the map large, the rest around it.
+
+    Beside the map (default): map | controls above the area detail.  「全宽地图」: the map across
+    the page, controls and area detail side by side under it.
+    """
+    if wide:
+        map_area = st.container()
+        controls, detail = st.columns([2, 3], gap="medium")
+        return map_area, controls, detail
+    map_area, side = st.columns([5, 2], gap="medium")
+    return map_area, side.container(), side.container()
+
+
 def main() -> None:
     store = get_store()
     st.title("拓客作战地图")
     ctx = map_context(store)
     if ctx is None:
         return
-    ctx = choose_view(ctx)
-    left, right = st.columns(2)
-    with left:
-        ctx = ctx.with_(filters=choose_filters(ctx))
-    with right:
-        settings = choose_settings(ctx.dimension)
+    top, toggle = st.columns([6, 1], vertical_alignment="bottom")
+    with top:
+        ctx = ctx.with_(line=choose_line(ctx))
+    wide = toggle.toggle("全宽地图", key="bm_wide", help="地图占满页面宽度，设置和区域详情移到地图下方")
     shown = st.pills("图层", list(LAYER_CHOICES), format_func=LAYER_CHOICES.get, selection_mode="multi",
                      default=["sites", "opportunity"], key="bm_layers") or []
+    map_area, controls, detail = page_layout(wide)
+    with controls:
+        ctx = choose_view(ctx)
+        ctx = ctx.with_(filters=choose_filters(ctx))
+        settings = choose_settings(ctx.dimension)
     ctx = ctx.with_(min_count=settings.min_count, run=current_run(ctx, settings))
     table = ctx.graded()
-    map_col, side = st.columns([3, 2], gap="medium")
-    with side:
+    with st.container():  # under the map, but read first: the opportunity layer compares with the plan
         plan = snapshots_panel(ctx, table)
-    with map_col:
+    with map_area:
         state = map_panel(ctx, table, shown, plan)
     area_id = clicked_area(state) or st.session_state.get("bm_area")
     st.session_state["bm_area"] = area_id
-    with side:
+    with detail:
         st.markdown("#### 区域详情")
-        detail_panel(ctx, table, area_id)
+        ids = detail_panel(ctx, table, area_id)
+    if ids is not None:
+        with detail if wide else map_area:  # the profile's tables need width: under the map when the panel is narrow
+            st.markdown("**客户画像**（区域与项目平均对比）")
+            profile_tabs(ctx, ids)
     st.markdown("#### 分级结果")
     grade_table_view(table, ctx.min_count)
     targets = targets_editor(ctx.project.id)

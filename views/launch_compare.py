@@ -22,15 +22,17 @@ from mapping.geo import hexgrid
 from mapping.maps import launch_maps as LM
 from mapping.maps import printmap, render
 from mapping.maps.offline import standalone_html
+from mapping.maps.overlays import project_sites
 from mapping.project import Project
 from ui import layers as U
 from ui.common import get_store, guarded
 from ui.context import MapContext, map_context
+from ui.i18n import TOOLTIP_DATE, chinese, date_axis
 
 MODES = {"launch": "开盘前到访 vs 开盘后成交", "periods": "任选两个时段", "plans": "两个已存计划", "time": "按周/月看变化"}
 VIEWS = {"dual": "两图对比", "change": "占比变化图", "moves": "等级迁移"}
 SCHEMES = {"fisher_jenks": G.SCHEME_LABELS["fisher_jenks"], "quantiles": G.SCHEME_LABELS["quantiles"]}
-MAP_HEIGHT = 560
+MAP_HEIGHT = 600
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -121,6 +123,16 @@ def settings_text(ctx: MapContext, dimension: bool = True) -> str:
 
 
 # ----------------------------------------------------------------------------- shared pieces
+def dual(ctx: MapContext, polygons: gpd.GeoDataFrame, left: LM.MapSide, right: LM.MapSide):
+    """The two synced maps on the chosen basemap, with the project's sites."""
+    return LM.dual_map(polygons, left, right, ctx.basemap, sites=project_sites(ctx.project))
+
+
+def single(ctx: MapContext, polygons: gpd.GeoDataFrame, side: LM.MapSide):
+    """One map (the change map) on the chosen basemap, with the project's sites."""
+    return LM.single_map(polygons, side, ctx.basemap, sites=project_sites(ctx.project))
+
+
 def show_map(m, key: str) -> None:
     st_folium(m, height=MAP_HEIGHT, use_container_width=True, returned_objects=[], key=key)
 
@@ -158,7 +170,7 @@ def downloads(ctx: MapContext, maps: Maps, stem: str, workbook, keys: tuple[str,
     c1.download_button("Excel 对比表", data=workbook, file_name=f"{stem}.xlsx", icon=":material/table:", mime=XLSX,
                        key=keys[0])
     c2.download_button("HTML 离线双图", data=lambda: standalone_html(
-        LM.dual_map(maps.polygons, maps.left, maps.right, ctx.basemap)),
+        dual(ctx, maps.polygons, maps.left, maps.right)),
         file_name=f"{stem}_双图.html", mime="text/html", icon=":material/map:", key=keys[1])
     png_buttons([c3, c4, c5], maps, stem, labels=hexgrid.parse_layer_id(ctx.layer_id) is None)
 
@@ -237,7 +249,7 @@ def dual_view(ctx: MapContext, comp: L.Comparison, sides: tuple[L.Side, L.Side],
               names: pd.DataFrame) -> None:
     a_side, b_side = sides
     st.caption("左右两图同步移动和缩放；鼠标停在区域上看人数、占比、等级和变化。")
-    show_map(LM.dual_map(maps.polygons, maps.left, maps.right, ctx.basemap),
+    show_map(dual(ctx, maps.polygons, maps.left, maps.right),
              key=f"lc_dual_{ctx.layer_id}_{ctx.basemap}")
     c1, c2 = st.columns([3, 2], gap="medium")
     with c1:
@@ -256,7 +268,7 @@ def change_view(ctx: MapContext, comp: L.Comparison, sides: tuple[L.Side, L.Side
     a_side, b_side = sides
     st.caption(f"红色：{b_side.label}里的占比比{a_side.label}高；蓝色：低。分级以 0 为中心对称"
                f"（±{cbins[0]:g} 个百分点以内算持平）。灰色区域有一侧少于 {ctx.min_count} 人，不比较。")
-    show_map(LM.single_map(maps.polygons, maps.change, ctx.basemap), key=f"lc_change_{ctx.layer_id}_{ctx.basemap}")
+    show_map(single(ctx, maps.polygons, maps.change), key=f"lc_change_{ctx.layer_id}_{ctx.basemap}")
     st.dataframe(LT.by_change(L.public_table(comp, a_side.label, b_side.label)), hide_index=True, height=400,
                  column_config={"占比变化(百分点)": st.column_config.NumberColumn(format="%+.2f")})
 
@@ -334,10 +346,10 @@ def plan_views(ctx: MapContext) -> None:
                 LM.plan_side(plans.grades_b, plans.bins_b, b_name, about),
                 LM.plan_change_side(plans.moves, f"等级变化：{b_name} 对比 {a_name}", about, (a_name, b_name)))
     if view == "dual":
-        show_map(LM.dual_map(maps.polygons, maps.left, maps.right, ctx.basemap),
+        show_map(dual(ctx, maps.polygons, maps.left, maps.right),
                  key=f"lc_plans_{ctx.layer_id}_{ctx.basemap}")
     elif view == "change":
-        show_map(LM.single_map(maps.polygons, maps.change, ctx.basemap),
+        show_map(single(ctx, maps.polygons, maps.change),
                  key=f"lc_plans_change_{ctx.layer_id}_{ctx.basemap}")
     if view in ("dual", "change", "moves"):
         c1, c2 = st.columns(2, gap="medium")
@@ -386,7 +398,7 @@ def period_maps(ctx: MapContext, tl: pd.DataFrame, period: dt.date, names: pd.Da
     left = LM.count_side(now.assign(count=now["visits"]), v_breaks, k, f"{label} 到访", brief, "到访人数", focus)
     right = LM.count_side(now.assign(count=now["deals"]), d_breaks, k, f"{label} 成交", brief, "成交人数", focus)
     polygons = ctx.polygons(sorted(tl["area_id"].unique()))
-    show_map(LM.dual_map(polygons, left, right, ctx.basemap), key=f"lc_time_{ctx.layer_id}_{ctx.basemap}")
+    show_map(dual(ctx, polygons, left, right), key=f"lc_time_{ctx.layer_id}_{ctx.basemap}")
     st.caption(f"本时段到访 {int(now['visits'].sum()):,} 人、成交 {int(now['deals'].sum()):,} 人。"
                f"到访、成交各自的颜色区间按全部时段一次拟合；少于 {k} 人的区域为灰色，不显示人数。")
 
@@ -408,25 +420,26 @@ def curves(ctx: MapContext, tl: pd.DataFrame, names: pd.DataFrame, freq: str) ->
         tops = L.top_areas(tl, 5)
         for col, measure in zip(st.columns(2), ("visits", "deals")):
             wide = L.series(tl, tops, measure, k).rename(columns=lookup)
-            col.altair_chart(line_chart(wide, f"{L.MEASURE_LABELS[measure]}人数（{L.FREQS[freq]}）", "区域", rule),
-                             width="stretch")
+            col.altair_chart(line_chart(wide, f"{L.MEASURE_LABELS[measure]}人数（{L.FREQS[freq]}）", "区域", rule,
+                                        freq), width="stretch")
     else:
         wide = pd.concat([L.series(tl, [area], m, k).iloc[:, 0].rename(L.MEASURE_LABELS[m])
                           for m in ("visits", "deals")], axis=1)
-        st.altair_chart(line_chart(wide, f"{lookup.get(area, area)}：到访与成交（{L.FREQS[freq]}）", "口径", rule),
-                        width="stretch")
+        st.altair_chart(line_chart(wide, f"{lookup.get(area, area)}：到访与成交（{L.FREQS[freq]}）", "口径", rule,
+                                   freq), width="stretch")
     st.caption(f"曲线上少于 {k} 人的时段不画点（保护个人信息）；虚线为开盘日。")
 
 
-def line_chart(wide: pd.DataFrame, title: str, legend: str, rule=None):
+def line_chart(wide: pd.DataFrame, title: str, legend: str, rule=None, freq: str = "W"):
+    """Counts per period as lines, dates in Chinese (「01月07日」 per week, 「2024年01月」 per month)."""
     long = wide.rename_axis("period").reset_index().melt("period", var_name=legend, value_name="人数")
     long["period"] = pd.to_datetime(long["period"])
     chart = alt.Chart(long).mark_line(point=True).encode(
-        x=alt.X("period:T", title=None, axis=alt.Axis(format="%m-%d")),
+        x=alt.X("period:T", title=None, axis=date_axis(freq)),
         y=alt.Y("人数:Q", title="人数"), color=alt.Color(f"{legend}:N", title=legend),
-        tooltip=[alt.Tooltip("period:T", title="时段", format="%Y-%m-%d"), f"{legend}:N", "人数:Q"],
+        tooltip=[alt.Tooltip("period:T", title="时段", format=TOOLTIP_DATE), f"{legend}:N", "人数:Q"],
     ).properties(title=title, height=260)
-    return chart + rule if rule is not None else chart
+    return chinese(chart + rule if rule is not None else chart)
 
 
 # ----------------------------------------------------------------------------- page

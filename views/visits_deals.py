@@ -21,11 +21,13 @@ from mapping.analysis.facts import Filters, period_range
 from mapping.export.comparisons import conversion_workbook
 from mapping.maps import dealmap, render
 from mapping.maps.offline import standalone_html
+from mapping.maps.overlays import project_sites
 from ui import layers as U
 from ui.common import get_store, guarded
 from ui.context import MapContext, map_context
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAP_HEIGHT = 620
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,8 @@ class Reading:
 
     def map(self, ctx: MapContext, selected: str | None = None) -> folium.Map:
         return dealmap.visits_deals_map(self.polygons, self.table, self.lines, basemap=ctx.basemap,
-                                        title=self.title, min_count=ctx.min_count, selected=selected)
+                                        title=self.title, min_count=ctx.min_count, selected=selected,
+                                        sites=project_sites(ctx.project))
 
 
 def controls(ctx: MapContext) -> MapContext:
@@ -136,8 +139,9 @@ def chart_and_map(ctx: MapContext, r: Reading, selected: str | None) -> str | No
                                 width="stretch")
         st.caption(f"横线：项目平均成交率 {table.attrs['average']:.1%}；竖线：到访中位数 "
                    f"{table.attrs['visit_split']:,.0f} 人。" + "；".join(f"{q}＝{h}" for q, h in C.QUADRANT_HELP.items()))
-    with left:
-        state = st_folium(r.map(ctx, selected), height=560, use_container_width=True,
+    with left:  # the chosen area's outline travels apart, so a pick does not redraw (remount) the map
+        state = st_folium(r.map(ctx), height=MAP_HEIGHT, use_container_width=True,
+                          feature_group_to_add=dealmap.selection_layer(r.polygons, selected, ctx.basemap),
                           returned_objects=["last_active_drawing"], key=f"vd_map_{ctx.layer_id}_{ctx.basemap}")
     return pick_area(state, event)
 
