@@ -6,6 +6,7 @@ from streamlit_folium import st_folium
 from mapping import schema as S
 from mapping.analysis import aggregate
 from mapping.maps import choropleth, render
+from mapping.maps.battlemap import project_sites
 from mapping.maps.offline import standalone_html
 from mapping.place.resolve import METHOD_LABELS
 from ui import layers as U
@@ -19,11 +20,11 @@ def counts_for(_store, project_id, version, layer_id, dimension, product_line):
                                  with_remainder=True)
 
 
-def build_map(counts, layer_id, basemap, title, min_count):
+def build_map(counts, layer_id, basemap, title, project):
     """A fresh folium map each run: st_folium mutates the map it renders, so a cached
-    map object comes out blank the second time."""
+    map object comes out blank the second time.  The project's site and competitors are on it."""
     return choropleth.visitor_choropleth(U.polygon_layer(layer_id, display=True), counts, basemap=basemap, title=title,
-                                         min_count=min_count)
+                                         min_count=project.min_count, sites=project_sites(project))
 
 
 def coverage_caption(cov, dimension, min_count) -> str:
@@ -56,13 +57,13 @@ def main() -> None:
     counts, cov = counts_for(store, project.id, version, layer_id, dimension, product_line)
     k = project.min_count
     title = f"{project.name} · {S.DIMENSION_LABELS[dimension]} · {product_line or '全部业态'}"
-    m = build_map(counts, layer_id, basemap, title, k)
+    m = build_map(counts, layer_id, basemap, title, project)
     st_folium(m, height=560, use_container_width=True, returned_objects=[], key="visitor_map")
     st.caption(coverage_caption(cov, dimension, k))
     st.dataframe(aggregate.public_counts(counts, k), hide_index=True, column_config={
         "成交率": st.column_config.NumberColumn(format="percent")}, height=320)
     st.download_button("下载离线地图（HTML，断网可打开）",
-                       data=lambda: standalone_html(build_map(counts, layer_id, basemap, title, k)),
+                       data=lambda: standalone_html(build_map(counts, layer_id, basemap, title, project)),
                        file_name=f"{title}.html", mime="text/html", key="dl_map")
     with st.expander("识别方式统计"):
         locs = project_locations(store, project.id, version)
