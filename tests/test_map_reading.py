@@ -75,6 +75,7 @@ def test_labels_on_a_map_are_escaped_and_let_clicks_through():
     assert "interactive: false" in script
     # decluttered in the browser: overlap, room, edge and the most shown at once
     assert "clash(p, taken[i])" in script and "D.overflow * room" in script and '"max":40' in script
+    assert "new ResizeObserver(" in script  # laid out again once the frame has its size
 
 
 def test_label_payload_is_safe_inside_a_script():
@@ -115,6 +116,7 @@ def test_every_map_focuses_without_scrolling_and_leaves_the_wheel_to_the_page():
     html = unescape(make_map().get_root().render())
     assert "preventScroll: true" in html  # the first click selects (see render.InPage)
     assert "map.scrollWheelZoom.disable()" in html and "点一下地图，再用滚轮缩放" in html
+    assert "if (window.self === window.top) { return; }" in html  # the offline file zooms with the wheel
 
 
 def test_sites_project_name_is_escaped_beside_its_mark():

@@ -156,6 +156,7 @@ def _pies(m: folium.Map, data: pd.DataFrame, lines: list[str]) -> None:
 
 
 def _legend(m, breaks, palette, lines, title, min_count) -> None:
+    """Compact: the map shares its row with the quadrant chart."""
     rows = [(ZERO_FILL, f"0 或不足 {min_count} 人"), *range_rows(breaks, palette)]
     Legend(legend_html(title, rows, subtitle="底色：到访人数", footer="饼图：成交（大小=成交数，颜色=业态）",
-                       keys=[(line_colour(x, lines), x) for x in lines])).add_to(m)
+                       keys=[(line_colour(x, lines), x) for x in lines], compact=True)).add_to(m)

@@ -139,8 +139,8 @@ class AreaLabels(MacroElement):
     });
     function clash(a, b) { return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom; }
     function layout() {
-        if (!map.hasLayer(group)) { return; }
         var box = map.getContainer().getBoundingClientRect(), taken = [], shown = 0;
+        if (!map.hasLayer(group) || !box.width || !box.height) { return; }  // not drawn yet: a resize follows
         map.getContainer().querySelectorAll(D.avoid).forEach(function (el) {
             var b = el.getBoundingClientRect();
             if (b.width && b.height) { taken.push(b); }
@@ -177,6 +177,9 @@ class AreaLabels(MacroElement):
     }
     map.on("zoomend moveend resize overlayadd tuoke:layout", layout);
     map.whenReady(function () { setTimeout(layout, 0); });
+    if (window.ResizeObserver) {  // the frame may get its size after the map is made (two maps side by side)
+        new ResizeObserver(function () { layout(); }).observe(map.getContainer());
+    }
 })({{ this.map_name }}, {{ this._parent.get_name() }}, {{ this.payload }});
 {% endmacro %}
 """)

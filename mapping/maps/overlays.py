@@ -283,6 +283,7 @@ class _SiteNamesInside(MacroElement):
     }
     map.on("zoomend moveend resize", place);
     map.whenReady(function () { setTimeout(place, 0); });
+    if (window.ResizeObserver) { new ResizeObserver(place).observe(map.getContainer()); }
 })({{ this._parent.get_name() }});
 {% endmacro %}
 """)

@@ -107,7 +107,8 @@ class InPage(MacroElement):
       document ``focus()`` does not scroll.
     * **The wheel scrolls the page** until the map is clicked (then it zooms the
       map, until the pointer leaves it); a short hint says so.  A map as tall as
-      the screen would otherwise trap the reader.
+      the screen would otherwise trap the reader.  A map opened on its own (the
+      offline HTML file) zooms with the wheel at once.
     """
 
     _template = Template("""
@@ -123,6 +124,7 @@ class InPage(MacroElement):
             };
         });
     }
+    if (window.self === window.top) { return; }  // a map file opened on its own: no page to scroll
     map.scrollWheelZoom.disable();
     var box = map.getContainer(), hint = null, timer = null;
     box.addEventListener("mousedown", function () {
