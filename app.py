@@ -2,8 +2,10 @@
 
 import streamlit as st
 
+from ui import i18n
+
 st.set_page_config(page_title="拓客图", page_icon="static/favicon.png", layout="wide")
-__import__("ui.i18n", fromlist=["apply"]).apply()  # Streamlit's own texts (file uploader, input hints) in Chinese
+i18n.apply()  # Streamlit's own texts (file uploader, input hints) in Chinese
 
 PAGES = [
     st.Page("views/home.py", title="首页", icon=":material/home:", url_path="home", default=True),

@@ -69,7 +69,7 @@ def choose_filters(ctx: MapContext) -> Filters:
                    intentions=tuple(intentions))
 
 
-def choose_settings(dimension: str) -> B.Settings:
+def choose_settings(dimension: str, min_k: int) -> B.Settings:
     with st.expander("分级设置：得分权重、分级方法、最少样本数", expanded=False):
         w_visits = st.number_input("到访 权重", 0.0, 100.0, 1.0, 0.5, key="bm_w_visits")
         w_high = st.number_input("高意向(A/B) 权重", 0.0, 100.0, 2.0, 0.5, key="bm_w_high")
@@ -82,8 +82,10 @@ def choose_settings(dimension: str) -> B.Settings:
             w_home, w_work, w_leisure = 0.5, 0.3, 0.2
         scheme = st.radio("分级方法", list(G.SCHEME_LABELS), format_func=G.SCHEME_LABELS.get, horizontal=True,
                           key="bm_scheme", index=1)
-        min_count = st.number_input("最少样本数（少于此数显示为“样本不足”）", 1, 100, G.DEFAULT_MIN_COUNT, 1,
-                                    key="bm_min_count")
+        if st.session_state.get("bm_min_count", min_k) < min_k:  # the project's k was raised since
+            st.session_state["bm_min_count"] = min_k
+        min_count = st.number_input("最少样本数（少于此数显示为“样本不足”）", min_k, 100, min_k, 1, key="bm_min_count",
+                                    help=f"项目设置的下限是 {min_k}：可以调高，不能调低")
         manual = None
         if scheme == "manual":
             manual = (st.number_input("A 级最低得分", 0.0, value=300.0, key="bm_t_a"),
@@ -421,7 +423,7 @@ def main() -> None:
     with controls:
         ctx = choose_view(ctx)
         ctx = ctx.with_(filters=choose_filters(ctx))
-        settings = choose_settings(ctx.dimension)
+        settings = choose_settings(ctx.dimension, ctx.project.min_count)
     ctx = ctx.with_(min_count=settings.min_count, run=current_run(ctx, settings))
     table = ctx.graded()
     with st.container():  # under the map, but read first: the opportunity layer compares with the plan

@@ -1,5 +1,6 @@
 """Home page: pick a project, see its headline figures, go to the pages."""
 
+import altair as alt
 import streamlit as st
 
 from mapping import schema as S
@@ -16,7 +17,18 @@ from ui.common import (
     project_facts,
     project_visitors,
 )
+from ui.i18n import TOOLTIP_DATE, chinese, date_axis
 from ui.imports import imports_panel
+
+
+def weekly_chart(weekly):
+    """Weekly visits and deals, dated in Chinese (「01月07日」)."""
+    long = weekly.melt("周", var_name="口径", value_name="人数")
+    chart = alt.Chart(long).mark_line().encode(
+        x=alt.X("周:T", title=None, axis=date_axis("W")), y=alt.Y("人数:Q", title=None),
+        color=alt.Color("口径:N", title=None, scale=alt.Scale(domain=["到访", "成交"], range=["#D9480F", "#1C7ED6"])),
+        tooltip=[alt.Tooltip("周:T", title="周", format=TOOLTIP_DATE), "口径:N", "人数:Q"]).properties(height=220)
+    return chinese(chart)
 
 
 def reconcile_view(store, project, figures: dict) -> None:
@@ -71,8 +83,7 @@ def main() -> None:
     visitors = project_visitors(store, project.id, store.data_version(project.id))
     if not visitors.empty:
         st.markdown("**每周到访与成交**" + (f"（{launch} 开盘）" if launch else ""))
-        weekly = aggregate.weekly(visitors)
-        st.line_chart(weekly, x="周", y=["到访", "成交"], color=["#D9480F", "#1C7ED6"], height=220)
+        st.altair_chart(weekly_chart(aggregate.weekly(visitors)), width="stretch")
     with st.expander("导入记录与撤销"):
         imports_panel(store, project)
     st.divider()

@@ -66,8 +66,10 @@ def choose_view(ctx: MapContext, mode: str) -> tuple[MapContext, str]:
     scheme = c4.selectbox("分级方法", list(SCHEMES), format_func=SCHEMES.get, key="lc_scheme",
                           disabled=mode in ("plans", "time"),
                           help="两侧的占比合并后拟合一次 A/B/C/D 区间，两张图用同一套区间")
-    k = int(c5.number_input("最少样本数", 1, 100, G.DEFAULT_MIN_COUNT, key="lc_min_count", disabled=plans,
-                            help="少于此数的区域不显示人数和占比，也不分级"))
+    if st.session_state.get("lc_min_count", project.min_count) < project.min_count:  # the project's k was raised since
+        st.session_state["lc_min_count"] = project.min_count
+    k = int(c5.number_input("最少样本数", project.min_count, 100, project.min_count, key="lc_min_count", disabled=plans,
+                            help=f"少于此数的区域不显示人数和占比，也不分级（项目设置的下限是 {project.min_count}）"))
     return ctx.with_(line=line, dimension=dimension, layer_id=layer_id, basemap=basemap, min_count=k), scheme
 
 

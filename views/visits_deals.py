@@ -16,7 +16,6 @@ from mapping import schema as S
 from mapping.analysis import battle as B
 from mapping.analysis import conversion as C
 from mapping.analysis import conversion_tables as CT
-from mapping.analysis import grading as G
 from mapping.analysis.facts import Filters, period_range
 from mapping.export.comparisons import conversion_workbook
 from mapping.maps import dealmap, render
@@ -63,8 +62,10 @@ def controls(ctx: MapContext) -> MapContext:
         "all": "全部时间"}
     period = c3.selectbox("到访时间", list(periods), format_func=periods.get, key="vd_period")
     basemap = c4.selectbox("底图", list(render.BASEMAPS), format_func=render.basemap_labels().get, key="vd_basemap")
-    k = int(c5.number_input("最少样本", 1, 100, G.DEFAULT_MIN_COUNT, key="vd_min_count",
-                            help="到访少于此数的区域不显示人数、不参与判断"))
+    if st.session_state.get("vd_min_count", project.min_count) < project.min_count:  # the project's k was raised since
+        st.session_state["vd_min_count"] = project.min_count
+    k = int(c5.number_input("最少样本", project.min_count, 100, project.min_count, key="vd_min_count",
+                            help=f"到访少于此数的区域不显示人数、不参与判断（项目设置的下限是 {project.min_count}）"))
     start, end = period_range(period, project.launch_date, None)
     return ctx.with_(line=line, dimension=dimension, layer_id=layer_id, basemap=basemap, min_count=k,
                      filters=Filters(product_line=line or None, start=start, end=end))
