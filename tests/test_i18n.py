@@ -26,7 +26,7 @@ def test_apply_adds_one_style_element_that_takes_no_room():
     at = AppTest.from_string("from ui import i18n\ni18n.apply()\n").run()
     assert not at.exception
     html = [e for e in at.get("html")]
-    assert len(html) == 1 and "单个文件不超过 200MB" in html[0].proto.body  # server.maxUploadSize's default
+    assert len(html) == 1 and "单个文件不超过 50MB" in html[0].proto.body  # .streamlit/config.toml maxUploadSize
 
 
 def test_chart_dates_in_chinese():

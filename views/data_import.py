@@ -46,7 +46,8 @@ def new_project_form(store) -> None:
             launch = st.date_input("开盘日期", value=dt.date.today(), key="new_project_launch")
             no_launch = st.checkbox("还没有开盘日期", key="new_project_no_launch",
                                     help="开盘后可在「项目设置」补上；开盘前后对比页会请你选一个分界日")
-            lines = st.multiselect("业态", S.PRODUCT_LINES, default=["公寓", "洋房"], key="new_project_lines")
+            lines = st.multiselect("业态", S.PRODUCT_LINES, default=["公寓", "洋房"], key="new_project_lines",
+                                   placeholder="选择业态")
             extra = st.text_input("其他业态（可选，多个用逗号分隔）", key="new_project_more_lines",
                                   placeholder="例如：叠墅，酒店")
             submitted = st.form_submit_button("创建项目")
@@ -223,6 +224,7 @@ def main() -> None:
     if upload is not None:
         import_file(store, project, upload)
     st.divider()
+    st.subheader("导入记录")
     imports_panel(store, project)
 
 

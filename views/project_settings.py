@@ -89,7 +89,7 @@ def stages(store: Store, project: Project) -> None:
         st.caption(f"客户状态分布：{stage_counts(visitors)}。没有状态的客户沿用导入时的「是否成交」。")
     c1, c2 = st.columns(2)
     with c1.form(f"ps_stages_form_{pid}"):
-        used = st.multiselect("本案场使用的销售阶段", Store.SALES_STAGES, default=list(project.stages),
+        used = st.multiselect("本案场使用的销售阶段", Store.SALES_STAGES, default=list(project.stages), placeholder="选择销售阶段",
                               key=f"ps_stages_{pid}")
         if st.form_submit_button("保存销售阶段"):
             try:
@@ -114,7 +114,7 @@ def stages(store: Store, project: Project) -> None:
 def add_lines(store: Store, project: Project) -> None:
     with st.form(f"ps_add_lines_{project.id}"):
         offered = [line for line in S.PRODUCT_LINES if line not in project.product_lines]
-        picked = st.multiselect("添加业态", offered, key=f"ps_add_pick_{project.id}")
+        picked = st.multiselect("添加业态", offered, key=f"ps_add_pick_{project.id}", placeholder="选择要添加的业态")
         typed = st.text_input("或填写新业态（多个用逗号分隔）", key=f"ps_add_text_{project.id}")
         if not st.form_submit_button("添加"):
             return
@@ -146,7 +146,7 @@ def rename_line(store: Store, project: Project) -> None:
 
 def retire_lines(store: Store, project: Project) -> None:
     with st.form(f"ps_retire_{project.id}"):
-        gone = st.multiselect("停用的业态", project.product_lines, key=f"ps_retire_pick_{project.id}",
+        gone = st.multiselect("停用的业态", project.product_lines, key=f"ps_retire_pick_{project.id}", placeholder="选择要停用的业态",
                               help="停用后新的地图不再单独画这个业态；客户数据保留，「全部业态」照常统计")
         if not st.form_submit_button("停用"):
             return
