@@ -246,7 +246,7 @@ class Page:
         return layer[["area_id", "area_name"]]
 
     def sites(self) -> list[dict]:
-        from mapping.maps.battlemap import project_sites
+        from mapping.maps.overlays import project_sites
 
         return project_sites(self.project)
 

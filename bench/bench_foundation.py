@@ -137,7 +137,8 @@ def csv_for(n: int) -> bytes:
 def warm_up() -> None:
     """Import the modules and read every boundary file once (cached for the life of the
     process, as in the running app), so the stages time work, not first-use costs."""
-    from mapping import importer, schema as S  # noqa: F401  (imported to warm up)
+    from mapping import importer  # noqa: F401  (imported to warm up)
+    from mapping import schema as S
     from mapping.analysis import aggregate  # noqa: F401
     from mapping.db import store  # noqa: F401
     from mapping.geo import boundaries

@@ -13,6 +13,7 @@ from mapping.analysis.facts import Facts, Filters, area_stats, coverage, top_pla
 from mapping.bootstrap import SAMPLE_COMPETITORS, SAMPLE_PROJECT, load_sample
 from mapping.db.store import Store
 from mapping.geo import boundaries, hexgrid
+from mapping.maps.overlays import project_sites
 
 LAYER = S.LAYER_DISTRICTS_BANKUAI
 
@@ -209,7 +210,7 @@ def test_battle_map_draws_the_chosen_layers_and_says_what_it_withheld(sample, ru
     store, pid, _, facts, layer = sample
     table = B.graded(facts, run, layer, Filters(), layer)
     display = boundaries.load_layer(LAYER, display=True)
-    sites = BM.project_sites(store.project(pid))
+    sites = project_sites(store.project(pid))
     assert [s["kind"] for s in sites] == ["project", "competitor", "competitor", "competitor"]
     plain, notes = BM.battle_map(facts, run, table, display, Filters())
     assert notes == [] and "H3 六边形" not in unescape(plain.get_root().render())

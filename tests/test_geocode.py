@@ -15,8 +15,8 @@ import pytest
 
 from mapping import schema as S
 from mapping.db.store import Store
-from mapping.importer import PlaceCache
 from mapping.geo.coords import bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
+from mapping.importer import PlaceCache
 from mapping.place import geocode as G
 from mapping.place.resolve import GEOCODER_ERROR, resolve_records, resolve_texts
 

@@ -20,6 +20,7 @@ from mapping.geo import hexgrid, layers, sites
 from mapping.maps import battlemap as BM
 from mapping.maps import printmap, render
 from mapping.maps.offline import standalone_html
+from mapping.maps.overlays import project_sites
 from ui import layers as U
 from ui.common import get_store, guarded
 from ui.context import MapContext, map_context
@@ -132,7 +133,7 @@ def build_map(ctx: MapContext, table: pd.DataFrame, shown: list[str], plan: pd.D
     hex_id = hexgrid.layer_id(BM.OVERLAY_HEX_RESOLUTION)
     m, notes = BM.battle_map(ctx.facts, ctx.run, table, ctx.polygons(visited(table)), ctx.filters, layers=shown,
                              basemap=ctx.basemap, title=title, subtitle=subtitle, plan_grades=plan,
-                             sites=BM.project_sites(ctx.project), hexagons=lambda cells: U.area_polygons(hex_id, cells))
+                             sites=project_sites(ctx.project), hexagons=lambda cells: U.area_polygons(hex_id, cells))
     if "draw" in shown:
         Draw(export=False, position="topleft", draw_options={
             "polyline": False, "circle": False, "marker": False, "circlemarker": False,
@@ -384,7 +385,7 @@ def exports(ctx: MapContext, table: pd.DataFrame, targets: pd.DataFrame, map_fac
 
     def image(fmt: str):
         return lambda: P.printable_map(polygons, table, ctx.run, ctx.line, title=title, subtitle=subtitle,
-                                       sites=BM.project_sites(ctx.project), fmt=fmt)
+                                       sites=project_sites(ctx.project), fmt=fmt)
 
     c3.download_button("打印用图片（PNG）", data=image("png"), file_name=f"{stem}.png", mime="image/png",
                        icon=":material/image:", key="bm_dl_png")

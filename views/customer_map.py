@@ -6,8 +6,8 @@ from streamlit_folium import st_folium
 from mapping import schema as S
 from mapping.analysis import aggregate
 from mapping.maps import choropleth, render
-from mapping.maps.battlemap import project_sites
 from mapping.maps.offline import standalone_html
+from mapping.maps.overlays import project_sites
 from mapping.place.resolve import METHOD_LABELS
 from ui import layers as U
 from ui.common import get_store, guarded, pick_project, project_caption, project_locations

@@ -24,7 +24,6 @@ from mapping.maps import choropleth, overlays
 from mapping.maps.palette import PURPLES, colour_of
 
 OVERLAY_HEX_RESOLUTION = 8
-project_sites = overlays.project_sites  # the pages' name for it
 
 
 def battle_map(facts: Facts, run: Run, table: pd.DataFrame, polygons: gpd.GeoDataFrame, filters: Filters, *,
