@@ -111,12 +111,19 @@ def quadrants(visits, rate, average: float, visit_split: float | None = None) ->
 def deal_mix(deal_lines: pd.DataFrame) -> pd.DataFrame:
     """Per area: deals by product line, their shares, and the dominant line.
 
-    ``deal_lines``: area_id × product line counts (columns are lines).
+    ``deal_lines``: area_id × product line counts (columns are lines).  With no deals at all
+    (no line columns) every area has 0 deals and no dominant line.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> deal_mix(pd.DataFrame(index=pd.Index(["a"], name="area_id")))[["deals_total", "top_line"]].values.tolist()
+    [[0, '']]
     """
     counts = deal_lines.fillna(0).astype(int)
-    total = counts.sum(axis=1)
+    total = counts.sum(axis=1).astype(int)
     shares = counts.div(total.where(total > 0, 1), axis=0)
-    top = shares.idxmax(axis=1).where(total > 0, "")
+    top = (shares.idxmax(axis=1) if len(shares.columns) else pd.Series("", index=shares.index)).where(total > 0, "")
     out = pd.DataFrame({"deals_total": total, "top_line": top,
                         "top_share": shares.max(axis=1).where(total > 0, 0.0)}, index=counts.index)
     return pd.concat([out, counts.add_prefix("deals_"), shares.add_prefix("share_")], axis=1)
