@@ -8,6 +8,7 @@ renders from the vendored assets with no outside network.  Screenshots go to
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -196,6 +197,8 @@ def _choose_districts(page) -> None:
     page.get_by_role("option", name="区县", exact=True).click()
     expect(unit).not_to_contain_text("板块")  # no longer the default 区县 + 浦东板块
     expect(_map_frame(page).locator("path.leaflet-interactive")).to_have_count(16, timeout=60_000)
+    # the caption of the 区县 unit: no 「…（板块未明）」 remainder (that belongs to the 板块 units)
+    expect(page.get_by_text("落到地图上").first).not_to_contain_text("板块未明", timeout=60_000)
     wait_idle(page)
 
 
@@ -217,7 +220,9 @@ def test_fix_an_unresolved_string_and_the_map_changes(page, app_url):
     expect(save).to_contain_text("→ 浦东新区", timeout=60_000)  # the rerun with the choice is done
     wait_idle(page)
     save.click()
-    page.get_by_text("已保存").first.wait_for(timeout=60_000)
+    # the success message itself (「已保存的对应关系」, the alias list's title, also says 已保存)
+    expect(page.get_by_text(re.compile(r"已保存，[\d,]+ 条位置已重新识别"))).to_be_visible(timeout=60_000)
+    wait_idle(page)
     _shot(page, "review_saved")
     assert _district_map(page, app_url) > before
 
