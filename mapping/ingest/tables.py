@@ -19,6 +19,8 @@ import hashlib
 import io
 import os
 import re
+import struct
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +29,7 @@ import pandas as pd
 
 from mapping import schema as S
 from mapping.geo.coords import in_china, looks_swapped, normalise_crs
+from mapping.ingest import limits as L
 from mapping.ingest import values as V
 from mapping.ingest.headers import (  # noqa: F401
     AUTO_THRESHOLD,
@@ -118,19 +121,69 @@ def _check_size(data: bytes, filename: str) -> None:
 
 def _decode(data: bytes) -> tuple[str, str]:
     if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
-        return data.decode("utf-16"), "utf-16"
-    for encoding in ("utf-8-sig", "gb18030"):
         try:
-            text = data.decode(encoding)
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise IngestError("文件开头标明是 UTF-16 编码，但内容不完整或已损坏。请重新导出后再上传。") from exc
+    utf16 = _utf16_without_bom(data)
+    if utf16:
+        try:
+            return data.decode(utf16), utf16
         except UnicodeDecodeError:
-            continue
-        if encoding == "gb18030" and _looks_binary(text):
-            break
-        return text, encoding
+            pass
+    try:
+        return data.decode("utf-8-sig"), "utf-8-sig"
+    except UnicodeDecodeError:
+        pass
+    gb = big5 = None
+    try:
+        gb = data.decode("gb18030")
+    except UnicodeDecodeError:
+        pass
+    try:
+        big5 = data.decode("big5")
+    except UnicodeDecodeError:
+        pass
+    if big5 is not None and (gb is None or _rare_share(gb) > _rare_share(big5) + 0.05):
+        return big5, "big5"
+    if gb is not None and not _looks_binary(gb):
+        return gb, "gb18030"
     raise IngestError(
         "无法识别文件编码（既不是 UTF-8 也不是 GB18030/GBK）。"
         "请在 Excel 中用「另存为 → CSV UTF-8（逗号分隔）」重新保存，或直接上传 .xlsx 文件。"
     )
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """"utf-16-le"/"utf-16-be" when every other byte of the start is NUL (UTF-16 text without BOM)."""
+    sample = data[:4000]
+    if len(sample) < 4 or len(sample) % 2:
+        sample = sample[: len(sample) - len(sample) % 2]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > len(odd) * 0.3 and even.count(0) < len(even) * 0.05:
+        return "utf-16-le"
+    if even.count(0) > len(even) * 0.3 and odd.count(0) < len(odd) * 0.05:
+        return "utf-16-be"
+    return None
+
+
+_COMMON_HAN = set(
+    "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经"
+    "十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样"
+    "与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常"
+    "文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处府研质信市"
+    "客户姓名电话手机号码日期来访到访意向等级业态公寓洋房别墅商铺居住工作区域经纬度坐标成交金额渠道年龄行收入家庭结构置业目的编号备注省县镇街"
+)
+
+
+def _rare_share(text: str) -> float:
+    """Share of CJK characters outside a list of common simplified ones (mojibake scores high)."""
+    han = [ch for ch in text[:4000] if "\u3400" <= ch <= "\u9fff" or "\ue000" <= ch <= "\uf8ff"]
+    if not han:
+        return 0.0
+    return sum(1 for ch in han if ch not in _COMMON_HAN) / len(han)
 
 
 def _looks_binary(text: str) -> bool:
@@ -140,25 +193,102 @@ def _looks_binary(text: str) -> bool:
 
 
 def _read_csv(data: bytes) -> tuple[pd.DataFrame, str, str]:
+    _refuse_other_format(data, "CSV")
     text, encoding = _decode(data)
+    nuls = text.count("\x00")
+    if nuls and nuls < len(text) * 0.01:
+        text = text.replace("\x00", "")  # a few stray NULs: dropped (the rest is a table)
     if "\x00" in text[:2000] or _looks_binary(text):
         raise IngestError("文件内容不是文本表格（可能是改了后缀的 Excel 或其他文件）。请上传真正的 CSV 或 Excel 文件。")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # old Mac (CR only) and mixed line endings
     sample = "\n".join(text.splitlines()[:20])
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|，").delimiter
     except csv.Error:
         delimiter = ","
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    try:
+        rows = []
+        for row in csv.reader(io.StringIO(text), delimiter=delimiter):
+            rows.append(row)
+            if len(rows) > L.MAX_ROWS + 20:
+                raise IngestError(_too_many_rows())
+    except csv.Error as exc:
+        raise IngestError(
+            f"CSV 文件第 {len(rows) + 1} 行附近格式有误（{_csv_reason(exc)}）。"
+            "请在 Excel 中打开后另存为「CSV UTF-8（逗号分隔）」或 .xlsx 再上传。"
+        ) from exc
+    if rows and max(len(r) for r in rows) > L.MAX_COLUMNS:
+        raise IngestError(f"CSV 文件有超过 {L.MAX_COLUMNS:,} 列，不像到访客户表。请检查分隔符后重新导出。")
     width = max((len(r) for r in rows), default=0)
     rows = [r + [""] * (width - len(r)) for r in rows]
     frame = pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame()
     return frame, encoding, delimiter
 
 
+def _too_many_rows() -> str:
+    return (f"文件超过 {L.MAX_ROWS:,} 行数据，超过单次导入上限。"
+            "请按月份或案场拆分成几个文件分批导入（重复导入不会产生重复客户）。")
+
+
+def _csv_reason(exc: Exception) -> str:
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return "某个单元格内容过长"
+    if "NUL" in text:
+        return "含有空字符"
+    return "引号或分隔符不成对"
+
+
+_OTHER_FORMATS = (
+    (b"%PDF", "PDF 文件"),
+    (b"<!doctype html", "网页（HTML）文件"),
+    (b"<html", "网页（HTML）文件"),
+    (b"<table", "网页（HTML）表格"),
+    (b"<?xml", "XML 文件"),
+    (b"{\\rtf", "RTF 文档"),
+    (b"\x89PNG", "图片"),
+    (b"\xff\xd8\xff", "图片"),
+    (b"Rar!", "RAR 压缩包"),
+    (b"7z\xbc\xaf", "7z 压缩包"),
+)
+
+
+def _refuse_other_format(data: bytes, expected: str) -> None:
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    for magic, what in _OTHER_FORMATS:
+        if head.startswith(magic.lower()):
+            advice = ("这类「.xls」常是系统导出的网页表格：请用 Excel 打开后「另存为 → Excel 工作簿（.xlsx）」再上传。"
+                      if "HTML" in what else "请上传真正的 CSV 或 Excel（.xlsx / .xls）文件。")
+            raise IngestError(f"文件内容其实是{what}，不是 {expected}。{advice}")
+
+
+def _check_excel(data: bytes, filename: str) -> None:
+    """Refuse non-Excel content and spreadsheet bombs before calamine reads any cell."""
+    _refuse_other_format(data, "Excel 文件")
+    if data[:4] == b"PK\x03\x04" or data[:2] == b"PK":
+        try:
+            L.check_xlsx(data, MAX_FILE_MB)
+        except L.LimitError as exc:
+            raise IngestError(str(exc)) from exc
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, struct.error) as exc:
+            raise IngestError(
+                f"无法打开 Excel 文件「{filename}」：文件已损坏（压缩包不完整，可能没有下载或复制完）。"
+                "请重新导出或在 Excel 中打开后另存为 .xlsx 再上传。"
+            ) from exc
+    elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return  # .xls (BIFF): bounded by the file size limit
+    else:
+        raise IngestError(
+            f"无法打开 Excel 文件「{filename}」：内容不是 Excel 格式（既不是 .xlsx 也不是 .xls）。"
+            "如果它其实是 CSV，请把后缀改成 .csv；否则请在 Excel 中打开后另存为 .xlsx 再上传。"
+        )
+
+
 def list_sheets(data: bytes, filename: str) -> list[str]:
     """Sheet names of an Excel file, in workbook order."""
     from python_calamine import CalamineWorkbook
 
+    _check_excel(data, filename)
     try:
         return list(CalamineWorkbook.from_filelike(io.BytesIO(data)).sheet_names)
     except Exception as exc:  # calamine raises its own error types for broken files
@@ -189,7 +319,14 @@ def _read_excel(data: bytes, suffix: str, sheet: str | None) -> tuple[pd.DataFra
         raise IngestError(f"找不到工作表「{sheet}」。这个文件里的工作表有：{'、'.join(sheets)}。请选择其中一个。")
     candidates = [sheet] if sheet is not None else sheets
     for name in candidates:
-        rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        try:
+            rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except Exception as exc:  # calamine's own error types: malformed XML, broken records
+            raise IngestError(
+                f"工作表「{name}」内容已损坏，无法读取。请在 Excel 中打开这个文件，另存为 .xlsx 或 CSV（UTF-8）后再上传。"
+            ) from exc
+        if len(rows) > L.MAX_ROWS + 20:
+            raise IngestError(_too_many_rows())
         rows = [r for r in rows if any(_cell_text(c) for c in r)]
         if rows:
             width = max(len(r) for r in rows)
@@ -213,12 +350,15 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
+HEADER_SEARCH_ROWS = 20  # exports put titles, filters and notes above the header
+
+
 def _promote_header(raw: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Find the header row (exports often have a title row above it) and use it."""
     if raw.empty:
         raise IngestError("文件里没有任何内容。请重新导出到访客户数据后再上传。")
     best_row, best_hits = 0, -1
-    for i in range(min(10, len(raw))):
+    for i in range(min(HEADER_SEARCH_ROWS, len(raw))):
         hits = len(auto_map([_cell_text(v) for v in raw.iloc[i]]))
         if hits > best_hits:
             best_row, best_hits = i, hits
