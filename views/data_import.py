@@ -7,6 +7,7 @@ import streamlit as st
 
 from mapping import importer
 from mapping import schema as S
+from mapping.export.safe import safe_csv
 from mapping.ingest import values as V
 from mapping.ingest.headers import AUTO_THRESHOLD, place_like_columns, suggest_mapping
 from mapping.ingest.privacy import mask_name, mask_phone
@@ -158,12 +159,12 @@ def report_view(table, result, mapping) -> None:
     with st.expander(f"逐行明细（{len(result.report):,} 条）"):
         st.dataframe(result.report, hide_index=True, height=260)
     c1, c2 = st.columns(2)
-    c1.download_button("下载校验报告（CSV）", result.report.to_csv(index=False).encode("utf-8-sig"),
+    c1.download_button("下载校验报告（CSV）", safe_csv(result.report),
                        file_name="校验报告.csv", mime="text/csv", key="dl_report")
     if counts["rejected"]:
         bad = rejected_rows(table, result, mapping)
         c2.download_button(f"下载被拒绝的 {counts['rejected']} 行（改好后可再次导入）",
-                           bad.to_csv(index=False).encode("utf-8-sig"), file_name="被拒绝的行.csv",
+                           safe_csv(bad), file_name="被拒绝的行.csv",
                            mime="text/csv", key="dl_rejected")
 
 

@@ -6,6 +6,12 @@ autofilter, column widths fitted to the content (a CJK character counts double),
 percentages for columns whose name contains 率, and the 等级 cells coloured like
 the map (A dark red … D pale orange, 样本不足 grey).
 
+All text is user text (project, area, layer and channel names, filter
+descriptions), so every text cell on every sheet, 说明 included, goes through
+:func:`mapping.export.safe.neutralise`: text that a spreadsheet program would run
+as a formula (first character after spaces ``= + - @``, tab or carriage return)
+gets a ``'`` in front and is written as a string cell; numbers stay numbers.
+
 >>> sheet_title("公寓/洋房 [2026]")
 '公寓_洋房 _2026_'
 >>> unique_titles(["全部业态", "说明", "A" * 40, "a" * 40], taken=["说明"])
@@ -27,6 +33,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+
+from mapping.export.safe import neutralise
 
 __all__ = ["GRADE_STYLES", "INFO_SHEET", "plan_workbook", "sheet_title", "unique_titles"]
 
@@ -89,7 +97,12 @@ def _display_width(text: str) -> int:
 
 
 def _cell_value(value):
-    """A value openpyxl can write: NaN/NA → empty, numpy scalars → Python, lists → 、-joined text."""
+    """A safe value openpyxl can write: NaN/NA → empty, numpy scalars → Python, lists → 、-joined text,
+    text that would run as a formula neutralised (see :mod:`mapping.export.safe`)."""
+    return neutralise(_plain_value(value))
+
+
+def _plain_value(value):
     if value is None:
         return None
     if isinstance(value, (list, tuple, set, np.ndarray)):
@@ -150,7 +163,7 @@ def _shown_width(value, fmt: str | None) -> int:
 
 def _write_table(ws: Worksheet, table: pd.DataFrame) -> None:
     columns = [str(c) for c in table.columns]
-    ws.append(columns)
+    ws.append([neutralise(c) for c in columns])
     rows = [[_cell_value(v) for v in row] for row in table.itertuples(index=False, name=None)]
     for row in rows:
         ws.append(row)
@@ -193,7 +206,7 @@ def _write_table(ws: Worksheet, table: pd.DataFrame) -> None:
 
 
 def _write_info(ws: Worksheet, meta: dict[str, str], sheet_names: list[str], title: str) -> None:
-    ws.append([title])
+    ws.append([neutralise(str(title))])
     ws["A1"].font = Font(bold=True, size=14)
     ws.append([])
     ws.append(["项", "内容"])
@@ -201,10 +214,10 @@ def _write_info(ws: Worksheet, meta: dict[str, str], sheet_names: list[str], tit
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
     for key, value in meta.items():
-        ws.append([str(key), _cell_value(value)])
+        ws.append([neutralise(str(key)), _cell_value(value)])
         ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
     if sheet_names:
-        ws.append(["工作表", "、".join(sheet_names)])
+        ws.append(["工作表", neutralise("、".join(sheet_names))])
         ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
     minimum = meta.get("最少样本数")
     threshold = f"（{minimum}）" if minimum not in (None, "") else ""
@@ -217,7 +230,7 @@ def _write_info(ws: Worksheet, meta: dict[str, str], sheet_names: list[str], tit
     ws.append(["注意"])
     ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
     for note in notes:
-        ws.append([None, note])
+        ws.append([None, neutralise(note)])
         ws.cell(row=ws.max_row, column=2).alignment = Alignment(wrap_text=True, vertical="top")
     key_width = max([_display_width(str(k)) for k in meta] + [_display_width("工作表"), 4]) + 2
     value_width = max([_shown_width(_cell_value(v), None) for v in meta.values()] + [40]) + 2
@@ -225,6 +238,16 @@ def _write_info(ws: Worksheet, meta: dict[str, str], sheet_names: list[str], tit
     ws.column_dimensions["B"].width = min(value_width, 80)
     for row in ws.iter_rows(min_row=4, max_row=ws.max_row, min_col=2, max_col=2):
         row[0].alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _text_only(wb: Workbook) -> None:
+    """Last guard: no cell of any sheet is a formula; every text cell is a string cell, neutralised."""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.value = neutralise(cell.value)  # re-binding turns a formula back into text
+                    cell.data_type = "s"
 
 
 def plan_workbook(plans: dict[str, pd.DataFrame], meta: dict[str, str], title: str = "拓客计划") -> bytes:
@@ -256,6 +279,7 @@ def plan_workbook(plans: dict[str, pd.DataFrame], meta: dict[str, str], title: s
     _write_info(info, meta, titles, title)
     for title, table in zip(titles, plans.values()):
         _write_table(wb.create_sheet(title), table)
+    _text_only(wb)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
