@@ -189,14 +189,14 @@ def _rare_share(text: str) -> float:
 def _looks_binary(text: str) -> bool:
     sample = text[:2000]
     controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\r\n\t")
-    return controls > len(sample) * 0.01
+    return controls > max(len(sample) * 0.01, 8)
 
 
 def _read_csv(data: bytes) -> tuple[pd.DataFrame, str, str]:
     _refuse_other_format(data, "CSV")
     text, encoding = _decode(data)
     nuls = text.count("\x00")
-    if nuls and nuls < len(text) * 0.01:
+    if nuls and nuls < max(len(text) * 0.01, 8):
         text = text.replace("\x00", "")  # a few stray NULs: dropped (the rest is a table)
     if "\x00" in text[:2000] or _looks_binary(text):
         raise IngestError("文件内容不是文本表格（可能是改了后缀的 Excel 或其他文件）。请上传真正的 CSV 或 Excel 文件。")
@@ -521,6 +521,7 @@ def validate(
         issues.add([pos], S.VISIT_DATE, [""], "合计行", "跳过", "表尾的合计/小计行，不是客户，已跳过")
     ctx = _Context(table, frame, issues, pd.Series(ACCEPTED, index=frame.index, dtype=object),
                    tuple(product_lines), {k: dict(v) for k, v in (value_maps or {}).items()})
+    _clean_text(ctx)
     out = _columns(ctx, default_crs, deal_stage)
     masked_phone = frame[S.PHONE].str.contains(r"[*＊]", regex=True)
     out = protect(out, salt)
@@ -560,6 +561,42 @@ def _columns(ctx: _Context, default_crs: str, deal_stage: str) -> pd.DataFrame:
     out[S.NAME] = frame[S.NAME]
     _check_deal_consistency(out, issues, status)
     return out
+
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _clean_text(ctx: _Context) -> None:
+    """Strip control characters (NUL breaks PostgreSQL) and fit values to the database columns
+    (:data:`mapping.ingest.limits.FIELD_LIMITS`): longer text is cut, a longer 客户编号 rejects its row."""
+    frame, issues, status = ctx.frame, ctx.issues, ctx.status
+    for col in frame.columns:
+        values = frame[col]
+        bad = values.str.contains(_CONTROL_RE, regex=True)
+        if bad.any():
+            cleaned = values[bad].str.replace(_CONTROL_RE, "", regex=True)
+            issues.add(bad[bad].index, col, values[bad].map(lambda v: _CONTROL_RE.sub("?", v)[:200]), "含控制字符",
+                       "已删除", f"{S.COLUMN_LABELS.get(col, col)}含有不可见的控制字符（如空字符），已删除")
+            frame.loc[bad, col] = cleaned
+            _fix(status, bad)
+    for col, (_, limit) in L.FIELD_LIMITS.items():
+        if col not in frame.columns:
+            continue
+        values = frame[col]
+        long = values.str.len() > limit
+        if not long.any():
+            continue
+        label = S.COLUMN_LABELS.get(col, col)
+        shown = values[long].str.slice(0, 60) + "…"
+        if col in L.REJECT_TOO_LONG:
+            issues.add(long[long].index, col, shown, f"{label}过长", "拒绝",
+                       f"{label}超过 {limit} 个字符，截断后可能和别的客户混淆，这一行未导入；请核对这一列是否选对")
+            _reject(status, long)
+        else:
+            issues.add(long[long].index, col, shown, f"{label}过长", "已截断",
+                       f"{label}超过 {limit} 个字符，已截断为前 {limit} 个字符")
+            frame.loc[long, col] = values[long].str.slice(0, limit)
+            _fix(status, long)
 
 
 def _canonical_frame(table: Table, mapping: dict[str, str]) -> pd.DataFrame:
