@@ -100,3 +100,14 @@ def test_field_limits_match_the_database_columns():
     columns = Visitor.__table__.columns
     for canonical, (column, limit) in L.FIELD_LIMITS.items():
         assert columns[column].type.length == limit, (canonical, column)
+
+
+def test_stray_nul_bytes_are_stripped_with_a_report_line():
+    _, result = outcome("nul_bytes.csv", CORPUS["nul_bytes.csv"])
+    assert result.records["channel"].tolist() == ["自然到访"]
+    assert (result.report["问题"] == "含控制字符").any()
+
+
+def test_excel_content_named_csv_says_so():
+    kind, message = outcome("xlsx_bytes_named.csv", CORPUS["xlsx_bytes_named.csv"])
+    assert kind == "refused" and ".xlsx" in message

@@ -196,9 +196,9 @@ def _read_csv(data: bytes) -> tuple[pd.DataFrame, str, str]:
     _refuse_other_format(data, "CSV")
     text, encoding = _decode(data)
     nuls = text.count("\x00")
-    if nuls and nuls < max(len(text) * 0.01, 8):
-        text = text.replace("\x00", "")  # a few stray NULs: dropped (the rest is a table)
-    if "\x00" in text[:2000] or _looks_binary(text):
+    stray = nuls < max(len(text) * 0.01, 8)  # a few stray NULs: validation strips and reports them
+    probe = text.replace("\x00", "") if stray else text
+    if "\x00" in probe[:2000] or _looks_binary(probe):
         raise IngestError("文件内容不是文本表格（可能是改了后缀的 Excel 或其他文件）。请上传真正的 CSV 或 Excel 文件。")
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # old Mac (CR only) and mixed line endings
     sample = "\n".join(text.splitlines()[:20])
@@ -254,6 +254,8 @@ _OTHER_FORMATS = (
 
 
 def _refuse_other_format(data: bytes, expected: str) -> None:
+    if expected == "CSV" and (data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        raise IngestError("文件内容其实是 Excel 工作簿，不是 CSV。请把文件后缀改成 .xlsx（或 .xls）后再上传。")
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     for magic, what in _OTHER_FORMATS:
         if head.startswith(magic.lower()):
