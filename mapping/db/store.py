@@ -66,11 +66,16 @@ def _engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
-    engine = create_engine(parsed, future=True, pool_pre_ping=True)
-    if parsed.get_backend_name() == "sqlite":
+    sqlite = parsed.get_backend_name() == "sqlite"
+    # SQLite: a writer waits up to 30 s for another (two imports at once queue instead of
+    # failing with "database is locked"); WAL lets readers go on while one writes.
+    connect_args = {"timeout": 30} if sqlite else {}
+    engine = create_engine(parsed, future=True, pool_pre_ping=True, connect_args=connect_args)
+    if sqlite:
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # noqa: ANN001
             cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
