@@ -99,8 +99,11 @@ def period_range(period: str, launch: dt.date | None, span: tuple[dt.date, dt.da
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """(integer code per row, vocabulary): int16 while the vocabulary fits (product lines,
+    intentions, usually channels), int32 beyond 32,767 distinct values so codes never wrap."""
     cat = pd.Categorical(values.fillna("").astype(str))
-    return cat.codes.astype(np.int16), [str(c) for c in cat.categories]
+    dtype = np.int16 if len(cat.categories) <= np.iinfo(np.int16).max else np.int32
+    return cat.codes.astype(dtype), [str(c) for c in cat.categories]
 
 
 @dataclass
