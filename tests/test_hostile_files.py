@@ -111,3 +111,10 @@ def test_stray_nul_bytes_are_stripped_with_a_report_line():
 def test_excel_content_named_csv_says_so():
     kind, message = outcome("xlsx_bytes_named.csv", CORPUS["xlsx_bytes_named.csv"])
     assert kind == "refused" and ".xlsx" in message
+
+
+def test_big5_export_with_traditional_headers_imports():
+    """A Big5 file from a Hong Kong or Taiwan system names its columns in traditional characters (到訪日期)."""
+    kind, result = outcome("big5.csv", CORPUS["big5.csv"])
+    assert kind == "imported", result
+    assert len(result.records) >= 1

@@ -19,11 +19,13 @@ import unicodedata
 from collections.abc import Collection, Iterable
 from functools import lru_cache
 
+import opencc
 import pandas as pd
 from rapidfuzz import fuzz, process
 
 from mapping import schema as S
 
+_T2S = opencc.OpenCC("t2s")  # traditional → simplified, as place names are
 AUTO_THRESHOLD = 0.75  # confidence from which auto_map uses a match without asking
 EXACT, TOKENS, CONTAINED = 1.0, 0.9, 0.8
 PLACE_VALUES = 0.6  # an unnamed column whose values look like places: proposed, not used
@@ -33,14 +35,15 @@ _HEADER_UNIT = re.compile(r"(?:单位)?(?:万元|元|平方米|平米|㎡)$")
 
 
 def norm_header(header: object) -> str:
-    """A header as matched: full-width folded, lower case, no spaces, brackets or trailing unit.
+    """A header as matched: full-width folded, traditional → simplified, lower case, no spaces,
+    brackets or trailing unit (a Big5 export from a Hong Kong or Taiwan system says 到訪日期).
 
     Examples
     --------
-    >>> norm_header("成交金额（单位：万元）"), norm_header("工作单位 地址")
-    ('成交金额', '工作单位地址')
+    >>> norm_header("成交金额（单位：万元）"), norm_header("工作单位 地址"), norm_header("到訪日期")
+    ('成交金额', '工作单位地址', '到访日期')
     """
-    text = unicodedata.normalize("NFKC", str(header)).lower()
+    text = _T2S.convert(unicodedata.normalize("NFKC", str(header))).lower()
     return _HEADER_UNIT.sub("", _HEADER_NOISE.sub("", text))
 
 
