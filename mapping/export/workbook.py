@@ -277,8 +277,8 @@ def plan_workbook(plans: dict[str, pd.DataFrame], meta: dict[str, str], title: s
     info.title = INFO_SHEET
     titles = unique_titles(plans, taken=[INFO_SHEET])
     _write_info(info, meta, titles, title)
-    for title, table in zip(titles, plans.values()):
-        _write_table(wb.create_sheet(title), table)
+    for sheet, table in zip(titles, plans.values()):
+        _write_table(wb.create_sheet(sheet), table)
     _text_only(wb)
     buf = io.BytesIO()
     wb.save(buf)
