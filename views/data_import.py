@@ -10,7 +10,7 @@ from mapping import schema as S
 from mapping.export.safe import safe_csv
 from mapping.ingest import values as V
 from mapping.ingest.headers import AUTO_THRESHOLD, place_like_columns, suggest_mapping
-from mapping.ingest.privacy import mask_name, mask_phone
+from mapping.ingest.privacy import mask_frame
 from mapping.ingest.tables import (
     CSV_SUFFIXES,
     EXCEL_SUFFIXES,
@@ -169,11 +169,8 @@ def report_view(table, result, mapping) -> None:
 
 
 def masked_preview(table, mapping):
-    preview = table.frame.head(5).copy()
-    for col, masker in ((S.PHONE, mask_phone), (S.NAME, mask_name)):
-        if mapping.get(col):
-            preview[mapping[col]] = preview[mapping[col]].map(masker)
-    return preview
+    """The first rows with every phone or name column masked, mapped or not (备用电话, 联系人姓名 …)."""
+    return mask_frame(table.frame.head(5), mapping)
 
 
 def read_upload(upload):

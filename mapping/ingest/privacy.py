@@ -80,3 +80,62 @@ def protect(frame: pd.DataFrame, salt: str, phone_col: str = "phone", name_col: 
     out["name_masked"] = norm_names.map(mask_name)
     out["name_hash"] = norm_names.map(lambda v: hash_value(v, salt))
     return out
+
+
+# Headers that name a phone number or a person (the mapped 手机/姓名 and any second one:
+# 备用电话, 联系人姓名, 紧急联系人, 配偶姓名 …).  置业顾问/销售 are staff, but their names are
+# personal data too.
+_PHONE_HEADER = re.compile(r"电话|手机|联系方式|tel|phone|mobile|微信", re.IGNORECASE)
+_NAME_HEADER = re.compile(r"姓名|名字|联系人|客户名称|称呼|配偶|顾问|销售员|经纪人|^name$|customername",
+                          re.IGNORECASE)
+_MOBILE_IN = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}(?!\d)")  # a mobile number in text
+
+
+def pii_columns(frame: pd.DataFrame, mapping: dict[str, str] | None = None) -> dict[str, object]:
+    """{header: masker} of every column that holds phone numbers or people's names, mapped or not.
+
+    A column counts when its header says so (备用电话, 联系人姓名 …) or when any of its
+    values holds a mobile number (a 备注 「请回电 138…」): its numbers are masked.  The mapped 手机/姓名 columns
+    always count.  Pages and downloads mask these before showing anything.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"姓名": ["张三"], "备用电话": ["13812345678"], "备注": ["13900001111"],
+    ...                       "小区": ["汤臣一品"]})
+    >>> sorted(pii_columns(frame))
+    ['备注', '备用电话', '姓名']
+    """
+    out: dict[str, object] = {}
+    mapping = mapping or {}
+    for canonical, masker in (("phone", mask_phone), ("name", mask_name)):
+        if mapping.get(canonical):
+            out[mapping[canonical]] = masker
+    for header in frame.columns:
+        if header in out:
+            continue
+        name = str(header)
+        if _PHONE_HEADER.search(name):
+            out[header] = mask_phone
+        elif _NAME_HEADER.search(name):
+            out[header] = mask_name
+        else:
+            values = frame[header].dropna().astype(str)
+            if values.str.contains(_MOBILE_IN).any():  # one number in a 备注 column is one too many
+                out[header] = _mask_phones_in
+    return out
+
+
+def _mask_phones_in(value: object) -> str:
+    """A free-text cell with mobile numbers in it, each masked (备注: 「回电 13812345678」)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return _MOBILE_IN.sub(lambda m: mask_phone(m.group(0)), str(value))
+
+
+def mask_frame(frame: pd.DataFrame, mapping: dict[str, str] | None = None) -> pd.DataFrame:
+    """A copy of ``frame`` with every personal-data column (:func:`pii_columns`) masked."""
+    out = frame.copy()
+    for header, masker in pii_columns(frame, mapping).items():
+        out[header] = out[header].map(masker)
+    return out
+

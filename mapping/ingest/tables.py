@@ -37,7 +37,7 @@ from mapping.ingest.headers import (  # noqa: F401
     place_like_columns,
     suggest_mapping,
 )
-from mapping.ingest.privacy import mask_name, mask_phone, protect
+from mapping.ingest.privacy import mask_frame, pii_columns, protect
 from mapping.ingest.report import REPORT_COLUMNS, summarise
 
 MAX_FILE_MB = float(os.environ.get("TUOKE_MAX_UPLOAD_MB", "50"))
@@ -882,7 +882,8 @@ def _duplicates(table, out, issues, status) -> None:
 
 
 def _report(issues: _Issues, table: Table, mapping: dict[str, str]) -> pd.DataFrame:
-    pii_headers = {mapping.get(S.PHONE): mask_phone, mapping.get(S.NAME): mask_name}
+    reported = [h for h in dict.fromkeys(row[1] for row in issues.rows) if h in table.frame.columns]
+    pii_headers = pii_columns(table.frame[reported], mapping)  # only the columns the report quotes
     rows = []
     for pos, header, value, kind, action, reason in issues.rows:
         masker = pii_headers.get(header)
@@ -901,11 +902,7 @@ def rejected_rows(table: Table, result: IngestResult, mapping: dict[str, str]) -
     """The rejected rows as they were in the file (PII masked), with row number and reasons,
     so the user can fix them and import again."""
     rejected = result.row_status[result.row_status == REJECTED].index
-    frame = table.frame.loc[rejected].copy()
-    for col, masker in ((S.PHONE, mask_phone), (S.NAME, mask_name)):
-        header = mapping.get(col)
-        if header:
-            frame[header] = frame[header].map(masker)
+    frame = mask_frame(table.frame.loc[rejected], mapping)  # every phone or name column, mapped or not
     numbers = [table.row_number(p) for p in rejected]
     reasons = result.report.groupby("行号")["原因"].agg("；".join)
     frame.insert(0, "原行号", numbers)
