@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from mapping.db.store import Store
 
+ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("TUOKE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
@@ -57,3 +59,18 @@ def store(request, tmp_path):
     s.migrate()
     yield s
     s.engine.dispose()
+
+
+@pytest.fixture
+def app_database(tmp_path, monkeypatch):
+    """The app (AppTest) on its own SQLite file, run from the project root, with empty Streamlit caches."""
+    import streamlit as st
+
+    monkeypatch.setenv("TUOKE_DB_PATH", str(tmp_path / "app.sqlite3"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.chdir(ROOT)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield tmp_path / "app.sqlite3"
+    st.cache_resource.clear()
+    st.cache_data.clear()

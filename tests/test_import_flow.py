@@ -5,7 +5,6 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from mapping.db.store import Store
@@ -17,12 +16,7 @@ _spec.loader.exec_module(messy)
 
 
 @pytest.fixture()
-def app(tmp_path, monkeypatch):
-    monkeypatch.setenv("TUOKE_DB_PATH", str(tmp_path / "app.sqlite3"))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.chdir(ROOT)
-    st.cache_resource.clear()
-    st.cache_data.clear()
+def app(app_database):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.run()  # creates the database with the sample project
     store = Store()
@@ -32,8 +26,6 @@ def app(tmp_path, monkeypatch):
     at.switch_page("views/data_import.py")
     at.run()
     yield at, store, pid
-    st.cache_resource.clear()
-    st.cache_data.clear()
 
 
 def test_messy_export_lists_unknown_values_keeps_rows_and_saves_choices(app):

@@ -12,15 +12,8 @@ TIMEOUT = 120
 
 
 @pytest.fixture(autouse=True)
-def fresh_database(tmp_path, monkeypatch):
-    monkeypatch.setenv("TUOKE_DB_PATH", str(tmp_path / "app.sqlite3"))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.chdir(ROOT)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
+def _fresh(app_database):
+    """Every page test starts on its own SQLite file with empty Streamlit caches."""
 
 
 def _app(page: str | None = None) -> AppTest:
@@ -30,6 +23,23 @@ def _app(page: str | None = None) -> AppTest:
         at.switch_page(page)
         at.run()
     return at
+
+
+def _eager_downloads(monkeypatch) -> dict:
+    """Downloads are made on click (deferred), so AppTest would not run them: make them as the
+    buttons are drawn.  Returns {button key: bytes}, filled as pages run."""
+    from streamlit.delta_generator import DeltaGenerator
+
+    made, original = {}, DeltaGenerator.download_button
+
+    def eager(self, label, data, *args, **kwargs):
+        if callable(data):
+            made[kwargs.get("key")] = data()
+        return original(self, label, data, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", eager)
+    monkeypatch.setattr(st, "download_button", lambda *args, **kwargs: eager(st._main, *args, **kwargs))
+    return made
 
 
 def _text(at: AppTest) -> str:
@@ -444,18 +454,10 @@ def test_battle_map_exports_files_and_keeps_the_sites_when_saved(monkeypatch):
     import io
 
     from openpyxl import load_workbook
-    from streamlit.delta_generator import DeltaGenerator
 
     from mapping.db.store import Store
 
-    made, original = {}, DeltaGenerator.download_button
-
-    def eager(self, label, data, *args, **kwargs):
-        if callable(data):
-            made[kwargs.get("key")] = data()
-        return original(self, label, data, *args, **kwargs)
-
-    monkeypatch.setattr(DeltaGenerator, "download_button", eager)
+    made = _eager_downloads(monkeypatch)
     at = _battle()
     book = load_workbook(io.BytesIO(made["bm_dl_xlsx"]))
     assert book.sheetnames[:2] == ["说明", "全部业态"] and "别墅" in book.sheetnames
@@ -756,17 +758,8 @@ def test_review_page_undoes_a_saved_alias():
 
 def test_customer_map_withholds_counts_under_k_in_table_and_download(monkeypatch):
     from maphtml import features
-    from streamlit.delta_generator import DeltaGenerator
 
-    made, original = {}, DeltaGenerator.download_button
-
-    def eager(self, label, data, *args, **kwargs):
-        if callable(data):
-            made[kwargs.get("key")] = data()
-        return original(self, label, data, *args, **kwargs)
-
-    monkeypatch.setattr(DeltaGenerator, "download_button", eager)
-    monkeypatch.setattr(st, "download_button", lambda *args, **kwargs: eager(st._main, *args, **kwargs))
+    made = _eager_downloads(monkeypatch)
     at = _app("views/customer_map.py")
     at.selectbox(key="layer").set_value("districts_bankuai").run()
     at.selectbox(key="product_line").set_value("别墅").run()
