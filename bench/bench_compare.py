@@ -66,21 +66,13 @@ def layer(layer_id: str, display: bool = False):
 
 
 # ============================================================================ 到访成交对比
-def vd_rerun(facts, project: dict, layer_id: str, line: str, dimension: str, period: str, k: int,
+def vd_rerun(facts, project, layer_id: str, line: str, dimension: str, period: str, k: int,
              basemap: str = "none") -> dict:
     from mapping import schema as S
     from mapping.analysis import battle as B
     from mapping.analysis import conversion as C
-    from mapping.analysis.facts import Filters, area_stats, deals_by_line
+    from mapping.analysis.facts import Filters, area_stats, deals_by_line, period_range
     from mapping.maps import dealmap
-
-    def period_range(p, launch):  # ui.battle.period_range
-        import datetime as dt
-        if p == "pre" and launch:
-            return None, launch - dt.timedelta(days=1)
-        if p == "post" and launch:
-            return launch, None
-        return None, None
 
     c0 = time.perf_counter()
     bounds = period_range(period, project.launch_date)
@@ -108,7 +100,7 @@ def vd_rerun(facts, project: dict, layer_id: str, line: str, dimension: str, per
 
 
 # ============================================================================ 开盘前后对比
-def lc_rerun(facts, project: dict, layer_id: str, line: str, dimension: str, k: int, scheme: str = "fisher_jenks",
+def lc_rerun(facts, project, layer_id: str, line: str, dimension: str, k: int, scheme: str = "fisher_jenks",
              basemap: str = "none", change_map: bool = False) -> dict:
     from mapping import schema as S
     from mapping.analysis import battle as B
