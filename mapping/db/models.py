@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import (Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+                        false, true)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -123,7 +124,7 @@ class GradingSnapshot(Base):
     """A saved grading run (a plan): settings, fitted bins, grades per product line, KPI targets."""
 
     __tablename__ = "grading_snapshots"
-    __table_args__ = (UniqueConstraint("project_id", "name", name="uq_snapshot_name"),)
+    __table_args__ = (UniqueConstraint("project_id", "name", "version", name="uq_snapshot_name_version"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -131,6 +132,13 @@ class GradingSnapshot(Base):
     layer_id: Mapped[str] = mapped_column(String(120))
     dimension: Mapped[str] = mapped_column(String(16))
     payload: Mapped[str] = mapped_column(Text)  # JSON, see mapping.plan
+    # approval: a draft until a 销售总监 approves it; an approved version is locked and a change
+    # to it is saved as the next version (same name, version + 1, a draft again)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    status: Mapped[str] = mapped_column(String(12), default="draft", server_default="draft")  # draft/approved
+    created_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    approved_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class ValueMap(Base):
@@ -180,3 +188,58 @@ class PlaceAlias(Base):
     lat: Mapped[float | None] = mapped_column(Float, nullable=True)
     label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+
+
+class User(Base):
+    """A sign-in account.  ``password_hash`` is an argon2id hash ("" for an SSO-only account);
+    ``failed``/``locked_until`` drive the lockout after failed attempts."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    role: Mapped[str] = mapped_column(String(16))  # see mapping.access.roles.ROLES
+    password_hash: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    email: Mapped[str] = mapped_column(String(200), default="", server_default="")  # for SSO (st.login)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    failed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    last_login: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+
+
+class ProjectMember(Base):
+    """Which projects a user sees (管理员 see all of them)."""
+
+    __tablename__ = "project_members"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+
+
+class UserSession(Base):
+    """A signed-in browser: the SHA-256 of its random token (the token itself is only in the
+    browser's cookie), so a reload stays signed in until ``expires_at``."""
+
+    __tablename__ = "user_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class AuditEntry(Base):
+    """The audit log: append-only (database triggers refuse UPDATE and DELETE).  Who did what,
+    when, in which project, on how many rows.  Never holds personal data of visitors."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+    username: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    action: Mapped[str] = mapped_column(String(32))  # e.g. sign_in, sign_in_failed, import, undo, export
+    project_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # no FK: outlives the project
+    detail: Mapped[str] = mapped_column(Text, default="", server_default="")
+    rows: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ok: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
