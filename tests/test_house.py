@@ -15,7 +15,7 @@ import mapping
 MODULES = sorted(m.name for m in pkgutil.walk_packages(mapping.__path__, "mapping.")
                  if ".migrations" not in m.name)
 MAPPING = Path(mapping.__file__).resolve().parent
-STAGES = ["ingest", "place", "geo", "db", "analysis", "maps", "export"]
+STAGES = ["ingest", "place", "geo", "db", "access", "analysis", "maps", "export"]
 
 
 def test_every_module_is_found():
