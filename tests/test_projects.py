@@ -140,6 +140,22 @@ def test_settings_that_change_counts_change_the_data_version(store):
     assert store.data_version(pid) == version
 
 
+def test_saving_or_removing_an_alias_of_the_city_changes_the_data_version(store):
+    """A saved alias re-resolves every project of its city: their cached pages must rebuild."""
+    pid = _project(store)
+    version = store.data_version(pid)
+    store.put_alias("310000", "金桥那边", "310115")
+    assert store.data_version(pid) != version
+    version = store.data_version(pid)
+    store.put_alias("310000", "金桥那边", "310115")  # saved again (replaced): still a change
+    assert store.data_version(pid) != version
+    version = store.data_version(pid)
+    store.put_alias("440100", "天河那边", "440106")  # another city's alias: no needless rebuild
+    assert store.data_version(pid) == version
+    assert store.delete_alias("310000", "金桥那边") == 1
+    assert store.data_version(pid) != version
+
+
 # ------------------------------------------------------------------ product lines
 def test_rename_product_line_updates_visitors_deals_and_value_maps(store):
     pid = _project(store)

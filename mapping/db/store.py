@@ -754,8 +754,12 @@ class Store:
             last, inserted = conn.execute(
                 select(func.max(ImportBatch.id), func.coalesce(func.sum(ImportBatch.inserted), 0))
                 .where(ImportBatch.project_id == project_id)).one()
-            settings = conn.execute(select(ProjectRow.settings_version).where(ProjectRow.id == project_id)).scalar()
-        return f"{project_id}:{last}:{inserted}:{settings}"
+            settings, city = conn.execute(select(ProjectRow.settings_version, ProjectRow.city_adcode)
+                                          .where(ProjectRow.id == project_id)).one_or_none() or (None, "")
+            # a saved or removed alias of the city re-resolves the project's locations: it changes too
+            alias_last, aliases = conn.execute(select(func.max(PlaceAlias.created_at), func.count())
+                                               .where(PlaceAlias.city == city)).one()
+        return f"{project_id}:{last}:{inserted}:{settings}:{alias_last}:{aliases}"
 
 
 # ------------------------------------------------------------------- helpers
