@@ -8,7 +8,8 @@ project plus 全部业态, on the filters in force at that moment.  Afterwards
 :func:`graded` applies the run's bins to whatever the filters now select, so the
 grades move only when the counts do.  A run plus its grades and KPI targets is a
 *plan*: :func:`snapshot_payload` makes the JSON the store saves, and
-:func:`snapshot_grades` reads a saved plan back for comparison.
+:func:`snapshot_grades` reads a saved plan back for comparison.  A saved plan is a
+draft until approved; :func:`plan_label` and :func:`plan_in_force` say which version it is.
 """
 
 from __future__ import annotations
@@ -207,6 +208,63 @@ def snapshot_grades(payload: dict, line: str) -> pd.DataFrame | None:
 def targets_from_payload(payload: dict) -> pd.DataFrame:
     rows = payload.get("targets")
     return pd.DataFrame(rows) if rows else G.DEFAULT_TARGETS.copy()
+
+
+# ------------------------------------------------------------------- plan approval
+STATUS_LABELS = {"draft": "草稿", "approved": "已批准"}
+NO_APPROVED_PLAN = "尚无已批准的方案：当前分级为草稿，供讨论"
+
+
+def plan_name(plan) -> str:
+    """「名称 · 第 n 版」 of a saved plan (a :meth:`~mapping.db.store.Store.snapshot` dict or a
+    :meth:`~mapping.db.store.Store.snapshots` row); the bare name when it has no version.
+
+    >>> plan_name({"name": "第12周", "version": 2}), plan_name({"name": "旧计划"})
+    ('第12周 · 第 2 版', '旧计划')
+    """
+    version = _get(plan, "version")
+    return str(_get(plan, "name")) + ("" if version is None or pd.isna(version) else f" · 第 {int(version)} 版")
+
+
+def plan_label(plan) -> str:
+    """「名称 · 第 n 版 · 草稿」 or 「… · 已批准（张三 2026-12-06 10:20 批准）」.
+
+    >>> plan_label({"name": "第12周", "version": 1, "status": "draft"})
+    '第12周 · 第 1 版 · 草稿'
+    >>> plan_label({"name": "第12周", "version": 2, "status": "approved", "approved_by": "张三",
+    ...             "approved_at": dt.datetime(2026, 12, 6, 10, 20)})
+    '第12周 · 第 2 版 · 已批准（张三 2026-12-06 10:20 批准）'
+    """
+    status = _get(plan, "status") or "draft"
+    text = f"{plan_name(plan)} · {STATUS_LABELS.get(status, status)}"
+    if status == "approved":
+        text += f"（{_approval(plan, '%Y-%m-%d %H:%M')}）"
+    return text
+
+
+def plan_in_force(plan: dict | None) -> str:
+    """The battle map's line under its title: which approved version the team follows.
+
+    >>> plan_in_force({"name": "第12周", "version": 2, "status": "approved", "approved_by": "张三",
+    ...                "approved_at": dt.datetime(2026, 12, 6, 10, 20)})
+    '按已批准方案「第12周」第 2 版（张三 12-06 批准）'
+    >>> plan_in_force(None) == NO_APPROVED_PLAN
+    True
+    """
+    if plan is None:
+        return NO_APPROVED_PLAN
+    return f"按已批准方案「{_get(plan, 'name')}」第 {int(_get(plan, 'version') or 1)} 版（{_approval(plan, '%m-%d')}）"
+
+
+def _approval(plan, fmt: str) -> str:
+    who, when = _get(plan, "approved_by") or "—", _get(plan, "approved_at")
+    if when is None or pd.isna(when):
+        return f"{who} 批准"
+    return f"{who} {pd.Timestamp(when).strftime(fmt)} 批准"
+
+
+def _get(plan, key: str):
+    return plan.get(key) if hasattr(plan, "get") else getattr(plan, key, None)
 
 
 def profile(visitors: pd.DataFrame, ids: np.ndarray, column: str, min_count: int) -> pd.DataFrame:

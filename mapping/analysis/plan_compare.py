@@ -1,7 +1,7 @@
 """Two saved plans (拓客计划 snapshots) compared area by area, as each was graded when saved.
 
-A snapshot is the dict :meth:`mapping.db.store.Store.snapshot` returns: ``name``,
-``layer_id``, ``dimension`` and ``payload`` (grades and bins per product line, see
+A snapshot is the dict :meth:`mapping.db.store.Store.snapshot` returns: ``name``
+(and ``version``: a plan is named 「名称 · 第 n 版」), ``layer_id``, ``dimension`` and ``payload`` (grades and bins per product line, see
 :func:`mapping.analysis.battle.snapshot_payload`).  Each plan keeps its own bins,
 so a colour means its own plan's grade; the moves between the grades are
 counted as everywhere else (:func:`mapping.analysis.launch.transitions`).
@@ -93,6 +93,6 @@ def compare_plans(snap_a: dict, snap_b: dict, line: str) -> PlanComparison | Non
         return None
     moves, matrix = L.transitions(grades_a, grades_b)
     dims = {G.DIMENSION_LABELS.get(s["dimension"], s["dimension"]) for s in (snap_a, snap_b)}
-    return PlanComparison(snap_a["name"], snap_b["name"], snap_a["layer_id"], tuple(sorted(dims)), grades_a,
+    return PlanComparison(B.plan_name(snap_a), B.plan_name(snap_b), snap_a["layer_id"], tuple(sorted(dims)), grades_a,
                           grades_b, plan_bins(snap_a["payload"], line), plan_bins(snap_b["payload"], line), moves,
                           matrix, L.new_battlefields(grades_a, grades_b))

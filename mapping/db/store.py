@@ -26,6 +26,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, bindparam, case, create_engine, delete, event, func, insert, inspect, select, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from mapping import schema as S
 from mapping.db.models import (
@@ -44,6 +45,9 @@ from mapping.paths import VAR
 from mapping.project import Project
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+DRAFT, APPROVED = "draft", "approved"  # GradingSnapshot.status
+SNAPSHOT_COLUMNS = ["id", "name", "version", "status", "created_at", "created_by", "approved_by", "approved_at",
+                    "layer_id", "dimension"]
 CHUNK = 5000
 
 VISITOR_FIELDS = (
@@ -445,34 +449,69 @@ class Store:
             pairs.append({"raw": raw, "target": target})
         return pairs
 
-    # ---------------------------------------------------------------- grading snapshots
-    def save_snapshot(self, project_id: int, name: str, layer_id: str, dimension: str, payload: dict,
-                      replace: bool = False) -> int:
-        """Save a grading run under a name (unique per project); ``replace`` overwrites one."""
-        name = name.strip()
+    # ---------------------------------------------------------------- grading snapshots (plans)
+    # A plan is a draft until a 销售总监 approves it (:meth:`approve_snapshot`); an approved
+    # version is locked: saving under its name makes the next version, a draft again.  Only the
+    # latest version of a name can be a draft.
+    def save_snapshot(self, project_id: int, name: str, layer_id: str, dimension: str, payload: dict, *,
+                      created_by: str = "", replace: bool = False) -> int:
+        """Save a grading run as a plan under a name; returns the saved version's id.
+
+        A new name is version 1, a draft.  When the name's latest version is a draft,
+        ``replace`` overwrites it (else ValueError); when it is approved, it is never
+        touched: the run is saved as the next version, a draft (compare the returned
+        id's ``version`` to tell).
+        """
+        name = str(name or "").strip()[:200]
         if not name:
             raise ValueError("请给这次分级起个名字，例如「2024年第12周 拓客计划」。")
+        values = dict(created_at=dt.datetime.now(), layer_id=layer_id, dimension=dimension,
+                      payload=json.dumps(payload, ensure_ascii=False), created_by=str(created_by or "")[:64])
+        try:
+            with self.engine.begin() as conn:
+                latest = conn.execute(
+                    select(GradingSnapshot.id, GradingSnapshot.version, GradingSnapshot.status)
+                    .where(GradingSnapshot.project_id == project_id, GradingSnapshot.name == name)
+                    .order_by(GradingSnapshot.version.desc()).limit(1)).first()
+                if latest is not None and latest.status != APPROVED:
+                    if not replace:
+                        raise ValueError(f"已有名为「{name}」的方案草稿（第 {latest.version} 版）。"
+                                         "换一个名字，或勾选“覆盖同名草稿”。")
+                    conn.execute(update(GradingSnapshot).where(GradingSnapshot.id == latest.id,
+                                                               GradingSnapshot.status == DRAFT).values(**values))
+                    return int(latest.id)
+                version = 1 if latest is None else int(latest.version) + 1
+                return conn.execute(insert(GradingSnapshot).values(
+                    project_id=project_id, name=name, version=version, status=DRAFT, **values)
+                    .returning(GradingSnapshot.id)).scalar_one()
+        except IntegrityError as exc:  # someone saved the same name and version a moment ago
+            raise ValueError(f"刚才有人同时保存了「{name}」。请再保存一次。") from exc
+
+    def approve_snapshot(self, snapshot_id: int, approved_by: str) -> None:
+        """Approve a draft plan: it becomes locked (never changed or deleted afterwards)."""
+        approved_by = str(approved_by or "").strip()[:64]
+        if not approved_by:
+            raise ValueError("批准方案需要写明批准人。")
         with self.engine.begin() as conn:
-            existing = conn.execute(select(GradingSnapshot.id).where(
-                GradingSnapshot.project_id == project_id, GradingSnapshot.name == name)).scalar()
-            if existing is not None and not replace:
-                raise ValueError(f"已有名为「{name}」的分级快照。换一个名字，或勾选“覆盖同名快照”。")
-            values = dict(created_at=dt.datetime.now(), layer_id=layer_id, dimension=dimension,
-                          payload=json.dumps(payload, ensure_ascii=False))
-            if existing is not None:
-                conn.execute(update(GradingSnapshot).where(GradingSnapshot.id == existing).values(**values))
-                return existing
-            return conn.execute(insert(GradingSnapshot).values(
-                project_id=project_id, name=name[:200], **values).returning(GradingSnapshot.id)).scalar_one()
+            done = conn.execute(update(GradingSnapshot).where(
+                GradingSnapshot.id == snapshot_id, GradingSnapshot.status == DRAFT).values(
+                status=APPROVED, approved_by=approved_by, approved_at=dt.datetime.now())).rowcount
+            if done:
+                return
+            row = conn.execute(select(GradingSnapshot.name, GradingSnapshot.version).where(
+                GradingSnapshot.id == snapshot_id)).first()
+        if row is None:
+            raise KeyError(f"没有编号为 {snapshot_id} 的分级快照")
+        raise ValueError(f"方案「{row.name}」第 {row.version} 版已经批准过了，不能再次批准或修改。")
 
     def snapshots(self, project_id: int) -> pd.DataFrame:
-        """Saved gradings of a project, newest first (without their payload)."""
-        query = (select(GradingSnapshot.id, GradingSnapshot.name, GradingSnapshot.created_at,
-                        GradingSnapshot.layer_id, GradingSnapshot.dimension)
+        """Saved plans of a project, newest first (without their payload), with version and approval."""
+        query = (select(*(getattr(GradingSnapshot, c) for c in SNAPSHOT_COLUMNS))
                  .where(GradingSnapshot.project_id == project_id).order_by(GradingSnapshot.id.desc()))
         with self.engine.connect() as conn:
-            return pd.DataFrame(conn.execute(query).mappings().all(),
-                                columns=["id", "name", "created_at", "layer_id", "dimension"])
+            out = pd.DataFrame(conn.execute(query).mappings().all(), columns=SNAPSHOT_COLUMNS)
+        out["approved_at"] = out["approved_at"].astype(object).where(out["approved_at"].notna(), None)
+        return out
 
     def snapshot(self, snapshot_id: int) -> dict:
         with self.engine.connect() as conn:
@@ -482,9 +521,22 @@ class Store:
             raise KeyError(f"没有编号为 {snapshot_id} 的分级快照")
         return {**dict(row), "payload": json.loads(row["payload"])}
 
+    def approved_plan(self, project_id: int) -> dict | None:
+        """The project's plan in force: its most recently approved version (as :meth:`snapshot`), or None."""
+        with self.engine.connect() as conn:
+            found = conn.execute(select(GradingSnapshot.id).where(
+                GradingSnapshot.project_id == project_id, GradingSnapshot.status == APPROVED)
+                .order_by(GradingSnapshot.approved_at.desc(), GradingSnapshot.id.desc()).limit(1)).scalar()
+        return None if found is None else self.snapshot(found)
+
     def delete_snapshot(self, snapshot_id: int) -> None:
+        """Delete a draft plan (an approved version stays: it records what the team followed)."""
         with self.engine.begin() as conn:
-            conn.execute(delete(GradingSnapshot).where(GradingSnapshot.id == snapshot_id))
+            status = conn.execute(select(GradingSnapshot.status).where(GradingSnapshot.id == snapshot_id)).scalar()
+            if status == APPROVED:
+                raise ValueError("已批准的方案不能删除：它记录了团队按哪一版执行。要调整，请保存为新的版本。")
+            conn.execute(delete(GradingSnapshot).where(GradingSnapshot.id == snapshot_id,
+                                                       GradingSnapshot.status != APPROVED))
 
     # ---------------------------------------------------------------- imports
     def stored_hashes(self, project_id: int) -> dict[str, str]:

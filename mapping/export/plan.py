@@ -37,7 +37,7 @@ from mapping.geo import hexgrid
 from mapping.maps import printmap
 from mapping.project import Project
 
-__all__ = ["battle_plan_workbook", "graded_lines", "plan_meta", "print_areas", "printable_map"]
+__all__ = ["battle_plan_workbook", "graded_lines", "plan_meta", "print_areas", "printable_map", "saved_plan_meta"]
 
 
 def graded_lines(facts: Facts, run: B.Run, names: pd.DataFrame, filters: Filters, lines: list[str],
@@ -51,18 +51,45 @@ def graded_lines(facts: Facts, run: B.Run, names: pd.DataFrame, filters: Filters
 
 
 def plan_meta(project_name: str, layer_label: str, run: B.Run, filters: Filters,
-              now: dt.datetime | None = None) -> dict[str, str]:
-    """The rows of the workbook's 说明 sheet: what the plan was made from, and when."""
+              now: dt.datetime | None = None, plan: dict | None = None) -> dict[str, str]:
+    """The rows of the workbook's 说明 sheet: what the plan was made from, and when.
+
+    ``plan``: the saved plan exported (a :meth:`mapping.db.store.Store.snapshot` dict), whose
+    name, version, status, author and approval head the sheet; None for the page's current
+    grading (then 方案状态 says it is not a saved plan).
+    """
     s = run.settings
-    return {"项目": project_name, "分级单元": layer_label, "维度": G.DIMENSION_LABELS[s.dimension],
+    head = {"方案状态": "未保存的当前分级（草稿，供讨论）"} if plan is None else saved_plan_meta(plan)
+    return {"项目": project_name, **head, "分级单元": layer_label, "维度": G.DIMENSION_LABELS[s.dimension],
             "分级方法": G.SCHEME_LABELS[s.scheme], "得分权重": s.weights.describe(s.dimension),
             "最少样本数": str(s.min_count), "筛选": filters.describe(), "分级区间拟合于": run.fitted_at,
             "生成时间": (now or dt.datetime.now()).strftime("%Y-%m-%d %H:%M")}
 
 
+def saved_plan_meta(plan: dict) -> dict[str, str]:
+    """方案, 版本, 方案状态, 起草, 批准 of a saved plan (the 说明 rows that say which version this is).
+
+    >>> saved_plan_meta({"name": "第12周", "version": 2, "status": "approved", "created_by": "李四",
+    ...                  "created_at": dt.datetime(2026, 12, 5, 9, 0), "approved_by": "张三",
+    ...                  "approved_at": dt.datetime(2026, 12, 6, 10, 20)})["批准"]
+    '张三 2026-12-06 10:20'
+    """
+    status = plan.get("status") or "draft"
+    approved = status == "approved"
+    when = plan.get("approved_at")
+    created = plan.get("created_at")
+    return {"方案": str(plan.get("name", "")), "版本": f"第 {int(plan.get('version') or 1)} 版",
+            "方案状态": B.STATUS_LABELS.get(status, status) + ("（已锁定，修改会另存为新版本）" if approved
+                                                            else "（未经批准，供讨论）"),
+            "起草": " ".join(x for x in (str(plan.get("created_by") or "—"),
+                                        f"{created:%Y-%m-%d %H:%M}" if created else "") if x),
+            "批准": (f"{plan.get('approved_by') or '—'} {when:%Y-%m-%d %H:%M}" if approved and when else "—"),
+            "人数": "分级区间和 KPI 目标取自方案；各区域人数按导出时的数据计算"}
+
+
 def battle_plan_workbook(facts: Facts, run: B.Run, names: pd.DataFrame, filters: Filters, targets: pd.DataFrame,
                          *, project: Project, layer_label: str, layer: gpd.GeoDataFrame | None = None,
-                         now: dt.datetime | None = None) -> bytes:
+                         now: dt.datetime | None = None, plan: dict | None = None) -> bytes:
     """The 拓客计划 workbook of a run: 说明, then one sheet per product line (全部业态 first).
 
     Parameters
@@ -85,6 +112,10 @@ def battle_plan_workbook(facts: Facts, run: B.Run, names: pd.DataFrame, filters:
         The unit's polygons; None for H3 cells.
     now : datetime, optional
         The 生成时间 written on 说明 (default: now).
+    plan : dict, optional
+        The saved plan being exported (:meth:`mapping.db.store.Store.snapshot`): its name,
+        version, status and approver are written on 说明.  ``run`` and ``targets`` are then
+        the plan's (:func:`mapping.analysis.battle.run_from_payload`).
 
     Returns
     -------
@@ -95,7 +126,7 @@ def battle_plan_workbook(facts: Facts, run: B.Run, names: pd.DataFrame, filters:
     tables = graded_lines(facts, run, names, filters, project.lines_with_all(), layer)
     sheets = {B.line_label(line): B.plan_table(table, facts, run, _for_line(filters, line), targets)
               for line, table in tables.items()}
-    return plan_workbook(sheets, plan_meta(project.name, layer_label, run, filters, now))
+    return plan_workbook(sheets, plan_meta(project.name, layer_label, run, filters, now, plan))
 
 
 def print_areas(polygons: gpd.GeoDataFrame, table: pd.DataFrame) -> gpd.GeoDataFrame:
