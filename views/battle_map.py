@@ -22,6 +22,7 @@ from mapping.maps import printmap, render
 from mapping.maps.offline import standalone_html
 from mapping.maps.overlays import project_sites
 from ui import layers as U
+from ui import plans as UP
 from ui.common import get_store, guarded
 from ui.context import MapContext, map_context
 
@@ -291,60 +292,6 @@ def grade_table_view(table: pd.DataFrame, min_count: int) -> None:
                                 "得分": st.column_config.NumberColumn(format="%.1f")})
 
 
-def snapshots_panel(ctx: MapContext, current: pd.DataFrame) -> pd.DataFrame | None:
-    """Save the run as a named plan; pick a saved plan to compare with. Returns its grades."""
-    st.markdown("#### 计划快照")
-    c1, c2 = st.columns([3, 2])
-    save_form(ctx, c1)
-    usable = ctx.store.snapshots(ctx.project.id)
-    usable = usable[usable["layer_id"] == ctx.run.layer_id]
-    if usable.empty:
-        c2.caption("还没有同一分级单元的已存计划。保存一次后，可以在这里对比升降级、找出机会战场。")
-        return None
-    labels = {int(r.id): f"{r.name}（{r.created_at:%m-%d %H:%M}，{G.DIMENSION_LABELS.get(r.dimension, r.dimension)}）"
-              for r in usable.itertuples()}
-    chosen = c2.selectbox("对照的已存计划", list(labels), format_func=labels.get, key="bm_snap_pick")
-    plan = B.snapshot_grades(ctx.store.snapshot(chosen)["payload"], ctx.line)
-    if plan is None:
-        c2.caption(f"这个计划里没有「{ctx.line_label()}」的地图。")
-        return None
-    moves_view(c2, G.compare(plan, current))
-    if c2.button("删除这个计划", key="bm_snap_delete", icon=":material/delete:"):
-        ctx.store.delete_snapshot(chosen)
-        st.rerun()
-    return plan
-
-
-def save_form(ctx: MapContext, column) -> None:
-    """Save the run (every product line's grades) and the KPI targets under a name (the form in ``column``)."""
-    with column.form("bm_save", clear_on_submit=False, border=False):
-        name = st.text_input("快照名称", value=f"{dt.date.today():%Y-%m-%d} 拓客计划", key="bm_snap_name")
-        overwrite = st.checkbox("覆盖同名快照", key="bm_snap_overwrite")
-        saved = st.form_submit_button("保存当前分级为计划", icon=":material/save:")
-    if not saved:
-        return
-    try:
-        payload = B.snapshot_payload(ctx.run, ctx.graded_lines(), current_targets(ctx.project.id))
-        ctx.store.save_snapshot(ctx.project.id, name, ctx.run.layer_id, ctx.run.settings.dimension, payload,
-                                replace=overwrite)
-        st.success(f"已保存计划「{name.strip()}」：{len(ctx.run.bins)} 张作战地图（全部业态和各业态）及 KPI 目标。")
-    except ValueError as exc:
-        st.error(str(exc))
-
-
-def moves_view(column, moves: pd.DataFrame) -> None:
-    """How the grades moved since the plan: counts in ``column``, the moved areas below."""
-    changes = moves["change"].value_counts()
-    column.caption(f"与计划相比：升级 {int(changes.get('升级', 0))} 个，降级 "
-                   f"{int(changes.get('降级', 0))} 个，新进入 {int(changes.get('新进入', 0))} 个，"
-                   f"退出 {int(changes.get('退出', 0))} 个区域。")
-    moved = moves[moves["change"] != "不变"]
-    if len(moved):
-        st.dataframe(moved[["area_name", "before", "after", "change"]].rename(columns={
-            "area_name": "区域", "before": "计划等级", "after": "现在等级", "change": "变化"}),
-            hide_index=True, height=min(300, 38 + 35 * len(moved)))
-
-
 def sites_editor(ctx: MapContext) -> None:
     with st.expander("项目与竞品位置"):
         st.caption("坐标可从高德/腾讯地图（GCJ-02）、百度地图（BD-09）或 GPS（WGS-84）复制，选对坐标系即可。")
@@ -414,6 +361,7 @@ def main() -> None:
     ctx = map_context(store)
     if ctx is None:
         return
+    UP.in_force(ctx)  # which approved plan version the team follows
     top, toggle = st.columns([6, 1], vertical_alignment="bottom")
     with top:
         ctx = ctx.with_(line=choose_line(ctx))
@@ -428,7 +376,7 @@ def main() -> None:
     ctx = ctx.with_(min_count=settings.min_count, run=current_run(ctx, settings))
     table = ctx.graded()
     with st.container():  # under the map, but read first: the opportunity layer compares with the plan
-        plan = snapshots_panel(ctx, table)
+        plan = UP.plans_panel(ctx, table, current_targets(ctx.project.id))
     with map_area:
         state = map_panel(ctx, table, shown, plan)
     area_id = clicked_area(state) or st.session_state.get("bm_area")

@@ -305,7 +305,8 @@ def pick_plans(ctx: MapContext) -> tuple[dict, dict] | None:
         st.info(f"{have}。对比两个计划需要至少两个：请到「拓客作战地图」页，在开盘前和开盘后各「保存当前分级为计划」，"
                 "再回到这里。")
         return None
-    labels = {int(r.id): f"{r.name}（{r.created_at:%Y-%m-%d %H:%M}）" for r in snaps.itertuples()}
+    labels = {int(r["id"]): f"{B.plan_label(r)}（{r['created_at']:%Y-%m-%d %H:%M} 保存）"
+              for r in snaps.to_dict("records")}
     ids = list(labels)
     c1, c2 = st.columns(2)
     a_id = c1.selectbox("左图：较早的计划", ids, index=1, format_func=labels.get, key="lc_plan_a")
