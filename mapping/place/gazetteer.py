@@ -14,7 +14,9 @@ lookup key (full name, short name, alias) to the entries it may mean.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+from collections import namedtuple
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -59,12 +61,43 @@ class Gazetteer:
         if entry not in bucket:
             bucket.append(entry)
             self.max_key = max(self.max_key, len(key))
+            self._prefixes = None
+
+    def prefixes(self) -> dict[str, list[Entry] | None]:
+        """Every key and every start of a key: a key maps to its entries, a bare start to None.
+
+        Lets a scan stop reading at the first character no key continues with.
+        """
+        if self._prefixes is None:
+            table: dict[str, list[Entry] | None] = {}
+            for key in self.names:
+                for end in range(1, len(key)):
+                    table.setdefault(key[:end], None)
+            table.update(self.names)
+            self._prefixes = table
+        return self._prefixes
 
     def towns_of(self, adcode: str) -> dict[str, Entry]:
-        """Town entries of one district by every key (for outside-city addresses)."""
-        return self._towns_by_district.get(adcode, {})
+        """Town entries of one district by every key (for outside-city addresses).
+
+        Built on first use per district: most districts of China are never asked for,
+        and normalising all 41,000 town names up front was most of the index build.
+        """
+        towns = self._towns_by_district.get(adcode)
+        if towns is None:
+            towns = {}
+            for name, short_name, city_code, province_code, town_code in self._town_rows.get(adcode, ()):
+                entry = Entry(TOWN, name, adcode, city_code, province_code, town_code=town_code)
+                for key in {name, short_name, name.removesuffix("办事处")}:
+                    if key:
+                        towns[normalise(key)] = entry
+            self._towns_by_district[adcode] = towns
+        return towns
 
     _towns_by_district: dict[str, dict[str, Entry]] = field(default_factory=dict)
+    # adcode -> (name, short_name, city_adcode, province_adcode, town_code) of its towns, in file order
+    _town_rows: dict[str, list[tuple[str, str, str, str, str]]] = field(default_factory=dict)
+    _prefixes: dict[str, list[Entry] | None] | None = None
 
 
 def city_prefix(city: str) -> str:
@@ -79,6 +112,14 @@ def districts_of(city: str) -> dict[str, str]:
 
 def _read(name: str) -> pd.DataFrame:
     return pd.read_csv(GAZETTEER / name, dtype=str, keep_default_na=False)
+
+
+def _records(name: str) -> list:
+    """The rows of a table as named tuples of ``str``, as :func:`_read` would give them, without pandas."""
+    with open(GAZETTEER / name, encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        row = namedtuple("Row", next(reader))
+        return list(map(row._make, reader))
 
 
 @lru_cache(maxsize=4)
@@ -100,7 +141,7 @@ def index(city: str = "310000") -> Gazetteer:
 
 
 def _add_admin(gaz: Gazetteer) -> None:
-    for r in _read("districts_cn.csv").itertuples(index=False):
+    for r in _records("districts_cn.csv"):
         kind = r.level
         adcode = r.adcode if kind == DISTRICT else ""
         city_code = r.city_adcode if kind != PROVINCE else ""
@@ -116,7 +157,7 @@ def _add_admin(gaz: Gazetteer) -> None:
 
 
 def _add_historic(gaz: Gazetteer) -> None:
-    for r in _read("historic_names.csv").itertuples(index=False):
+    for r in _records("historic_names.csv"):
         adcode = r.new_adcode
         entry = Entry(HISTORIC, r.new_name, adcode, adcode[:4] + "00", adcode[:2] + "0000")
         gaz.add(r.old_name, entry)
@@ -133,26 +174,29 @@ NEIGHBOURS = {"310000": ("3205", "3304", "3206")}
 
 
 def _add_towns(gaz: Gazetteer, prefixes: tuple[str, ...]) -> None:
-    for r in _read("towns_cn.csv").itertuples(index=False):
-        entry = Entry(TOWN, r.name, r.adcode, r.city_adcode, r.province_adcode, town_code=r.town_code)
-        keys = {r.name, r.short_name, r.name.removesuffix("办事处")}
-        by_key = gaz._towns_by_district.setdefault(r.adcode, {})
-        for key in keys:
-            if key:
-                by_key[normalise(key)] = entry
-        if r.town_code.startswith(prefixes):
+    with open(GAZETTEER / "towns_cn.csv", encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        if next(reader) != ["town_code", "name", "short_name", "adcode", "city_adcode", "province_adcode"]:
+            raise ValueError("towns_cn.csv: unexpected columns")
+        rows = list(reader)  # 41,000 rows: plain tuples, no named tuple per row
+    town_rows = gaz._town_rows
+    for town_code, name, short_name, adcode, city_code, province_code in rows:
+        # Every town, for towns_of (its keys are normalised when a district is first asked for).
+        town_rows.setdefault(adcode, []).append((name, short_name, city_code, province_code, town_code))
+        if town_code.startswith(prefixes):
+            entry = Entry(TOWN, name, adcode, city_code, province_code, town_code=town_code)
+            keys = {name, short_name, name.removesuffix("办事处")}
             for key in keys:
                 if key:
-                    gaz.add(key, entry if key != r.short_name else
-                            Entry(TOWN, r.name, r.adcode, r.city_adcode, r.province_adcode,
-                                  town_code=r.town_code, short=True))
+                    gaz.add(key, entry if key != short_name else
+                            Entry(TOWN, name, adcode, city_code, province_code, town_code=town_code, short=True))
 
 
 def _add_landmarks(gaz: Gazetteer, prefix: str) -> None:
     path = GAZETTEER / "shanghai_landmarks.csv"
     if not path.exists():
         return
-    for r in _read(path.name).itertuples(index=False):
+    for r in _records(path.name):
         if not r.adcode.startswith(prefix):
             continue
         ambiguous = tuple(a for a in r.ambiguous_adcodes.split("|") if a and a != r.adcode)
