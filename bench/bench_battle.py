@@ -79,7 +79,7 @@ for _p in (str(ROOT), str(ROOT / "bench")):
 import bench_foundation as BF  # noqa: E402  (Memory, generator loader, table helpers)
 
 SEED = 20240101
-SALT = "bench-salt"
+SALT = "bench-salt"  # with a fixed key (bytes(32)): the hashing secret, PiiSecret
 RESULT_MARK = "@@BENCH@@ "
 TARGET_RERUN_S = 0.5
 TARGET_DISTRICT_MB = 1.0
@@ -129,12 +129,13 @@ def _canonical(n: int, seed: int):
     """Generated visitors → CSV → read_table/auto_map/validate → the records import_records writes."""
     from mapping.bootstrap import SAMPLE_PROJECT
     from mapping.importer import prepare
+    from mapping.ingest.keys import PiiSecret
     from mapping.ingest.tables import auto_map, read_table, validate
 
     gen = BF.load_generator()
     data = gen.csv_bytes(gen.generate(rows=n, seed=seed), "utf-8-sig")
     table = read_table(data, f"visitors_{n}.csv")
-    result = validate(table, auto_map(table.frame.columns), salt=SALT,
+    result = validate(table, auto_map(table.frame.columns), secret=PiiSecret(bytes(32), SALT),
                       product_lines=tuple(SAMPLE_PROJECT["product_lines"]))
     return prepare(result.records)
 
@@ -545,7 +546,7 @@ def import_db(path: str, n: int, chunk: int, budget: float) -> list[dict]:
         t0 = time.perf_counter()
         data = gen.csv_bytes(part, "utf-8-sig")
         table = read_table(data, f"visitors_{done}.csv")
-        result = validate(table, auto_map(table.frame.columns), salt=store.salt(), product_lines=lines)
+        result = validate(table, auto_map(table.frame.columns), secret=store.pii_secret(), product_lines=lines)
         t1 = time.perf_counter()
         summary = importer.import_records(store, pid, result, f"visitors_{done}.csv", file_digest(data))
         t2 = time.perf_counter()

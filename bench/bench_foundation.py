@@ -46,7 +46,7 @@ if str(ROOT) not in sys.path:
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SEED = 20240101
-SALT = "bench-salt"
+SALT = "bench-salt"  # with a fixed key (bytes(32)): the hashing secret, PiiSecret
 RESULT_MARK = "@@BENCH@@ "
 SHANGHAI_BBOX = (121.0, 30.7, 122.0, 31.9)  # min lng, min lat, max lng, max lat
 GUARD_MB = 51
@@ -175,11 +175,13 @@ def pg_database() -> Iterator[str]:
 def stage_ingest(data: bytes, filename: str):
     """read_table + auto_map + validate."""
     from mapping.bootstrap import SAMPLE_PROJECT
+    from mapping.ingest.keys import PiiSecret
     from mapping.ingest.tables import auto_map, read_table, validate
 
     table = read_table(data, filename)
     mapping = auto_map(table.frame.columns)
-    return validate(table, mapping, salt=SALT, product_lines=tuple(SAMPLE_PROJECT["product_lines"]))
+    return validate(table, mapping, secret=PiiSecret(bytes(32), SALT),
+                    product_lines=tuple(SAMPLE_PROJECT["product_lines"]))
 
 
 def stage_import(url: str, result, filename: str, digest: str):

@@ -22,7 +22,7 @@ def _import(store) -> int:
     buf = io.StringIO()
     pd.DataFrame(ROWS, columns=HEADERS).to_csv(buf, index=False)
     table = read_table(buf.getvalue().encode("utf-8-sig"), "v.csv")
-    importer.import_records(store, pid, validate(table, auto_map(table.frame.columns), salt=store.salt()),
+    importer.import_records(store, pid, validate(table, auto_map(table.frame.columns), secret=store.pii_secret()),
                             "v.csv", "sha")
     return pid
 

@@ -18,13 +18,13 @@ from mapping.ingest.tables import auto_map, read_table, validate
 HEADERS = ["客户编号", "姓名", "手机", "到访日期", "意向业态", "居住区域", "居住经度", "居住纬度", "坐标系", "是否成交"]
 
 
-def _result(prefix: str, n: int, salt: str):
+def _result(prefix: str, n: int, secret):
     rows = [[f"{prefix}{i}", "张三", f"138{i:08d}" if prefix == "A" else f"139{i:08d}", "2024-03-05", "公寓",
              "浦东新区", "121.4953", "31.2418", "WGS84", "否"] for i in range(n)]
     buf = io.StringIO()
     pd.DataFrame(rows, columns=HEADERS).to_csv(buf, index=False)
     table = read_table(buf.getvalue().encode("utf-8-sig"), f"{prefix}.csv")
-    return validate(table, auto_map(table.frame.columns), salt=salt)
+    return validate(table, auto_map(table.frame.columns), secret=secret)
 
 
 def _setup(tmp_path):
@@ -68,8 +68,8 @@ def test_sqlite_connections_wait_and_use_wal(tmp_path):
 
 def test_two_imports_at_once_both_succeed(tmp_path):
     url, store, pid = _setup(tmp_path)
-    salt = store.salt()
-    files = {"A": _result("A", 300, salt), "B": _result("B", 300, salt)}
+    secret = store.pii_secret()
+    files = {"A": _result("A", 300, secret), "B": _result("B", 300, secret)}
     # two sessions of the app: each its own Store (engine, connection pool) on the same file
     jobs = [lambda p=p, r=r: importer.import_records(Store(url), pid, r, f"{p}.csv", f"sha-{p}")
             for p, r in files.items()]
@@ -83,7 +83,7 @@ def test_two_imports_at_once_both_succeed(tmp_path):
 def test_import_waits_for_a_long_write(tmp_path):
     """Another writer holds the lock longer than sqlite3's default 5 s wait: the import queues behind it."""
     url, store, pid = _setup(tmp_path)
-    result = _result("A", 20, store.salt())
+    result = _result("A", 20, store.pii_secret())
     holder = sqlite3.connect(str(tmp_path / "shared.sqlite3"), isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")
     holder.execute("UPDATE projects SET name = name")

@@ -4,12 +4,16 @@ spreadsheet bombs are refused from the metadata before any cell is read."""
 import importlib.util
 import re
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from mapping.ingest import limits as L
+from mapping.ingest.keys import PiiSecret
 from mapping.ingest.tables import IngestError, auto_map, read_table, validate
+
+SECRET = PiiSecret(bytes(32), "s")  # a fixed test key and salt
 
 _spec = importlib.util.spec_from_file_location("hostile_corpus", Path(__file__).parent / "data" / "hostile" / "make_corpus.py")
 corpus_mod = importlib.util.module_from_spec(_spec)
@@ -23,7 +27,7 @@ def outcome(name: str, data: bytes) -> tuple[str, object]:
     """("imported", result) or ("refused", message): what the import page would show."""
     try:
         table = read_table(data, name)
-        result = validate(table, auto_map(table.frame.columns), salt="s")
+        result = validate(table, auto_map(table.frame.columns), secret=SECRET)
     except IngestError as exc:
         return "refused", str(exc)
     return "imported", result

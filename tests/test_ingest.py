@@ -5,8 +5,10 @@ import pandas as pd
 import pytest
 
 from mapping.ingest import tables as ingest
+from mapping.ingest.keys import PiiSecret
 from mapping.ingest.tables import IngestError, auto_map, read_table, validate
 
+SECRET = PiiSecret(bytes(32), "test-salt")
 HEADERS = ["客户编号", "姓名", "手机", "到访日期", "意向业态", "意向等级", "居住区域", "居住经度", "居住纬度",
            "坐标系", "是否成交", "成交日期"]
 ROWS = [
@@ -48,7 +50,7 @@ def _xls_bytes(rows: list[list]) -> bytes:
 
 def _run(data: bytes, filename: str, **kw):
     table = read_table(data, filename, **kw)
-    return table, validate(table, auto_map(table.frame.columns), salt="test-salt")
+    return table, validate(table, auto_map(table.frame.columns), secret=SECRET)
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "utf-16"])
@@ -80,7 +82,7 @@ def test_excel_dates_and_numbers():
     rec = result.records.iloc[0]
     assert str(rec["visit_date"]) == "2024-03-05"
     assert str(rec["deal_date"]) == "2024-05-01"  # Excel serial 45413
-    assert rec["phone_masked"] == "138****5670"
+    assert rec["phone_masked"] == "*******5670"
 
 
 def test_title_row_above_header_is_skipped():
@@ -132,17 +134,17 @@ def test_missing_required_column():
     rows = [[v for h, v in zip(HEADERS, r) if h != "到访日期"] for r in ROWS]
     table = read_table(_csv_bytes(headers=headers, rows=rows), "v.csv")
     with pytest.raises(IngestError, match="缺少必需的列：到访日期"):
-        validate(table, auto_map(table.frame.columns), salt="s")
+        validate(table, auto_map(table.frame.columns), secret=SECRET)
 
 
 def test_mapping_override():
     headers = ["编号X", "来访", "家"]
     rows = [["1", "2024-01-02", "浦东"]]
     table = read_table(_csv_bytes(headers=headers, rows=rows), "v.csv")
-    result = validate(table, {"visitor_id": "编号X", "visit_date": "来访", "home_text": "家"}, salt="s")
+    result = validate(table, {"visitor_id": "编号X", "visit_date": "来访", "home_text": "家"}, secret=SECRET)
     assert result.records["home_text"].tolist() == ["浦东"]
     with pytest.raises(IngestError, match="不存在"):
-        validate(table, {"visit_date": "没有这列"}, salt="s")
+        validate(table, {"visit_date": "没有这列"}, secret=SECRET)
 
 
 @pytest.mark.parametrize("value,expected", [
@@ -220,16 +222,17 @@ def test_no_clear_pii_leaves_validation():
     text = result.records.to_csv() + result.report.to_csv()
     for clear in ("13812345678", "张三丰", "13912345678", "李四"):
         assert clear not in text
-    assert result.records["phone_masked"].iloc[0] == "138****5678"
-    assert result.records["name_masked"].tolist() == ["张*丰", "李*", "王*"]
+    assert result.records["phone_masked"].iloc[0] == "*******5678"
+    assert result.records["name_masked"].tolist() == ["张**", "李*", "王*"]
     assert result.records["phone_hash"].str.len().eq(32).all()
 
 
-def test_hash_depends_on_salt():
+def test_hash_depends_on_salt_and_key():
     table = read_table(_csv_bytes(), "v.csv")
-    a = validate(table, auto_map(table.frame.columns), salt="a").records["phone_hash"]
-    b = validate(table, auto_map(table.frame.columns), salt="b").records["phone_hash"]
-    assert (a != b).all()
+    a = validate(table, auto_map(table.frame.columns), secret=PiiSecret(bytes(32), "a")).records["phone_hash"]
+    b = validate(table, auto_map(table.frame.columns), secret=PiiSecret(bytes(32), "b")).records["phone_hash"]
+    c = validate(table, auto_map(table.frame.columns), secret=PiiSecret(b"\x01" * 32, "a")).records["phone_hash"]
+    assert (a != b).all() and (a != c).all()
 
 
 def test_auto_map_english_headers():
@@ -253,7 +256,7 @@ def _stage_table(rows, headers=STAGE_HEADERS):
 
 
 def _validate(table, **kw):
-    return validate(table, auto_map(table.frame.columns), salt="s", **kw)
+    return validate(table, auto_map(table.frame.columns), secret=SECRET, **kw)
 
 
 @pytest.mark.parametrize("status,stage,deal_at_subscribe,deal_at_sign", [
@@ -359,7 +362,7 @@ def test_total_row_is_skipped_and_masked_phones_do_not_merge_visitors():
     result = _validate(_stage_table(rows, headers))
     assert len(result.records) == 2 and result.counts["rejected"] == 0
     assert result.total_rows == [4]
-    assert result.records["phone_masked"].tolist() == ["138****5678", "138****5678"]
+    assert result.records["phone_masked"].tolist() == ["*******5678", "*******5678"]
     assert result.records["visitor_key"].nunique() == 2
     assert "合计行" in set(result.report["问题"])
 

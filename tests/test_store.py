@@ -13,11 +13,11 @@ HEADERS = ["客户编号", "姓名", "手机", "到访日期", "意向业态", "
            "是否成交"]
 
 
-def _result(rows, salt):
+def _result(rows, secret):
     buf = io.StringIO()
     pd.DataFrame(rows, columns=HEADERS).to_csv(buf, index=False)
     table = read_table(buf.getvalue().encode("utf-8-sig"), "v.csv")
-    return validate(table, auto_map(table.frame.columns), salt=salt)
+    return validate(table, auto_map(table.frame.columns), secret=secret)
 
 
 ROWS = [
@@ -40,10 +40,10 @@ def _counts(store):
 
 def test_import_then_reimport_is_idempotent(store):
     pid = _project(store)
-    salt = store.salt()
-    first = importer.import_records(store, pid, _result(ROWS, salt), "v.csv", "sha")
+    secret = store.pii_secret()
+    first = importer.import_records(store, pid, _result(ROWS, secret), "v.csv", "sha")
     assert (first.inserted, first.updated, first.unchanged) == (4, 0, 0)
-    again = importer.import_records(store, pid, _result(ROWS, salt), "v.csv", "sha")
+    again = importer.import_records(store, pid, _result(ROWS, secret), "v.csv", "sha")
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 4)
     assert _counts(store)["visitors"] == 4
     assert _counts(store)["locations"] == 12
@@ -51,12 +51,12 @@ def test_import_then_reimport_is_idempotent(store):
 
 def test_changed_row_updates_its_visitor(store):
     pid = _project(store)
-    salt = store.salt()
-    importer.import_records(store, pid, _result(ROWS, salt), "v.csv", "sha")
+    secret = store.pii_secret()
+    importer.import_records(store, pid, _result(ROWS, secret), "v.csv", "sha")
     changed = [row[:] for row in ROWS]
     changed[1][5] = "浦东新区"   # A2 moved home
     changed[3][9] = "是"         # the visitor without an id (keyed by phone) bought
-    summary = importer.import_records(store, pid, _result(changed, salt), "v2.csv", "sha2")
+    summary = importer.import_records(store, pid, _result(changed, secret), "v2.csv", "sha2")
     assert (summary.inserted, summary.updated, summary.unchanged) == (0, 2, 2)
     visitors = store.visitors(pid).set_index("visitor_code")
     assert visitors.loc["A2", "home_text"] == "浦东新区"
@@ -68,8 +68,8 @@ def test_changed_row_updates_its_visitor(store):
 
 def test_failure_half_way_leaves_database_unchanged(store, monkeypatch):
     pid = _project(store)
-    salt = store.salt()
-    importer.import_records(store, pid, _result(ROWS[:2], salt), "v.csv", "sha")
+    secret = store.pii_secret()
+    importer.import_records(store, pid, _result(ROWS[:2], secret), "v.csv", "sha")
     before = _counts(store)
     before_visitors = store.visitors(pid)
 
@@ -80,14 +80,14 @@ def test_failure_half_way_leaves_database_unchanged(store, monkeypatch):
     changed = [row[:] for row in ROWS]
     changed[0][5] = "改了"
     with pytest.raises(RuntimeError, match="injected"):
-        importer.import_records(store, pid, _result(changed, salt), "v.csv", "sha")
+        importer.import_records(store, pid, _result(changed, secret), "v.csv", "sha")
     assert _counts(store) == before
     pd.testing.assert_frame_equal(store.visitors(pid), before_visitors)
 
 
 def test_resolution_is_stored(store):
     pid = _project(store)
-    importer.import_records(store, pid, _result(ROWS, store.salt()), "v.csv", "sha")
+    importer.import_records(store, pid, _result(ROWS, store.pii_secret()), "v.csv", "sha")
     locs = store.locations(pid)
     home = locs[locs.dimension == "home"].set_index("visitor_id").sort_index()
     assert home["adcode"].tolist() == ["310115", "310104", "", "310115"]
@@ -96,12 +96,12 @@ def test_resolution_is_stored(store):
 
 def test_no_clear_pii_in_database(store):
     pid = _project(store)
-    importer.import_records(store, pid, _result(ROWS, store.salt()), "v.csv", "sha")
+    importer.import_records(store, pid, _result(ROWS, store.pii_secret()), "v.csv", "sha")
     with store.engine.connect() as conn:
         dump = " ".join(str(r) for r in conn.execute(text("SELECT * FROM visitors")).all())
     for clear in ("13812345678", "张三丰", "13912345678", "李四", "赵六"):
         assert clear not in dump
-    assert "138****5678" in dump
+    assert "*******5678" in dump
 
 
 def test_salt_is_stable_per_installation(store):
@@ -130,7 +130,7 @@ def test_migrations_match_models(store):
 def test_alias_round_trip_changes_counts(store):
     pid = _project(store)
     rows = [r[:] for r in ROWS] + [["A9", "孙八", "13700003333", "2024-03-09", "公寓", "火星基地", "", "", "", "否"]]
-    importer.import_records(store, pid, _result(rows, store.salt()), "v.csv", "sha")
+    importer.import_records(store, pid, _result(rows, store.pii_secret()), "v.csv", "sha")
     queue = corrections.review_queue(store, pid)
     assert "火星基地" in queue["text"].tolist()
     changed = corrections.save_alias(store, "310000", "火星基地", "310115", label="金桥")
@@ -140,21 +140,21 @@ def test_alias_round_trip_changes_counts(store):
     assert "火星基地" not in corrections.review_queue(store, pid)["text"].tolist()
     # a later import of the same string uses the alias too
     more = [["B1", "周九", "13700004444", "2024-03-10", "公寓", "火星基地", "", "", "", "否"]]
-    importer.import_records(store, pid, _result(more, store.salt()), "v2.csv", "sha2")
+    importer.import_records(store, pid, _result(more, store.pii_secret()), "v2.csv", "sha2")
     assert (store.locations(pid)["method"] == "alias").sum() == 2
 
 
 def test_resolved_strings_are_cached(store, monkeypatch):
     from mapping.place import resolve
     pid = _project(store)
-    importer.import_records(store, pid, _result(ROWS, store.salt()), "v.csv", "sha")
+    importer.import_records(store, pid, _result(ROWS, store.pii_secret()), "v.csv", "sha")
     calls = []
     original = resolve.resolve_one
     monkeypatch.setattr(resolve, "resolve_one", lambda t, c, a=None: calls.append(t) or original(t, c, a))
     changed = [r[:] for r in ROWS]
     for r in changed:
         r[4] = "洋房"  # every row changes, so every location is resolved again
-    importer.import_records(store, pid, _result(changed, store.salt()), "v2.csv", "sha2")
+    importer.import_records(store, pid, _result(changed, store.pii_secret()), "v2.csv", "sha2")
     assert [c for c in calls if c] == []  # all strings came from the database cache
 
 
@@ -183,11 +183,11 @@ def test_import_uses_the_geocoder_passed_in_and_reports_its_failure(store):
 
     rows = [["G1", "钱一", "13700005555", "2024-03-09", "公寓", "火星基地一号楼", "", "", "", "否"]]
     pid = _project(store)
-    summary = importer.import_records(store, pid, _result(rows, store.salt()), "g.csv", "g", geocoder=Exhausted())
+    summary = importer.import_records(store, pid, _result(rows, store.pii_secret()), "g.csv", "g", geocoder=Exhausted())
     assert "在线地理编码未完成" in summary.message() and "配额" in summary.message()
     assert store.locations(pid)["method"].tolist().count("unresolved") == 1
     rows[0][4] = "洋房"  # changed row: resolved again, the geocoder now answers
-    importer.import_records(store, pid, _result(rows, store.salt()), "g2.csv", "g2", geocoder=Found())
+    importer.import_records(store, pid, _result(rows, store.pii_secret()), "g2.csv", "g2", geocoder=Found())
     home = store.locations(pid).query("dimension == 'home'")
     assert home["method"].tolist() == ["geocoder_amap"] and home["adcode"].tolist() == ["310115"]
 
@@ -196,10 +196,10 @@ def test_data_version_changes_with_every_import_and_not_otherwise(store):
     pid = _project(store)
     empty = store.data_version(pid)
     assert store.data_version(pid) == empty
-    importer.import_records(store, pid, _result(ROWS[:2], store.salt()), "v.csv", "sha")
+    importer.import_records(store, pid, _result(ROWS[:2], store.pii_secret()), "v.csv", "sha")
     first = store.data_version(pid)
     assert first != empty and store.data_version(pid) == first
-    importer.import_records(store, pid, _result(ROWS, store.salt()), "v.csv", "sha2")
+    importer.import_records(store, pid, _result(ROWS, store.pii_secret()), "v.csv", "sha2")
     assert store.data_version(pid) not in (empty, first)
     other = store.create_project("另一个", "310000", None, ["公寓"])
     assert store.data_version(other) != store.data_version(pid)

@@ -1,20 +1,33 @@
 """Personal data: phone numbers and names are masked for display and hashed for
 deduplication at ingest; the clear values never leave this module.
 
+A hash is keyed (:func:`hash_value`): HMAC-SHA256 with the installation's key
+(:mod:`mapping.ingest.keys`, kept outside the database) over the salted SHA-256 digest
+the app used before.  Without the key, the salt and the stored hashes do not tell which
+phone number a visitor has, even trying all 10^8 numbers behind a mask.  Because the key
+wraps the old digest, stored hashes can be re-keyed without the clear values
+(:func:`rekey`; migration 0006).
+
+Masks leave little to guess: a phone number keeps its last 4 digits, a name its first
+character (the surname).
+
 Examples
 --------
 >>> mask_phone("13812345678")
-'138****5678'
+'*******5678'
 >>> mask_name("张三丰")
-'张*丰'
+'张**'
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 
 import pandas as pd
+
+from mapping.ingest.keys import PiiSecret
 
 _NON_DIGIT = re.compile(r"\D+")
 
@@ -32,17 +45,29 @@ def normalise_phone(value: object) -> str:
 
 
 def mask_phone(value: object) -> str:
-    """138****5678 for a mobile; other numbers keep at most their last 4 digits."""
+    """*******5678: a number of 7 digits or more shows its last 4 after 7 stars; a shorter one its last 2.
+
+    A mobile's mask has its length (11); every number of 7+ digits is masked to that width, as
+    the old 138****5678 masks were, so a stored old mask re-masks (:func:`remask_phone`) to
+    exactly what masking the number gives now.
+
+    >>> mask_phone("+86 138-1234-5678"), mask_phone("6234 5678"), mask_phone("12345")
+    ('*******5678', '*******5678', '***45')
+    """
     digits = normalise_phone(value)
     if not digits:
         return ""
     if len(digits) >= 7:
-        return digits[:3] + "****" + digits[-4:]
+        return "*******" + digits[-4:]
     return "*" * (len(digits) - min(2, len(digits))) + digits[-2:]
 
 
 def mask_name(value: object) -> str:
-    """张* / 张*丰 / 欧阳**锋: keep the first and (for 3+ characters) the last character."""
+    """张* / 张** / 欧*** : the first character (the surname, or its first half) and a * for each other one.
+
+    >>> mask_name("张三"), mask_name("欧阳锋"), mask_name("李"), mask_name(" 王 小 明 ")
+    ('张*', '欧**', '*', '王**')
+    """
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
     name = re.sub(r"\s+", "", str(value))
@@ -50,35 +75,76 @@ def mask_name(value: object) -> str:
         return ""
     if len(name) == 1:
         return "*"
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
+    return name[0] + "*" * (len(name) - 1)
 
 
-def hash_value(value: str, salt: str) -> str:
-    """Salted SHA-256 (hex, 32 characters) of a normalised value; "" for an empty value."""
-    if not value:
-        return ""
+def remask_phone(masked: str) -> str:
+    """An old stored mask (138****5678) as the new one (*******5678); a new one stays as it is."""
+    if len(masked) < 7:
+        return masked
+    return "*******" + masked[-4:]
+
+
+def remask_name(masked: str) -> str:
+    """An old stored mask (张*丰) as the new one (张**); a new one stays as it is."""
+    if len(masked) < 2:
+        return masked
+    return masked[0] + "*" * (len(masked) - 1)
+
+
+def salted_digest(value: str, salt: str) -> str:
+    """The unkeyed digest: salted SHA-256 (hex, 32 characters); what :func:`hash_value` keys."""
     return hashlib.sha256((salt + "\x1f" + value).encode("utf-8")).hexdigest()[:32]
 
 
-def protect(frame: pd.DataFrame, salt: str, phone_col: str = "phone", name_col: str = "name") -> pd.DataFrame:
+def rekey(digest: str, key: bytes, length: int = 32) -> str:
+    """HMAC-SHA256 with ``key`` over a hex ``digest`` (hex, ``length`` characters); "" for "".
+
+    >>> rekey(salted_digest("13812345678", "s"), bytes(32)) == hash_value("13812345678", bytes(32), "s")
+    True
+    """
+    if not digest:
+        return ""
+    return hmac.new(key, digest.encode("ascii"), hashlib.sha256).hexdigest()[:length]
+
+
+def hash_value(value: str, key: bytes, salt: str) -> str:
+    """Keyed hash (hex, 32 characters) of a normalised value; "" for an empty value.
+
+    ``hmac(key, sha256(salt + "\\x1f" + value)[:32])[:32]``: the salted digest of the
+    old scheme, keyed, so stored hashes can be re-keyed without the clear values.
+    """
+    if not value:
+        return ""
+    return rekey(salted_digest(value, salt), key)
+
+
+def protect(frame: pd.DataFrame, secret: PiiSecret, phone_col: str = "phone", name_col: str = "name",
+            *, digests: bool = False) -> pd.DataFrame:
     """Replace clear phone/name columns with masked and hashed columns.
 
     Returns a new frame without ``phone_col`` and ``name_col`` and with
-    ``phone_masked``, ``phone_hash``, ``name_masked``, ``name_hash``.
+    ``phone_masked``, ``phone_hash``, ``name_masked``, ``name_hash`` (keyed hashes,
+    :func:`hash_value`).  With ``digests``, also ``phone_digest`` and ``name_digest``:
+    the unkeyed salted digests, for a row key that must be re-keyable too
+    (:func:`mapping.ingest.tables.visitor_keys`); never store them.
     """
-    if not salt:
-        raise ValueError("'salt' must be a non-empty per-installation secret, got an empty value")
+    if not isinstance(secret, PiiSecret):
+        raise TypeError(f"'secret' must be a PiiSecret (key and salt), got {type(secret).__name__}")
+    key, salt = secret.key, secret.salt
     out = frame.drop(columns=[c for c in (phone_col, name_col) if c in frame.columns])
     phones = frame[phone_col] if phone_col in frame.columns else pd.Series("", index=frame.index)
     names = frame[name_col] if name_col in frame.columns else pd.Series("", index=frame.index)
     norm_phones = phones.map(normalise_phone)
     norm_names = names.map(lambda v: re.sub(r"\s+", "", "" if pd.isna(v) else str(v)))
+    phone_digests = norm_phones.map(lambda v: salted_digest(v, salt) if v else "")
+    name_digests = norm_names.map(lambda v: salted_digest(v, salt) if v else "")
     out["phone_masked"] = norm_phones.map(mask_phone)
-    out["phone_hash"] = norm_phones.map(lambda v: hash_value(v, salt))
+    out["phone_hash"] = phone_digests.map(lambda d: rekey(d, key))
     out["name_masked"] = norm_names.map(mask_name)
-    out["name_hash"] = norm_names.map(lambda v: hash_value(v, salt))
+    out["name_hash"] = name_digests.map(lambda d: rekey(d, key))
+    if digests:
+        out["phone_digest"], out["name_digest"] = phone_digests, name_digests
     return out
 
 

@@ -4,7 +4,7 @@ The flow a page follows::
 
     table = read_table(data, filename)                 # raw cells, as text
     mapping = auto_map(table.columns)                  # {canonical: header}
-    result = validate(table, mapping, salt=salt)       # clean records + report
+    result = validate(table, mapping, secret=store.pii_secret())  # clean records + report
 
 ``validate`` never drops a row silently: every rejected or fixed row is in
 ``result.report`` with its spreadsheet row number, column, value and a reason in
@@ -37,7 +37,8 @@ from mapping.ingest.headers import (  # noqa: F401
     place_like_columns,
     suggest_mapping,
 )
-from mapping.ingest.privacy import mask_frame, pii_columns, protect
+from mapping.ingest.keys import PiiSecret
+from mapping.ingest.privacy import mask_frame, pii_columns, protect, rekey
 from mapping.ingest.report import REPORT_COLUMNS, summarise
 
 MAX_FILE_MB = float(os.environ.get("TUOKE_MAX_UPLOAD_MB", "50"))
@@ -462,7 +463,7 @@ class _Context:
 def validate(
     table: Table,
     mapping: dict[str, str],
-    salt: str,
+    secret: PiiSecret,
     default_crs: str = S.GCJ02,
     product_lines: tuple[str, ...] = S.PRODUCT_LINES,
     *,
@@ -483,8 +484,9 @@ def validate(
         From :func:`read_table`.
     mapping : dict
         {canonical column: file header}, from :func:`auto_map` or the user.
-    salt : str
-        Per-installation secret for hashing phone numbers and names.
+    secret : PiiSecret
+        The installation's key and salt for hashing phone numbers and names
+        (:meth:`mapping.db.store.Store.pii_secret`).
     default_crs : str
         CRS for rows with coordinates but no 坐标系 value.
     product_lines : tuple of str
@@ -507,7 +509,8 @@ def validate(
     --------
     >>> data = "到访日期,居住区域,客户状态,意向业态\\n2024-03-01,浦东,网签,叠拼\\n2024-03-02,徐汇,意向金,城堡\\n"
     >>> table = read_table(data.encode(), "v.csv")
-    >>> result = validate(table, auto_map(table.frame.columns), salt="s", product_lines=("公寓", "洋房"))
+    >>> result = validate(table, auto_map(table.frame.columns), secret=PiiSecret(bytes(32), "s"),
+    ...                   product_lines=("公寓", "洋房"))
     >>> result.records[["stage", "deal", "product_line"]].values.tolist()
     [['签约', True, '洋房'], ['认筹', False, '其他']]
     >>> result.unknown[["field", "raw", "suggestion"]].values.tolist()
@@ -526,8 +529,9 @@ def validate(
     _clean_text(ctx)
     out = _columns(ctx, default_crs, deal_stage)
     masked_phone = frame[S.PHONE].str.contains(r"[*＊]", regex=True)
-    out = protect(out, salt)
-    out["visitor_key"] = visitor_keys(out, weak_phone=masked_phone)
+    out = protect(out, secret, digests=True)
+    out["visitor_key"] = visitor_keys(out, secret.key, weak_phone=masked_phone)
+    out = out.drop(columns=["phone_digest", "name_digest"])
     _duplicates(table, out, issues, ctx.status)
     out["row_number"] = [table.row_number(p) for p in out.index]
     out["status"] = ctx.status
@@ -852,20 +856,23 @@ def as_text(values: pd.Series) -> pd.Series:
     return values.astype(object).where(values.notna(), "").astype(str)
 
 
-def visitor_keys(out: pd.DataFrame, weak_phone: pd.Series | None = None) -> pd.Series:
-    """Stable key of a visitor: 客户编号, else the phone hash, else a hash of the row.
+def visitor_keys(out: pd.DataFrame, key: bytes, weak_phone: pd.Series | None = None) -> pd.Series:
+    """Stable key of a visitor: 客户编号, else the phone hash, else a keyed hash of the row.
 
     A phone the file already masked (138****5678, ``weak_phone``) is shared by many people,
-    so it does not key a visitor on its own: it joins the row hash instead.
+    so it does not key a visitor on its own: it joins the row hash instead.  The row hash is
+    made from the unkeyed digests (``name_digest``, ``phone_digest`` of :func:`protect`) and
+    then keyed, like the phone hash, so stored keys can be re-keyed (migration 0006):
+    ``ph:`` + keyed phone digest, ``row:`` + keyed row digest (40 hex).
     """
     code = out[S.VISITOR_ID].fillna("").astype(str)
-    parts = [as_text(out[c]) for c in ("name_hash", S.VISIT_DATE, "home_text", "work_text")]
+    parts = [as_text(out[c]) for c in ("name_digest", S.VISIT_DATE, "home_text", "work_text")]
     text = parts[0] + "|" + parts[1] + "|" + parts[2] + "|" + parts[3]
     weak = pd.Series(False, index=out.index) if weak_phone is None else weak_phone.reindex(out.index, fill_value=False)
-    text = text.where(~weak, text + "|" + out["phone_hash"])
-    fallback = text.map(lambda v: "row:" + hashlib.sha256(v.encode()).hexdigest()[:40])
-    key = ("ph:" + out["phone_hash"]).where((out["phone_hash"] != "") & ~weak, fallback)
-    return ("id:" + code.str.slice(0, 100)).where(code != "", key)
+    text = text.where(~weak, text + "|" + out["phone_digest"])
+    fallback = text.map(lambda v: "row:" + rekey(hashlib.sha256(v.encode()).hexdigest()[:40], key, 40))
+    key_of = ("ph:" + out["phone_hash"]).where((out["phone_hash"] != "") & ~weak, fallback)
+    return ("id:" + code.str.slice(0, 100)).where(code != "", key_of)
 
 
 def _duplicates(table, out, issues, status) -> None:
