@@ -1,20 +1,41 @@
-"""拓客图 entry point: page setup and navigation.  Run with `scripts/run`."""
+"""拓客图 entry point: page setup, sign-in and navigation.  Run with `scripts/run`."""
+
+from pathlib import Path
 
 import streamlit as st
 
-from ui import i18n
+from mapping.access.roles import can_open
+from ui import auth, i18n
+from ui.common import get_store
+
+ROOT = Path(__file__).resolve().parent
 
 st.set_page_config(page_title="拓客图", page_icon="static/favicon.png", layout="wide")
 i18n.apply()  # Streamlit's own texts (file uploader, input hints) in Chinese
 
+# (file, title, icon, url_path): the first is the default page
 PAGES = [
-    st.Page("views/home.py", title="首页", icon=":material/home:", url_path="home", default=True),
-    st.Page("views/data_import.py", title="导入数据", icon=":material/upload_file:", url_path="import"),
-    st.Page("views/project_settings.py", title="项目设置", icon=":material/settings:", url_path="settings"),
-    st.Page("views/battle_map.py", title="拓客作战地图", icon=":material/flag:", url_path="battle"),
-    st.Page("views/visits_deals.py", title="到访成交对比", icon=":material/compare_arrows:", url_path="conversion"),
-    st.Page("views/launch_compare.py", title="开盘前后对比", icon=":material/event:", url_path="launch"),
-    st.Page("views/customer_map.py", title="客户地图", icon=":material/map:", url_path="map"),
-    st.Page("views/review.py", title="位置复核", icon=":material/fact_check:", url_path="review"),
+    ("views/home.py", "首页", ":material/home:", "home"),
+    ("views/data_import.py", "导入数据", ":material/upload_file:", "import"),
+    ("views/project_settings.py", "项目设置", ":material/settings:", "settings"),
+    ("views/battle_map.py", "拓客作战地图", ":material/flag:", "battle"),
+    ("views/visits_deals.py", "到访成交对比", ":material/compare_arrows:", "conversion"),
+    ("views/launch_compare.py", "开盘前后对比", ":material/event:", "launch"),
+    ("views/customer_map.py", "客户地图", ":material/map:", "map"),
+    ("views/review.py", "位置复核", ":material/fact_check:", "review"),
+    ("views/admin.py", "用户与审计", ":material/manage_accounts:", "admin"),
 ]
-st.navigation(PAGES).run()
+
+
+def pages(role: str | None) -> list[st.Page]:
+    """Every page (a direct link to one the role may not open shows the refusal, not "page not
+    found"); the menu lists only those ``role`` may open."""
+    return [st.Page(file, title=title, icon=icon, url_path=path, default=path == "home",
+                    visibility="visible" if role and can_open(role, path) else "hidden")
+            for file, title, icon, path in PAGES if (ROOT / file).exists()]
+
+
+store = get_store()
+account = auth.sign_in_gate(store, pages(None))  # the sign-in form and a stop when nobody is signed in
+st.navigation(pages(account.role)).run()
+auth.sidebar_footer(store, account)

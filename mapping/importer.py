@@ -4,8 +4,9 @@ The flow, one function a step::
 
     records = prepare(result.records)                  # row hashes
     new, changed, unchanged = diff(records, store.stored_hashes(project_id))
-    locations = resolve(new + changed, city, …)        # only rows not already stored
-    store.write_import(project_id, batch, new, changed, locations)
+    for each chunk of new + changed (CHUNK_ROWS):      # only rows not already stored
+        locations = resolve(chunk, city, …)
+    store.write_import_chunks(project_id, batch, chunks)   # one transaction, bulk writes
 
 Re-importing the same file writes nothing but an import row; a changed row
 updates its visitor (keyed by 客户编号, else by the phone hash).  Resolution
@@ -21,10 +22,13 @@ before anything is done).
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
+from sqlalchemy.exc import SQLAlchemyError
 
 from mapping import schema as S
 from mapping.db.store import VISITOR_FIELDS, Store
@@ -34,6 +38,7 @@ from mapping.place.gazetteer import version as gazetteer_version
 from mapping.place.resolve import GEOCODER_ERROR, resolve_records
 
 Progress = Callable[[float, str], None]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -127,44 +132,124 @@ def _changes(removed: int, restored: int, verb: str = "") -> str:
 
 class PlaceCache:
     """The resolver's cache of unique strings (:class:`mapping.place.resolve.ResultCache`), kept in the
-    database and tied to the gazetteer version, so a new gazetteer resolves every string afresh."""
+    database and tied to the gazetteer version, so a new gazetteer resolves every string afresh.
 
-    def __init__(self, store: Store, version: str | None = None):
+    With ``defer``, results are kept in memory (and found there by later chunks) until :meth:`flush`:
+    an import resolves inside its write transaction, and on SQLite a second connection could not
+    write the cache until that transaction ends."""
+
+    def __init__(self, store: Store, version: str | None = None, defer: bool = False):
         self.store, self.version = store, version or gazetteer_version()
+        self.defer = defer
+        self.pending: dict[str, dict[str, dict]] = {}
 
     def get_results(self, city: str, texts: list[str]) -> dict[str, dict]:
-        return self.store.cached_places(city, self.version, texts)
+        pending = self.pending.get(city, {})
+        found = {t: pending[t] for t in texts if t in pending}
+        rest = [t for t in texts if t not in found]
+        if rest:
+            found.update(self.store.cached_places(city, self.version, rest))
+        return found
 
     def put_results(self, city: str, results: dict[str, dict]) -> None:
-        self.store.put_places(city, self.version, results)
+        if self.defer:
+            self.pending.setdefault(city, {}).update(results)
+        else:
+            self.store.put_places(city, self.version, results)
+
+    def flush(self) -> None:
+        """Write the deferred results (after the import's transaction)."""
+        try:
+            for city, results in self.pending.items():
+                self.store.put_places(city, self.version, results)
+        except SQLAlchemyError as exc:  # the import is committed; a cache is only a cache
+            log.warning("could not save %d resolved strings to the cache: %s",
+                        sum(map(len, self.pending.values())), exc)
+        self.pending.clear()
+
+
+CHUNK_ROWS = 50_000  # visitors resolved and written at a time: bounds the memory an import needs
+
+
+class _Progress:
+    """Progress in visitors: ``progress(fraction, message)`` with "n / total" and, once measurable,
+    the time left (from the rate so far)."""
+
+    def __init__(self, progress: Progress, total: int, start: float = 0.05, end: float = 0.98):
+        self.progress, self.total, self.start, self.end = progress, total, start, end
+        self.t0 = time.perf_counter()
+
+    def __call__(self, done: int) -> None:
+        share = done / self.total if self.total else 1.0
+        text = f"解析并写入客户 {done:,} / {self.total:,}"
+        elapsed = time.perf_counter() - self.t0
+        if 0 < done < self.total and elapsed > 0:
+            text += f"，约剩 {_duration(elapsed / done * (self.total - done))}"
+        self.progress(self.start + (self.end - self.start) * share, text + "…")
+
+
+def _duration(seconds: float) -> str:
+    """
+    >>> _duration(4.2), _duration(75), _duration(3600)
+    ('5 秒', '1 分 15 秒', '60 分 0 秒')
+    """
+    seconds = max(1, int(seconds + 0.999))
+    return f"{seconds} 秒" if seconds < 60 else f"{seconds // 60} 分 {seconds % 60} 秒"
 
 
 def import_records(store: Store, project_id: int, result: IngestResult, filename: str, file_sha256: str,
-                   geocoder: GC.Geocoder | None = None, progress: Progress | None = None) -> ImportSummary:
+                   geocoder: GC.Geocoder | None = None, progress: Progress | None = None,
+                   chunk_rows: int | None = None, created_by: str = "") -> ImportSummary:
     """Import the accepted and fixed rows of ``result`` into a project, atomically.
 
     Only new and changed visitors are resolved; ``geocoder`` (e.g.
     :func:`mapping.place.geocode.geocoder_from_env`) is asked last for strings
     the offline chain could not place, and its failure is reported, not raised.
+
+    The visitors to write are resolved and written ``chunk_rows`` (default
+    :data:`CHUNK_ROWS`) at a time, all in one transaction
+    (:meth:`Store.write_import_chunks`), so memory stays bounded and a failure
+    leaves nothing behind.  ``progress(fraction, message)`` is called before and
+    after each chunk; the message counts visitors and says the time left.
+    ``created_by`` (the signed-in user's name) is kept with the import (操作人).
     """
     progress = progress or (lambda _f, _m: None)
+    size = max(1, int(chunk_rows or CHUNK_ROWS))
     city = store.project(project_id).city_adcode
     records = prepare(result.records)
     is_new, changed = diff(records, store.stored_hashes(project_id))
-    todo = records[is_new | changed].reset_index(drop=True)
-    progress(0.05, "解析位置…")
-    locations = resolve_records(todo, city, aliases=store.aliases(city), cache=PlaceCache(store), geocoder=geocoder)
-    locations["visitor_key"] = todo["visitor_key"].to_numpy()[locations["row"].to_numpy()]
-    progress(0.3, "写入客户和位置…")
+    todo_mask = (is_new | changed).to_numpy()
+    todo = records[todo_mask].reset_index(drop=True)
+    todo_new = is_new.to_numpy()[todo_mask]
+    del records
     counts = result.counts
-    unchanged = int((~is_new & ~changed).sum())
+    inserted, updated = int(todo_new.sum()), len(todo) - int(todo_new.sum())
+    unchanged = int(len(is_new) - len(todo))
     batch = dict(filename=filename, file_sha256=file_sha256, rows_total=int(len(result.row_status)),
                  accepted=counts["accepted"], fixed=counts["fixed"], rejected=counts["rejected"], unchanged=unchanged,
-                 created_by="")  # no sign-in yet
-    import_id = store.write_import(project_id, batch, records[is_new], records[changed], locations)
+                 created_by=str(created_by or "")[:100])  # the signed-in user who imported
+    aliases = store.aliases(city)
+    cache = PlaceCache(store, defer=True)
+    tick = _Progress(progress, len(todo))
+    errors: list[str] = []
+
+    def chunks():
+        tick(0)
+        for start in range(0, len(todo), size):
+            part = todo.iloc[start:start + size].reset_index(drop=True)
+            fresh = todo_new[start:start + size]
+            locations = resolve_records(part, city, aliases=aliases, cache=cache,
+                                        geocoder=None if errors else geocoder)
+            if locations.attrs.get(GEOCODER_ERROR) and not errors:
+                errors.append(locations.attrs[GEOCODER_ERROR])
+            locations["visitor_key"] = part["visitor_key"].to_numpy()[locations["row"].to_numpy()]
+            yield part[fresh], part[~fresh], locations
+            tick(min(start + size, len(todo)))
+
+    import_id = store.write_import_chunks(project_id, batch, chunks())
+    cache.flush()
     progress(1.0, "完成")
-    return ImportSummary(import_id, int(is_new.sum()), int(changed.sum()), unchanged, counts["rejected"],
-                         locations.attrs.get(GEOCODER_ERROR, ""))
+    return ImportSummary(import_id, inserted, updated, unchanged, counts["rejected"], errors[0] if errors else "")
 
 
 def undo_plan(store: Store, import_id: int) -> UndoPlan:

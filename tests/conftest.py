@@ -84,3 +84,31 @@ def app_database(tmp_path, monkeypatch):
     yield tmp_path / "app.sqlite3"
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+TEST_PASSWORD = "Jinqiao-Bay-2024!"  # every test user's password (strong enough for the strength check)
+
+
+def sign_in(at, role: str = "admin", *, username: str | None = None, display_name: str = "",
+            project_ids=None) -> str:
+    """Sign the AppTest ``at`` in before its first run: a user of ``role`` in the app's database
+    (``TUOKE_DB_PATH``; created with :data:`TEST_PASSWORD` when new), a session for it, its token in
+    ``at.session_state["auth_token"]`` (what the sign-in form leaves there).  ``project_ids`` sets
+    the user's projects (they must exist).  Returns the token."""
+    from mapping.access.accounts import Accounts
+
+    store = Store()
+    try:
+        store.migrate()
+        accounts = Accounts(store)
+        name = username or f"test_{role}"
+        account = accounts.by_username(name)
+        user_id = account.id if account else accounts.create_user(name, role, TEST_PASSWORD,
+                                                                  display_name=display_name)[0]
+        if project_ids is not None:
+            accounts.set_projects(user_id, project_ids)
+        token = accounts.start_session(user_id)
+    finally:
+        store.engine.dispose()
+    at.session_state["auth_token"] = token
+    return token

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mapping.db.store import Store
+from tests.conftest import sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("messy_export", ROOT / "tests" / "data" / "messy_export.py")
@@ -18,6 +19,7 @@ _spec.loader.exec_module(messy)
 @pytest.fixture()
 def app(app_database):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    sign_in(at)
     at.run()  # creates the database with the sample project
     store = Store()
     pid = store.create_project("我的项目", "310000", dt.date(2024, 6, 1), list(messy.PRODUCT_LINES))

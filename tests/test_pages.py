@@ -6,6 +6,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import sign_in
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data" / "samples"
 TIMEOUT = 120
@@ -18,6 +20,7 @@ def _fresh(app_database):
 
 def _app(page: str | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    sign_in(at)
     at.run()
     if page:
         at.switch_page(page)
@@ -535,6 +538,7 @@ def test_a_reload_with_the_project_in_the_url_selects_it():
     _create(at, "新项目乙")
     pid = int(at.query_params["project"])
     reloaded = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)  # a new session: a reload
+    sign_in(reloaded)  # (the browser's cookie signs a reload in)
     reloaded.query_params["project"] = str(pid)
     reloaded.run()
     assert not reloaded.exception
@@ -544,6 +548,7 @@ def test_a_reload_with_the_project_in_the_url_selects_it():
     assert reloaded.query_params["project"] == "1"
     assert reloaded.metric[0].value == "5,000"
     stale = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    sign_in(stale)
     stale.query_params["project"] = "999"
     stale.run()
     assert not stale.exception

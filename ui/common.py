@@ -2,6 +2,7 @@
 
 The current project lives in the URL (``?project=<id>``, so it survives a reload and
 a shared link) and in the session (so it survives a page switch): :func:`pick_project`
+offers only the projects the signed-in user may see (:func:`ui.auth.visible_project_ids`),
 reads the URL first and writes the choice back to both; :func:`select_project` makes
 another project current (after creating or deleting one).  :func:`project_caption`
 names the current project under a page's title and shows what the last action left
@@ -26,6 +27,7 @@ from mapping.db.store import Store
 from mapping.geo.layers import LayerError
 from mapping.ingest.tables import IngestError
 from mapping.project import Project
+from ui.auth import visible_project_ids
 
 log = logging.getLogger("tuoke")
 
@@ -44,6 +46,13 @@ PICKER = "project_picker"  # the sidebar picker's widget key
 CURRENT = "project_id"  # session state: the current project's id
 URL_PARAM = "project"  # st.query_params: the current project's id
 NOTICE = "project_notice"  # session state: a message for the next run (st.rerun drops an st.success)
+NO_PROJECTS = "你还没有可查看的项目，请联系管理员把你加入项目。"  # a member of no project
+
+
+def no_visible_project(store: Store) -> bool:
+    """Whether the signed-in user may see no project at all (a member of none)."""
+    visible = visible_project_ids(store)
+    return visible is not None and not (set(visible) & {int(i) for i in store.projects()["id"]})
 
 
 def city_label(adcode: str) -> str:
@@ -59,6 +68,12 @@ def pick_project(store: Store, include_archived: bool = False) -> Project | None
     out unless ``include_archived`` (项目设置 with 「显示已归档项目」).
     """
     projects = store.projects()
+    visible = visible_project_ids(store)
+    if visible is not None:  # a member sees their projects only; a link to another one is "not there"
+        projects = projects[projects["id"].isin(visible)]
+        if projects.empty:
+            st.sidebar.info(NO_PROJECTS)
+            return None
     archived = int(projects["archived"].sum())
     if not include_archived:
         projects = projects[~projects["archived"]]

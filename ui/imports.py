@@ -13,6 +13,7 @@ import streamlit as st
 from mapping import importer
 from mapping.db.store import Store
 from mapping.project import Project
+from ui.auth import allowed, refusal
 from ui.common import data_changed
 
 COLUMNS = {"imported_at": "时间", "filename": "文件", "created_by": "操作人", "rows_total": "行数",
@@ -22,8 +23,8 @@ PENDING = "undo_pending"  # the import whose 撤销 was clicked, waiting for 确
 DONE = "undo_done"  # what the last undo did, shown after the rerun
 
 
-def imports_panel(store: Store, project: Project) -> None:
-    """The project's imports (newest first) as a table, and 撤销 for each."""
+def imports_panel(store: Store, project: Project, can_undo: bool = True) -> None:
+    """The project's imports (newest first) as a table, and 撤销 for each (when ``can_undo``: the role may import)."""
     if DONE in st.session_state:
         st.success(st.session_state.pop(DONE))
     imports = store.imports(project.id)
@@ -31,6 +32,8 @@ def imports_panel(store: Store, project: Project) -> None:
         st.caption("这个项目还没有导入记录。")
         return
     st.dataframe(import_table(imports), hide_index=True)
+    if not can_undo:
+        return
     st.caption("撤销一次导入：项目回到这次导入之前的样子（它新增的客户删除，它更新的客户恢复原样）。"
                "之后的导入如果改动过同一批客户，会一起撤销，确认前会列出。")
     for row in imports.itertuples(index=False):
@@ -79,6 +82,9 @@ def confirm(store: Store, import_id: int) -> None:
 
 
 def undo(store: Store, import_id: int) -> None:
+    if not allowed("import"):
+        st.error(refusal("import"))
+        return
     try:
         summary = importer.undo_import(store, import_id)
     except ValueError as exc:

@@ -23,6 +23,7 @@ from mapping.maps.offline import standalone_html
 from mapping.maps.overlays import project_sites
 from ui import layers as U
 from ui import plans as UP
+from ui.auth import allowed, download_button, refusal, require
 from ui.common import get_store, guarded
 from ui.context import MapContext, map_context
 
@@ -293,6 +294,8 @@ def grade_table_view(table: pd.DataFrame, min_count: int) -> None:
 
 
 def sites_editor(ctx: MapContext) -> None:
+    if not allowed("settings"):
+        return
     with st.expander("项目与竞品位置"):
         st.caption("坐标可从高德/腾讯地图（GCJ-02）、百度地图（BD-09）或 GPS（WGS-84）复制，选对坐标系即可。")
         crs = st.radio("坐标系", list(sites.CRS_LABELS), horizontal=True, key="bm_sites_crs",
@@ -300,6 +303,9 @@ def sites_editor(ctx: MapContext) -> None:
         edited = st.data_editor(sites.sites_table(ctx.project, crs), num_rows="dynamic", hide_index=True,
                                 key=f"bm_sites_{crs}")
         if st.button("保存位置", key="bm_sites_save"):
+            if not allowed("settings"):
+                st.error(refusal("settings"))
+                return
             try:
                 ctx.store.set_sites(ctx.project.id, *sites.parse_sites(edited, crs))
             except ValueError as exc:
@@ -319,11 +325,13 @@ def exports(ctx: MapContext, table: pd.DataFrame, targets: pd.DataFrame, map_fac
                                       project=ctx.project, layer_label=ctx.layer_label(), layer=ctx.layer())
 
     stem = f"{ctx.project.name}_拓客作战地图_{dt.date.today():%Y%m%d}"
-    c1.download_button("拓客计划（Excel，每个业态一页）", data=workbook, file_name=f"{stem}.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       icon=":material/table:", key="bm_dl_xlsx")
-    c2.download_button("离线地图（HTML）", data=lambda: standalone_html(map_factory()), file_name=f"{stem}.html",
-                       mime="text/html", icon=":material/map:", key="bm_dl_html")
+    download_button("拓客计划（Excel，每个业态一页）", container=c1, data=workbook, file_name=f"{stem}.xlsx",
+                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    icon=":material/table:", key="bm_dl_xlsx")
+    download_button("离线地图（HTML）", container=c2, data=lambda: standalone_html(map_factory()),
+                    file_name=f"{stem}.html", mime="text/html", icon=":material/map:", key="bm_dl_html")
+    if not allowed("export"):
+        return
     if not printmap.cjk_font_available():
         c3.caption("本机缺少中文字体，无法生成图片/PDF。请安装 fonts-noto-cjk（scripts/system-deps）。")
         return
@@ -334,10 +342,10 @@ def exports(ctx: MapContext, table: pd.DataFrame, targets: pd.DataFrame, map_fac
         return lambda: P.printable_map(polygons, table, ctx.run, ctx.line, title=title, subtitle=subtitle,
                                        sites=project_sites(ctx.project), fmt=fmt)
 
-    c3.download_button("打印用图片（PNG）", data=image("png"), file_name=f"{stem}.png", mime="image/png",
-                       icon=":material/image:", key="bm_dl_png")
-    c4.download_button("打印用 PDF（A4 横向）", data=image("pdf"), file_name=f"{stem}.pdf", mime="application/pdf",
-                       icon=":material/picture_as_pdf:", key="bm_dl_pdf")
+    download_button("打印用图片（PNG）", container=c3, data=image("png"), file_name=f"{stem}.png", mime="image/png",
+                    icon=":material/image:", key="bm_dl_png")
+    download_button("打印用 PDF（A4 横向）", container=c4, data=image("pdf"), file_name=f"{stem}.pdf",
+                    mime="application/pdf", icon=":material/picture_as_pdf:", key="bm_dl_pdf")
 
 
 # ----------------------------------------------------------------------------- page
@@ -356,6 +364,7 @@ def page_layout(wide: bool):
 
 
 def main() -> None:
+    require("view")
     store = get_store()
     st.title("拓客作战地图")
     ctx = map_context(store)

@@ -10,6 +10,7 @@ from mapping.maps.offline import standalone_html
 from mapping.maps.overlays import project_sites
 from mapping.place.resolve import METHOD_LABELS
 from ui import layers as U
+from ui.auth import download_button, require
 from ui.common import get_store, guarded, pick_project, project_caption, project_locations
 
 
@@ -38,6 +39,7 @@ def coverage_caption(cov, dimension, min_count) -> str:
 
 
 def main() -> None:
+    require("view")
     store = get_store()
     st.title("客户地图")
     project = pick_project(store)
@@ -62,9 +64,9 @@ def main() -> None:
     st.caption(coverage_caption(cov, dimension, k))
     st.dataframe(aggregate.public_counts(counts, k), hide_index=True, column_config={
         "成交率": st.column_config.NumberColumn(format="percent")}, height=320)
-    st.download_button("下载离线地图（HTML，断网可打开）",
-                       data=lambda: standalone_html(build_map(counts, layer_id, basemap, title, project)),
-                       file_name=f"{title}.html", mime="text/html", key="dl_map")
+    download_button("下载离线地图（HTML，断网可打开）",
+                    data=lambda: standalone_html(build_map(counts, layer_id, basemap, title, project)),
+                    file_name=f"{title}.html", mime="text/html", key="dl_map")
     with st.expander("识别方式统计"):
         locs = project_locations(store, project.id, version)
         rows = locs[locs["dimension"] == dimension]

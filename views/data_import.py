@@ -23,8 +23,10 @@ from mapping.ingest.tables import (
     validate,
 )
 from mapping.place.geocode import geocoder_from_env
+from ui.auth import allowed, download_button, join_project, refusal, require
 from ui.common import (
     CITIES,
+    NO_PROJECTS,
     city_label,
     data_changed,
     get_store,
@@ -39,7 +41,12 @@ NOT_USED = "（不导入）"
 
 
 def new_project_form(store) -> None:
-    """The sidebar's 新建项目 form; a new project becomes the current one and the form says so."""
+    """The sidebar's 新建项目 form; a new project becomes the current one and the form says so.
+
+    Only for roles that may create projects; a creator who is not 管理员 becomes a member of it.
+    """
+    if not allowed("create_project"):
+        return
     with st.sidebar.expander("新建项目", expanded=store.projects().empty):
         with st.form("new_project"):
             name = st.text_input("项目名称", key="new_project_name")
@@ -54,12 +61,16 @@ def new_project_form(store) -> None:
             submitted = st.form_submit_button("创建项目")
         if not submitted:
             return
+        if not allowed("create_project"):
+            st.error(refusal("create_project"))
+            return
         try:
             more = extra.replace("，", ",").replace("、", ",").split(",")
             pid = store.create_project(name, city, None if no_launch else launch, [*lines, *more])
         except ValueError as exc:
             st.error(str(exc))
             return
+        join_project(store, pid)
         select_project(pid)
         st.success(f"已创建项目「{store.project(pid).name}」，并已选为当前项目。")
 
@@ -159,13 +170,12 @@ def report_view(table, result, mapping) -> None:
     with st.expander(f"逐行明细（{len(result.report):,} 条）"):
         st.dataframe(result.report, hide_index=True, height=260)
     c1, c2 = st.columns(2)
-    c1.download_button("下载校验报告（CSV）", safe_csv(result.report),
-                       file_name="校验报告.csv", mime="text/csv", key="dl_report")
+    download_button("下载校验报告（CSV）", lambda: safe_csv(result.report), container=c1, rows=len(result.report),
+                    file_name="校验报告.csv", mime="text/csv", key="dl_report")
     if counts["rejected"]:
-        bad = rejected_rows(table, result, mapping)
-        c2.download_button(f"下载被拒绝的 {counts['rejected']} 行（改好后可再次导入）",
-                           safe_csv(bad), file_name="被拒绝的行.csv",
-                           mime="text/csv", key="dl_rejected")
+        download_button(f"下载被拒绝的 {counts['rejected']} 行（改好后可再次导入）",
+                        lambda: safe_csv(rejected_rows(table, result, mapping)), container=c2,
+                        rows=counts["rejected"], file_name="被拒绝的行.csv", mime="text/csv", key="dl_rejected")
 
 
 def masked_preview(table, mapping):
@@ -195,6 +205,9 @@ def commit_step(store, project, upload, result, chosen) -> None:
         st.warning("没有可以导入的行。请按校验报告修改文件后重新上传。")
         return
     if st.button(f"确认导入 {n:,} 行到「{project.name}」", type="primary", key="commit"):
+        if not allowed("import"):
+            st.error(refusal("import"))
+            return
         for field, choices in chosen.items():
             store.put_value_maps(project.id, field, choices)
         bar = st.progress(0.0, text="开始导入…")
@@ -206,12 +219,13 @@ def commit_step(store, project, upload, result, chosen) -> None:
 
 
 def main() -> None:
+    require("import")
     store = get_store()
     st.title("导入到访客户")
     new_project_form(store)
     project = pick_project(store)
     if project is None:
-        st.info("请先在左侧「新建项目」。")
+        st.info("请先在左侧「新建项目」。" if allowed("create_project") else NO_PROJECTS)
         return
     project_caption(project)
     st.caption(f"导入到项目：**{project.name}**。支持 CSV（UTF-8 / GB18030，逗号、分号或制表符分隔）"

@@ -7,11 +7,15 @@ from mapping import schema as S
 from mapping.analysis import aggregate
 from mapping.analysis.facts import coverage
 from ui import layers as U
+from mapping.access.roles import can_open
+from ui.auth import allowed, require
 from ui.common import (
+    NO_PROJECTS,
     city_label,
     get_store,
     guarded,
     headline,
+    no_visible_project,
     pick_project,
     project_caption,
     project_facts,
@@ -47,22 +51,37 @@ def reconcile_view(store, project, figures: dict) -> None:
                    "不会被丢掉；本市以外的位置不上本市地图。")
 
 
+def links(items) -> None:
+    """Page links, three to a row, to the pages the role may open."""
+    role = require("view").role
+    shown = [(f, label, icon) for f, path, label, icon in items if can_open(role, path)]
+    for start in range(0, len(shown), 3):
+        for col, (f, label, icon) in zip(st.columns(3), shown[start:start + 3]):
+            col.page_link(f, label=label, icon=icon)
+
+
 def main() -> None:
+    require("view")
     store = get_store()
     st.title("拓客图 · 客户地图")
     st.caption("把到访客户的居住、工作、生活娱乐区域变成看得懂、用得上的拓客地图。")
     project = pick_project(store)
     if project is None:
+        if no_visible_project(store):
+            st.info(NO_PROJECTS)
+            return
         st.info("没有可用的项目。请到「导入数据」页新建项目并上传到访客户表；已归档的项目可在「项目设置」恢复。")
-        st.page_link("views/data_import.py", label="去导入数据", icon=":material/upload_file:")
+        if allowed("import"):
+            st.page_link("views/data_import.py", label="去导入数据", icon=":material/upload_file:")
         return
     project_caption(project)
     launch = project.launch_date
     st.subheader(project.name)
     st.write(f"城市：{city_label(project.city_adcode)}　开盘日期：{launch or '未设置'}　"
              f"业态：{'、'.join(project.product_lines) or '未设置'}　成交口径：{project.deal_stage}及之后")
-    st.page_link("views/project_settings.py", label="项目设置：名称、开盘日、业态、成交口径、竞品位置",
-                 icon=":material/settings:")
+    if allowed("settings"):
+        st.page_link("views/project_settings.py", label="项目设置：名称、开盘日、业态、成交口径、竞品位置",
+                     icon=":material/settings:")
     figures = headline(store, project.id)
     cols = st.columns(3)
     cols[0].metric("到访客户", f"{figures['visitors']:,}")
@@ -79,23 +98,24 @@ def main() -> None:
     unresolved = sum(v["given"] - v["resolved"] for v in figures["resolved"].values())
     if unresolved:
         st.info(f"有 {unresolved:,} 条位置没有落到区县（无效内容、有歧义或未能识别），不会被算进任何区域。")
+    if unresolved and allowed("review"):
         st.page_link("views/review.py", label="去「位置复核」逐个指定", icon=":material/fact_check:")
     visitors = project_visitors(store, project.id, store.data_version(project.id))
     if not visitors.empty:
         st.markdown("**每周到访与成交**" + (f"（{launch} 开盘）" if launch else ""))
         st.altair_chart(weekly_chart(aggregate.weekly(visitors)), width="stretch")
-    with st.expander("导入记录与撤销"):
-        imports_panel(store, project)
+    with st.expander("导入记录与撤销" if allowed("import") else "导入记录"):
+        imports_panel(store, project, can_undo=allowed("import"))
     st.divider()
     st.markdown("**每周一：**")
-    c1, c2, c3 = st.columns(3)
-    c1.page_link("views/battle_map.py", label="拓客作战地图：各业态 A/B/C/D 分级、拓客计划", icon=":material/flag:")
-    c2.page_link("views/visits_deals.py", label="到访成交对比：哪里到访多却成交少", icon=":material/compare_arrows:")
-    c3.page_link("views/launch_compare.py", label="开盘前后对比：蓄水期地图 vs 成交地图", icon=":material/event:")
-    d1, d2, d3 = st.columns(3)
-    d1.page_link("views/data_import.py", label="导入数据：上传到访客户表（CSV / Excel）", icon=":material/upload_file:")
-    d2.page_link("views/customer_map.py", label="客户地图：各区域到访热度", icon=":material/map:")
-    d3.page_link("views/review.py", label="位置复核：处理没能识别的地名", icon=":material/fact_check:")
+    links([
+        ("views/battle_map.py", "battle", "拓客作战地图：各业态 A/B/C/D 分级、拓客计划", ":material/flag:"),
+        ("views/visits_deals.py", "conversion", "到访成交对比：哪里到访多却成交少", ":material/compare_arrows:"),
+        ("views/launch_compare.py", "launch", "开盘前后对比：蓄水期地图 vs 成交地图", ":material/event:"),
+        ("views/data_import.py", "import", "导入数据：上传到访客户表（CSV / Excel）", ":material/upload_file:"),
+        ("views/customer_map.py", "map", "客户地图：各区域到访热度", ":material/map:"),
+        ("views/review.py", "review", "位置复核：处理没能识别的地名", ":material/fact_check:"),
+    ])
 
 
 guarded(main)

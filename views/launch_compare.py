@@ -25,6 +25,7 @@ from mapping.maps.offline import standalone_html
 from mapping.maps.overlays import project_sites
 from mapping.project import Project
 from ui import layers as U
+from ui.auth import download_button, require
 from ui.common import get_store, guarded
 from ui.context import MapContext, map_context
 from ui.i18n import TOOLTIP_DATE, chinese, date_axis
@@ -169,9 +170,9 @@ def moves_view(moves: pd.DataFrame, a_label: str, b_label: str, note: str = "") 
 def downloads(ctx: MapContext, maps: Maps, stem: str, workbook, keys: tuple[str, str]) -> None:
     """Excel (``workbook`` made on demand), the offline dual map and the three PNGs."""
     c1, c2, c3, c4, c5 = st.columns(5)
-    c1.download_button("Excel 对比表", data=workbook, file_name=f"{stem}.xlsx", icon=":material/table:", mime=XLSX,
-                       key=keys[0])
-    c2.download_button("HTML 离线双图", data=lambda: standalone_html(
+    download_button("Excel 对比表", container=c1, data=workbook, file_name=f"{stem}.xlsx", icon=":material/table:",
+                    mime=XLSX, key=keys[0])
+    download_button("HTML 离线双图", container=c2, data=lambda: standalone_html(
         dual(ctx, maps.polygons, maps.left, maps.right)),
         file_name=f"{stem}_双图.html", mime="text/html", icon=":material/map:", key=keys[1])
     png_buttons([c3, c4, c5], maps, stem, labels=hexgrid.parse_layer_id(ctx.layer_id) is None)
@@ -183,7 +184,7 @@ def png_buttons(columns, maps: Maps, stem: str, labels: bool = True) -> None:
         return
     sides = [maps.left, maps.right, maps.change]
     for col, side, name, key in zip(columns, sides, ["左图", "右图", "变化图"], ("left", "right", "change")):
-        col.download_button(f"PNG {name}", data=lambda side=side: printmap.render_map(
+        download_button(f"PNG {name}", container=col, data=lambda side=side: printmap.render_map(
             LM.printable(maps.polygons, side), side.title, side.legend, subtitle=side.subtitle,
             label_column="area_name" if labels else None),
             file_name=f"{stem}_{name}.png", mime="image/png", icon=":material/image:", key=f"lc_dl_png_{key}")
@@ -447,6 +448,7 @@ def line_chart(wide: pd.DataFrame, title: str, legend: str, rule=None, freq: str
 
 # ----------------------------------------------------------------------------- page
 def main() -> None:
+    require("view")
     store = get_store()
     st.title("开盘前后对比")
     st.caption("蓄水期的客户地图对不对？把开盘前的到访分布和开盘后的成交分布放在一起看：哪些区域成交跟上了，"

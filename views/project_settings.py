@@ -13,6 +13,7 @@ from mapping.db.store import Store
 from mapping.geo import sites
 from mapping.ingest import values
 from mapping.project import Project
+from ui.auth import allowed, refusal, require, visible_project_ids
 from ui.common import (
     CITIES,
     city_label,
@@ -231,10 +232,15 @@ def _another_project(store: Store, project_id: int) -> int | None:
     """The first project that is neither ``project_id`` nor archived (None when there is none)."""
     others = store.projects()
     others = others[(others["id"] != project_id) & ~others["archived"]]
+    visible = visible_project_ids(store)
+    if visible is not None:
+        others = others[others["id"].isin(visible)]
     return int(others["id"].iloc[0]) if len(others) else None
 
 
 def archive(store: Store, project: Project) -> None:
+    if not allowed("settings"):
+        return
     if project.archived:
         st.info("这个项目已归档：它不出现在各页的项目列表里，数据都保留。")
         if st.button("取消归档", key=f"ps_unarchive_{project.id}"):
@@ -250,11 +256,17 @@ def archive(store: Store, project: Project) -> None:
 
 
 def delete(store: Store, project: Project) -> None:
+    if not allowed("delete_project"):
+        st.caption("只有管理员可以删除项目；不再使用的项目可以归档。")
+        return
     st.caption("删除会永久删除这个项目的全部到访客户、位置、导入记录、已存计划和取值对应，无法恢复。")
     typed = st.text_input(f"请输入项目名称「{project.name}」以确认删除", key=f"ps_delete_name_{project.id}")
     if typed and typed != project.name:
         st.caption("名称不一致：请逐字输入项目名称。")
     if st.button("永久删除项目", type="primary", disabled=typed != project.name, key="ps_delete"):
+        if not allowed("delete_project"):
+            st.error(refusal("delete_project"))
+            return
         store.delete_project(project.id)
         select_project(_another_project(store, project.id))
         data_changed()
@@ -262,6 +274,7 @@ def delete(store: Store, project: Project) -> None:
 
 
 def main() -> None:
+    require("settings")
     store = get_store()
     st.title("项目设置")
     project = pick_project(store, include_archived=bool(st.session_state.get(SHOW_ARCHIVED)))

@@ -10,6 +10,7 @@ from mapping.geo import boundaries
 from mapping.maps import choropleth
 from mapping.place import gazetteer
 from mapping.place.resolve import METHOD_LABELS
+from ui.auth import allowed, refusal, require
 from ui.common import data_changed, get_store, guarded, pick_project, project_caption, project_locations
 
 WHOLE_DISTRICT = "（整个区，不指定地标）"
@@ -96,6 +97,9 @@ def correction_form(store, project, queue: pd.DataFrame) -> None:
 
 def save(store, project, text: str, choice: dict) -> None:
     """Save the alias, refresh every cached view, and go on to the next item with nothing chosen."""
+    if not allowed("review"):
+        st.error(refusal("review"))
+        return
     point = choice["point"]
     try:
         changed = corrections.save_alias(store, project.city_adcode, text, choice["adcode"],
@@ -130,6 +134,9 @@ def saved_aliases(store, project) -> None:
 
 
 def undo(store, project, text: str) -> None:
+    if not allowed("review"):
+        st.error(refusal("review"))
+        return
     try:
         changed = corrections.remove_alias(store, project.city_adcode, text)
     except ValueError as exc:
@@ -151,6 +158,7 @@ def review_list(queue: pd.DataFrame, names: dict) -> None:
 
 
 def main() -> None:
+    require("review")
     store = get_store()
     st.title("位置复核")
     project = pick_project(store)

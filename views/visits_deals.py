@@ -22,6 +22,7 @@ from mapping.maps import dealmap, render
 from mapping.maps.offline import standalone_html
 from mapping.maps.overlays import project_sites
 from ui import layers as U
+from ui.auth import download_button, require
 from ui.common import get_store, guarded
 from ui.context import MapContext, map_context
 
@@ -179,15 +180,16 @@ def mix_chart(table: pd.DataFrame, lines: list[str]) -> None:
 def downloads(ctx: MapContext, r: Reading) -> None:
     stem = f"{ctx.project.name}_到访成交对比_{dt.date.today():%Y%m%d}"
     c1, c2 = st.columns(2)
-    c1.download_button("对比表（Excel）", data=lambda: conversion_workbook(
+    download_button("对比表（Excel）", container=c1, rows=len(r.table), data=lambda: conversion_workbook(
         r.table, project=ctx.project.name, line=ctx.line_label(), dimension=S.DIMENSION_LABELS[ctx.dimension],
         layer=ctx.layer_label(), min_count=ctx.min_count), file_name=f"{stem}.xlsx", icon=":material/table:",
         key="vd_dl_xlsx", mime=XLSX)
-    c2.download_button("离线地图（HTML）", data=lambda: standalone_html(r.map(ctx)), file_name=f"{stem}.html",
-                       mime="text/html", icon=":material/map:", key="vd_dl_html")
+    download_button("离线地图（HTML）", container=c2, data=lambda: standalone_html(r.map(ctx)),
+                    file_name=f"{stem}.html", mime="text/html", icon=":material/map:", key="vd_dl_html")
 
 
 def main() -> None:
+    require("view")
     store = get_store()
     st.title("到访成交对比")
     st.caption("哪里的到访变成了成交，哪里没有。成交率按项目平均做了小样本收缩：2 组到访 1 组成交的区域不会排到最前。")

@@ -18,13 +18,14 @@ import datetime as dt
 import json
 import os
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, bindparam, case, create_engine, delete, event, func, insert, inspect, select, update
+from sqlalchemy import Engine, case, create_engine, delete, event, func, insert, inspect, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
@@ -50,6 +51,7 @@ DRAFT, APPROVED = "draft", "approved"  # GradingSnapshot.status
 SNAPSHOT_COLUMNS = ["id", "name", "version", "status", "created_at", "created_by", "approved_by", "approved_at",
                     "layer_id", "dimension"]
 CHUNK = 5000
+COPY_ROWS = 20_000  # rows per executemany on SQLite
 
 VISITOR_FIELDS = (
     "visitor_code", "visit_date", "product_line", "intention", "channel", "coord_system",
@@ -590,69 +592,104 @@ class Store:
         locations, one row per visitor and dimension, keyed by ``visitor_key``.  A
         concurrent import of the same visitors hits the unique key and rolls this one
         back whole.  Before changing anything it keeps a version of every visitor it
-        touches (see :meth:`undo_import`).
+        touches (see :meth:`undo_import`).  One chunk of :meth:`write_import_chunks`.
+        """
+        return self.write_import_chunks(project_id, batch, [(new, changed, locations)])
+
+    def write_import_chunks(self, project_id: int, batch: dict,
+                            chunks: Iterable[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]) -> int:
+        """Write one import given as chunks ``(new, changed, locations)`` (as :meth:`write_import`), all in
+        **one** transaction, and return its id: a failure in any chunk, or in the iterator producing them
+        (which may resolve each chunk lazily, so only one chunk's rows are held at a time), leaves the
+        database as it was.  ``inserted`` and ``updated`` of the import's row are the chunks' totals.
+
+        Rows go in bulk: on PostgreSQL with ``COPY`` (straight into the tables for new rows, into a
+        temporary table and one ``UPDATE … FROM`` for changed visitors); on SQLite with one prepared
+        ``executemany`` per table and chunk.  New visitors get their ids up front (the sequence on
+        PostgreSQL; above the largest id on SQLite, whose write lock this transaction holds), so no
+        id is read back.  Nothing is built row by row in Python beyond the tuples handed to the driver.
         """
         values = {**batch, "filename": batch["filename"][:300], "created_by": str(batch.get("created_by", ""))[:100]}
+        values.pop("inserted", None)
+        values.pop("updated", None)
         with self.engine.begin() as conn:
             batch_id = conn.execute(insert(ImportBatch).values(
-                project_id=project_id, imported_at=dt.datetime.now(), **values,
-                inserted=len(new), updated=len(changed),
+                project_id=project_id, imported_at=dt.datetime.now(), **values, inserted=0, updated=0,
             ).returning(ImportBatch.id)).scalar_one()
-            self._write_versions(conn, project_id, batch_id, new, changed)
-            ids = self._insert_visitors(conn, project_id, batch_id, new)
-            ids.update(self._update_visitors(conn, project_id, batch_id, changed))
-            self._write_locations(conn, locations, ids)
+            inserted = updated = 0
+            for new, changed, locations in chunks:
+                previous_ids = self._write_versions(conn, project_id, batch_id, new, changed)
+                ids = self._insert_visitors(conn, project_id, batch_id, new)
+                changed_ids = self._update_visitors(conn, project_id, batch_id, changed, previous_ids)
+                self._write_locations(conn, locations, {**ids, **changed_ids}, replace=list(changed_ids.values()))
+                inserted, updated = inserted + len(new), updated + len(changed)
+            conn.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(
+                inserted=inserted, updated=updated))
         return batch_id
 
-    def _write_versions(self, conn, project_id, batch_id, new: pd.DataFrame, changed: pd.DataFrame) -> None:
+    def _write_versions(self, conn, project_id, batch_id, new: pd.DataFrame, changed: pd.DataFrame) -> dict[str, int]:
         """Keep what this import is about to change: NULL for a visitor it inserts; for one it updates,
         the stored row and its locations as JSON (:func:`_previous_states`), a chunk at a time, so a
-        large import never holds all of them in memory."""
-        inserted = [{"import_id": batch_id, "visitor_key": key, "previous": None} for key in new["visitor_key"]]
-        for start in range(0, len(inserted), CHUNK):
-            conn.execute(insert(VisitorVersion), inserted[start:start + CHUNK])
+        large import never holds all of them in memory.  Returns {visitor_key: id} of the updated ones."""
+        _bulk_insert(conn, VisitorVersion.__table__, {
+            "import_id": [batch_id] * len(new), "visitor_key": new["visitor_key"].tolist(),
+            "previous": [None] * len(new)})
         keys = changed["visitor_key"].tolist()
+        ids: dict[str, int] = {}
         for start in range(0, len(keys), CHUNK):
-            previous = _previous_states(conn, project_id, keys[start:start + CHUNK])
-            if previous:
-                conn.execute(insert(VisitorVersion), [{"import_id": batch_id, "visitor_key": key, "previous": state}
-                                                      for key, state in previous.items()])
+            previous = _previous_states(conn, project_id, keys[start:start + CHUNK], ids)
+            _bulk_insert(conn, VisitorVersion.__table__, {
+                "import_id": [batch_id] * len(previous), "visitor_key": list(previous),
+                "previous": list(previous.values())})
+        return ids
 
     def _insert_visitors(self, conn, project_id, batch_id, records: pd.DataFrame) -> dict[str, int]:
+        """Insert new visitors with ids taken up front; {visitor_key: id}."""
         if records.empty:
             return {}
-        rows = _rows(records, project_id, batch_id)
-        # A plain executemany, then one SELECT for the new ids: much faster on PostgreSQL than
-        # INSERT … RETURNING over thousands of rows.
-        for start in range(0, len(rows), CHUNK):
-            conn.execute(insert(Visitor), rows[start:start + CHUNK])
-        new_keys = set(records["visitor_key"])
-        found = conn.execute(select(Visitor.visitor_key, Visitor.id).where(
-            Visitor.project_id == project_id, Visitor.import_id == batch_id)).all()
-        return {key: vid for key, vid in found if key in new_keys}
+        ids = _new_ids(conn, Visitor.__table__, len(records))
+        _bulk_insert(conn, Visitor.__table__, _visitor_columns(conn, records, project_id, batch_id, ids))
+        return dict(zip(records["visitor_key"].tolist(), ids))
 
-    def _update_visitors(self, conn, project_id, batch_id, records: pd.DataFrame) -> dict[str, int]:
+    def _update_visitors(self, conn, project_id, batch_id, records: pd.DataFrame,
+                         ids: dict[str, int] | None = None) -> dict[str, int]:
+        """Overwrite changed visitors (found by key; ``ids`` when already known); {visitor_key: id}."""
         if records.empty:
             return {}
-        keys = dict(conn.execute(select(Visitor.visitor_key, Visitor.id).where(
-            Visitor.project_id == project_id)).all())
-        rows = _rows(records, project_id, batch_id)
-        for row in rows:
-            row["b_id"] = keys[row["visitor_key"]]
-        statement = update(Visitor.__table__).where(Visitor.__table__.c.id == bindparam("b_id"))
-        for start in range(0, len(rows), CHUNK):
-            conn.execute(statement, rows[start:start + CHUNK])
-        return {r["visitor_key"]: r["b_id"] for r in rows}
+        keys = records["visitor_key"].tolist()
+        ids = dict(ids or {})
+        missing = [k for k in keys if k not in ids]
+        for start in range(0, len(missing), CHUNK):
+            ids.update(conn.execute(select(Visitor.visitor_key, Visitor.id).where(
+                Visitor.project_id == project_id, Visitor.visitor_key.in_(missing[start:start + CHUNK]))).all())
+        columns = _visitor_columns(conn, records, project_id, batch_id, [ids[k] for k in keys])
+        names = [n for n in columns if n != "id"]
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS import_stage_visitors "
+                                 "(LIKE visitors INCLUDING DEFAULTS) ON COMMIT DROP")
+            conn.exec_driver_sql("TRUNCATE import_stage_visitors")
+            _copy(conn, "import_stage_visitors", columns)
+            conn.exec_driver_sql(
+                f"UPDATE visitors AS v SET {', '.join(f'{n} = s.{n}' for n in names)} "
+                "FROM import_stage_visitors AS s WHERE v.id = s.id")
+        else:
+            conn.exec_driver_sql(f"UPDATE visitors SET {', '.join(f'{n} = ?' for n in names)} WHERE id = ?",
+                                 list(zip(*(columns[n] for n in [*names, "id"]))))
+        return {k: ids[k] for k in keys}
 
-    def _write_locations(self, conn, locations: pd.DataFrame, ids: dict[str, int]) -> None:
-        """Replace the locations of the visitors in ``ids`` ({visitor_key: id}) by ``locations``."""
+    def _write_locations(self, conn, locations: pd.DataFrame, ids: dict[str, int], replace=()) -> None:
+        """Write the locations of the visitors in ``ids`` ({visitor_key: id}), first deleting the stored ones
+        of the visitor ids in ``replace`` (those updated; a new visitor has none)."""
         if not ids:
             return
-        changed_ids = list(ids.values())
-        for start in range(0, len(changed_ids), CHUNK):
-            conn.execute(delete(Location).where(Location.visitor_id.in_(changed_ids[start:start + CHUNK])))
-        loc = locations[locations["visitor_key"].isin(ids.keys())]
-        _insert_locations(conn, loc["visitor_key"].map(ids).tolist(), loc)
+        replace = list(replace)
+        for start in range(0, len(replace), CHUNK):
+            conn.execute(delete(Location).where(Location.visitor_id.in_(replace[start:start + CHUNK])))
+        keys = locations["visitor_key"]
+        visitor_ids = keys.map(ids)
+        keep = visitor_ids.notna().to_numpy()
+        loc = locations[keep] if not keep.all() else locations
+        _insert_locations(conn, visitor_ids[keep].astype(np.int64).tolist(), loc)
 
     # ---------------------------------------------------------------- undoing an import
     def dependent_imports(self, import_id: int) -> list[int]:
@@ -930,9 +967,10 @@ def _too_old_message(batch: dict) -> str:
             "导入时还没有保存客户被改动前的样子。")
 
 
-def _previous_states(conn, project_id: int, keys: list[str]) -> dict[str, str]:
+def _previous_states(conn, project_id: int, keys: list[str], ids: dict[str, int] | None = None) -> dict[str, str]:
     """{visitor_key: JSON} of the stored visitors ``keys``: every column of the row and its locations
-    (one SELECT each).  Dates as ISO strings; floats and None as stored, so a restore is exact."""
+    (one SELECT each).  Dates as ISO strings; floats and None as stored, so a restore is exact.
+    ``ids``, when given, receives {visitor_key: id} of those visitors."""
     # plain tuples zipped with the column names and dates made ISO here, not by the encoder's default:
     # half the cost of mappings() and json.dumps(default=...) at 20,000 visitors
     visitor_cols = [c.name for c in Visitor.__table__.columns]
@@ -946,6 +984,8 @@ def _previous_states(conn, project_id: int, keys: list[str]) -> dict[str, str]:
             Location.visitor_id.in_([v["id"] for v in visitors]))):
         locations.setdefault(visitor_id, []).append(dict(zip(names, values)))
     out = {}
+    if ids is not None:
+        ids.update((v["visitor_key"], v["id"]) for v in visitors)
     for v in visitors:
         for col in dates:
             v[col] = v[col] and v[col].isoformat()
@@ -954,40 +994,115 @@ def _previous_states(conn, project_id: int, keys: list[str]) -> dict[str, str]:
 
 
 def _insert_locations(conn, visitor_ids: list[int], loc: pd.DataFrame) -> None:
-    frame = pd.DataFrame({
-        "visitor_id": visitor_ids,
-        "dimension": loc["dimension"].to_numpy(),
-        "adcode": loc["adcode"].to_numpy(),
-        "lng": pd.to_numeric(loc["lng"]).to_numpy(),
-        "lat": pd.to_numeric(loc["lat"]).to_numpy(),
-        "level": loc["level"].to_numpy(),
-        "method": loc["method"].to_numpy(),
-        "confidence": pd.to_numeric(loc["confidence"]).to_numpy(),
-        "town_code": loc["town_code"].fillna("").astype(str).to_numpy(),
-        "outside": loc["outside"].astype(bool).to_numpy(),
-        "candidates": loc["candidates"].fillna("").astype(str).to_numpy(),
+    """Insert ``loc`` (resolver columns + ``dimension``) as the locations of ``visitor_ids`` (same order)."""
+    if not len(visitor_ids):
+        return
+    _bulk_insert(conn, Location.__table__, {
+        "visitor_id": list(visitor_ids),
+        "dimension": _texts(loc["dimension"]),
+        "adcode": _texts(loc["adcode"]),
+        "lng": _floats(loc["lng"]),
+        "lat": _floats(loc["lat"]),
+        "level": _texts(loc["level"]),
+        "method": _texts(loc["method"]),
+        "confidence": _floats(loc["confidence"]),
+        "town_code": loc["town_code"].fillna("").astype(str).tolist(),
+        "outside": _bools(conn, loc["outside"]),
+        "candidates": loc["candidates"].fillna("").astype(str).tolist(),
     })
-    rows = _records_for_db(frame)
-    for row in rows:
-        row["outside"] = bool(row["outside"])
-    for start in range(0, len(rows), CHUNK):
-        conn.execute(insert(Location), rows[start:start + CHUNK])
 
 
-def _records_for_db(frame: pd.DataFrame) -> list[dict]:
-    clean = frame.astype(object).where(frame.notna(), None)
-    return clean.to_dict("records")
+def _visitor_columns(conn, records: pd.DataFrame, project_id: int, batch_id: int, ids: list[int]) -> dict[str, list]:
+    """The visitors table's columns for prepared ``records``, as lists of plain Python values the driver
+    takes as they are (missing → None; dates as ISO text on SQLite, as SQLAlchemy stores them)."""
+    n = len(records)
+    columns: dict[str, list] = {"id": list(ids), "project_id": [project_id] * n, "import_id": [batch_id] * n,
+                                "visitor_key": _texts(records["visitor_key"]), "row_hash": _texts(records["row_hash"])}
+    for name in VISITOR_FIELDS:
+        kind = Visitor.__table__.c[name].type.python_type
+        values = records[name]
+        if kind is float:
+            columns[name] = _floats(values)
+        elif kind is bool:
+            columns[name] = _bools(conn, values)
+        elif kind is dt.date:
+            columns[name] = _dates(conn, values)
+        else:
+            columns[name] = _texts(values)
+    return columns
 
 
-def _rows(records: pd.DataFrame, project_id: int, batch_id: int) -> list[dict]:
-    frame = records[["visitor_key", "row_hash", *VISITOR_FIELDS]].copy()
-    frame["project_id"] = project_id
-    frame["import_id"] = batch_id
-    frame["deal"] = frame["deal"].astype(bool)
-    for col in ("visit_date", "deal_date", "stage_date"):
-        frame[col] = frame[col].map(lambda d: d if isinstance(d, dt.date) else None)
-    for col in S.LOCATION_COLUMNS:
-        if not col.endswith("_text"):
-            frame[col] = pd.to_numeric(frame[col], errors="coerce")
-    frame["deal_amount"] = pd.to_numeric(frame["deal_amount"], errors="coerce")
-    return _records_for_db(frame)  # astype(object) gives plain Python scalars
+def _texts(values: pd.Series) -> list:
+    """Values as they are (``str``), missing → None."""
+    if values.dtype == object:
+        mask = values.isna().to_numpy()
+        out = values.tolist()
+        if mask.any():
+            for i in np.flatnonzero(mask):
+                out[i] = None
+        return out
+    return values.astype(object).where(values.notna(), None).tolist()
+
+
+def _floats(values: pd.Series) -> list:
+    """Floats (Python ``float``), NaN and what is not a number → None."""
+    arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    nan = np.isnan(arr)
+    if not nan.any():
+        return arr.tolist()
+    return np.where(nan, None, arr).tolist()
+
+
+def _bools(conn, values: pd.Series) -> list:
+    arr = values.fillna(False).astype(bool).to_numpy()
+    return arr.tolist() if conn.dialect.name == "postgresql" else arr.astype(np.int8).tolist()
+
+
+def _dates(conn, values: pd.Series) -> list:
+    """Dates (anything else → None): ``date`` objects on PostgreSQL, ISO text on SQLite."""
+    iso = conn.dialect.name != "postgresql"
+    out = []
+    for d in values.tolist():
+        if isinstance(d, dt.datetime):
+            d = d.date()
+        elif not isinstance(d, dt.date):
+            out.append(None)
+            continue
+        out.append(d.isoformat() if iso else d)
+    return out
+
+
+def _new_ids(conn, table, n: int) -> list[int]:
+    """``n`` ids for new rows of ``table``: from its sequence on PostgreSQL; on SQLite above the largest
+    id (this transaction has written already, so it holds the database's write lock: nobody else can
+    take them)."""
+    if conn.dialect.name == "postgresql":
+        return conn.exec_driver_sql(
+            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, {int(n)})"
+        ).scalars().all()
+    top = conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table.name}").scalar_one()
+    return list(range(top + 1, top + 1 + n))
+
+
+def _bulk_insert(conn, table, columns: dict[str, list]) -> None:
+    """Insert the rows given as equally long column lists: ``COPY`` on PostgreSQL, one ``executemany``
+    of a prepared INSERT on SQLite.  Values must be what the driver takes as they are."""
+    n = len(next(iter(columns.values())))
+    if not n:
+        return
+    if conn.dialect.name == "postgresql":
+        _copy(conn, table.name, columns)
+        return
+    names = list(columns)
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    for start in range(0, n, COPY_ROWS):
+        conn.exec_driver_sql(sql, list(zip(*(values[start:start + COPY_ROWS] for values in columns.values()))))
+
+
+def _copy(conn, table_name: str, columns: dict[str, list]) -> None:
+    """``COPY table (columns) FROM STDIN`` of the column lists, through the transaction's own connection."""
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table_name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in zip(*columns.values()):
+            copy.write_row(row)
+    cursor.close()
