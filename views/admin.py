@@ -273,7 +273,7 @@ def audit_section(store, users: pd.DataFrame, projects: dict[int, str]) -> None:
     c1, c2, c3, c4 = st.columns(4)
     period = c1.date_input("时间范围", value=(today - dt.timedelta(days=30), today), max_value=today,
                            key="admin_audit_period")
-    who = c2.selectbox("用户", [ALL, *sorted(users["username"])], key="admin_audit_user")
+    who = c2.selectbox("用户", [ALL, *sorted({*users["username"], *audit.usernames(store)})], key="admin_audit_user")
     action = c3.selectbox("操作", [ALL, *audit.ACTION_LABELS], format_func=lambda a: audit.label(a) if a != ALL else a,
                           key="admin_audit_action")
     project = c4.selectbox("项目", [ALL, *projects], format_func=lambda p: projects.get(p, p), key="admin_audit_project")

@@ -13,8 +13,8 @@ Examples
 >>> record(store, "admin", "sign_in")
 >>> entries(store)[["username", "action", "操作", "rows"]].to_dict("records")[0]
 {'username': 'admin', 'action': 'sign_in', '操作': '登录', 'rows': None}
->>> len(entries(store, action="export")), len(entries(store, username="nobody"))
-(1, 0)
+>>> len(entries(store, action="export")), len(entries(store, username="nobody")), usernames(store)
+(1, 0, ['admin'])
 >>> record(store, "admin", "format_disk")
 Traceback (most recent call last):
 ...
@@ -30,7 +30,7 @@ from sqlalchemy import Connection, insert, select
 
 from mapping.db.models import AuditEntry
 
-__all__ = ["ACTION_LABELS", "COLUMNS", "MAX_DETAIL", "entries", "label", "record", "write"]
+__all__ = ["ACTION_LABELS", "COLUMNS", "MAX_DETAIL", "entries", "label", "record", "usernames", "write"]
 
 ACTION_LABELS: dict[str, str] = {
     "sign_in": "登录",
@@ -111,6 +111,12 @@ def entries(store, *, since: dt.datetime | dt.date | None = None, until: dt.date
         frame[column] = pd.Series([r[column] for r in rows], index=frame.index, dtype=object)
     frame["ok"] = frame["ok"].astype(bool)
     return frame
+
+
+def usernames(store) -> list[str]:
+    """Every user name in the log, sorted (deleted users and names typed at a failed sign-in included)."""
+    with store.engine.connect() as conn:
+        return sorted(n for n in conn.execute(select(AuditEntry.username).distinct()).scalars() if n)
 
 
 def _moment(value: dt.datetime | dt.date) -> dt.datetime:
