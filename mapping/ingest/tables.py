@@ -610,8 +610,17 @@ def _canonical_frame(table: Table, mapping: dict[str, str]) -> pd.DataFrame:
     data = {}
     for col in S.CANONICAL_COLUMNS:
         header = mapping.get(col)
-        data[col] = src[header].map(_cell_text) if header else pd.Series("", index=src.index, dtype=object)
+        data[col] = _cells_text(src[header]) if header else pd.Series("", index=src.index, dtype=object)
     return pd.DataFrame(data, index=src.index)
+
+
+def _cells_text(column: pd.Series) -> pd.Series:
+    """``column.map(_cell_text)``; a column of text only (every CSV) is stripped in one vectorised step."""
+    if len(column) and pd.api.types.infer_dtype(column, skipna=False) == "string":
+        # Python's str.strip on each value (as _cell_text), not Arrow's trim: their whitespace differs
+        stripped = pd.Series(column.to_numpy(dtype=object), index=column.index, dtype=object).str.strip()
+        return stripped.astype("str")  # the dtype map() infers for all-text results
+    return column.map(_cell_text)
 
 
 _TOTAL_RE = re.compile(r"^(合计|总计|小计|汇总|共计|total)\s*[:：]?", re.IGNORECASE)
@@ -646,8 +655,18 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse dates as people type them.  Returns (dates, was_excel_serial).
 
     Accepts 2024-03-05, 2024/3/5, 2024.3.5, 2024年3月5日, 20240305, ISO date-times
-    and Excel serial numbers (45356).  Unparseable values become NaT.
+    and Excel serial numbers (45356).  Unparseable values become NaT.  Each distinct
+    value is parsed once (a column holds a few hundred distinct days at most).
     """
+    codes, uniques = pd.factorize(values.fillna("").astype(str), use_na_sentinel=False)
+    if len(uniques) == len(values):
+        return _parse_dates(values)
+    dates, serial = _parse_dates(pd.Series(uniques, dtype=object))
+    return (pd.Series(dates.to_numpy(dtype=object)[codes], index=values.index, dtype=object),
+            pd.Series(serial.to_numpy(dtype=bool)[codes], index=values.index, dtype=bool))
+
+
+def _parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     text = values.fillna("").astype(str).str.strip()
     parts = text.str.extract(_DATE_RE)
     compact = text.str.extract(_COMPACT_DATE_RE)
