@@ -28,6 +28,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
 pytestmark = pytest.mark.browser
+ADMIN_PASSWORD = "Jinqiao-Browser-2024!"  # TUOKE_ADMIN_PASSWORD of the test server: the first admin's
 
 
 def _free_port() -> int:
@@ -41,7 +42,8 @@ def app_url(tmp_path_factory):
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.skip("Debian chromium is not installed (scripts/system-deps installs it)")
     port = _free_port()
-    env = dict(os.environ, TUOKE_DB_PATH=str(tmp_path_factory.mktemp("db") / "e2e.sqlite3"))
+    env = dict(os.environ, TUOKE_DB_PATH=str(tmp_path_factory.mktemp("db") / "e2e.sqlite3"),
+               TUOKE_ADMIN_PASSWORD=ADMIN_PASSWORD)
     env.pop("DATABASE_URL", None)
     log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
     proc = subprocess.Popen(
@@ -76,9 +78,29 @@ def browser():
         b.close()
 
 
+def _context(browser):
+    return browser.new_context(viewport={"width": 1400, "height": 1100}, locale="zh-CN")
+
+
+def sign_in(pg, app_url: str, username: str = "admin", password: str = ADMIN_PASSWORD) -> None:
+    """Sign in through the form, once per browser context: the tuoke_session cookie it leaves keeps
+    every later page.goto of the context signed in."""
+    pg.goto(app_url)
+    pg.get_by_text("拓客图 · 登录").wait_for(timeout=90_000)
+    wait_idle(pg)
+    pg.get_by_label("用户名").fill(username)
+    pg.get_by_label("密码").fill(password)
+    pg.get_by_role("button", name="登录", exact=True).click()
+    pg.get_by_role("button", name="退出登录").wait_for(timeout=90_000)
+    wait_idle(pg)
+    deadline = time.time() + 10
+    while time.time() < deadline and not any(c["name"] == "tuoke_session" for c in pg.context.cookies()):
+        time.sleep(0.2)
+
+
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1100}, locale="zh-CN")
+def page(browser, app_url):
+    context = _context(browser)
     outside = []
 
     def only_local(route):
@@ -92,6 +114,7 @@ def page(browser):
     context.route("**/*", only_local)
     pg = context.new_page()
     pg.outside_requests = outside
+    sign_in(pg, app_url)
     yield pg
     context.close()
 
@@ -140,6 +163,43 @@ def _wait_for_map(pg, minimum: int):
     paths = frame.locator("path.leaflet-interactive")
     paths.nth(minimum - 1).wait_for(state="attached", timeout=60_000)
     return frame, paths
+
+
+def test_sign_in_survives_a_reload_and_sign_out_does_not(browser, app_url):
+    """The cookie keeps a reload signed in; 退出登录 ends it (a reload shows the form again)."""
+    context = _context(browser)
+    pg = context.new_page()
+    try:
+        pg.goto(app_url + "/map")  # a link to a page: the form, then that page
+        pg.get_by_text("拓客图 · 登录").wait_for(timeout=90_000)
+        wait_idle(pg)
+        pg.get_by_label("用户名").fill("admin")
+        pg.get_by_label("密码").fill("not-the-password")
+        pg.get_by_role("button", name="登录", exact=True).click()
+        expect(pg.get_by_text("用户名或密码不对")).to_be_visible(timeout=60_000)
+        wait_idle(pg)
+        pg.get_by_label("密码").fill(ADMIN_PASSWORD)
+        pg.get_by_role("button", name="登录", exact=True).click()
+        pg.get_by_text("区域单元").first.wait_for(timeout=90_000)  # the customer map, as the link asked
+        wait_idle(pg)
+        cookie = next(c for c in context.cookies() if c["name"] == "tuoke_session")
+        assert cookie["sameSite"] == "Strict" and ADMIN_PASSWORD not in cookie["value"]
+        pg.reload()
+        pg.get_by_text("区域单元").first.wait_for(timeout=90_000)
+        assert pg.get_by_text("拓客图 · 登录").count() == 0
+        expect(pg.get_by_text("管理员 · 管理员")).to_be_visible()
+        wait_idle(pg)
+        _shot(pg, "signed_in")
+        pg.get_by_role("button", name="退出登录").click()
+        pg.get_by_text("拓客图 · 登录").wait_for(timeout=60_000)
+        wait_idle(pg)
+        pg.reload()
+        pg.get_by_text("拓客图 · 登录").wait_for(timeout=60_000)
+        wait_idle(pg)
+        assert pg.get_by_text("区域单元").count() == 0
+        _shot(pg, "signed_out")
+    finally:
+        context.close()
 
 
 def test_home_shows_sample_project(page, app_url):
