@@ -274,9 +274,24 @@ def prepare(records: pd.DataFrame) -> pd.DataFrame:
     out = records.copy()
     out["visitor_code"] = out[S.VISITOR_ID].fillna("").astype(str).str.slice(0, 100)
     out = out.drop_duplicates("visitor_key", keep="last").reset_index(drop=True)
-    columns = [as_text(out[c]).tolist() for c in VISITOR_FIELDS]
-    out["row_hash"] = [hashlib.md5("\x1f".join(values).encode()).hexdigest() for values in zip(*columns)]
+    columns = [_texts(out[c]) for c in VISITOR_FIELDS]
+    md5 = hashlib.md5
+    out["row_hash"] = [md5("\x1f".join(values).encode()).hexdigest() for values in zip(*columns)]
     return out
+
+
+def _texts(values: pd.Series) -> list[str]:
+    """The text of each value as :func:`mapping.ingest.tables.as_text` gives it ("" for a missing one,
+    else ``str(value)``), as a list, without its round trip through a pandas string array.
+
+    >>> _texts(pd.Series([1.5, float("nan")])), _texts(pd.Series(["a", None], dtype="str"))
+    (['1.5', ''], ['a', ''])
+    """
+    missing = values.isna().to_numpy()
+    items = values.tolist()
+    if not missing.any():
+        return [v if type(v) is str else str(v) for v in items]
+    return ["" if m else (v if type(v) is str else str(v)) for v, m in zip(items, missing)]
 
 
 def diff(records: pd.DataFrame, stored: dict[str, str]) -> tuple[pd.Series, pd.Series]:

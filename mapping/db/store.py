@@ -685,11 +685,10 @@ class Store:
         replace = list(replace)
         for start in range(0, len(replace), CHUNK):
             conn.execute(delete(Location).where(Location.visitor_id.in_(replace[start:start + CHUNK])))
-        keys = locations["visitor_key"]
-        visitor_ids = keys.map(ids)
-        keep = visitor_ids.notna().to_numpy()
-        loc = locations[keep] if not keep.all() else locations
-        _insert_locations(conn, visitor_ids[keep].astype(np.int64).tolist(), loc)
+        at = pd.Index(list(ids)).get_indexer(locations["visitor_key"])  # a hash join, not a dict lookup per row
+        keep = at >= 0
+        loc = locations if keep.all() else locations[keep]
+        _insert_locations(conn, np.fromiter(ids.values(), dtype=np.int64, count=len(ids))[at[keep]].tolist(), loc)
 
     # ---------------------------------------------------------------- undoing an import
     def dependent_imports(self, import_id: int) -> list[int]:
