@@ -4,7 +4,10 @@
 (ingest must not import db: the stage order is ingest → place → db); a test asserts they agree.
 The spreadsheet bounds keep a small hostile file (one cell at XFD1048576, a zip bomb)
 from making the reader allocate gigabytes: they are checked from the zip directory and
-each sheet's ``<dimension>`` before any cell is read.
+each sheet's ``<dimension>`` before any cell is read.  A legacy .xls (BIFF in an OLE
+container) is checked the same way from each sheet's DIMENSIONS record and the row and
+column every cell record names (:func:`check_xls`): a 5 KB .xls with one cell at IV65536
+would otherwise make the reader build a 65,536 × 256 grid (about 1 GB).
 """
 
 from __future__ import annotations
@@ -183,3 +186,135 @@ def scan_extent(fh, chunk: int = 1 << 20) -> tuple[int, int]:
                 max_row = r
         tail = buf[-256:]
     return max_row, _col_number(max_col_key[1].decode()) if max_col_key[1] else 0
+
+
+# ------------------------------------------------------------------ .xls (BIFF)
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+XLS_ENCRYPTED = "encrypted"
+
+_BOF = (0x0809, 0x0409, 0x0209, 0x0009)
+_EOF, _DIMENSIONS, _ROW, _BOUNDSHEET, _FILEPASS = 0x000A, 0x0200, 0x0208, 0x0085, 0x002F
+# records that start with (row u16, column u16): FORMULA, LABELSST, NUMBER, RK, BLANK, BOOLERR, LABEL, RSTRING
+_CELL_RECORDS = frozenset((0x0006, 0x0406, 0x00FD, 0x0203, 0x027E, 0x0201, 0x0205, 0x0204, 0x00D6))
+_MULTI_RECORDS = frozenset((0x00BD, 0x00BE))  # MULRK, MULBLANK: row, first column, …, last column (u16 at the end)
+
+
+class XlsCorrupt(ValueError):
+    """The .xls container or its record stream is broken (the caller words this)."""
+
+
+def _workbook_stream(data: bytes) -> bytes:
+    from xlrd.compdoc import CompDoc  # xlrd is a runtime dependency; only its container reader is used
+
+    try:
+        doc = CompDoc(data, logfile=io.StringIO())
+        for name in ("Workbook", "Book"):
+            stream = doc.get_named_stream(name)
+            if stream:
+                return bytes(stream)
+    except Exception as exc:  # xlrd's CompDocError, or IndexError/struct.error on a mangled sector table
+        raise XlsCorrupt(str(exc)) from exc
+    raise XlsCorrupt("no Workbook stream")
+
+
+def _records(stream: bytes, pos: int):
+    """(record type, body start, body length) from ``pos`` to the end of the stream."""
+    unpack, end = struct.unpack_from, len(stream)
+    while pos + 4 <= end:
+        code, length = unpack("<HH", stream, pos)
+        if pos + 4 + length > end:
+            raise XlsCorrupt("record runs past the end of the stream")
+        yield code, pos + 4, length
+        pos += 4 + length
+
+
+def xls_sheets(stream: bytes) -> list[tuple[str, int]]:
+    """(name, stream offset of its BOF) of every worksheet named in the workbook globals.
+
+    Raises XlsCorrupt, or LimitError(XLS_ENCRYPTED) for a password-protected workbook."""
+    records = _records(stream, 0)
+    first = next(records, None)
+    if first is None or first[0] not in _BOF:
+        raise XlsCorrupt("no BOF")
+    biff8 = first[2] >= 4 and struct.unpack_from("<H", stream, first[1])[0] == 0x0600
+    sheets = []
+    for code, start, length in records:
+        if code == _EOF:
+            break
+        if code == _FILEPASS:
+            raise LimitError(XLS_ENCRYPTED)
+        if code == _BOUNDSHEET and length >= 8:
+            offset, kind = struct.unpack_from("<I", stream, start)[0], stream[start + 5]
+            if kind != 0:  # chart, macro or VB module sheets hold no cells
+                continue
+            n = stream[start + 6]
+            if biff8:
+                wide = stream[start + 7] & 1
+                raw = stream[start + 8 : start + 8 + n * (2 if wide else 1)]
+                name = raw.decode("utf-16-le" if wide else "latin-1", "replace")
+            else:
+                name = stream[start + 7 : start + 7 + n].decode("gbk", "replace")
+            sheets.append((name, offset))
+    return sheets
+
+
+def xls_sheet_extent(stream: bytes, offset: int) -> tuple[int, int, int, int]:
+    """(declared rows, declared columns, last used row, last used column) of one worksheet,
+    counted from A1, from its DIMENSIONS record and every cell and ROW record (one pass over
+    the record headers; no cell value is decoded)."""
+    if not 0 <= offset < len(stream) - 4 or struct.unpack_from("<H", stream, offset)[0] not in _BOF:
+        raise XlsCorrupt("sheet offset does not point at a BOF record")
+    unpack = struct.unpack_from
+    declared_rows = declared_cols = max_row = max_col = 0
+    depth = 0
+    for code, start, length in _records(stream, offset):
+        if code in _BOF:
+            depth += 1
+        elif code == _EOF:
+            depth -= 1
+            if depth == 0:
+                break
+        elif depth != 1:
+            continue  # an embedded chart's own records
+        elif code in _CELL_RECORDS and length >= 4:
+            row, col = unpack("<HH", stream, start)
+            max_row, max_col = max(max_row, row + 1), max(max_col, col + 1)
+        elif code in _MULTI_RECORDS and length >= 6:
+            row = unpack("<H", stream, start)[0]
+            last = unpack("<H", stream, start + length - 2)[0]
+            max_row, max_col = max(max_row, row + 1), max(max_col, last + 1)
+        elif code == _ROW and length >= 2:
+            max_row = max(max_row, unpack("<H", stream, start)[0] + 1)
+        elif code == _DIMENSIONS:
+            if length >= 14:  # BIFF8: first row u32, last row + 1 u32, first column u16, last column + 1 u16
+                _, declared_rows, _, declared_cols = unpack("<IIHH", stream, start)
+            elif length >= 8:  # BIFF5 and older: u16 each
+                _, declared_rows, _, declared_cols = unpack("<HHHH", stream, start)
+    return declared_rows, declared_cols, max_row, max_col
+
+
+def check_xls(data: bytes) -> None:
+    """Refuse a legacy .xls whose sheets declare or hold more than the bounds, reading no cell value.
+
+    A tiny .xls with one cell at IV65536 makes the reader build a 65,536 × 256 grid (about 1 GB):
+    the DIMENSIONS record and the row/column of every cell record are checked first.
+
+    Raises
+    ------
+    LimitError
+        With a Chinese message naming the sheet and its size; ``LimitError(XLS_ENCRYPTED)``
+        for a password-protected workbook (the caller words it).
+    XlsCorrupt
+        Not a readable OLE container or BIFF record stream (the caller words it).
+    """
+    stream = _workbook_stream(data)
+    for name, offset in xls_sheets(stream):
+        declared_rows, declared_cols, used_rows, used_cols = xls_sheet_extent(stream, offset)
+        for rows, cols, what in ((declared_rows, declared_cols, "声明的范围是"), (used_rows, used_cols, "实际用到了")):
+            if _too_big(rows, cols):
+                raise LimitError(
+                    f"工作表「{name}」{what} A1:{_col_letters(cols)}{rows}（{rows:,} 行 × {cols:,} 列），超过导入上限"
+                    f"（{MAX_ROWS:,} 行、{MAX_CELLS:,} 个单元格）。通常是远处有格式或空格的空行/空列："
+                    "请在 Excel 里删除数据区域右侧和下方的空行、空列后另存为 .xlsx 或 CSV（UTF-8）再上传；"
+                    "数据确实这么多时，请按月份拆分成几个文件分批导入。"
+                )

@@ -31,6 +31,7 @@ from mapping import schema as S
 from mapping.geo.coords import in_china, looks_swapped, normalise_crs
 from mapping.ingest import limits as L
 from mapping.ingest import values as V
+from mapping.ingest.delimiters import choose_delimiter
 from mapping.ingest.headers import (  # noqa: F401
     AUTO_THRESHOLD,
     auto_map,
@@ -91,6 +92,10 @@ def read_table(data: bytes, filename: str, sheet: str | None = None) -> Table:
     _check_size(data, filename)
     suffix = Path(filename).suffix.lower()
     if suffix in CSV_SUFFIXES:
+        raw, encoding, delimiter = _read_csv(data)
+        frame, header_row = _promote_header(raw)
+        table = Table(frame, header_row, encoding=encoding, delimiter=delimiter)
+    elif suffix in EXCEL_SUFFIXES and _text_named_excel(data):  # a CRM's tab-separated "xls"
         raw, encoding, delimiter = _read_csv(data)
         frame, header_row = _promote_header(raw)
         table = Table(frame, header_row, encoding=encoding, delimiter=delimiter)
@@ -203,10 +208,7 @@ def _read_csv(data: bytes) -> tuple[pd.DataFrame, str, str]:
         raise IngestError("文件内容不是文本表格（可能是改了后缀的 Excel 或其他文件）。请上传真正的 CSV 或 Excel 文件。")
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # old Mac (CR only) and mixed line endings
     sample = "\n".join(text.splitlines()[:20])
-    try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|，").delimiter
-    except csv.Error:
-        delimiter = ","
+    delimiter = choose_delimiter(sample)  # also 「，」「；」, and 「、」 when the header splits on it
     try:
         rows = []
         for row in csv.reader(io.StringIO(text), delimiter=delimiter):
@@ -240,6 +242,19 @@ def _csv_reason(exc: Exception) -> str:
     return "引号或分隔符不成对"
 
 
+def _text_named_excel(data: bytes) -> bool:
+    """True for plain delimited text saved with an Excel suffix (many systems export TSV as .xls)."""
+    if data[:2] == b"PK" or data[:8] == L.OLE_MAGIC:
+        return False
+    _refuse_other_format(data, "Excel 文件")  # HTML, XML, PDF… are refused with their own advice
+    try:
+        text, _ = _decode(data[:8192])
+    except IngestError:
+        return False
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    return not _looks_binary(text) and any(first.count(d) >= 2 for d in ("\t", ",", "，"))
+
+
 _OTHER_FORMATS = (
     (b"%PDF", "PDF 文件"),
     (b"<!doctype html", "网页（HTML）文件"),
@@ -254,15 +269,31 @@ _OTHER_FORMATS = (
 )
 
 
+_HTML_TAGS = (b"<html", b"<table", b"<head", b"<body", b"<meta", b"<style", b"<!doctype html")
+_SAVE_AS_XLSX = "请用 Excel 打开后「另存为 → Excel 工作簿（.xlsx）」再上传。"
+
+
 def _refuse_other_format(data: bytes, expected: str) -> None:
-    if expected == "CSV" and (data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+    if expected == "CSV" and (data[:4] == b"PK\x03\x04" or data[:8] == L.OLE_MAGIC):
         raise IngestError("文件内容其实是 Excel 工作簿，不是 CSV。请把文件后缀改成 .xlsx（或 .xls）后再上传。")
-    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    head = data[:1024]
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 HTML exports
+        head = head.decode("utf-16", "ignore").encode("utf-8", "ignore")
+    head = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if b"urn:schemas-microsoft-com:office:spreadsheet" in head or b"excel.sheet" in head:
+        raise IngestError(f"文件内容其实是 Excel 2003 XML 表格，不是 {expected}。{_SAVE_AS_XLSX}")
+    if head.startswith(b"<") and not head.startswith(b"<?xml") and any(tag in head for tag in _HTML_TAGS):
+        raise IngestError(f"文件内容其实是网页（HTML）表格，不是 {expected}。"
+                          f"这类「.xls」常是系统导出的网页表格：{_SAVE_AS_XLSX}")
     for magic, what in _OTHER_FORMATS:
         if head.startswith(magic.lower()):
             advice = ("这类「.xls」常是系统导出的网页表格：请用 Excel 打开后「另存为 → Excel 工作簿（.xlsx）」再上传。"
                       if "HTML" in what else "请上传真正的 CSV 或 Excel（.xlsx / .xls）文件。")
             raise IngestError(f"文件内容其实是{what}，不是 {expected}。{advice}")
+
+
+def _excel_label(filename: str) -> str:
+    return " Excel 文件" if filename.startswith("*") else f" Excel 文件「{filename}」"
 
 
 def _check_excel(data: bytes, filename: str) -> None:
@@ -275,14 +306,27 @@ def _check_excel(data: bytes, filename: str) -> None:
             raise IngestError(str(exc)) from exc
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, struct.error) as exc:
             raise IngestError(
-                f"无法打开 Excel 文件「{filename}」：文件已损坏（压缩包不完整，可能没有下载或复制完）。"
+                f"无法打开{_excel_label(filename)}：文件已损坏（压缩包不完整，可能没有下载或复制完）。"
                 "请重新导出或在 Excel 中打开后另存为 .xlsx 再上传。"
             ) from exc
-    elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        return  # .xls (BIFF): bounded by the file size limit
+    elif data[:8] == L.OLE_MAGIC:  # .xls (BIFF): DIMENSIONS and every cell record's position, no values
+        try:
+            L.check_xls(data)
+        except L.LimitError as exc:
+            if str(exc) != L.XLS_ENCRYPTED:
+                raise IngestError(str(exc)) from exc
+            raise IngestError(
+                f"{_excel_label(filename).strip()}设置了打开密码，无法读取。请在 Excel 中取消密码（文件 → 信息 → 保护工作簿），"
+                "另存为 .xlsx 后再上传。"
+            ) from exc
+        except L.XlsCorrupt as exc:
+            raise IngestError(
+                f"无法打开{_excel_label(filename)}：文件已损坏（.xls 内部结构不完整，可能没有下载或复制完）。"
+                "请重新导出，或在 Excel 中打开后另存为 .xlsx 再上传。"
+            ) from exc
     else:
         raise IngestError(
-            f"无法打开 Excel 文件「{filename}」：内容不是 Excel 格式（既不是 .xlsx 也不是 .xls）。"
+            f"无法打开{_excel_label(filename)}：内容不是 Excel 格式（既不是 .xlsx 也不是 .xls）。"
             "如果它其实是 CSV，请把后缀改成 .csv；否则请在 Excel 中打开后另存为 .xlsx 再上传。"
         )
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
 
 import openpyxl
+import xlwt
+from xlwt.CompoundDoc import XlsDoc
 
 HEADERS = ["客户编号", "姓名", "手机", "到访日期", "意向业态", "居住区域", "渠道", "行业"]
 ROWS = [
@@ -100,6 +103,64 @@ def _formulas() -> bytes:
     return _xlsx(rows)
 
 
+def _xls_stream(rows, far=False) -> bytes:
+    """The BIFF8 Workbook stream xlwt writes for ``rows`` (and a cell at IV65536 when ``far``)."""
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("客户")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            ws.write(r, c, value)
+    if far:
+        ws.write(65535, 255, 1)
+    return wb.get_biff_data()
+
+
+def _ole(stream: bytes) -> bytes:
+    buf = io.BytesIO()
+    XlsDoc().save(buf, stream)
+    return buf.getvalue()
+
+
+def _set_dimensions(stream: bytes, rows: int, cols: int) -> bytes:
+    i = stream.find(b"\x00\x02\x0e\x00")  # DIMENSIONS, 14 bytes
+    assert i > 0
+    return stream[: i + 4] + struct.pack("<IIHHH", 0, rows, 0, cols, 0) + stream[i + 18 :]
+
+
+def _xls(rows, far=False, dims=None) -> bytes:
+    stream = _xls_stream(rows, far)
+    return _ole(_set_dimensions(stream, *dims) if dims else stream)
+
+
+def _xls_dense_blanks(rows=20_000, cols=256) -> bytes:
+    """Formatted-but-empty cells, as Excel writes them (MULBLANK), over 20,000 × 256: 5.1 M cells, ~10 MB."""
+    stream = _xls_stream([HEADERS, *ROWS])
+    blanks = b"".join(
+        struct.pack("<HHHH", 0x00BE, 6 + 2 * cols, r, 0) + b"\x0f\x00" * cols + struct.pack("<H", cols - 1)
+        for r in range(3, rows)
+    )
+    end = stream.rindex(b"\x0a\x00\x00\x00")  # the sheet's EOF
+    return _ole(stream[:end] + blanks + stream[end:])
+
+
+def _xls_encrypted() -> bytes:
+    stream = _xls_stream([HEADERS, *ROWS])
+    end = stream.index(b"\x09\x08", 0) + 4 + struct.unpack_from("<H", stream, 2)[0]  # after the globals' BOF
+    filepass = struct.pack("<HHH", 0x002F, 2, 0)
+    # the sheet moves by len(filepass): fix its BOUNDSHEET offset
+    out = bytearray(stream[:end] + filepass + stream[end:])
+    i = out.index(b"\x85\x00")
+    offset = struct.unpack_from("<I", out, i + 4)[0]
+    struct.pack_into("<I", out, i + 4, offset + len(filepass))
+    return _ole(bytes(out))
+
+
+def _broken_sheet_offset(stream: bytes) -> bytes:
+    out = bytearray(stream)
+    struct.pack_into("<I", out, out.index(b"\x85\x00") + 4, 0x7FFFFFF0)  # BOUNDSHEET points past the end
+    return bytes(out)
+
+
 def corpus() -> dict[str, bytes]:
     good = _xlsx([HEADERS, *ROWS])
     long_row = ["C9" + "9" * 150, "赵六", "13600000000", "2024-03-09", "公寓", "浦东", "渠" * 200, "行" * 100]
@@ -149,6 +210,30 @@ def corpus() -> dict[str, bytes]:
         "fullwidth_comma.csv": _csv([HEADERS, *ROWS], sep="，"),
         "total_row.csv": _csv([HEADERS, *ROWS, ["合计", "", "", "", "", "", "", "2"]]),
         "merged_only.xlsx": _merged_only(),
+        "good.xls": _xls([HEADERS, *ROWS]),
+        "xls_sparse_bomb_IV65536.xls": _xls([HEADERS, *ROWS], far=True),
+        "xls_hidden_far_cell.xls": _xls([HEADERS, *ROWS], far=True, dims=(3, 8)),
+        "xls_declared_65536x256.xls": _xls([HEADERS, *ROWS], dims=(65536, 256)),
+        "xls_dense_blanks_20000x256.xls": _xls_dense_blanks(),
+        "xls_truncated.xls": _xls([HEADERS, *ROWS])[:3000],
+        "xls_encrypted.xls": _xls_encrypted(),
+        "xls_broken_sheet_offset.xls": _ole(_broken_sheet_offset(_xls_stream([HEADERS, *ROWS]))),
+        "fullwidth_semicolon.csv": _csv([HEADERS, *ROWS], sep="；"),
+        "enumeration_comma.txt": _csv([HEADERS, *ROWS], sep="、"),
+        "comma_with_fullwidth_in_values.csv": _csv([HEADERS + ["备注"], *(r + ["公寓、洋房，周末再来"] for r in ROWS)]),
+        "tsv_gbk_named.xls": _csv([HEADERS, *ROWS], sep="\t", encoding="gb18030"),
+        "csv_named.xlsx": _csv([HEADERS, *ROWS]),
+        "crm_html_export.xls": ("\ufeff\r\n<html xmlns:o=\"urn:schemas-microsoft-com:office:office\" "
+                                "xmlns:x=\"urn:schemas-microsoft-com:office:excel\"><head><meta charset=\"utf-8\"></head>"
+                                "<body><table><tr><td>客户编号</td><td>手机</td></tr><tr><td>C1</td>"
+                                "<td>13812345678</td></tr></table></body></html>").encode(),
+        "html_meta_first_gbk.xls": ("<meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">"
+                                    "<table><tr><td>到访日期</td><td>姓名</td></tr></table>").encode("gb18030"),
+        "html_utf16.xls": "<html><table><tr><td>到访日期</td></tr></table></html>".encode("utf-16"),
+        "spreadsheetml_2003.xls": ('<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n'
+                                   '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">'
+                                   '<Worksheet ss:Name="客户"><Table><Row><Cell><Data ss:Type="String">到访日期'
+                                   '</Data></Cell></Row></Table></Worksheet></Workbook>').encode(),
         "nonsense.xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00nonsense" * 100,
         "random_bytes.xls": bytes((i * 37 + 11) % 256 for i in range(4096)),
         "binary.csv": bytes((i * 73 + 5) % 256 for i in range(4096)),
@@ -163,4 +248,6 @@ def corpus() -> dict[str, bytes]:
 
 
 BOMBS = ("sparse_bomb_XFD1048576.xlsx", "hidden_far_cell.xlsx", "declared_900k_rows.xlsx",
-         "declared_ZZZ_columns.xlsx", "zip_bomb_entry.xlsx")
+         "declared_ZZZ_columns.xlsx", "zip_bomb_entry.xlsx",
+         "xls_sparse_bomb_IV65536.xls", "xls_hidden_far_cell.xls", "xls_declared_65536x256.xls",
+         "xls_dense_blanks_20000x256.xls")
