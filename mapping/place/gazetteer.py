@@ -61,21 +61,23 @@ class Gazetteer:
         if entry not in bucket:
             bucket.append(entry)
             self.max_key = max(self.max_key, len(key))
-            self._prefixes = None
+            self._trie = None
+            self.memo.clear()
 
-    def prefixes(self) -> dict[str, list[Entry] | None]:
-        """Every key and every start of a key: a key maps to its entries, a bare start to None.
+    def trie(self) -> dict:
+        """The keys as a character trie: ``{char: [children, entries or None]}``, entries where a key ends.
 
         Lets a scan stop reading at the first character no key continues with.
         """
-        if self._prefixes is None:
-            table: dict[str, list[Entry] | None] = {}
-            for key in self.names:
-                for end in range(1, len(key)):
-                    table.setdefault(key[:end], None)
-            table.update(self.names)
-            self._prefixes = table
-        return self._prefixes
+        if self._trie is None:
+            root: dict = {}
+            for key, entries in self.names.items():
+                node = root
+                for char in key[:-1]:
+                    node = node.setdefault(char, [{}, None])[0]
+                node.setdefault(key[-1], [{}, None])[1] = entries
+            self._trie = root
+        return self._trie
 
     def towns_of(self, adcode: str) -> dict[str, Entry]:
         """Town entries of one district by every key (for outside-city addresses).
@@ -97,7 +99,8 @@ class Gazetteer:
     _towns_by_district: dict[str, dict[str, Entry]] = field(default_factory=dict)
     # adcode -> (name, short_name, city_adcode, province_adcode, town_code) of its towns, in file order
     _town_rows: dict[str, list[tuple[str, str, str, str, str]]] = field(default_factory=dict)
-    _prefixes: dict[str, list[Entry] | None] | None = None
+    _trie: dict | None = None
+    memo: dict = field(default_factory=dict)  # textmatch's answers by matched names (see textmatch._scan)
 
 
 def city_prefix(city: str) -> str:

@@ -29,8 +29,6 @@ _T2S = opencc.OpenCC("t2s")
 _PREFIXES = ("目前住在", "现住在", "现居住在", "现居住于", "现居于", "现住", "住在", "家住", "居住在", "居住于", "工作在",
              "上班在", "在", "位于", "常去", "一般在", "平时在")
 _SUFFIXES = ("附近的", "附近", "周边", "周围", "一带", "那边", "这边", "旁边", "区域内", "左右", "那里", "这里")
-_PREFIX_FIRST = frozenset(p[0] for p in _PREFIXES)
-_SUFFIX_LAST = frozenset(s[-1] for s in _SUFFIXES)
 _DROP = re.compile(r"[\s（）()\[\]【】{}<>《》「」『』\"'“”‘’、，,。.;；:：!！?？~～·•_\-—/\\|*#]+")
 
 
@@ -41,8 +39,8 @@ def normalise(text: object) -> str:
     value = unicodedata.normalize("NFKC", str(text)).lower()
     value = _T2S.convert(value)
     value = _DROP.sub("", value)
-    if value[:1] not in _PREFIX_FIRST and value[-1:] not in _SUFFIX_LAST:
-        return value  # no filler word can start or end it: the loop below would change nothing
+    if not value.startswith(_PREFIXES) and not value.endswith(_SUFFIXES):
+        return value  # no filler word starts or ends it: the loop below would change nothing
     changed = True
     while changed and value:
         changed = False

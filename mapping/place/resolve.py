@@ -12,6 +12,7 @@ in :data:`RESULT_COLUMNS`.
 from __future__ import annotations
 
 import logging
+from operator import attrgetter
 
 import numpy as np
 import pandas as pd
@@ -125,10 +126,14 @@ def resolve_texts(texts, city: str = S.SHANGHAI, aliases: dict[str, dict] | None
     raw = pd.Series(list(texts), dtype=object)
     if raw.empty:
         return _empty_result(0)
-    codes, uniques = pd.factorize(raw.where(raw.notna(), ""))
-    norm = [normalise(u) for u in uniques]
-    norm_codes, norm_uniques = pd.factorize(pd.Series(norm, dtype=object))
-    resolved = _resolve_unique(list(norm_uniques), city, aliases or {}, cache, geocoder)
+    codes, uniques = pd.factorize(raw)
+    uniques = list(uniques)
+    if (codes < 0).any():
+        uniques.append("")  # missing values have code -1: they index this last entry, "" like an empty cell
+    positions: dict[str, int] = {}  # normalised text -> its position among the texts resolved
+    norm_codes = np.fromiter((positions.setdefault(normalise(u), len(positions)) for u in uniques),
+                             dtype=np.intp, count=len(uniques))
+    resolved = _resolve_unique(list(positions), city, aliases or {}, cache, geocoder)
     out = resolved.iloc[norm_codes[codes]].reset_index(drop=True)
     if GEOCODER_ERROR in resolved.attrs:
         out.attrs[GEOCODER_ERROR] = resolved.attrs[GEOCODER_ERROR]
@@ -145,6 +150,9 @@ class ResultCache:
         raise NotImplementedError
 
 
+_result_values = attrgetter(*RESULT_COLUMNS)
+
+
 def _resolve_unique(texts: list[str], city: str, aliases: dict[str, dict],
                     cache: ResultCache | None, geocoder: "GC.Geocoder | None" = None) -> pd.DataFrame:
     cached = cache.get_results(city, [t for t in texts if t and t not in aliases]) if cache else {}
@@ -153,8 +161,7 @@ def _resolve_unique(texts: list[str], city: str, aliases: dict[str, dict],
         if text in cached and text not in aliases:
             rows.append(cached[text])
             continue
-        match = resolve_one(text, city, aliases)
-        row = {c: getattr(match, c) for c in RESULT_COLUMNS}
+        row = dict(zip(RESULT_COLUMNS, _result_values(resolve_one(text, city, aliases))))
         rows.append(row)
         if text and text not in aliases:
             fresh[text] = row

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 
 from pypinyin import Style, pinyin
 from rapidfuzz import fuzz, process
@@ -142,32 +143,50 @@ def _in_city(adcode: str, city: str) -> bool:
 def _matches(text: str, gaz: G.Gazetteer) -> list[tuple[int, int, list[G.Entry]]]:
     """Non-overlapping dictionary matches, longest first.
 
-    Walks the prefix table from each position and stops as soon as no key starts
-    with the characters read: a few lookups per character instead of one per
-    possible key length (keys run to 38 characters).  Finds exactly the matches
+    Walks the gazetteer's character trie from each position and stops at the first
+    character no key continues with: a lookup or two per character instead of one
+    per possible key length (keys run to 38 characters).  Finds exactly the matches
     of :func:`_matches_reference`.
     """
     found = []
     n = len(text)
-    prefixes = gaz.prefixes()
-    for i in range(n):
-        for j in range(i + 1, n + 1):
-            entries = prefixes.get(text[i:j], _NO_KEY)
-            if entries is _NO_KEY:
+    trie = gaz.trie()
+    for i, char in enumerate(text):
+        node = trie.get(char)
+        j = i + 1
+        while node is not None:
+            children, entries = node
+            if entries is not None:  # text[i:j] is a key
+                after = text[j:j + 1]
+                if after in _ROAD_AFTER or (after in _DIRECTION and text[j + 1:j + 2] in _ROAD_AFTER):  # _is_road
+                    entries = [e for e in entries if e.kind == G.LANDMARK or (e.kind == G.TOWN and not e.short)]
+                if entries:
+                    found.append((i, j, entries))
+            if j == n:
                 break
-            if not entries:  # a prefix of a key, not a key
-                continue
-            if _is_road(text, j):
-                entries = [e for e in entries if e.kind == G.LANDMARK or (e.kind == G.TOWN and not e.short)]
-                if not entries:
-                    continue
-            found.append((i, j, entries))
-    return _non_overlapping(found)
+            node = children.get(text[j])
+            j += 1
+    if len(found) < 2:
+        return found
+    # Longest first, then leftmost; (length, start) identifies a match.  A position once
+    # covered is taken: the same as _non_overlapping, without comparing every pair.
+    found.sort(key=_longest_first)
+    taken = []
+    used = bytearray(n)
+    for match in found:
+        i, j, _ = match
+        if 1 not in used[i:j]:
+            used[i:j] = b"\x01" * (j - i)
+            taken.append(match)
+    taken.sort(key=_start)
+    return taken
 
 
-_NO_KEY = object()  # no key starts with this text (the prefix table maps a bare prefix to None)
+def _longest_first(match: tuple[int, int, list[G.Entry]]) -> tuple[int, int]:
+    return match[0] - match[1], match[0]
 
 
+_start = itemgetter(0)
 def _matches_reference(text: str, gaz: G.Gazetteer) -> list[tuple[int, int, list[G.Entry]]]:
     """The plain scan :func:`_matches` must agree with: every length at every position."""
     found = []
@@ -196,9 +215,56 @@ def _non_overlapping(found: list[tuple[int, int, list[G.Entry]]]) -> list[tuple[
 
 
 def _scan(text: str, gaz: G.Gazetteer, city: str) -> Match:
+    """What the dictionary matches in ``text`` say, remembered by which names matched.
+
+    Everything after the scan depends on the matched names (and, when a name is cut
+    down by the road rule, on that), not on the rest of the text, except the share of
+    the text covered, recomputed every time, and two cases that read the text itself
+    (an ambiguous name labelled with the text; the town after a district outside the
+    city), which are never remembered.  So 上海市浦东新区金桥路12号 and …金桥路13号 share
+    one answer.  Gives exactly what :func:`_scan_reference` gives.
+    """
     matches = _matches(text, gaz)
     if not matches:
         return Match()
+    key = (city, *[(text[i:j], len(entries)) for i, j, entries in matches])  # a cut-down list is shorter
+    memo = gaz.memo
+    known = memo.get(key)
+    if known is None:
+        found, reuse = _interpret_matches(text, gaz, city, matches)
+        if reuse == _REUSE_NEVER:
+            return found
+        if len(memo) >= _MEMO_MAX:
+            memo.clear()
+        memo[key] = (_copy(found), reuse)
+        return found
+    template, reuse = known
+    found = _copy(template)
+    if reuse == _REUSE_COVERAGE:
+        found.coverage = sum(j - i for i, j, _ in matches) / len(text)
+    return found
+
+
+_MEMO_MAX = 200_000  # remembered match patterns per city before the memo starts over
+_REUSE_NEVER, _REUSE_AS_IS, _REUSE_COVERAGE = 0, 1, 2
+
+
+def _copy(found: Match) -> Match:
+    copy = Match.__new__(Match)
+    copy.__dict__.update(found.__dict__)
+    return copy
+
+
+def _scan_reference(text: str, gaz: G.Gazetteer, city: str) -> Match:
+    """The scan without the memo or the prefix table: what :func:`_scan` must give."""
+    matches = _matches_reference(text, gaz)
+    if not matches:
+        return Match()
+    return _interpret_matches(text, gaz, city, matches)[0]
+
+
+def _interpret_matches(text: str, gaz: G.Gazetteer, city: str, matches) -> tuple[Match, int]:
+    """The match for ``matches`` in ``text``, and whether it may be reused for other texts (``_REUSE_*``)."""
     provinces, cities = _explicit_context(matches)
     picks = [_choose(entries, provinces, cities, city) for _, _, entries in matches]
     chosen = [c for c in picks if c is not None]
@@ -209,19 +275,22 @@ def _scan(text: str, gaz: G.Gazetteer, city: str) -> Match:
         # 虹桥: a 虹桥街道 in 长宁 and a 虹桥镇 in 闵行, and nothing says which.
         shared = sorted({e.adcode for _, _, entries in matches for e in entries if e.adcode and _in_city(e.adcode, city)})
         if len(shared) > 1:
-            return Match(method=M_AMBIGUOUS, candidates="|".join(shared), label=text)
-        return Match()
+            return Match(method=M_AMBIGUOUS, candidates="|".join(shared), label=text), _REUSE_NEVER
+        return Match(), _REUSE_AS_IS
     districts = {e.adcode for e in chosen if e.kind in (G.DISTRICT, G.HISTORIC)}
     specific = max(chosen, key=lambda e: (G.KIND_RANK[e.kind], not e.short))
+    reuse = _REUSE_COVERAGE
     if specific.kind in (G.CITY, G.PROVINCE):
         found = _coarse(specific, gaz, city)
     else:
         found = _interpret(specific, districts, gaz, city, text, matches)
+        if specific.kind in (G.DISTRICT, G.HISTORIC) and not _in_city(specific.adcode, city):
+            reuse = _REUSE_NEVER  # _interpret looked for a town in the text after the district
     found.named_city = bool(provinces or cities)
     found.short = specific.short
     found.neighbour = _is_neighbour(specific.adcode or specific.city_adcode, city)
     found.coverage = sum(j - i for i, j, _ in matches) / len(text)
-    return found
+    return found, reuse
 
 
 def _is_neighbour(code: str, city: str) -> bool:
