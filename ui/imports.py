@@ -13,12 +13,13 @@ import streamlit as st
 from mapping import importer
 from mapping.db.store import Store
 from mapping.project import Project
+from ui import trail
 from ui.auth import allowed, refusal
 from ui.common import data_changed
 
 COLUMNS = {"imported_at": "时间", "filename": "文件", "created_by": "操作人", "rows_total": "行数",
            "inserted": "新增", "updated": "更新", "unchanged": "未变", "rejected": "拒绝"}
-NOBODY = "—"  # no sign-in yet: imports record no operator
+NOBODY = "—"  # imports made before sign-in record no operator
 PENDING = "undo_pending"  # the import whose 撤销 was clicked, waiting for 确认撤销
 DONE = "undo_done"  # what the last undo did, shown after the rerun
 
@@ -86,10 +87,14 @@ def undo(store: Store, import_id: int) -> None:
         st.error(refusal("import"))
         return
     try:
+        plan = store.undo_plan(import_id)
         summary = importer.undo_import(store, import_id)
     except ValueError as exc:
         st.error(str(exc))
         return
+    trail.record(store, "undo", project_id=plan["project_id"], rows=summary.removed + summary.restored,
+                 detail="、".join(f"「{b['filename']}」（导入 #{b['id']}）" for b in plan["batches"])
+                        + f"：删除 {summary.removed} 位客户，恢复 {summary.restored} 位")
     st.session_state.pop(PENDING, None)
     data_changed()
     st.session_state[DONE] = summary.message()

@@ -175,9 +175,9 @@ def remove(ctx: MapContext, snap: dict) -> None:
 
 def plan_workbook(ctx: MapContext, snap: dict) -> bytes:
     """The 拓客计划 workbook of a saved plan: its bins, filters and targets; 说明 says which version it is."""
-    run = B.run_from_payload(snap["payload"])
-    return P.battle_plan_workbook(ctx.facts, run, ctx.area_names(), run.filters, B.targets_from_payload(snap["payload"]),
-                                  project=ctx.project, layer_label=ctx.layer_label(), layer=ctx.layer(), plan=snap)
+    run, targets = B.run_from_payload(snap["payload"]), B.targets_from_payload(snap["payload"])
+    return P.battle_plan_workbook(ctx.facts, run, ctx.area_names(), run.filters, targets, project=ctx.project,
+                                  layer_label=ctx.layer_label(), layer=ctx.layer(), plan=snap)
 
 
 def plans_list(plans: pd.DataFrame) -> None:

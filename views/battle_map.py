@@ -23,6 +23,7 @@ from mapping.maps.offline import standalone_html
 from mapping.maps.overlays import project_sites
 from ui import layers as U
 from ui import plans as UP
+from ui import trail
 from ui.auth import allowed, download_button, refusal, require
 from ui.common import get_store, guarded
 from ui.context import MapContext, map_context
@@ -311,6 +312,7 @@ def sites_editor(ctx: MapContext) -> None:
             except ValueError as exc:
                 st.error(str(exc))
                 return
+            trail.record(ctx.store, "project_settings", project_id=ctx.project.id, detail="已保存项目与竞品位置（作战地图）")
             st.success("已保存。")
             st.rerun()
 

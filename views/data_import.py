@@ -23,6 +23,7 @@ from mapping.ingest.tables import (
     validate,
 )
 from mapping.place.geocode import geocoder_from_env
+from ui import trail
 from ui.auth import allowed, download_button, join_project, refusal, require
 from ui.common import (
     CITIES,
@@ -71,6 +72,7 @@ def new_project_form(store) -> None:
             st.error(str(exc))
             return
         join_project(store, pid)
+        trail.record(store, "project_create", project_id=pid, detail=f"「{store.project(pid).name}」")
         select_project(pid)
         st.success(f"已创建项目「{store.project(pid).name}」，并已选为当前项目。")
 
@@ -212,7 +214,11 @@ def commit_step(store, project, upload, result, chosen) -> None:
             store.put_value_maps(project.id, field, choices)
         bar = st.progress(0.0, text="开始导入…")
         summary = importer.import_records(store, project.id, result, upload.name, file_digest(upload.getvalue()),
-                                          geocoder_from_env(), progress=lambda f, m: bar.progress(f, text=m))
+                                          geocoder_from_env(), progress=lambda f, m: bar.progress(f, text=m),
+                                          created_by=trail.username())
+        trail.record(store, "import", project_id=project.id, rows=summary.inserted + summary.updated,
+                     detail=f"「{upload.name}」（导入 #{summary.import_id}）：新增 {summary.inserted}，更新 {summary.updated}，"
+                            f"未变 {summary.unchanged}，拒绝 {summary.rejected}")
         data_changed()
         st.success(summary.message() + " 导错了项目或文件？在下面的「导入记录」里点「撤销」即可恢复。")
         st.page_link("views/customer_map.py", label="查看客户地图", icon=":material/map:")

@@ -13,6 +13,7 @@ from mapping.db.store import Store
 from mapping.geo import sites
 from mapping.ingest import values
 from mapping.project import Project
+from ui import trail
 from ui.auth import allowed, refusal, require, visible_project_ids
 from ui.common import (
     CITIES,
@@ -35,8 +36,10 @@ VALUE_COLUMNS = {"label": "字段", "raw": "原值", "target": "对应为", "del
 CLOSED_FIELDS = (values.STAGE_FIELD, values.LINE_FIELD, values.INTENTION_FIELD)
 
 
-def _done(message: str) -> None:
-    """After a change: say so on the next run, and rerun so every widget shows the stored settings."""
+def _done(message: str, store: Store, project_id: int, action: str = "project_settings") -> None:
+    """After a change: note it in the audit log (``action``, the message as detail), say so on the next
+    run, and rerun so every widget shows the stored settings."""
+    trail.record(store, action, project_id=project_id, detail=message)
     notice(message)
     st.rerun()
 
@@ -72,7 +75,7 @@ def basics(store: Store, project: Project) -> None:
     except ValueError as exc:
         st.error(str(exc))
         return
-    _done("已保存基本信息。")
+    _done("已保存基本信息。", store, project.id)
 
 
 def stage_counts(visitors) -> str:
@@ -98,7 +101,7 @@ def stages(store: Store, project: Project) -> None:
             except ValueError as exc:
                 st.error(str(exc))
             else:
-                _done(f"已保存销售阶段：{'、'.join(s for s in Store.SALES_STAGES if s in used)}。")
+                _done(f"已保存销售阶段：{'、'.join(s for s in Store.SALES_STAGES if s in used)}。", store, project.id)
     with c2.form(f"ps_deal_form_{pid}"):
         deal = st.radio("算作成交的阶段（及之后）", Store.DEAL_STAGES, horizontal=True, key=f"ps_deal_{pid}",
                         index=Store.DEAL_STAGES.index(project.deal_stage) if project.deal_stage in Store.DEAL_STAGES
@@ -109,7 +112,7 @@ def stages(store: Store, project: Project) -> None:
             except ValueError as exc:
                 st.error(str(exc))
             else:
-                _done(f"成交口径改为「{deal}」及之后：{changed:,} 位客户的成交状态随之改变，所有页面已按新口径统计。")
+                _done(f"成交口径改为「{deal}」及之后：{changed:,} 位客户的成交状态随之改变，所有页面已按新口径统计。", store, project.id)
 
 
 def add_lines(store: Store, project: Project) -> None:
@@ -128,7 +131,7 @@ def add_lines(store: Store, project: Project) -> None:
     except ValueError as exc:
         st.error(str(exc))
         return
-    _done("已添加业态：" + "、".join(line.strip() for line in added if line.strip()) + "。")
+    _done("已添加业态：" + "、".join(line.strip() for line in added if line.strip()) + "。", store, project.id)
 
 
 def rename_line(store: Store, project: Project) -> None:
@@ -142,7 +145,7 @@ def rename_line(store: Store, project: Project) -> None:
     except ValueError as exc:
         st.error(str(exc))
         return
-    _done(f"已把业态「{old}」改名为「{new.strip()}」：{changed:,} 位客户的意向或成交业态随之更新。")
+    _done(f"已把业态「{old}」改名为「{new.strip()}」：{changed:,} 位客户的意向或成交业态随之更新。", store, project.id)
 
 
 def retire_lines(store: Store, project: Project) -> None:
@@ -159,7 +162,7 @@ def retire_lines(store: Store, project: Project) -> None:
     except ValueError as exc:
         st.error(str(exc))
         return
-    _done(f"已停用业态：{'、'.join(gone)}。这些客户的数据仍保留，在「全部业态」中照常统计。")
+    _done(f"已停用业态：{'、'.join(gone)}。这些客户的数据仍保留，在「全部业态」中照常统计。", store, project.id)
 
 
 def product_lines(store: Store, project: Project) -> None:
@@ -190,7 +193,7 @@ def site_editor(store: Store, project: Project) -> None:
         except ValueError as exc:
             st.error(str(exc))
             return
-        _done("已保存项目与竞品位置。")
+        _done("已保存项目与竞品位置。", store, project.id)
 
 
 def value_maps(store: Store, project: Project) -> None:
@@ -225,7 +228,7 @@ def value_maps(store: Store, project: Project) -> None:
     except ValueError as exc:
         st.error(str(exc))
         return
-    _done(f"已保存取值对应：修改 {len(changed)} 条，删除 {len(gone)} 条。")
+    _done(f"已保存取值对应：修改 {len(changed)} 条，删除 {len(gone)} 条。", store, project.id)
 
 
 def _another_project(store: Store, project_id: int) -> int | None:
@@ -245,14 +248,14 @@ def archive(store: Store, project: Project) -> None:
         st.info("这个项目已归档：它不出现在各页的项目列表里，数据都保留。")
         if st.button("取消归档", key=f"ps_unarchive_{project.id}"):
             store.archive_project(project.id, archived=False)
-            _done(f"已取消归档「{project.name}」：它重新出现在各页的项目列表里。")
+            _done(f"已取消归档「{project.name}」：它重新出现在各页的项目列表里。", store, project.id, "project_archive")
         return
     st.caption("归档后项目不再出现在各页的项目列表里，数据都保留；勾选左侧「显示已归档项目」可在本页恢复。")
     if st.button("归档项目", key=f"ps_archive_{project.id}"):
         store.archive_project(project.id)
         if not st.session_state.get(SHOW_ARCHIVED):
             select_project(_another_project(store, project.id))
-        _done(f"已归档项目「{project.name}」，数据保留。")
+        _done(f"已归档项目「{project.name}」，数据保留。", store, project.id, "project_archive")
 
 
 def delete(store: Store, project: Project) -> None:
@@ -270,7 +273,7 @@ def delete(store: Store, project: Project) -> None:
         store.delete_project(project.id)
         select_project(_another_project(store, project.id))
         data_changed()
-        _done(f"已删除项目「{project.name}」及其全部数据。")
+        _done(f"已删除项目「{project.name}」及其全部数据。", store, project.id, "project_delete")
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from mapping.geo import boundaries
 from mapping.maps import choropleth
 from mapping.place import gazetteer
 from mapping.place.resolve import METHOD_LABELS
+from ui import trail
 from ui.auth import allowed, refusal, require
 from ui.common import data_changed, get_store, guarded, pick_project, project_caption, project_locations
 
@@ -108,6 +109,10 @@ def save(store, project, text: str, choice: dict) -> None:
     except ValueError as exc:
         st.error(str(exc))
         return
+    district = gazetteer.index(project.city_adcode).district_names.get(choice["adcode"], choice["adcode"])
+    where = district + (f" · {choice['label']}" if point is not None and choice["label"] != district else "")
+    trail.record(store, "alias_save", project_id=project.id, rows=changed,
+                 detail=f"「{text}」→ {where}（{choice['adcode']}）")
     data_changed()
     for key in (*ITEM_WIDGETS, "review_item"):
         st.session_state.pop(key, None)
@@ -142,6 +147,7 @@ def undo(store, project, text: str) -> None:
     except ValueError as exc:
         st.error(str(exc))
         return
+    trail.record(store, "alias_remove", project_id=project.id, rows=changed, detail=f"「{text}」")
     data_changed()
     st.session_state["review_done"] = f"已撤销「{text}」的对应关系，{changed} 条位置已重新识别。"
     st.rerun()
