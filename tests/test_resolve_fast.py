@@ -123,3 +123,27 @@ def test_memo_is_per_match_pattern_and_never_leaks_text():
     # Same names matched (黑龙江, 双鸭山, 宝山区), but the town after the district is read from each text.
     towns = R.resolve_texts(["黑龙江双鸭山宝山区跃进", "黑龙江双鸭山宝山区东保卫"])["town_code"].tolist()
     assert towns == ["230506002", "230506003"]
+
+
+def test_index_cache_on_disk_gives_the_built_index(tmp_path, monkeypatch):
+    monkeypatch.setattr(G, "CACHE_DIR", tmp_path)
+    monkeypatch.delenv("TUOKE_GAZETTEER_CACHE", raising=False)
+    for city in ("310000", "320500"):
+        built = G.build(city)
+        key = G._cache_key(city)
+        assert G._load_cached(city, key) is None  # nothing stored yet
+        G._save_cached(city, key, built)
+        loaded = G._load_cached(city, key)
+        assert list(loaded.names) == list(built.names)  # same keys in the same order (fuzzy ties)
+        assert loaded.names == built.names
+        assert (loaded.district_names, loaded.city_names, loaded.max_key) == (
+            built.district_names, built.city_names, built.max_key)
+        assert loaded.towns_of("320583") == built.towns_of("320583")
+    assert len(list(tmp_path.glob("gazetteer-310000-*.marshal"))) == 1
+    G._save_cached("310000", "another-key", G.build("310000"))  # tables changed: the old file goes
+    assert [p.name for p in tmp_path.glob("gazetteer-310000-*")] == ["gazetteer-310000-another-key.marshal"]
+    G._cache_path("310000", "another-key").write_bytes(b"not marshal data")
+    assert G._load_cached("310000", "another-key") is None  # unreadable: built instead
+    monkeypatch.setenv("TUOKE_GAZETTEER_CACHE", "0")
+    G._save_cached("320500", "off", G.build("320500"))
+    assert not G._cache_path("320500", "off").exists()

@@ -16,13 +16,20 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import marshal
+import os
+import sys
+import tempfile
 from collections import namedtuple
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
+from pathlib import Path
 
+import opencc
 import pandas as pd
 
-from mapping.paths import GAZETTEER
+from mapping.paths import GAZETTEER, VAR
+from mapping.place import placetext
 from mapping.place.placetext import normalise
 
 PROVINCE, CITY, DISTRICT, TOWN, LANDMARK, HISTORIC = "province", "city", "district", "town", "landmark", "historic"
@@ -88,6 +95,8 @@ class Gazetteer:
         towns = self._towns_by_district.get(adcode)
         if towns is None:
             towns = {}
+            if self._town_rows is None:
+                self._town_rows = _town_rows()
             for name, short_name, city_code, province_code, town_code in self._town_rows.get(adcode, ()):
                 entry = Entry(TOWN, name, adcode, city_code, province_code, town_code=town_code)
                 for key in {name, short_name, name.removesuffix("办事处")}:
@@ -97,8 +106,9 @@ class Gazetteer:
         return towns
 
     _towns_by_district: dict[str, dict[str, Entry]] = field(default_factory=dict)
-    # adcode -> (name, short_name, city_adcode, province_adcode, town_code) of its towns, in file order
-    _town_rows: dict[str, list[tuple[str, str, str, str, str]]] = field(default_factory=dict)
+    # adcode -> (name, short_name, city_adcode, province_adcode, town_code) of its towns, in file order;
+    # read on the first towns_of call
+    _town_rows: dict[str, list[tuple[str, str, str, str, str]]] | None = None
     _trie: dict | None = None
     memo: dict = field(default_factory=dict)  # textmatch's answers by matched names (see textmatch._scan)
 
@@ -134,6 +144,16 @@ def index(city: str = "310000") -> Gazetteer:
     through :meth:`Gazetteer.towns_of`, so a two-character town name in another
     province cannot hijack a local string.
     """
+    key = _cache_key(city)
+    gaz = _load_cached(city, key)
+    if gaz is None:
+        gaz = build(city)
+        _save_cached(city, key, gaz)
+    return gaz
+
+
+def build(city: str = "310000") -> Gazetteer:
+    """Build the index of :func:`index` from the tables (no cache)."""
     gaz = Gazetteer()
     prefix = city_prefix(city)
     _add_admin(gaz)
@@ -141,6 +161,59 @@ def index(city: str = "310000") -> Gazetteer:
     _add_towns(gaz, (prefix, *NEIGHBOURS.get(city, ())))
     _add_landmarks(gaz, prefix)
     return gaz
+
+
+# The built index is kept on disk (``var/cache/``), keyed by the tables, this module and the
+# normaliser, so a fresh process reads it instead of normalising ~8,500 names again.  It is
+# stored with ``marshal`` (plain strings, numbers, tuples): reading it runs no code.
+CACHE_DIR = VAR / "cache"
+_ENTRY_FIELDS = [f.name for f in fields(Entry)]
+
+
+def _cache_key(city: str) -> str:
+    digest = hashlib.sha256(f"{version()} {city} {sys.version_info[:2]} {marshal.version}".encode())
+    for module in (__file__, placetext.__file__):
+        digest.update(Path(module).read_bytes())
+    digest.update(opencc.__version__.encode() if hasattr(opencc, "__version__") else b"")
+    return digest.hexdigest()[:20]
+
+
+def _cache_path(city: str, key: str) -> Path:
+    return CACHE_DIR / f"gazetteer-{city}-{key}.marshal"
+
+
+def _load_cached(city: str, key: str) -> Gazetteer | None:
+    if os.environ.get("TUOKE_GAZETTEER_CACHE", "1") == "0":
+        return None
+    try:
+        data = marshal.loads(_cache_path(city, key).read_bytes())
+        entries = [Entry(*values) for values in data["entries"]]
+        gaz = Gazetteer(names={k: [entries[i] for i in ids] for k, ids in data["names"].items()},
+                        district_names=data["district_names"], city_names=data["city_names"],
+                        max_key=data["max_key"])
+    except (OSError, EOFError, ValueError, TypeError, KeyError, IndexError):
+        return None  # no cache yet, or unreadable: build
+    return gaz
+
+
+def _save_cached(city: str, key: str, gaz: Gazetteer) -> None:
+    if os.environ.get("TUOKE_GAZETTEER_CACHE", "1") == "0":
+        return
+    ids: dict[Entry, int] = {}
+    names = {k: [ids.setdefault(e, len(ids)) for e in bucket] for k, bucket in gaz.names.items()}
+    data = {"entries": [tuple(getattr(e, f) for f in _ENTRY_FIELDS) for e in ids], "names": names,
+            "district_names": gaz.district_names, "city_names": gaz.city_names, "max_key": gaz.max_key}
+    path = _cache_path(city, key)
+    try:
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=CACHE_DIR, prefix=path.name, delete=False) as f:
+            f.write(marshal.dumps(data))
+        os.replace(f.name, path)  # atomic: a process reading at the same time sees the old file or the new one
+        for old in CACHE_DIR.glob(f"gazetteer-{city}-*.marshal"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass  # read-only checkout: build every time
 
 
 def _add_admin(gaz: Gazetteer) -> None:
@@ -177,15 +250,8 @@ NEIGHBOURS = {"310000": ("3205", "3304", "3206")}
 
 
 def _add_towns(gaz: Gazetteer, prefixes: tuple[str, ...]) -> None:
-    with open(GAZETTEER / "towns_cn.csv", encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f)
-        if next(reader) != ["town_code", "name", "short_name", "adcode", "city_adcode", "province_adcode"]:
-            raise ValueError("towns_cn.csv: unexpected columns")
-        rows = list(reader)  # 41,000 rows: plain tuples, no named tuple per row
-    town_rows = gaz._town_rows
+    rows = _town_table()
     for town_code, name, short_name, adcode, city_code, province_code in rows:
-        # Every town, for towns_of (its keys are normalised when a district is first asked for).
-        town_rows.setdefault(adcode, []).append((name, short_name, city_code, province_code, town_code))
         if town_code.startswith(prefixes):
             entry = Entry(TOWN, name, adcode, city_code, province_code, town_code=town_code)
             keys = {name, short_name, name.removesuffix("办事处")}
@@ -193,6 +259,23 @@ def _add_towns(gaz: Gazetteer, prefixes: tuple[str, ...]) -> None:
                 if key:
                     gaz.add(key, entry if key != short_name else
                             Entry(TOWN, name, adcode, city_code, province_code, town_code=town_code, short=True))
+
+
+def _town_table() -> list[list[str]]:
+    """towns_cn.csv as plain lists (41,000 rows: no named tuple per row)."""
+    with open(GAZETTEER / "towns_cn.csv", encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        if next(reader) != ["town_code", "name", "short_name", "adcode", "city_adcode", "province_adcode"]:
+            raise ValueError("towns_cn.csv: unexpected columns")
+        return list(reader)
+
+
+def _town_rows() -> dict[str, list[tuple[str, str, str, str, str]]]:
+    """Every town of China by district, in file order (see :meth:`Gazetteer.towns_of`)."""
+    by_district: dict[str, list[tuple[str, str, str, str, str]]] = {}
+    for town_code, name, short_name, adcode, city_code, province_code in _town_table():
+        by_district.setdefault(adcode, []).append((name, short_name, city_code, province_code, town_code))
+    return by_district
 
 
 def _add_landmarks(gaz: Gazetteer, prefix: str) -> None:
