@@ -187,6 +187,8 @@ def _longest_first(match: tuple[int, int, list[G.Entry]]) -> tuple[int, int]:
 
 
 _start = itemgetter(0)
+
+
 def _matches_reference(text: str, gaz: G.Gazetteer) -> list[tuple[int, int, list[G.Entry]]]:
     """The plain scan :func:`_matches` must agree with: every length at every position."""
     found = []
@@ -245,7 +247,7 @@ def _scan(text: str, gaz: G.Gazetteer, city: str) -> Match:
     return found
 
 
-_MEMO_MAX = 200_000  # remembered match patterns per city before the memo starts over
+_MEMO_MAX = 50_000  # patterns remembered per city before the memo starts over (~0.5 KB each; 20,000 strings: ~1,000)
 _REUSE_NEVER, _REUSE_AS_IS, _REUSE_COVERAGE = 0, 1, 2
 
 
@@ -256,7 +258,7 @@ def _copy(found: Match) -> Match:
 
 
 def _scan_reference(text: str, gaz: G.Gazetteer, city: str) -> Match:
-    """The scan without the memo or the prefix table: what :func:`_scan` must give."""
+    """The scan without the memo or the trie: what :func:`_scan` must give."""
     matches = _matches_reference(text, gaz)
     if not matches:
         return Match()
