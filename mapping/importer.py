@@ -32,7 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from mapping import schema as S
 from mapping.db.store import VISITOR_FIELDS, Store
-from mapping.ingest.tables import IngestResult, as_text
+from mapping.ingest.tables import IngestResult
 from mapping.place import geocode as GC
 from mapping.place.gazetteer import version as gazetteer_version
 from mapping.place.resolve import GEOCODER_ERROR, resolve_records
