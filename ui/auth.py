@@ -388,7 +388,9 @@ def download_button(label: str, data, file_name: str | None = None, *, container
             log.error("export audit failed for %s", name, exc_info=True)
 
     if callable(data):
-        make: Callable = data
+        from ui.layers import pinned
+
+        make: Callable = pinned(data)  # it runs outside the script run: keep the session's own layers in view
 
         def made():
             payload = make()

@@ -8,7 +8,9 @@ material, not project data.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
+from collections.abc import Callable
 
 import geopandas as gpd
 import pandas as pd
@@ -23,9 +25,31 @@ HEX_LABELS = {7: "约 5 平方公里", 8: "约 0.7 平方公里", 9: "约 0.1 �
 CRS_CHOICES = {"": "文件自带坐标系", "WGS84": "WGS-84（GPS / OpenStreetMap）", "GCJ02": "GCJ-02（高德 / 腾讯）"}
 
 
+_PINNED: contextvars.ContextVar[dict | None] = contextvars.ContextVar("tuoke_custom_layers", default=None)
+
+
 def custom_layers() -> dict:
     """``{key: {"name", "layer"}}`` of this session's own layers (WGS-84 area layers)."""
+    pinned = _PINNED.get()
+    if pinned is not None:
+        return pinned
     return st.session_state.setdefault("custom_layers", {})
+
+
+def pinned(make: Callable) -> Callable:
+    """``make`` that sees this session's own layers when it runs.  A deferred download's callable runs
+    on a server thread outside the script run, where the session state (and so an uploaded or drawn
+    layer) is not visible: without this the battle map's offline HTML of an uploaded layer failed."""
+    mine = custom_layers()
+
+    def run():
+        token = _PINNED.set(mine)
+        try:
+            return make()
+        finally:
+            _PINNED.reset(token)
+
+    return run
 
 
 def layer_ids(hexagons: bool = True) -> list[str]:
