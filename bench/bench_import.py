@@ -178,7 +178,8 @@ def run_import(csv_path: str, n: int, db: str) -> list[dict]:
         with BF.pg_database() as url:
             body(url)
     rows.append({"group": group, "stage": f"{label}: peak RSS of the process (max over its stages)",
-                 "seconds": None, "peak_mb": max(r["peak_mb"] for r in rows), "delta_mb": None, "note": ""})
+                 "seconds": None, "peak_mb": max(r["peak_mb"] for r in rows if r["peak_mb"] is not None), "delta_mb": None,
+                 "note": ""})
     return rows
 
 

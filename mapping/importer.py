@@ -161,7 +161,7 @@ class PlaceCache:
         """Write the deferred results (after the import's transaction)."""
         try:
             for city, results in self.pending.items():
-                self.store.put_places(city, self.version, results)
+                self.store.put_places_bulk(city, self.version, results)
         except SQLAlchemyError as exc:  # the import is committed; a cache is only a cache
             log.warning("could not save %d resolved strings to the cache: %s",
                         sum(map(len, self.pending.values())), exc)

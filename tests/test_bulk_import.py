@@ -230,3 +230,17 @@ def test_changed_visitors_go_through_a_staging_table_on_postgresql(store, monkey
     visitors = store.visitors(pid).set_index("visitor_code")
     assert visitors.loc[["C002", "C003"], "product_line"].tolist() == ["洋房", "洋房"]
     assert (visitors["import_id"] == b.import_id).sum() == 4
+
+
+def test_place_cache_is_written_in_bulk_after_the_import_and_replaces_old_entries(store):
+    from mapping.place.gazetteer import version
+
+    store.put_places("310000", "old", {"测试地名": {"adcode": "000000"}, "别处": {"adcode": "1"}})
+    store.put_places_bulk("310000", version(), {"测试地名": {"adcode": "310115", "lng": float("nan")},
+                                                "x" * 301: {"adcode": "2"}, "it's \\N\t": {"adcode": "3"}})
+    assert store.cached_places("310000", version(), ["测试地名", "it's \\N\t", "x" * 301]) == {
+        "测试地名": {"adcode": "310115", "lng": None}, "it's \\N\t": {"adcode": "3"}}
+    assert store.cached_places("310000", "old", ["别处"]) == {"别处": {"adcode": "1"}}
+    pid = _project(store)
+    importer.import_records(store, pid, _result(store, _rows(30)), "a.csv", "a", chunk_rows=7)
+    assert set(store.cached_places("310000", version(), ["徐汇区", "金桥", "张江"])) == {"徐汇区", "金桥", "张江"}

@@ -627,6 +627,29 @@ class Store:
                 inserted=inserted, updated=updated))
         return batch_id
 
+    def put_places_bulk(self, city: str, version: str, results: dict[str, dict]) -> None:
+        """:meth:`put_places` for the many strings of a large import, in one transaction: PostgreSQL
+        ``COPY`` into a temporary table and one ``INSERT … ON CONFLICT DO UPDATE``; SQLite one
+        ``executemany`` of ``INSERT OR REPLACE``.  Strings over 300 characters are not cached."""
+        items = [(t, r) for t, r in results.items() if len(t) <= 300]
+        if not items:
+            return
+        columns = {"city": [city] * len(items), "text": [t for t, _ in items], "version": [version] * len(items),
+                   "result": [json.dumps(_jsonable(r), ensure_ascii=False) for _, r in items]}
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("CREATE TEMP TABLE import_stage_places (LIKE place_cache) ON COMMIT DROP")
+                _copy(conn, "import_stage_places", columns)
+                conn.exec_driver_sql(
+                    "INSERT INTO place_cache (city, text, version, result) "
+                    "SELECT city, text, version, result FROM import_stage_places "
+                    "ON CONFLICT (city, text) DO UPDATE SET version = EXCLUDED.version, result = EXCLUDED.result")
+            else:
+                rows = list(zip(*columns.values()))
+                for start in range(0, len(rows), COPY_ROWS):
+                    conn.exec_driver_sql("INSERT OR REPLACE INTO place_cache (city, text, version, result) "
+                                         "VALUES (?, ?, ?, ?)", rows[start:start + COPY_ROWS])
+
     def _write_versions(self, conn, project_id, batch_id, new: pd.DataFrame, changed: pd.DataFrame) -> dict[str, int]:
         """Keep what this import is about to change: NULL for a visitor it inserts; for one it updates,
         the stored row and its locations as JSON (:func:`_previous_states`), a chunk at a time, so a
