@@ -5,6 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from mapping.access.roles import can_open
+from mapping.ingest.keys import PiiKeyError
 from ui import auth, i18n
 from ui.common import get_store
 
@@ -35,7 +36,11 @@ def pages(role: str | None) -> list[st.Page]:
             for file, title, icon, path in PAGES if (ROOT / file).exists()]
 
 
-store = get_store()
+try:
+    store = get_store()
+except (ValueError, PiiKeyError) as exc:  # a setting that stops the start (a weak TUOKE_ADMIN_PASSWORD, a wrong PII key …)
+    st.error(f"拓客图无法启动：{exc}")
+    st.stop()
 account = auth.sign_in_gate(store, pages(None))  # the sign-in form and a stop when nobody is signed in
 st.navigation(pages(account.role)).run()
 auth.sidebar_footer(store, account)

@@ -17,7 +17,6 @@ import time
 import urllib.request
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError
 
 from tests.test_browser import (  # noqa: F401  (browser is a fixture)
     ADMIN_PASSWORD,

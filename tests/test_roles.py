@@ -242,3 +242,20 @@ def test_a_director_who_creates_a_project_becomes_its_member(db):
     pid = int(at.query_params["project"])
     assert pid in accounts.project_ids(accounts.by_username("director_new"))
     assert "总监的新项目" in [store.project(p).name for p in accounts.project_ids(accounts.by_username("director_new"))]
+
+
+def test_a_setting_that_stops_the_start_is_a_message_not_a_traceback(tmp_path, monkeypatch):
+    """A weak TUOKE_ADMIN_PASSWORD on a fresh database: the page says why, in Chinese."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("TUOKE_DB_PATH", str(tmp_path / "weak.sqlite3"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("TUOKE_ADMIN_PASSWORD", "123")
+    st.cache_resource.clear()
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+        assert not at.exception
+        assert at.error and at.error[0].value.startswith("拓客图无法启动：")
+    finally:
+        st.cache_resource.clear()
