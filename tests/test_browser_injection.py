@@ -248,3 +248,11 @@ def test_hostile_names_stay_text_and_no_dialog_opens(watched, hostile_app, tmp_p
     time.sleep(1)
     assert any(f"{h}板块" in seen for h in HOSTILE), seen[:2000]
     assert pg.dialogs == [], pg.dialogs
+
+    # the control: a dialog opened from inside a map's frame is heard (so the check above can fail)
+    map_frame = next(f for f in pg.frames if "streamlit_folium" in f.url)
+    map_frame.evaluate("() => { setTimeout(() => alert('control'), 0); }")
+    deadline = time.time() + 10
+    while time.time() < deadline and not pg.dialogs:
+        pg.wait_for_timeout(200)
+    assert pg.dialogs == ["control"], pg.dialogs
