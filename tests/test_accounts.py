@@ -325,7 +325,9 @@ def test_delete_user_keeps_their_audit_entries(store, accounts, admin):
 def test_ensure_admin_with_a_one_time_password(accounts):
     one_time = accounts.ensure_admin(None)
     assert one_time
+    assert accounts.first_start()  # the sign-in page then says where the one-time password is
     account = accounts.authenticate("admin", one_time)
+    assert not accounts.first_start()
     assert (account.role, account.display_name, account.must_change_password) == ("admin", "管理员", True)
     assert accounts.ensure_admin(None) is None
     assert accounts.ensure_admin("Another-Strong-Pass-1") is None  # the env only seeds the first start

@@ -120,9 +120,18 @@ def _keep_address(pages: list | None) -> None:
 
 
 def _sign_in_page(store) -> None:
+    _, middle, _ = st.columns([1, 2, 1])
+    with middle:
+        _sign_in_form(store)
+
+
+def _sign_in_form(store) -> None:
     st.title("拓客图 · 登录")
     if st.session_state.pop(EXPIRED, False):
         st.info("登录已过期或账号已被停用，请重新登录。")
+    elif Accounts(store).first_start():
+        st.info("首次使用：管理员账号是 **admin**，密码是启动时设置的 `TUOKE_ADMIN_PASSWORD`；没有设置时，"
+                "一次性密码已打印在运行 `scripts/run` 的终端（服务器日志）里，登录后须改成自己的密码。")
     with st.form("sign_in"):
         username = st.text_input("用户名", key="sign_in_user")
         password = st.text_input("密码", type="password", key="sign_in_password")

@@ -190,6 +190,11 @@ class Accounts:
                                          dtype=object)
         return frame
 
+    def first_start(self) -> bool:
+        """Nobody has signed in yet (the sign-in page then says where the first password is)."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(User).where(User.last_login.is_not(None))).scalar() == 0
+
     def account(self, user_id: int) -> Account:
         """The user with this id (ValueError in Chinese when there is none)."""
         with self.engine.connect() as conn:
