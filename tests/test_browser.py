@@ -37,13 +37,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+_APP_DB: dict[str, Path] = {}  # app url → its SQLite file
+
+
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.skip("Debian chromium is not installed (scripts/system-deps installs it)")
     port = _free_port()
-    env = dict(os.environ, TUOKE_DB_PATH=str(tmp_path_factory.mktemp("db") / "e2e.sqlite3"),
-               TUOKE_ADMIN_PASSWORD=ADMIN_PASSWORD)
+    db = tmp_path_factory.mktemp("db") / "e2e.sqlite3"
+    _APP_DB[f"http://127.0.0.1:{port}"] = db
+    env = dict(os.environ, TUOKE_DB_PATH=str(db), TUOKE_ADMIN_PASSWORD=ADMIN_PASSWORD)
     env.pop("DATABASE_URL", None)
     log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
     proc = subprocess.Popen(
@@ -98,6 +102,34 @@ def sign_in(pg, app_url: str, username: str = "admin", password: str = ADMIN_PAS
         time.sleep(0.2)
 
 
+def signed_in_by_cookie(context, app_url: str, username: str = "admin") -> bool:
+    """Give ``context`` a fresh session cookie of ``username`` made straight in the app's database
+    (what the form would leave, without its ~5 s per test); False when the app has not made its
+    first admin yet (then sign in through the form: :func:`sign_in`, tested on its own)."""
+    from sqlalchemy import create_engine
+
+    from mapping.access.accounts import Accounts
+
+    db = _APP_DB.get(app_url)
+    if db is None or not db.exists():
+        return False
+    engine = create_engine(f"sqlite:///{db}", connect_args={"timeout": 30})
+    try:
+        store = type("AppStore", (), {"engine": engine})()
+        accounts = Accounts(store)
+        try:
+            user = accounts.by_username(username)
+        except Exception:  # the schema is not there yet
+            return False
+        if user is None:
+            return False
+        token = accounts.start_session(user.id)
+    finally:
+        engine.dispose()
+    context.add_cookies([{"name": "tuoke_session", "value": token, "url": app_url, "sameSite": "Strict"}])
+    return True
+
+
 @pytest.fixture
 def page(browser, app_url):
     context = _context(browser)
@@ -114,7 +146,8 @@ def page(browser, app_url):
     context.route("**/*", only_local)
     pg = context.new_page()
     pg.outside_requests = outside
-    sign_in(pg, app_url)
+    if not signed_in_by_cookie(context, app_url):
+        sign_in(pg, app_url)
     yield pg
     context.close()
 
