@@ -154,7 +154,7 @@ def protect(frame: pd.DataFrame, secret: PiiSecret, phone_col: str = "phone", na
 _PHONE_HEADER = re.compile(r"电话|手机|联系方式|tel|phone|mobile|微信", re.IGNORECASE)
 _NAME_HEADER = re.compile(r"姓名|名字|联系人|客户名称|称呼|配偶|顾问|销售员|经纪人|^name$|customername",
                           re.IGNORECASE)
-_MOBILE_IN = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}(?!\d)")  # a mobile number in text
+MOBILE_IN = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}(?!\d)")  # a mobile number in text
 
 
 def pii_columns(frame: pd.DataFrame, mapping: dict[str, str] | None = None) -> dict[str, object]:
@@ -186,16 +186,16 @@ def pii_columns(frame: pd.DataFrame, mapping: dict[str, str] | None = None) -> d
             out[header] = mask_name
         else:
             values = frame[header].dropna().astype(str)
-            if values.str.contains(_MOBILE_IN).any():  # one number in a 备注 column is one too many
-                out[header] = _mask_phones_in
+            if values.str.contains(MOBILE_IN).any():  # one number in a 备注 column is one too many
+                out[header] = mask_phones_in
     return out
 
 
-def _mask_phones_in(value: object) -> str:
+def mask_phones_in(value: object) -> str:
     """A free-text cell with mobile numbers in it, each masked (备注: 「回电 13812345678」)."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
-    return _MOBILE_IN.sub(lambda m: mask_phone(m.group(0)), str(value))
+    return MOBILE_IN.sub(lambda m: mask_phone(m.group(0)), str(value))
 
 
 def mask_frame(frame: pd.DataFrame, mapping: dict[str, str] | None = None) -> pd.DataFrame:

@@ -39,7 +39,8 @@ from mapping.ingest.headers import (  # noqa: F401
     suggest_mapping,
 )
 from mapping.ingest.keys import PiiSecret
-from mapping.ingest.privacy import mask_frame, pii_columns, protect, rekey
+from mapping.ingest.privacy import (MOBILE_IN, mask_frame, mask_phone, mask_phones_in, pii_columns, protect,
+                                    rekey)
 from mapping.ingest.report import REPORT_COLUMNS, summarise
 
 MAX_FILE_MB = float(os.environ.get("TUOKE_MAX_UPLOAD_MB", "50"))
@@ -571,6 +572,7 @@ def validate(
     ctx = _Context(table, frame, issues, pd.Series(ACCEPTED, index=frame.index, dtype=object),
                    tuple(product_lines), {k: dict(v) for k, v in (value_maps or {}).items()})
     _clean_text(ctx)
+    _hide_phones_in_text(ctx)
     out = _columns(ctx, default_crs, deal_stage)
     masked_phone = frame[S.PHONE].str.contains(r"[*＊]", regex=True)
     out = protect(out, secret, digests=True)
@@ -614,6 +616,44 @@ def _columns(ctx: _Context, default_crs: str, deal_stage: str) -> pd.DataFrame:
 
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+# columns parsed into numbers, dates or codes (a phone number there fails validation and is never stored)
+_NOT_FREE_TEXT = frozenset({S.VISIT_DATE, S.DEAL_DATE, S.SIGN_DATE, S.DEAL_AMOUNT, S.COORD_SYSTEM, S.INTENTION, S.STAGE,
+                            S.DEAL, *(S.lng_col(d) for d in S.DIMENSIONS), *(S.lat_col(d) for d in S.DIMENSIONS)})
+
+
+def _hide_phones_in_text(ctx: _Context) -> None:
+    """A mobile number typed where it does not belong never reaches the database in clear: a 客户编号
+    that is a mobile number is used as the phone (hashed; the 客户编号 stays empty), and one inside
+    any other text (an address 「汤臣一品 13812345678」, a channel) is masked to its last 4 digits."""
+    frame, issues, status = ctx.frame, ctx.issues, ctx.status
+    for col in frame.columns:
+        if col in S.PII_COLUMNS or col in _NOT_FREE_TEXT:
+            continue
+        values = frame[col]
+        if not MOBILE_IN.search("\n".join(values.tolist())):  # one regex pass over the column: the usual case
+            continue
+        found = values.str.contains(MOBILE_IN, regex=True)
+        if not found.any():
+            continue
+        label = S.COLUMN_LABELS.get(col, col)
+        if col == S.VISITOR_ID:
+            whole = found & values.str.fullmatch(MOBILE_IN)
+            take = whole & (frame[S.PHONE] == "")
+            frame.loc[take, S.PHONE] = values[take]
+            frame.loc[whole, col] = ""
+            found = found & ~whole
+            if whole.any():
+                issues.add(whole[whole].index, col, values[whole].map(mask_phone), f"{label}是手机号", "已隐去",
+                           f"{label}是手机号：按手机号去重（只存脱敏和加密摘要），不作为编号保存")
+                _fix(status, whole)
+        if found.any():
+            masked = values[found].map(mask_phones_in)
+            issues.add(found[found].index, col, masked, f"{label}含手机号", "已隐去",
+                       f"{label}里夹带的手机号已隐去（个人信息不入库），只保留后 4 位")
+            frame.loc[found, col] = masked
+            _fix(status, found)
 
 
 def _clean_text(ctx: _Context) -> None:
