@@ -5,7 +5,6 @@ import streamlit as st
 
 from mapping import schema as S
 from mapping.analysis import aggregate
-from mapping.analysis.facts import coverage
 from ui import layers as U
 from mapping.access.roles import can_open
 from ui.auth import allowed, require
@@ -14,15 +13,35 @@ from ui.common import (
     city_label,
     get_store,
     guarded,
-    headline,
     no_visible_project,
     pick_project,
     project_caption,
-    project_facts,
-    project_visitors,
 )
 from ui.i18n import TOOLTIP_DATE, chinese, date_axis
 from ui.imports import imports_panel
+
+
+# The figures are counted by the database (GROUP BY), never from every location row in pandas:
+# the first run at 200,000 visitors no longer waits for the whole project to be read (issue 13).
+# ``version`` (Store.data_version) is the cache key; an import or a correction clears them.
+@st.cache_data(show_spinner=False, max_entries=8)
+def summary(_store, project_id: int, version: str) -> dict:
+    return _store.summary(project_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def weekly(_store, project_id: int, version: str):
+    return aggregate.weekly_from_days(_store.weekly(project_id))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def map_unit_coverage(_store, project_id: int, version: str, layer_id: str) -> dict | None:
+    """Coverage per dimension on the map unit (None without locations): locations grouped by the
+    database, each distinct place put on the layer once."""
+    groups = _store.coverage_groups(project_id)
+    if groups.empty:
+        return None
+    return aggregate.grouped_coverages(groups, layer_id, U.polygon_layer(layer_id))
 
 
 def weekly_chart(weekly):
@@ -37,12 +56,11 @@ def weekly_chart(weekly):
 
 def reconcile_view(store, project, figures: dict) -> None:
     """识别率 beside what reaches the project's default map unit, with where the difference goes."""
-    facts = project_facts(store, project.id, store.data_version(project.id), project.city_adcode)
-    if len(facts) == 0:
-        return
     layer_id = project.area_layer
-    facts.areas(layer_id, U.polygon_layer(layer_id))
-    table = aggregate.reconcile(figures, {d: coverage(facts, layer_id, d) for d in S.DIMENSIONS})
+    covered = map_unit_coverage(store, project.id, store.data_version(project.id), layer_id)
+    if covered is None:
+        return
+    table = aggregate.reconcile(figures, covered)
     differs = bool((table["resolved"] != table["placed"]).any())
     with st.expander(f"识别到区县的位置与落到地图（{U.layer_label(layer_id)}）的位置" + ("：有差异，看原因" if differs else "")):
         st.dataframe(table.rename(columns=aggregate.RECONCILE_COLUMNS)[list(aggregate.RECONCILE_COLUMNS.values())],
@@ -82,7 +100,8 @@ def main() -> None:
     if allowed("settings"):
         st.page_link("views/project_settings.py", label="项目设置：名称、开盘日、业态、成交口径、竞品位置",
                      icon=":material/settings:")
-    figures = headline(store, project.id)
+    version = store.data_version(project.id)
+    figures = summary(store, project.id, version)
     cols = st.columns(3)
     cols[0].metric("到访客户", f"{figures['visitors']:,}")
     cols[1].metric("成交客户", f"{figures['deals']:,}")
@@ -100,10 +119,9 @@ def main() -> None:
         st.info(f"有 {unresolved:,} 条位置没有落到区县（无效内容、有歧义或未能识别），不会被算进任何区域。")
     if unresolved and allowed("review"):
         st.page_link("views/review.py", label="去「位置复核」逐个指定", icon=":material/fact_check:")
-    visitors = project_visitors(store, project.id, store.data_version(project.id))
-    if not visitors.empty:
+    if figures["visitors"]:
         st.markdown("**每周到访与成交**" + (f"（{launch} 开盘）" if launch else ""))
-        st.altair_chart(weekly_chart(aggregate.weekly(visitors)), width="stretch")
+        st.altair_chart(weekly_chart(weekly(store, project.id, version)), width="stretch")
     with st.expander("导入记录与撤销" if allowed("import") else "导入记录"):
         imports_panel(store, project, can_undo=allowed("import"))
     st.divider()

@@ -316,3 +316,56 @@ def weekly(visitors: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"到访": visit_week.value_counts(), "成交": deal_week.value_counts()}).fillna(0).astype(int)
     out = out.sort_index().rename_axis("周").reset_index()
     return out
+
+
+def weekly_from_days(days: pd.DataFrame) -> pd.DataFrame:
+    """:func:`weekly` from counts per day (``day``, ``visits``, ``deals``:
+    :meth:`mapping.db.store.Store.weekly`): the same table, without the visitor rows."""
+    if days.empty:
+        return pd.DataFrame({"周": pd.Series([], dtype="datetime64[ns]"), "到访": pd.Series([], dtype=int),
+                             "成交": pd.Series([], dtype=int)})
+    week = pd.to_datetime(days["day"]).dt.to_period("W").dt.start_time
+    sums = pd.DataFrame({"到访": days["visits"].to_numpy(), "成交": days["deals"].to_numpy()},
+                        index=week).groupby(level=0).sum()
+    kept = (sums["到访"] > 0) | (sums["成交"] > 0)
+    return sums[kept].astype(int).sort_index().rename_axis("周").reset_index()
+
+
+def grouped_coverages(groups: pd.DataFrame, layer_key: str, layer: gpd.GeoDataFrame | None) -> dict[str, Coverage]:
+    """:class:`Coverage` of every dimension on a map unit from grouped locations
+    (:meth:`mapping.db.store.Store.coverage_groups`: one row per distinct dimension, adcode,
+    method, outside, lng, lat with its count ``n``): the figures
+    :func:`mapping.analysis.facts.coverage` gives with no filter, each group placed once.
+    ``layer`` is None for an H3 key (``h3:<res>``): a location with a point is on a cell."""
+    from mapping.geo import hexgrid
+
+    rows = pd.DataFrame({
+        "lng": pd.to_numeric(groups["lng"], errors="coerce").to_numpy(dtype=float),
+        "lat": pd.to_numeric(groups["lat"], errors="coerce").to_numpy(dtype=float),
+        "adcode": groups["adcode"].fillna("").astype(str).to_numpy(),
+        "method": groups["method"].fillna("").astype(str).to_numpy(),
+        "outside": groups["outside"].fillna(False).astype(bool).to_numpy(),
+    })
+    resolved = (rows["adcode"] != "").to_numpy()
+    outside = rows["outside"].to_numpy()
+    res = hexgrid.parse_layer_id(layer_key)
+    if res is not None:
+        placed = hexgrid.cells_for_points(rows["lng"].to_numpy(), rows["lat"].to_numpy(), res) != ""
+        rest = ~placed & resolved & ~outside
+    else:
+        if layer is None:
+            raise ValueError(f"layer {layer_key!r}: pass the layer")
+        where = place(rows, layer)
+        placed = (where != "").to_numpy()
+        rest = (remainder(rows, layer, where) != "").to_numpy()
+    given = (rows["method"] != METHOD_EMPTY).to_numpy()
+    n = groups["n"].to_numpy(dtype=np.int64)
+    dims = groups["dimension"].astype(str).to_numpy()
+    out = {}
+    for dim in S.DIMENSIONS:
+        sel = dims == dim
+        k = n[sel]
+        out[dim] = coverage_of(given=np.repeat(given[sel], k), resolved=np.repeat(resolved[sel], k),
+                               outside=np.repeat(outside[sel], k), placed=np.repeat(placed[sel], k),
+                               rest=np.repeat(rest[sel], k))
+    return out

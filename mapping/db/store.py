@@ -891,6 +891,84 @@ class Store:
         with self.engine.connect() as conn:
             return pd.read_sql(query, conn)
 
+    # ---------------------------------------------------------------- aggregates (the database counts)
+    def summary(self, project_id: int) -> dict:
+        """The home page's figures, counted by the database (GROUP BY, no rows read):
+        ``visitors``, ``deals``, ``conversion`` and per dimension ``resolved[dim]`` =
+        ``{"given", "resolved", "share"}`` — the same dict as :func:`mapping.analysis.aggregate.headline`
+        of :meth:`visitors` and :meth:`locations`.  A location is *given* unless its method is
+        ``"empty"``, *resolved* when it has a district code."""
+        given = case((func.coalesce(Location.method, "") != METHOD_EMPTY, 1), else_=0)
+        resolved = case((func.coalesce(Location.adcode, "") != "", 1), else_=0)
+        with self.engine.connect() as conn:
+            n, deals = conn.execute(
+                select(func.count(), func.coalesce(func.sum(case((Visitor.deal, 1), else_=0)), 0))
+                .where(Visitor.project_id == project_id)).one()
+            per_dim = {dim: (int(g or 0), int(r or 0)) for dim, g, r in conn.execute(
+                select(Location.dimension, func.sum(given), func.sum(resolved))
+                .join(Visitor, Visitor.id == Location.visitor_id)
+                .where(Visitor.project_id == project_id).group_by(Location.dimension))}
+        n, deals = int(n), int(deals)
+        shares = {}
+        for dim in S.DIMENSIONS:
+            g, r = per_dim.get(dim, (0, 0))
+            shares[dim] = {"given": g, "resolved": r, "share": r / g if g else 0.0}
+        return {"visitors": n, "deals": deals, "conversion": deals / n if n else 0.0, "resolved": shares}
+
+    def weekly(self, project_id: int) -> pd.DataFrame:
+        """Visits per visit date and deals per deal date (else visit date), one row per day
+        (``day``, ``visits``, ``deals``), counted by the database; weeks are made of them by
+        :func:`mapping.analysis.aggregate.weekly_from_days`."""
+        deal_day = func.coalesce(Visitor.deal_date, Visitor.visit_date)
+        with self.engine.connect() as conn:
+            visits = conn.execute(select(Visitor.visit_date, func.count())
+                                  .where(Visitor.project_id == project_id, Visitor.visit_date.is_not(None))
+                                  .group_by(Visitor.visit_date)).all()
+            deals = conn.execute(select(deal_day, func.count())
+                                 .where(Visitor.project_id == project_id, Visitor.deal, deal_day.is_not(None))
+                                 .group_by(deal_day)).all()
+        frames = [pd.DataFrame({"day": pd.to_datetime([str(d) for d, _ in rows]) if rows else
+                                pd.to_datetime(pd.Series([], dtype=object)),
+                                col: np.array([c for _, c in rows], dtype=np.int64)})
+                  for rows, col in ((visits, "visits"), (deals, "deals"))]
+        out = frames[0].merge(frames[1], on="day", how="outer")
+        out[["visits", "deals"]] = out[["visits", "deals"]].fillna(0).astype(np.int64)
+        return out.sort_values("day").reset_index(drop=True)
+
+    def coverage_groups(self, project_id: int) -> pd.DataFrame:
+        """The project's locations grouped by everything that decides where one goes on a map
+        unit — ``dimension``, ``adcode``, ``method``, ``outside``, ``lng``, ``lat`` — with
+        their count ``n``; :func:`mapping.analysis.aggregate.grouped_coverages` places them.
+
+        Locations without a point are grouped by the database (GROUP BY: a few hundred rows);
+        those with a point are read as five plain columns (a SQL GROUP BY over the coordinates
+        sorts them all and costs more than it saves) and grouped here, so locations sharing a
+        landmark are placed once."""
+        cols = (Location.dimension, Location.adcode, Location.method, Location.outside)
+        names = ["dimension", "adcode", "method", "outside", "lng", "lat"]
+        mine = Visitor.project_id == project_id
+        with self.engine.connect() as conn:
+            coarse = conn.execute(select(*cols, func.count())
+                                  .join(Visitor, Visitor.id == Location.visitor_id)
+                                  .where(mine, (Location.lng.is_(None)) | (Location.lat.is_(None)))
+                                  .group_by(*cols)).all()
+            # the driver's own rows: SQLAlchemy's per-row processing would double the read
+            points = conn.execute(select(*cols, Location.lng, Location.lat)
+                                  .join(Visitor, Visitor.id == Location.visitor_id)
+                                  .where(mine, Location.lng.is_not(None), Location.lat.is_not(None))).cursor.fetchall()
+        coarse = _frame(coarse, ["dimension", "adcode", "method", "outside", "n"]).assign(lng=np.nan, lat=np.nan)
+        points = _frame(points, names)
+        if len(points):
+            points = points.groupby(names, sort=False, dropna=False).size().rename("n").reset_index()
+        else:
+            points = points.assign(n=pd.Series([], dtype=np.int64))
+        frames = [f[[*names, "n"]] for f in (coarse, points) if len(f)]
+        if not frames:
+            return pd.DataFrame({c: [] for c in [*names, "n"]})
+        out = pd.concat(frames, ignore_index=True)
+        out["n"] = out["n"].astype(np.int64)
+        return out
+
     def data_version(self, project_id: int) -> str:
         """Changes whenever the project's data changes (a cache key for pages)."""
         # from the imports table (a few rows; counting visitors costs 0.1 s at a million) and the
@@ -908,6 +986,17 @@ class Store:
 
 
 # ------------------------------------------------------------------- helpers
+METHOD_EMPTY = "empty"  # the method of a location left blank: mapping.place.resolve.METHOD_EMPTY (db/ stays below place/)
+
+
+def _frame(rows: list, columns: list[str]) -> pd.DataFrame:
+    """Result rows as a DataFrame, column by column (pandas reading Row objects one by one is
+    ten times slower at a few hundred thousand rows)."""
+    if not rows:
+        return pd.DataFrame({c: [] for c in columns})
+    return pd.DataFrame(dict(zip(columns, (list(col) for col in zip(*rows)))))
+
+
 def _jsonable(row: dict) -> dict:
     out = {}
     for key, value in row.items():

@@ -1,0 +1,54 @@
+"""The home page's figures counted by the database (Store.summary / weekly / coverage_groups)
+are the figures the pandas computation over every row gave, on SQLite and PostgreSQL."""
+
+import pandas as pd
+import pytest
+
+from mapping import schema as S
+from mapping.analysis import aggregate
+from mapping.analysis.facts import Facts, coverage
+from mapping.bootstrap import SAMPLE_PROJECT, load_sample
+from mapping.geo.boundaries import load_layer
+
+
+@pytest.fixture
+def sample(store):
+    return store, load_sample(store)
+
+
+def test_sql_aggregates_match_the_pandas_figures(sample):
+    store, pid = sample
+    visitors, locations = store.visitors(pid), store.locations(pid)
+
+    assert store.summary(pid) == aggregate.headline(visitors, locations)
+
+    old = aggregate.weekly(visitors)
+    new = aggregate.weekly_from_days(store.weekly(pid))
+    pd.testing.assert_frame_equal(new, old, check_dtype=False)
+    assert int(new["到访"].sum()) == len(visitors) and len(new) > 10
+
+    groups = store.coverage_groups(pid)
+    assert int(groups["n"].sum()) == len(locations) and len(groups) < len(locations)
+    facts = Facts.build(locations, SAMPLE_PROJECT["city_adcode"])
+    for key in ("districts_bankuai", "districts", "h3:8"):
+        layer = None if key.startswith("h3:") else load_layer(key)
+        facts.areas(key, layer)
+        expected = {d: coverage(facts, key, d) for d in S.DIMENSIONS}
+        assert aggregate.grouped_coverages(groups, key, layer) == expected, key
+    assert expected["home"].placed > 0
+
+
+def test_the_store_knows_what_a_blank_location_is():
+    from mapping.db import store as db
+    from mapping.place.resolve import METHOD_EMPTY
+
+    assert db.METHOD_EMPTY == METHOD_EMPTY
+
+
+def test_an_empty_project_counts_zero(store):
+    pid = store.create_project(**SAMPLE_PROJECT)
+    figures = store.summary(pid)
+    assert (figures["visitors"], figures["deals"], figures["conversion"]) == (0, 0, 0.0)
+    assert figures["resolved"]["home"] == {"given": 0, "resolved": 0, "share": 0.0}
+    assert aggregate.weekly_from_days(store.weekly(pid)).empty
+    assert store.coverage_groups(pid).empty
