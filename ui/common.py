@@ -28,6 +28,7 @@ from mapping.geo.layers import LayerError
 from mapping.ingest.tables import IngestError
 from mapping.project import Project
 from ui.auth import visible_project_ids
+from ui.shared import scope
 
 log = logging.getLogger("tuoke")
 
@@ -143,15 +144,30 @@ def project_caption(project: Project) -> None:
     show_notice()
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def project_locations(_store: Store, project_id: int, version: str) -> pd.DataFrame:
-    """Resolved locations of a project; ``version`` (Store.data_version) is the cache key."""
+# Read-only frames every session shares: kept once per process (st.cache_resource), not copied into
+# every call as st.cache_data does (it pickles the frame: seconds at 200,000 visitors, per session).
+# Callers get a shallow copy: with pandas' copy-on-write a caller that adds or changes a column
+# changes its own copy, never the shared frame, and the copy costs nothing until then.
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _locations(_store: Store, project_id: int, version: str, store_token: str) -> pd.DataFrame:
     return _store.locations(project_id)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def project_visitors(_store: Store, project_id: int, version: str) -> pd.DataFrame:
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _visitors(_store: Store, project_id: int, version: str, store_token: str) -> pd.DataFrame:
     return _store.visitors(project_id)
+
+
+def project_locations(store: Store, project_id: int, version: str) -> pd.DataFrame:
+    """Resolved locations of a project; ``version`` (Store.data_version) is the cache key.
+
+    Shared by every session (see above): a shallow copy, safe to modify."""
+    return _locations(store, project_id, version, scope(store, project_id, version)[0]).copy(deep=False)
+
+
+def project_visitors(store: Store, project_id: int, version: str) -> pd.DataFrame:
+    """The project's visitors (masked personal data only), shared like :func:`project_locations`."""
+    return _visitors(store, project_id, version, scope(store, project_id, version)[0]).copy(deep=False)
 
 
 @st.cache_resource(show_spinner="正在整理客户位置（每次导入后只做一次）…", max_entries=4)
@@ -161,8 +177,13 @@ def project_facts(_store: Store, project_id: int, version: str, city: str) -> Fa
 
 
 def data_changed() -> None:
-    """After an import or a correction: every cached view of project data is stale."""
+    """After an import or a correction: every cached view of project data is stale.
+
+    The process-wide cache of derived results (:mod:`mapping.cache`) needs nothing: its keys
+    carry the data version, so old entries are not read again and age out."""
     st.cache_data.clear()
+    _locations.clear()
+    _visitors.clear()
     project_facts.clear()
 
 

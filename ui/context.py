@@ -24,6 +24,7 @@ from mapping.export.plan import graded_lines
 from mapping.project import Project
 from ui import layers as UL
 from ui.common import pick_project, project_caption, project_facts, project_visitors
+from ui.shared import cached, scope
 
 
 @dataclass(frozen=True)
@@ -61,14 +62,25 @@ class MapContext:
     def line_label(self) -> str:
         return line_label(self.line)
 
+    def key(self, *parts) -> tuple:
+        """A process-wide cache key (:mod:`ui.shared`): store, project, data version, area unit, ``parts``."""
+        return (*scope(self.store, self.project.id, self.version), self.layer_id, *parts)
+
     def graded(self) -> pd.DataFrame:
-        """The run's grades of every area under the chosen filters (product line included)."""
-        return graded(self.facts, self.run, self.area_names(), self.filters, self.layer())
+        """The run's grades of every area under the chosen filters (product line included).
+
+        Computed once per (data version, unit, run, filters) for every session; a copy (a row per area)."""
+        table = cached(self.key("graded", repr(self.run), repr(self.filters)),
+                       lambda: graded(self.facts, self.run, self.area_names(), self.filters, self.layer()))
+        return table.copy()
 
     def graded_lines(self) -> dict[str, pd.DataFrame]:
-        """:meth:`graded` for 全部业态 ("") and each product line, keyed by line."""
-        return graded_lines(self.facts, self.run, self.area_names(), self.filters, self.project.lines_with_all(),
-                            self.layer())
+        """:meth:`graded` for 全部业态 ("") and each product line, keyed by line (shared like it)."""
+        lines = self.project.lines_with_all()
+        tables = cached(self.key("graded_lines", repr(self.run), repr(self.filters), tuple(lines)),
+                        lambda: graded_lines(self.facts, self.run, self.area_names(), self.filters, lines,
+                                             self.layer()))
+        return {line: table.copy() for line, table in tables.items()}
 
     def visitors(self) -> pd.DataFrame:
         """The project's visitors (masked personal data only), cached per data version."""

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import astuple, replace
 
 import pandas as pd
 import streamlit as st
 from folium.plugins import Draw
-from streamlit_folium import st_folium
 
 from mapping import schema as S
 from mapping.analysis import battle as B
@@ -27,6 +27,7 @@ from ui import trail
 from ui.auth import allowed, download_button, refusal, require
 from ui.common import get_store, guarded
 from ui.context import MapContext, map_context
+from ui.shared import cached, folium_payload, frame_digest, show_map
 
 MAP_HEIGHT = 720  # the page's main object: most of a laptop screen
 LAYER_CHOICES = {"hex": "H3 六边形（有坐标的位置）", "heat": "热力图", "points": "客户聚集点",
@@ -103,18 +104,27 @@ def choose_settings(dimension: str, min_k: int) -> B.Settings:
 
 
 def current_run(ctx: MapContext, settings: B.Settings) -> B.Run:
-    """The run for these settings: fitted on first use (under the filters then in force)."""
+    """The run for these settings: fitted on first use (under the filters then in force).
+
+    The session remembers which run it uses; the fitting itself is shared by every session
+    (one per data version, unit, settings and filters: :mod:`ui.shared`)."""
     def key(s: B.Settings) -> tuple:
         return ctx.project.id, ctx.version, ctx.layer_id, repr(s)
 
     runs = st.session_state.setdefault("bm_runs", {})
     if st.session_state.pop("bm_refit", False) or key(settings) not in runs:
-        # fit every dimension at once (one count of the rows), so switching dimension needs no refit
-        variants = [replace(settings, dimension=d) for d in G.DIMENSION_CHOICES]
-        for run in B.fit_runs(ctx.facts, ctx.layer_id, variants, ctx.filters, ctx.project.product_lines,
-                              ctx.layer()):
+        for run in shared_runs(ctx, settings):
             runs[key(run.settings)] = run
     return runs[key(settings)]
+
+
+def shared_runs(ctx: MapContext, settings: B.Settings) -> list[B.Run]:
+    """Runs of every dimension for ``settings`` under the context's filters (one count of the rows, so
+    switching dimension needs no refit), fitted once per process for every session asking."""
+    variants = [replace(settings, dimension=d) for d in G.DIMENSION_CHOICES]
+    lines = tuple(ctx.project.product_lines)
+    return cached(ctx.key("runs", repr(variants[0]), repr(replace(ctx.filters, product_line=None)), lines),
+                  lambda: B.fit_runs(ctx.facts, ctx.layer_id, variants, ctx.filters, list(lines), ctx.layer()))
 
 
 def titles(ctx: MapContext) -> tuple[str, str]:
@@ -146,10 +156,10 @@ def build_map(ctx: MapContext, table: pd.DataFrame, shown: list[str], plan: pd.D
 
 def map_panel(ctx: MapContext, table: pd.DataFrame, shown: list[str], plan: pd.DataFrame | None) -> dict | None:
     """The map, what it leaves out, the refit button and the opportunity areas; returns the map's state."""
-    m, notes = build_map(ctx, table, shown, plan)
+    payload, notes = shared_map(ctx, table, shown, plan)
     returned = ["last_active_drawing", "all_drawings"] if "draw" in shown else ["last_active_drawing"]
-    state = st_folium(m, height=MAP_HEIGHT, use_container_width=True, returned_objects=returned,
-                      key=f"bm_map_{ctx.layer_id}_{ctx.basemap}")
+    state = show_map(payload, height=MAP_HEIGHT, use_container_width=True, returned_objects=returned,
+                     key=f"bm_map_{ctx.layer_id}_{ctx.basemap}")
     if "draw" in shown:
         save_drawing(state, ctx.basemap)
     st.caption(coverage_caption(ctx, notes))
@@ -159,6 +169,20 @@ def map_panel(ctx: MapContext, table: pd.DataFrame, shown: list[str], plan: pd.D
     if "opportunity" in shown and plan is not None:
         opportunities_view(table, plan)
     return state
+
+
+def shared_map(ctx: MapContext, table: pd.DataFrame, shown: list[str], plan: pd.DataFrame | None):
+    """(what st_folium sends, notes) of the map, rendered once per process for every session showing the
+    same map: same data version, unit, run (dimension), filters (line), basemap, overlays, plan and sites."""
+    title, subtitle = titles(ctx)
+    key = ctx.key("map", repr(ctx.run), repr(ctx.filters), ctx.basemap, tuple(sorted(shown)), title, subtitle,
+                  frame_digest(plan), repr(project_sites(ctx.project)), frame_digest(table))
+
+    def render() -> tuple[dict, list[str]]:
+        m, notes = build_map(ctx, table, shown, plan)
+        return folium_payload(m), notes
+
+    return cached(key, render)
 
 
 def coverage_caption(ctx: MapContext, notes: list[str]) -> str:
@@ -200,7 +224,9 @@ def save_drawing(state: dict | None, basemap: str) -> None:
                  icon=":material/draw:"):
         area = layers.drawn_layer(drawings, render.display_crs(basemap))
         n = len(U.custom_layers()) + 1
-        U.use_layer(f"drawn:{n}", f"手绘区域（{len(area)} 个）#{n}", area, "bm_layer")
+        # keyed by content: the project's facts and the shared caches are keyed by unit id, across sessions
+        digest = hashlib.sha256(b"".join(area.geometry.to_wkb())).hexdigest()[:12]
+        U.use_layer(f"drawn:{digest}", f"手绘区域（{len(area)} 个）#{n}", area, "bm_layer")
         st.rerun()
 
 

@@ -25,6 +25,7 @@ in Python and never a database query.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
@@ -136,6 +137,9 @@ class Facts:
     outside: np.ndarray  # bool: outside the project's city
     _areas: dict[str, tuple[list[str], np.ndarray]] = field(default_factory=dict, repr=False)
     _rest: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # per layer: row in a remainder area
+    # Facts are shared by every session (ui.common.project_facts): sessions asking for the same new
+    # layer at once wait for one assignment instead of each placing every row themselves
+    _areas_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.dim)
@@ -206,22 +210,29 @@ class Facts:
         no area takes are in its remainder area (:func:`mapping.analysis.aggregate.remainder`;
         for hexagons, every in-city row with no point) and counted by :func:`coverage`.
         """
-        if layer_key not in self._areas:
-            res = hexgrid.parse_layer_id(layer_key)
-            if res is not None:
-                index, ids = _factorize_nonempty(hexgrid.cells_for_points(self.lng, self.lat, res))
-                rest = (index < 0) & self.resolved & ~self.outside
-            else:
-                if layer is None:
-                    raise ValueError(f"layer {layer_key!r} is not cached: pass the layer")
-                placed = aggregate.place(self.rows, layer)
-                ids = layer["area_id"].astype(str).tolist()
-                lookup = pd.Series(np.arange(len(ids), dtype=np.int32), index=ids)
-                index = placed.map(lookup).fillna(-1).to_numpy(dtype=np.int32)
-                rest = aggregate.remainder(self.rows, layer, placed).to_numpy() != ""
-            self._areas[layer_key] = (ids, index)
-            self._rest[layer_key] = rest
+        if layer_key in self._areas:
+            return self._areas[layer_key]
+        with self._areas_lock:
+            if layer_key not in self._areas:
+                self._assign(layer_key, layer)
         return self._areas[layer_key]
+
+    def _assign(self, layer_key: str, layer: gpd.GeoDataFrame | None) -> None:
+        """Place every row in the layer's areas (once per layer, under the lock)."""
+        res = hexgrid.parse_layer_id(layer_key)
+        if res is not None:
+            index, ids = _factorize_nonempty(hexgrid.cells_for_points(self.lng, self.lat, res))
+            rest = (index < 0) & self.resolved & ~self.outside
+        else:
+            if layer is None:
+                raise ValueError(f"layer {layer_key!r} is not cached: pass the layer")
+            placed = aggregate.place(self.rows, layer)
+            ids = layer["area_id"].astype(str).tolist()
+            lookup = pd.Series(np.arange(len(ids), dtype=np.int32), index=ids)
+            index = placed.map(lookup).fillna(-1).to_numpy(dtype=np.int32)
+            rest = aggregate.remainder(self.rows, layer, placed).to_numpy() != ""
+        self._rest[layer_key] = rest  # before _areas: a reader that sees the layer finds its rest
+        self._areas[layer_key] = (ids, index)
 
     # ---------------------------------------------------------------- filtering
     def mask(self, filters: Filters) -> np.ndarray:

@@ -1,0 +1,101 @@
+"""The process-wide cache (mapping.cache): bounded by bytes, least recently used out first, one
+computation per key; and the battle map computed once for two sessions opening it."""
+
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mapping import cache as C
+from tests.conftest import sign_in
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_cache_keeps_to_its_byte_budget_and_evicts_the_least_recently_used():
+    cache = C.SharedCache(max_bytes=1000)
+    for name in "abc":
+        cache.put(("v1", name), name, 300)
+    assert cache.bytes == 900 and cache.keys() == [("v1", "a"), ("v1", "b"), ("v1", "c")]
+    assert cache.get(("v1", "a"), lambda: pytest.fail("cached")) == "a"  # a is now the most recent
+    cache.put(("v1", "d"), "d", 300)  # over 1000: b (least recently used) goes
+    assert cache.keys() == [("v1", "c"), ("v1", "a"), ("v1", "d")] and cache.bytes == 900
+    assert cache.evictions == 1
+    cache.put(("v1", "huge"), "x", 5000)  # larger than the budget: not kept, nothing evicted
+    assert ("v1", "huge") not in cache and len(cache) == 3
+
+
+def test_the_key_carries_the_data_version_so_a_new_version_recomputes_and_the_old_ages_out():
+    cache, calls = C.SharedCache(max_bytes=10_000), []
+
+    def compute(version):
+        calls.append(version)
+        return pd.DataFrame({"v": [version] * 10})
+
+    first = cache.get(("project", 1, "1:7"), lambda: compute("1:7"))
+    assert cache.get(("project", 1, "1:7"), lambda: compute("again")) is first and calls == ["1:7"]
+    cache.get(("project", 1, "1:8"), lambda: compute("1:8"))  # an import: a new version, a new entry
+    assert calls == ["1:7", "1:8"]
+    for i in range(200):  # later work pushes the old version out
+        cache.put(("other", i), "x" * 100)
+    assert ("project", 1, "1:7") not in cache and cache.bytes <= 10_000
+
+
+def test_sessions_asking_together_share_one_computation():
+    cache, calls = C.SharedCache(max_bytes=10_000), []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.2)
+        return "graded"
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(cache.get("k", slow))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == ["graded"] * 8 and len(calls) == 1
+
+
+def test_sizes_and_budget_from_the_environment(monkeypatch):
+    frame = pd.DataFrame({"a": range(1000)})
+    assert C.size_of(frame) >= 8000 and C.size_of("abc") > 3 and C.size_of({"k": b"x" * 100}) > 100
+    monkeypatch.setenv("TUOKE_CACHE_MB", "2")
+    assert C.budget_from_env() == 2 * 1024 * 1024
+    monkeypatch.setenv("TUOKE_CACHE_MB", "")
+    assert C.budget_from_env() == 512 * 1024 * 1024
+
+
+def test_two_sessions_opening_the_battle_map_grade_and_render_once(app_database, monkeypatch):
+    from mapping.analysis import battle as B
+    from mapping.maps import battlemap as BM
+
+    C.shared().clear()
+    counts = {"fit": 0, "map": 0}
+    fit_runs, battle_map = B.fit_runs, BM.battle_map
+
+    def counted_fit(*args, **kwargs):
+        counts["fit"] += 1
+        return fit_runs(*args, **kwargs)
+
+    def counted_map(*args, **kwargs):
+        counts["map"] += 1
+        return battle_map(*args, **kwargs)
+
+    monkeypatch.setattr(B, "fit_runs", counted_fit)
+    monkeypatch.setattr(BM, "battle_map", counted_map)
+    sessions = []
+    for _ in range(2):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        sign_in(at)
+        at.run()
+        at.switch_page("views/battle_map.py").run()
+        assert not at.exception and not at.error
+        sessions.append(at)
+    assert counts == {"fit": 1, "map": 1}  # the second session read what the first computed
+    first, second = ([c.value for c in at.caption if c.value.startswith("分级区间拟合于")] for at in sessions)
+    assert first == second and first

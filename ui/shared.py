@@ -1,0 +1,106 @@
+"""What sessions share: the process-wide cache (:mod:`mapping.cache`) seen from the pages.
+
+- :func:`scope` is the first part of every key: the store (a new store — another database,
+  a test's fresh one — never reads another's entries) plus the project and its data version.
+- :func:`folium_payload` / :func:`show_map` split ``streamlit_folium.st_folium`` in two: the
+  rendering of a folium map into the component's HTML and script (the costly part, done once
+  per key and shared) and the sending of it to this session's browser (done per session).
+  st_folium itself renders the map on every call and mutates the map while doing so, so a
+  shared folium object could not be handed to it from several sessions at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import uuid
+from collections.abc import Callable, Hashable
+
+import branca
+import folium
+import pandas as pd
+import streamlit as st
+import streamlit_folium as SF
+
+from mapping.cache import shared
+
+_TOKEN_LOCK = threading.Lock()
+
+
+def scope(store, project_id: int, version: str) -> tuple:
+    """(store token, project id, data version): the start of every key of project data."""
+    token = store.__dict__.get("_tuoke_cache_scope")
+    if token is None:
+        with _TOKEN_LOCK:
+            token = store.__dict__.setdefault("_tuoke_cache_scope", uuid.uuid4().hex)
+    return token, int(project_id), str(version)
+
+
+def cached(key: Hashable, compute: Callable):
+    """``compute()`` once per ``key`` in this process (see :class:`mapping.cache.SharedCache`)."""
+    return shared().get(key, compute)
+
+
+def frame_digest(frame: pd.DataFrame | None) -> str:
+    """A short digest of a small frame's content (for keys); "" for None."""
+    if frame is None:
+        return ""
+    hashed = pd.util.hash_pandas_object(frame.astype(str), index=True).to_numpy()
+    return hashlib.sha1(hashed.tobytes() + "|".join(map(str, frame.columns)).encode()).hexdigest()[:16]
+
+
+def folium_payload(fig: folium.Map) -> dict:
+    """What st_folium sends for ``fig`` (streamlit-folium 0.27), computed once: the session-independent
+    arguments of its component.  Mirrors ``st_folium`` without feature groups, layer control or debug."""
+    fig.get_root().render()
+    fig.render()
+    html = SF._get_html(fig)
+    header = SF._get_header(fig)
+    leaflet = SF._get_map_string(fig)
+    try:
+        south_west, north_east = fig.get_bounds()
+    except AttributeError:
+        south_west, north_east = [None, None], [None, None]
+    bounds = {"_southWest": {"lat": south_west[0], "lng": south_west[1]},
+              "_northEast": {"lat": north_east[0], "lng": north_east[1]}}
+
+    def walk(element):
+        if isinstance(element, branca.colormap.ColorMap):
+            yield element
+        if isinstance(element, folium.elements.JSCSSMixin):
+            yield element
+        for child in getattr(element, "_children", {}).values():
+            yield from walk(child)
+
+    css, js = [], []
+    for element in walk(fig):
+        if isinstance(element, branca.colormap.ColorMap):
+            js[:0] = ["https://d3js.org/d3.v4.min.js", "https://cdnjs.cloudflare.com/ajax/libs/d3/3.5.5/d3.min.js"]
+        css.extend(href for _, href in getattr(element, "default_css", []))
+        js.extend(src for _, src in getattr(element, "default_js", []))
+    return {"script": leaflet, "header": header, "html": html, "id": SF.get_full_id(fig), "bounds": bounds,
+            "zoom": fig.options.get("zoom") if hasattr(fig, "options") else {},
+            "css_links": list(dict.fromkeys(css)), "js_links": list(dict.fromkeys(js))}
+
+
+def show_map(payload: dict, *, key: str, height: int, returned_objects: list[str],
+             use_container_width: bool = True, width: int | None = 500) -> dict:
+    """Send a :func:`folium_payload` to this session's browser; returns what st_folium returns."""
+    defaults = {"last_clicked": None, "last_object_clicked": None, "last_object_clicked_count": None,
+                "last_object_clicked_tooltip": None, "last_object_clicked_popup": None, "all_drawings": None,
+                "last_active_drawing": None, "bounds": payload["bounds"], "zoom": payload["zoom"],
+                "last_circle_radius": None, "last_circle_polygon": None, "selected_layers": None,
+                "selected_tags": None, "last_geocoder_result": None}
+    defaults = {k: v for k, v in defaults.items() if k in returned_objects}
+    hashes = payload.setdefault("hashes", {})  # per widget key; a regex over the whole script, so kept
+    hash_key = hashes.get(key) or hashes.setdefault(key, SF.generate_js_hash(payload["script"], key, False))
+
+    def on_change():
+        st.session_state[key] = st.session_state.get(hash_key, {})
+
+    return SF._component_func(
+        script=payload["script"], header=payload["header"], html=payload["html"], id=payload["id"], key=hash_key,
+        height=height, width=None if use_container_width else width, returned_objects=returned_objects,
+        default=defaults, zoom=None, center=None, feature_group=None, return_on_hover=False, layer_control=None,
+        pixelated=False, css_links=payload["css_links"], js_links=payload["js_links"], on_change=on_change,
+        wrap_longitude=False)
