@@ -334,7 +334,7 @@ def weekly_from_days(days: pd.DataFrame) -> pd.DataFrame:
 def grouped_coverages(groups: pd.DataFrame, layer_key: str, layer: gpd.GeoDataFrame | None) -> dict[str, Coverage]:
     """:class:`Coverage` of every dimension on a map unit from grouped locations
     (:meth:`mapping.db.store.Store.coverage_groups`: one row per distinct dimension, adcode,
-    method, outside, lng, lat with its count ``n``): the figures
+    given, outside, lng, lat with its count ``n``): the figures
     :func:`mapping.analysis.facts.coverage` gives with no filter, each group placed once.
     ``layer`` is None for an H3 key (``h3:<res>``): a location with a point is on a cell."""
     from mapping.geo import hexgrid
@@ -343,7 +343,6 @@ def grouped_coverages(groups: pd.DataFrame, layer_key: str, layer: gpd.GeoDataFr
         "lng": pd.to_numeric(groups["lng"], errors="coerce").to_numpy(dtype=float),
         "lat": pd.to_numeric(groups["lat"], errors="coerce").to_numpy(dtype=float),
         "adcode": groups["adcode"].fillna("").astype(str).to_numpy(),
-        "method": groups["method"].fillna("").astype(str).to_numpy(),
         "outside": groups["outside"].fillna(False).astype(bool).to_numpy(),
     })
     resolved = (rows["adcode"] != "").to_numpy()
@@ -358,7 +357,7 @@ def grouped_coverages(groups: pd.DataFrame, layer_key: str, layer: gpd.GeoDataFr
         where = place(rows, layer)
         placed = (where != "").to_numpy()
         rest = (remainder(rows, layer, where) != "").to_numpy()
-    given = (rows["method"] != METHOD_EMPTY).to_numpy()
+    given = groups["given"].fillna(False).astype(bool).to_numpy()
     n = groups["n"].to_numpy(dtype=np.int64)
     dims = groups["dimension"].astype(str).to_numpy()
     out = {}

@@ -935,39 +935,62 @@ class Store:
         out[["visits", "deals"]] = out[["visits", "deals"]].fillna(0).astype(np.int64)
         return out.sort_values("day").reset_index(drop=True)
 
-    def coverage_groups(self, project_id: int) -> pd.DataFrame:
+    def coverage_groups(self, project_id: int, chunk: int = 200_000) -> pd.DataFrame:
         """The project's locations grouped by everything that decides where one goes on a map
-        unit — ``dimension``, ``adcode``, ``method``, ``outside``, ``lng``, ``lat`` — with
-        their count ``n``; :func:`mapping.analysis.aggregate.grouped_coverages` places them.
+        unit — ``dimension``, ``adcode``, ``given`` (a location was filled in: its method is not
+        ``"empty"``), ``outside``, ``lng``, ``lat`` — with their count ``n``;
+        :func:`mapping.analysis.aggregate.grouped_coverages` places them.
 
-        Locations without a point are grouped by the database (GROUP BY: a few hundred rows);
-        those with a point are read as five plain columns (a SQL GROUP BY over the coordinates
-        sorts them all and costs more than it saves) and grouped here, so locations sharing a
-        landmark are placed once."""
-        cols = (Location.dimension, Location.adcode, Location.method, Location.outside)
-        names = ["dimension", "adcode", "method", "outside", "lng", "lat"]
+        Locations without a point are grouped by the database (GROUP BY: a few hundred rows).
+        Those with a point are read ``chunk`` rows at a time as compact columns (the database
+        turns dimension, method and outside into small integers; a SQL GROUP BY over the
+        coordinates sorts them all and costs more than it saves) and grouped here, so locations
+        sharing a landmark are placed once and memory stays at a few bytes per location."""
+        dim = case(*((Location.dimension == d, i) for i, d in enumerate(S.DIMENSIONS)), else_=-1)
+        given = case((func.coalesce(Location.method, "") != METHOD_EMPTY, 1), else_=0)
+        outside = case((Location.outside, 1), else_=0)
+        cols = (dim, Location.adcode, given, outside)
         mine = Visitor.project_id == project_id
+        names = ["dim", "adcode", "given", "outside", "lng", "lat"]
+        parts = {c: [] for c in names}
         with self.engine.connect() as conn:
             coarse = conn.execute(select(*cols, func.count())
                                   .join(Visitor, Visitor.id == Location.visitor_id)
                                   .where(mine, (Location.lng.is_(None)) | (Location.lat.is_(None)))
                                   .group_by(*cols)).all()
             # the driver's own rows: SQLAlchemy's per-row processing would double the read
-            points = conn.execute(select(*cols, Location.lng, Location.lat)
+            cursor = conn.execute(select(*cols, Location.lng, Location.lat)
                                   .join(Visitor, Visitor.id == Location.visitor_id)
-                                  .where(mine, Location.lng.is_not(None), Location.lat.is_not(None))).cursor.fetchall()
-        coarse = _frame(coarse, ["dimension", "adcode", "method", "outside", "n"]).assign(lng=np.nan, lat=np.nan)
-        points = _frame(points, names)
-        if len(points):
-            points = points.groupby(names, sort=False, dropna=False).size().rename("n").reset_index()
-        else:
-            points = points.assign(n=pd.Series([], dtype=np.int64))
-        frames = [f[[*names, "n"]] for f in (coarse, points) if len(f)]
+                                  .where(mine, Location.lng.is_not(None), Location.lat.is_not(None))).cursor
+            while rows := cursor.fetchmany(chunk):
+                d, a, g, o, x, y = zip(*rows)
+                parts["dim"].append(np.array(d, dtype=np.int8))
+                parts["adcode"].append(pd.Categorical(a))
+                parts["given"].append(np.array(g, dtype=bool))
+                parts["outside"].append(np.array(o, dtype=bool))
+                parts["lng"].append(np.array(x, dtype=float))
+                parts["lat"].append(np.array(y, dtype=float))
+        out_cols = ["dimension", "adcode", "given", "outside", "lng", "lat", "n"]
+        frames = []
+        if coarse:
+            d, a, g, o, n = (list(c) for c in zip(*coarse))
+            frames.append(pd.DataFrame({"dim": np.array(d, dtype=np.int8), "adcode": a,
+                                        "given": np.array(g, dtype=bool), "outside": np.array(o, dtype=bool),
+                                        "lng": np.nan, "lat": np.nan, "n": np.array(n, dtype=np.int64)}))
+        if parts["dim"]:
+            points = pd.DataFrame({c: (np.concatenate(v) if c != "adcode" else
+                                       pd.api.types.union_categoricals(v, ignore_order=True))
+                                   for c, v in parts.items()})
+            points = points.groupby(names, sort=False, observed=True, dropna=False).size().rename("n").reset_index()
+            points["adcode"] = points["adcode"].astype(object)
+            frames.append(points)
         if not frames:
-            return pd.DataFrame({c: [] for c in [*names, "n"]})
+            return pd.DataFrame({c: [] for c in out_cols})
         out = pd.concat(frames, ignore_index=True)
+        labels = np.array([*S.DIMENSIONS, ""], dtype=object)
+        out["dimension"] = labels[np.where(out["dim"] >= 0, out["dim"], len(S.DIMENSIONS))]
         out["n"] = out["n"].astype(np.int64)
-        return out
+        return out[out_cols]
 
     def data_version(self, project_id: int) -> str:
         """Changes whenever the project's data changes (a cache key for pages)."""
@@ -987,14 +1010,6 @@ class Store:
 
 # ------------------------------------------------------------------- helpers
 METHOD_EMPTY = "empty"  # the method of a location left blank: mapping.place.resolve.METHOD_EMPTY (db/ stays below place/)
-
-
-def _frame(rows: list, columns: list[str]) -> pd.DataFrame:
-    """Result rows as a DataFrame, column by column (pandas reading Row objects one by one is
-    ten times slower at a few hundred thousand rows)."""
-    if not rows:
-        return pd.DataFrame({c: [] for c in columns})
-    return pd.DataFrame(dict(zip(columns, (list(col) for col in zip(*rows)))))
 
 
 def _jsonable(row: dict) -> dict:
