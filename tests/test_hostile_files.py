@@ -117,9 +117,10 @@ def test_stray_nul_bytes_are_stripped_with_a_report_line():
     assert (result.report["问题"] == "含控制字符").any()
 
 
-def test_excel_content_named_csv_says_so():
-    kind, message = outcome("xlsx_bytes_named.csv", CORPUS["xlsx_bytes_named.csv"])
-    assert kind == "refused" and ".xlsx" in message
+def test_excel_content_named_csv_is_read_as_the_workbook_it_is():
+    kind, result = outcome("xlsx_bytes_named.csv", CORPUS["xlsx_bytes_named.csv"])
+    assert kind == "imported", result
+    assert result.records["visitor_id"].tolist() == [row[0] for row in corpus_mod.ROWS]  # C1, C2
 
 
 def test_big5_export_with_traditional_headers_imports():

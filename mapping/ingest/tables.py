@@ -92,6 +92,10 @@ def read_table(data: bytes, filename: str, sheet: str | None = None) -> Table:
     """
     _check_size(data, filename)
     suffix = Path(filename).suffix.lower()
+    if suffix in CSV_SUFFIXES and data[:4] == b"PK\x03\x04":  # a workbook saved under a .csv name: read it as one
+        suffix = ".xlsx"
+    elif suffix in CSV_SUFFIXES and data[:8] == L.OLE_MAGIC:
+        suffix = ".xls"
     if suffix in CSV_SUFFIXES:
         raw, encoding, delimiter = _read_csv(data)
         frame, header_row = _promote_header(raw)
