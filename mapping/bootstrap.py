@@ -45,8 +45,9 @@ def sample_project(project_id: int = 0) -> Project:
 log = logging.getLogger("tuoke")
 
 
-def ensure_ready(store: Store, seed_sample: bool = True) -> None:
-    """Upgrade the schema; without users, create 管理员 ``admin``; on an empty database, load the sample project.
+def ensure_ready(store: Store, seed_sample: bool | None = None) -> None:
+    """Upgrade the schema; without users, create 管理员 ``admin``; on an empty database, load the sample project
+    (unless ``seed_sample`` is False; by default, unless ``TUOKE_SAMPLE=0``: a company's own server).
 
     ``admin`` gets ``TUOKE_ADMIN_PASSWORD`` when it is set (only at this first start), else a
     one-time password, printed here once (stderr and the ``tuoke`` log): the only place a
@@ -55,6 +56,8 @@ def ensure_ready(store: Store, seed_sample: bool = True) -> None:
     store.migrate()
     store.pii_secret()  # the personal-data key: a different one than the database's stops the start here
     ensure_admin(store, os.environ.get("TUOKE_ADMIN_PASSWORD") or None)
+    if seed_sample is None:
+        seed_sample = os.environ.get("TUOKE_SAMPLE", "1").strip() != "0"
     if seed_sample and store.is_empty():
         load_sample(store)
 

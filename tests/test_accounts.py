@@ -398,3 +398,14 @@ def test_audit_log_refuses_update_and_delete(store):
         with pytest.raises(DBAPIError, match="append-only"), store.engine.begin() as conn:
             conn.execute(text(statement))
     assert audit.entries(store)["detail"].tolist() == ["a.xlsx"]
+
+
+def test_bootstrap_leaves_the_sample_out_when_told(store, monkeypatch):
+    """A company's own server: TUOKE_SAMPLE=0 starts with no project (the admin is still made)."""
+    from mapping import bootstrap
+
+    monkeypatch.setenv("TUOKE_SAMPLE", "0")
+    monkeypatch.setenv("TUOKE_ADMIN_PASSWORD", "Env-Seed-Pass-1")
+    bootstrap.ensure_ready(store)
+    assert store.projects().empty
+    assert Accounts(store).by_username("admin") is not None
