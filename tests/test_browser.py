@@ -7,6 +7,7 @@ renders from the vendored assets with no outside network.  Screenshots go to
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -40,36 +41,45 @@ def _free_port() -> int:
 _APP_DB: dict[str, Path] = {}  # app url → its SQLite file
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip("Debian chromium is not installed (scripts/system-deps installs it)")
+@contextlib.contextmanager
+def running_app(db: Path, log_dir: Path, **env_vars: str):
+    """``streamlit run app.py`` on a free port with the SQLite file ``db`` (and ``env_vars``); its url
+    once it answers its health check; stopped on leaving."""
     port = _free_port()
-    db = tmp_path_factory.mktemp("db") / "e2e.sqlite3"
-    _APP_DB[f"http://127.0.0.1:{port}"] = db
-    env = dict(os.environ, TUOKE_DB_PATH=str(db), TUOKE_ADMIN_PASSWORD=ADMIN_PASSWORD)
+    url = f"http://127.0.0.1:{port}"
+    _APP_DB[url] = db
+    env = dict(os.environ, TUOKE_DB_PATH=str(db), TUOKE_ADMIN_PASSWORD=ADMIN_PASSWORD, **env_vars)
     env.pop("DATABASE_URL", None)
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
+    log = open(log_dir / "streamlit.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).status == 200:
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start within 90 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).status == 200:
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            proc.kill()
+            pytest.fail("streamlit did not start within 90 s")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip("Debian chromium is not installed (scripts/system-deps installs it)")
+    with running_app(tmp_path_factory.mktemp("db") / "e2e.sqlite3", tmp_path_factory.mktemp("log")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

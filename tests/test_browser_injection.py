@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 
@@ -23,10 +20,10 @@ from tests.test_browser import (  # noqa: F401  (browser is a fixture)
     CHROMIUM,
     ROOT,
     _context,
-    _free_port,
     _shot,
     _wait_for_map,
     browser,
+    running_app,
     sign_in,
     wait_idle,
 )
@@ -97,30 +94,8 @@ def hostile_app(tmp_path_factory):
         pid = _seed(db)
     finally:
         mp.undo()
-    port = _free_port()
-    env = dict(os.environ, TUOKE_DB_PATH=str(db), TUOKE_ADMIN_PASSWORD=ADMIN_PASSWORD, TUOKE_PII_KEY=PII_KEY)
-    env.pop("DATABASE_URL", None)
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).status == 200:
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start within 90 s")
-    yield url, pid
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    with running_app(db, tmp_path_factory.mktemp("log"), TUOKE_PII_KEY=PII_KEY) as url:
+        yield url, pid
 
 
 @pytest.fixture
