@@ -19,7 +19,6 @@ import pandas as pd
 import streamlit as st
 
 from mapping import schema as S
-from mapping.analysis import aggregate
 from mapping.analysis.facts import Facts
 from mapping.analysis.grading import GradingError
 from mapping.bootstrap import ensure_ready
@@ -185,12 +184,6 @@ def data_changed() -> None:
     _locations.clear()
     _visitors.clear()
     project_facts.clear()
-
-
-def headline(store: Store, project_id: int) -> dict:
-    version = store.data_version(project_id)
-    return aggregate.headline(project_visitors(store, project_id, version),
-                              project_locations(store, project_id, version))
 
 
 def guarded(body: Callable[[], None]) -> None:

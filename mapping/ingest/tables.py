@@ -279,8 +279,6 @@ _SAVE_AS_XLSX = "请用 Excel 打开后「另存为 → Excel 工作簿（.xlsx�
 
 
 def _refuse_other_format(data: bytes, expected: str) -> None:
-    if expected == "CSV" and (data[:4] == b"PK\x03\x04" or data[:8] == L.OLE_MAGIC):
-        raise IngestError("文件内容其实是 Excel 工作簿，不是 CSV。请把文件后缀改成 .xlsx（或 .xls）后再上传。")
     head = data[:1024]
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 HTML exports
         head = head.decode("utf-16", "ignore").encode("utf-8", "ignore")
