@@ -22,10 +22,12 @@ import pandas as pd
 import shapely
 from numpy.typing import ArrayLike
 
-from mapping.paths import BOUNDARIES
+from mapping.paths import BOUNDARIES, GAZETTEER
 from mapping.schema import LAYER_BANKUAI, LAYER_DISTRICTS, LAYER_DISTRICTS_BANKUAI, LAYER_LABELS, PUDONG
 
 DATA_DIR = BOUNDARIES
+CHINA_DIR = BOUNDARIES / "china"
+MUNICIPALITIES = ("110000", "120000", "310000", "500000")
 AREA_COLUMNS = ("area_id", "area_name", "adcode", "geometry")
 LAYER_IDS = (LAYER_DISTRICTS, LAYER_BANKUAI, LAYER_DISTRICTS_BANKUAI)
 
@@ -194,3 +196,101 @@ def assign_points(
     out = np.full(x.size, "", dtype=object)
     out[hit >= 0] = ids[hit[hit >= 0]]
     return out
+
+
+# --- project cities ----------------------------------------------------------------------
+def project_city(adcode: str, city_adcode: str, province_adcode: str) -> str:
+    """The project-city code of a county row of ``districts_cn.csv``.
+
+    Municipalities → the province code (310000); 省直辖县级 units (city code
+    ``xx9000``: 济源, 仙桃, 五指山, 石河子…) → their own code, each being a city of
+    its own; otherwise the prefecture code (510100).
+
+    Examples
+    --------
+    >>> project_city("310115", "310100", "310000"), project_city("429004", "429000", "420000")
+    ('310000', '429004')
+    """
+    if province_adcode in MUNICIPALITIES:
+        return province_adcode
+    if city_adcode.endswith("9000"):
+        return adcode
+    return city_adcode
+
+
+@lru_cache(maxsize=1)
+def _cities() -> tuple[dict[str, str], dict[str, str]]:
+    """(adcode → project city for every county, city and province code; city → name)."""
+    table = pd.read_csv(GAZETTEER / "districts_cn.csv", dtype=str, keep_default_na=False)
+    names = dict(zip(table["adcode"], table["name"]))
+    city_of_code: dict[str, str] = {}
+    for row in table.itertuples():
+        if row.level == "district":
+            city_of_code[row.adcode] = project_city(row.adcode, row.city_adcode, row.province_adcode)
+        elif row.level == "city" and not row.adcode.endswith("9000"):
+            city_of_code[row.adcode] = project_city(row.adcode, row.adcode, row.province_adcode)
+        elif row.level == "province" and row.adcode in MUNICIPALITIES:
+            city_of_code[row.adcode] = row.adcode
+    return city_of_code, {c: names[c] for c in sorted(set(city_of_code.values()))}
+
+
+def city_of(adcode: str) -> str:
+    """The project city of a county, city or municipality adcode ("" if unknown).
+
+    Examples
+    --------
+    >>> city_of("310115"), city_of("320583"), city_of("500235"), city_of("999999")
+    ('310000', '320500', '500000', '')
+    """
+    return _cities()[0].get(str(adcode), "")
+
+
+def city_names() -> dict[str, str]:
+    """Project city code → name, e.g. ``{"110000": "北京市", "320500": "苏州市", ...}``."""
+    return dict(_cities()[1])
+
+
+def city_name(city: str) -> str:
+    """The name of a project city (``"320500"`` → ``"苏州市"``).
+
+    Raises
+    ------
+    ValueError
+        If ``city`` is not a project-city code (see :func:`city_of`).
+    """
+    names = _cities()[1]
+    if city not in names:
+        raise ValueError(f"未知的城市代码 {city!r}：应为 6 位城市代码，如 310000（上海）、510100（成都）")
+    return names[city]
+
+
+@lru_cache(maxsize=1)
+def _neighbour_table() -> dict[str, tuple[str, ...]]:
+    path = CHINA_DIR / "city_neighbours.csv"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"边界文件缺失：{path}。请在项目根目录运行 `python data/boundaries/build_national.py` 重新生成。"
+        )
+    pairs = pd.read_csv(path, dtype=str, keep_default_na=False)
+    grouped = pairs.groupby("city_adcode")["neighbour_adcode"]
+    return {city: tuple(sorted(group)) for city, group in grouped}
+
+
+def neighbours(city: str) -> tuple[str, ...]:
+    """Project cities sharing a border with ``city``, sorted (from ``china/city_neighbours.csv``).
+
+    Adjacency of the cities' county polygons within ~100 m (see
+    ``data/boundaries/README.md``).  A city without land neighbours gives ``()``.
+
+    Examples
+    --------
+    >>> neighbours("310000")
+    ('320500', '320600', '330400', '330900')
+
+    Raises
+    ------
+    ValueError
+        If ``city`` is not a project-city code.
+    """
+    city_name(city)
+    return _neighbour_table().get(city, ())
