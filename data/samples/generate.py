@@ -37,7 +37,9 @@ import re
 import sys
 import time
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -296,38 +298,28 @@ PHONE_PREFIXES = ("130", "131", "132", "133", "134", "135", "136", "137", "138",
 class _Areas:
     """Every place a location can be in, with its text variants laid out flat for numpy."""
 
-    def __init__(self) -> None:
-        centres = _read_bankuai_centres()
-        if set(centres) != set(PUDONG_PLACES):
-            raise ValueError(f"{BANKUAI_CSV} names {sorted(centres)} do not match PUDONG_PLACES {sorted(PUDONG_PLACES)}")
-        names, district, bankuai, lng, lat, sigma, places = [], [], [], [], [], [], []
-        for name, (c_lng, c_lat) in centres.items():
-            p = PUDONG_PLACES[name]
-            names.append(name), district.append("浦东新区"), bankuai.append(name)
-            east, north = BANKUAI_SHIFT_KM.get(name, (0.0, 0.0))
-            lng.append(c_lng + east * KM_LNG), lat.append(c_lat + north * KM_LAT)
-            sigma.append(BANKUAI_SIGMA_KM.get(name, BANKUAI_SIGMA_DEFAULT))
-            places.append(_place_texts(p, "浦东新区", "浦东", PUDONG_DISTRICT_TEXTS))
-        for name, p in OTHER_DISTRICTS.items():
-            names.append(name), district.append(name), bankuai.append(None)
-            lng.append(p["centre"][0]), lat.append(p["centre"][1]), sigma.append(p["sigma"])
-            texts = [name, p["short"], f"上海市{name}", f"上海{p['short']}"]
-            places.append(_place_texts(p, name, p["short"], texts))
-        for name, texts in ((OUTSIDE, OUTSIDE_TEXTS), (JUNK, JUNK_TEXTS), (EMPTY, [""])):
-            names.append(name), district.append(name if name == OUTSIDE else None), bankuai.append(None)
-            lng.append(np.nan), lat.append(np.nan), sigma.append(np.nan)
-            places.append({k: list(texts) for k in _TEXT_KINDS})
+    def __init__(self, spec: "Spec") -> None:
+        entries = spec.entries()
+        for name, texts in ((OUTSIDE, spec.outside_texts), (JUNK, spec.junk_texts), (EMPTY, [""])):
+            entries.append(dict(name=name, district=name if name == OUTSIDE else None, bankuai=None,
+                                lng=np.nan, lat=np.nan, sigma=np.nan, short=None,
+                                places={k: list(texts) for k in _TEXT_KINDS}))
+        names = [e["name"] for e in entries]
+        district = [e["district"] for e in entries]
+        places = [e["places"] for e in entries]
         self.names = np.array(names, dtype=object)
         self.district = np.array(district, dtype=object)
-        self.bankuai = np.array(bankuai, dtype=object)
-        self.lng, self.lat, self.sigma_km = np.array(lng), np.array(lat), np.array(sigma)
+        self.bankuai = np.array([e["bankuai"] for e in entries], dtype=object)
+        self.lng = np.array([e["lng"] for e in entries], dtype=float)
+        self.lat = np.array([e["lat"] for e in entries], dtype=float)
+        self.sigma_km = np.array([e["sigma"] for e in entries], dtype=float)
         self.index = {n: i for i, n in enumerate(names)}
         self.truth_area = np.array([None if n in (JUNK, EMPTY) else n for n in names], dtype=object)
-        self.in_shanghai = np.array([d is not None and d != OUTSIDE for d in district])
-        self.group = np.full(len(names), 2)  # intent/deal group: 0 金桥, 1 better, 2 other
-        self.group[self.index["金桥"]] = 0
-        self.group[[self.index[a] for a in BETTER_AREAS]] = 1
-        self.deal_rate = np.array([AREA_DEAL_RATE.get(n, AREA_DEAL_RATE_DEFAULT) for n in names])
+        self.in_city = np.array([d is not None and d != OUTSIDE for d in district])
+        self.group = np.full(len(names), 2)  # intent/deal group: 0 the story's area, 1 better, 2 other
+        self.group[self.index[spec.story_area]] = 0
+        self.group[[self.index[a] for a in spec.better_areas]] = 1
+        self.deal_rate = np.array([spec.area_deal_rate.get(n, spec.area_deal_rate_default) for n in names])
         # flat text table: texts[offset[a, k] : offset[a, k] + count[a, k]]
         flat: list[str] = []
         trad: list[str] = []
@@ -340,12 +332,13 @@ class _Areas:
                 count[a, k] = len(p[kind])
                 flat.extend(p[kind])
                 for s in p[kind]:
-                    trad.append(s.translate(TRAD))
-                    fw.append(_full_width_variant(s, district[a], OTHER_DISTRICTS.get(district[a] or "", {})))
+                    trad.append(s.translate(spec.trad))
+                    fw.append(_full_width_variant(s, district[a], entries[a]["short"], spec))
         self.count = count
         self.texts = np.array(flat, dtype=object)
         self.trad = np.array(trad, dtype=object)
         self.fw = np.array(fw, dtype=object)
+        self.typo = np.array([_typo(s, spec.typos) for s in flat], dtype=object)
         self.places = places
         self.has_historic = np.array([p["historic"] != p["district"] for p in places])
 
@@ -365,7 +358,8 @@ class _Areas:
 _TEXT_KINDS = ("town", "poi", "community", "building", "street", "district", "historic")
 
 
-def _place_texts(p: dict, district: str, short: str, district_texts: list[str]) -> dict[str, list[str]]:
+def _place_texts(p: dict, district: str, short: str, district_texts: list[str],
+                 city: str = "上海市") -> dict[str, list[str]]:
     out = {"district": list(district_texts)}
     out["town"] = list(p.get("town") or district_texts)
     out["poi"] = list(p.get("poi") or out["town"])
@@ -373,16 +367,17 @@ def _place_texts(p: dict, district: str, short: str, district_texts: list[str]) 
     out["building"] = list(p.get("building") or out["poi"])
     out["historic"] = list(p.get("historic") or district_texts)
     streets = p.get("street") or []
-    out["street"] = [pre + s for s in streets for pre in (f"上海市{district}", f"{district}", f"{short}")]
+    out["street"] = [pre + s for s in streets for pre in (f"{city}{district}", f"{district}", f"{short}")]
     return out
 
 
-def _full_width_variant(s: str, district: str | None, other: dict) -> str:
+def _full_width_variant(s: str, district: str | None, short: str | None, spec: "Spec") -> str:
     if not s or district in (None, OUTSIDE):
         return s
-    short = "浦东" if district == "浦东新区" else other.get("short", district)
-    if s.startswith(("上海市", "上海")):
-        return s.replace("上海市", "上海市" + FW_SPACE, 1) if s.startswith("上海市") else s.replace("上海", "上海" + FW_SPACE, 1)
+    short = short or district
+    full, city = spec.city_full, spec.city_short
+    if s.startswith((full, city)):
+        return s.replace(full, full + FW_SPACE, 1) if s.startswith(full) else s.replace(city, city + FW_SPACE, 1)
     if s.startswith(short):
         return FW_SPACE + s + FW_SPACE
     return f"{district}{FW_SPACE}{s}"
@@ -393,21 +388,121 @@ def _read_bankuai_centres() -> dict[str, tuple[float, float]]:
         return {r["name"]: (float(r["lng"]), float(r["lat"])) for r in csv.DictReader(fh)}
 
 
-_AREAS: _Areas | None = None
+def _typo(s: str, typos: dict[str, str]) -> str:
+    """``s`` with the first listed misspelling it allows (``s`` itself when none applies)."""
+    for right, wrong in typos.items():
+        if right in s:
+            return s.replace(right, wrong, 1)
+    return s
 
 
-def _areas() -> _Areas:
-    global _AREAS
-    if _AREAS is None:
-        _AREAS = _Areas()
-    return _AREAS
+def _shanghai_entries() -> list[dict]:
+    """The Shanghai area table: the 23 Pudong 板块 (centres from ``BANKUAI_CSV``) and 15 other districts."""
+    centres = _read_bankuai_centres()
+    if set(centres) != set(PUDONG_PLACES):
+        raise ValueError(f"{BANKUAI_CSV} names {sorted(centres)} do not match PUDONG_PLACES {sorted(PUDONG_PLACES)}")
+    entries = []
+    for name, (c_lng, c_lat) in centres.items():
+        east, north = BANKUAI_SHIFT_KM.get(name, (0.0, 0.0))
+        entries.append(dict(name=name, district="浦东新区", bankuai=name, short="浦东",
+                            lng=c_lng + east * KM_LNG, lat=c_lat + north * KM_LAT,
+                            sigma=BANKUAI_SIGMA_KM.get(name, BANKUAI_SIGMA_DEFAULT),
+                            places=_place_texts(PUDONG_PLACES[name], "浦东新区", "浦东", PUDONG_DISTRICT_TEXTS)))
+    for name, p in OTHER_DISTRICTS.items():
+        texts = [name, p["short"], f"上海市{name}", f"上海{p['short']}"]
+        entries.append(dict(name=name, district=name, bankuai=None, short=p["short"], lng=p["centre"][0],
+                            lat=p["centre"][1], sigma=p["sigma"], places=_place_texts(p, name, p["short"], texts)))
+    return entries
+
+
+@dataclass(frozen=True, eq=False)
+class Spec:
+    """What one sample project is: its site and calendar, its places and its story.
+
+    The draw logic (``generate`` and its helpers) is shared; everything that differs
+    between the 上海 and the 成都 sample lives here.
+    """
+
+    key: str                       # file-name prefix ("" for Shanghai, "chengdu_")
+    project_name: str
+    city_adcode: str
+    city_full: str                 # 上海市 / 成都市: how addresses start
+    city_short: str
+    site: tuple[float, float]      # WGS-84
+    id_prefix: str
+    start: dt.date
+    end: dt.date
+    launch: dt.date
+    month_factor: dict[int, float]
+    day_factors: tuple[tuple[dt.date, dt.date, float], ...]  # holidays: (first, last, factor)
+    lines: tuple[str, ...]
+    amount_ranges: dict[str, tuple[float, float, float]]
+    entries: Callable[[], list[dict]]
+    outside_texts: list[str]
+    junk_texts: list[str]
+    home_weights: dict[str, float]
+    work_weights: dict[str, float]
+    leisure_weights: dict[str, float]
+    story_dim: str                 # the dimension whose area sets intent and deal odds
+    story_area: str
+    better_areas: tuple[str, ...]
+    intent_probs: np.ndarray       # rows: story area, better areas, others
+    area_deal_rate: dict[str, float]
+    area_deal_rate_default: float
+    line_deal_mult: np.ndarray
+    industry_groups: tuple[tuple[str, ...], ...]  # work areas with their own industry mix
+    industry_probs: np.ndarray     # one row per group, then the default row first
+    trad: dict
+    km_lng: float
+    typos: dict[str, str] = field(default_factory=dict)
+    p_typo: float = 0.0            # share of 'variant' answers written with a typo
+
+    @property
+    def n_days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def launch_day(self) -> int:
+        return (self.launch - self.start).days
+
+    def date_text(self) -> np.ndarray:
+        return np.array([(self.start + dt.timedelta(days=d)).isoformat() for d in range(self.n_days)], dtype=object)
+
+
+SHANGHAI = Spec(
+    key="", project_name=PROJECT_NAME, city_adcode="310000", city_full="上海市", city_short="上海",
+    site=PROJECT_SITE_WGS84, id_prefix=ID_PREFIX, start=START, end=END, launch=LAUNCH,
+    month_factor={1: 1.0, 2: 0.9, 3: 1.3, 4: 1.6, 5: 0.7, 6: 0.55},
+    day_factors=((dt.date(2024, 2, 9), dt.date(2024, 2, 17), 0.3),),  # 春节
+    lines=LINES, amount_ranges=AMOUNT_RANGES, entries=_shanghai_entries,
+    outside_texts=OUTSIDE_TEXTS, junk_texts=JUNK_TEXTS,
+    home_weights=HOME_WEIGHTS, work_weights=WORK_WEIGHTS, leisure_weights=LEISURE_WEIGHTS,
+    story_dim="home", story_area="金桥", better_areas=BETTER_AREAS, intent_probs=INTENT_PROBS,
+    area_deal_rate=AREA_DEAL_RATE, area_deal_rate_default=AREA_DEAL_RATE_DEFAULT, line_deal_mult=LINE_DEAL_MULT,
+    industry_groups=(("外高桥", "金桥"), ("张江",), ("陆家嘴",)),
+    industry_probs=np.array([  # 金融 IT 制造 贸易物流 教医 公务员 自由 其他
+        [14, 14, 10, 10, 16, 10, 12, 14],
+        [6, 8, 32, 32, 6, 4, 5, 7],
+        [8, 55, 10, 5, 10, 3, 4, 5],
+        [55, 12, 3, 8, 6, 4, 6, 6]], float),
+    trad=TRAD, km_lng=KM_LNG,
+)
+
+_AREAS: dict[str, _Areas] = {}
+
+
+def _areas(spec: Spec = SHANGHAI) -> _Areas:
+    if spec.key not in _AREAS:
+        _AREAS[spec.key] = _Areas(spec)
+    return _AREAS[spec.key]
 
 
 # ===================================================================================
 # Generation
 # ===================================================================================
-def generate(rows: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED, with_truth: bool = False) -> pd.DataFrame:
-    """Return ``rows`` fake visitors of the 金桥湾示范项目 with the Chinese headers ``HEADERS``.
+def generate(rows: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED, with_truth: bool = False,
+             spec: Spec | None = None) -> pd.DataFrame:
+    """Return ``rows`` fake visitors of a sample project with the Chinese headers ``HEADERS``.
 
     Parameters
     ----------
@@ -421,7 +516,9 @@ def generate(rows: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED, with_truth: boo
         district name, ``外地`` or None), ``_true_{dim}_bankuai`` (板块 or None),
         ``_true_{dim}_district``, ``_true_{dim}_lng``/``_lat`` (WGS-84, where coordinates
         were given), ``_{dim}_kind`` (how the location was written, see ``KINDS``),
-        ``_true_crs``, ``_true_deal`` (bool) and ``_visit_day`` (days since 2024-01-01).
+        ``_true_crs``, ``_true_deal`` (bool) and ``_visit_day`` (days since the first visit day).
+    spec : Spec, optional
+        Which project: ``SHANGHAI`` (the default, 金桥湾示范项目) or ``CHENGDU`` (天府示范项目).
 
     Returns
     -------
@@ -437,33 +534,36 @@ def generate(rows: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED, with_truth: boo
     """
     if not isinstance(rows, (int, np.integer)) or not 1 <= rows <= 9_999_999:
         raise ValueError(f"'rows' must be an int between 1 and 9,999,999, got {rows!r}")
+    spec = spec or SHANGHAI
     rng = np.random.default_rng(seed)
-    areas = _areas()
+    areas = _areas(spec)
     n = int(rows)
     out: dict[str, object] = {}
     truth: dict[str, object] = {}
+    date_text = spec.date_text()
 
-    day = np.sort(rng.choice(N_DAYS, size=n, p=_day_weights()))
-    out["客户编号"] = _ids(n)
+    day = np.sort(rng.choice(spec.n_days, size=n, p=_day_weights(spec)))
+    out["客户编号"] = _ids(n, spec.id_prefix)
     out["姓名"] = _names(rng, n)
     out["手机"] = _phones(rng, n)
-    out["到访日期"] = _DATE_TEXT[day]
+    out["到访日期"] = date_text[day]
 
-    home = rng.choice(len(areas.names), size=n, p=areas.weights(HOME_WEIGHTS))
-    work = _secondary_area(rng, areas, home, "work", WORK_WEIGHTS)
-    leisure = _secondary_area(rng, areas, home, "leisure", LEISURE_WEIGHTS)
+    home = rng.choice(len(areas.names), size=n, p=areas.weights(spec.home_weights))
+    work = _secondary_area(rng, areas, home, "work", spec.work_weights)
+    leisure = _secondary_area(rng, areas, home, "leisure", spec.leisure_weights)
     crs = np.array(list(CRS_PROBS), dtype=object)[rng.choice(3, size=n, p=list(CRS_PROBS.values()))]
     digital = rng.random(n) < P_DIGITAL
 
-    line = _choose_by_group(rng, areas.group[home], INTENT_PROBS)
+    story = home if spec.story_dim == "home" else work  # the area that sets intent and deal odds
+    line = _choose_by_group(rng, areas.group[story], spec.intent_probs)
     grade = rng.choice(4, size=n, p=GRADE_PROBS)
     channel = rng.choice(len(CHANNELS), size=n, p=CHANNEL_PROBS)
-    out["意向业态"] = np.array(LINES, dtype=object)[line]
+    out["意向业态"] = np.array(spec.lines, dtype=object)[line]
     out["意向等级"] = np.array(GRADES, dtype=object)[grade]
     out["到访渠道"] = np.array(CHANNELS, dtype=object)[channel]
 
     for dim, area in (("home", home), ("work", work), ("leisure", leisure)):
-        text, lng, lat, kind, t_lng, t_lat = _locations(rng, areas, dim, area, crs, digital)
+        text, lng, lat, kind, t_lng, t_lat = _locations(rng, areas, dim, area, crs, digital, spec)
         h_text, h_lng, h_lat = DIM_HEADERS[dim]
         out[h_text], out[h_lng], out[h_lat] = text, lng, lat
         truth[f"_true_{dim}_area"] = areas.truth_area[area]
@@ -473,15 +573,15 @@ def generate(rows: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED, with_truth: boo
         truth[f"_{dim}_kind"] = np.array(KINDS, dtype=object)[kind]
     out["坐标系"] = _labels(rng, crs, CRS_LABELS)
 
-    deal = _deals(rng, areas, home, line, grade, channel)
-    deal_line = _deal_lines(rng, areas, home, line, deal)
-    deal_day = _deal_days(rng, day, deal)
+    deal = _deals(rng, areas, story, line, grade, channel, spec)
+    deal_line = _deal_lines(rng, areas, story, line, deal)
+    deal_day = _deal_days(rng, day, deal, spec)
     out["是否成交"] = _labels(rng, deal, DEAL_LABELS)
-    out["成交日期"] = np.where(deal, _DATE_TEXT[np.clip(deal_day, 0, N_DAYS - 1)], None)
-    out["成交业态"] = np.where(deal, np.array(LINES, dtype=object)[deal_line], None)
-    out["成交金额(万元)"] = np.where(deal, _amounts(rng, deal_line), np.nan)
+    out["成交日期"] = np.where(deal, date_text[np.clip(deal_day, 0, spec.n_days - 1)], None)
+    out["成交业态"] = np.where(deal, np.array(spec.lines, dtype=object)[deal_line], None)
+    out["成交金额(万元)"] = np.where(deal, _amounts(rng, deal_line, spec), np.nan)
 
-    out.update(_profile(rng, areas, work, line))
+    out.update(_profile(rng, areas, work, line, spec))
     frame = pd.DataFrame({h: out[h] for h in HEADERS})
     if with_truth:
         truth["_true_crs"] = crs
@@ -491,24 +591,21 @@ def generate(rows: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED, with_truth: boo
     return frame
 
 
-def _day_weights() -> np.ndarray:
-    """Denser before launch (蓄水期), a spike around 开盘 2024-05-01, busier weekends."""
-    days = np.arange(N_DAYS)
-    dates = np.array([START + dt.timedelta(days=int(d)) for d in days])
-    month_factor = {1: 1.0, 2: 0.9, 3: 1.3, 4: 1.6, 5: 0.7, 6: 0.55}
-    w = np.array([month_factor[d.month] for d in dates])
+def _day_weights(spec: Spec) -> np.ndarray:
+    """Denser before launch (蓄水期), a spike around 开盘, busier weekends, holidays as ``spec`` says."""
+    days = np.arange(spec.n_days)
+    dates = np.array([spec.start + dt.timedelta(days=int(d)) for d in days])
+    w = np.array([spec.month_factor[d.month] for d in dates])
     w *= np.where([d.weekday() >= 5 for d in dates], 1.7, 1.0)
-    w *= np.where([dt.date(2024, 2, 9) <= d <= dt.date(2024, 2, 17) for d in dates], 0.3, 1.0)  # 春节
-    w += 5.0 * np.exp(-0.5 * ((days - LAUNCH_DAY) / 1.6) ** 2)  # 开盘 spike
+    for first, last, factor in spec.day_factors:
+        w *= np.where([first <= d <= last for d in dates], factor, 1.0)
+    w += 5.0 * np.exp(-0.5 * ((days - spec.launch_day) / 1.6) ** 2)  # 开盘 spike
     return w / w.sum()
 
 
-_DATE_TEXT = np.array([(START + dt.timedelta(days=d)).isoformat() for d in range(N_DAYS)], dtype=object)
-
-
-def _ids(n: int) -> np.ndarray:
+def _ids(n: int, prefix: str = ID_PREFIX) -> np.ndarray:
     width = max(6, len(str(n)))
-    return np.char.add(ID_PREFIX, np.char.zfill(np.arange(1, n + 1).astype(str), width)).astype(object)
+    return np.char.add(prefix, np.char.zfill(np.arange(1, n + 1).astype(str), width)).astype(object)
 
 
 def _names(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -532,7 +629,7 @@ def _secondary_area(rng, areas: _Areas, home: np.ndarray, dim: str, weights: dic
     n = len(home)
     area = rng.choice(len(areas.names), size=n, p=areas.weights(weights))
     u = rng.random(n)
-    same = (u >= P_EMPTY[dim]) & (u < P_EMPTY[dim] + P_SAME_AS_HOME[dim]) & areas.in_shanghai[home]
+    same = (u >= P_EMPTY[dim]) & (u < P_EMPTY[dim] + P_SAME_AS_HOME[dim]) & areas.in_city[home]
     area = np.where(same, home, area)
     return np.where(u < P_EMPTY[dim], areas.index[EMPTY], area)
 
@@ -544,17 +641,18 @@ def _choose_by_group(rng, group: np.ndarray, probs: np.ndarray) -> np.ndarray:
     return np.minimum((u[:, None] >= cum[group]).sum(axis=1), probs.shape[1] - 1)
 
 
-def _locations(rng, areas: _Areas, dim: str, area: np.ndarray, crs: np.ndarray, digital: np.ndarray):
+def _locations(rng, areas: _Areas, dim: str, area: np.ndarray, crs: np.ndarray, digital: np.ndarray,
+               spec: Spec):
     """Text, lng, lat (in the row's CRS), kind index and the true WGS-84 point for one dimension."""
     n = len(area)
     name = areas.names[area]
-    in_sh = areas.in_shanghai[area]
+    in_sh = areas.in_city[area]
     p_coord = np.where(digital, P_COORD_DIGITAL, P_COORD_PAPER)
     has_coord = in_sh & (rng.random(n) < p_coord)
 
     # true WGS-84 point: centre + truncated gaussian jitter
     jx, jy = np.clip(rng.standard_normal((2, n)), -2.0, 2.0)
-    t_lng = areas.lng[area] + jx * areas.sigma_km[area] * KM_LNG
+    t_lng = areas.lng[area] + jx * areas.sigma_km[area] * spec.km_lng
     t_lat = areas.lat[area] + jy * areas.sigma_km[area] * KM_LAT
     t_lng, t_lat = np.where(has_coord, t_lng, np.nan), np.where(has_coord, t_lat, np.nan)
     lng, lat = t_lng.copy(), t_lat.copy()
@@ -594,6 +692,9 @@ def _locations(rng, areas: _Areas, dim: str, area: np.ndarray, crs: np.ndarray, 
     variant = kind == KINDS.index("variant")
     use_trad = variant & (rng.random(n) < 0.55) & (areas.trad[idx] != areas.texts[idx])
     text = np.where(use_trad, areas.trad[idx], np.where(variant, areas.fw[idx], text))
+    if spec.p_typo:  # 成都: some variants are misspelt instead (武候区, 双留, 春熙录)
+        use_typo = variant & ~use_trad & (rng.random(n) < spec.p_typo) & (areas.typo[idx] != areas.texts[idx])
+        text = np.where(use_typo, areas.typo[idx], text)
     address = kind == KINDS.index("address")
     if address.any():
         number = rng.integers(1, 2000, int(address.sum())).astype(str)
@@ -615,15 +716,15 @@ def _labels(rng, values: np.ndarray, table: dict) -> np.ndarray:
     return out
 
 
-def _deals(rng, areas: _Areas, home, line, grade, channel) -> np.ndarray:
-    p = (areas.deal_rate[home] * LINE_DEAL_MULT[areas.group[home], line]
+def _deals(rng, areas: _Areas, home, line, grade, channel, spec: Spec) -> np.ndarray:
+    p = (areas.deal_rate[home] * spec.line_deal_mult[areas.group[home], line]
          * GRADE_DEAL_MULT[grade] * CHANNEL_DEAL_MULT[channel])
     p = np.minimum(p * TARGET_DEAL_RATE / p.mean(), 0.95)
     return rng.random(len(p)) < p
 
 
 def _deal_lines(rng, areas: _Areas, home, line, deal) -> np.ndarray:
-    """Usually the intended line; 金桥 villa/洋房 prospects who buy end up in 公寓."""
+    """Usually the intended line; the story area's 洋房/别墅/叠拼 prospects who buy end up in 公寓."""
     n = len(line)
     other = np.array([[1, 1, 1], [0, 2, 0], [1, 1, 1], [0, 0, 1]])  # a plausible switch per line
     switched = other[line, rng.integers(0, 3, n)]
@@ -633,26 +734,27 @@ def _deal_lines(rng, areas: _Areas, home, line, deal) -> np.ndarray:
     return np.where(deal, out, -1)
 
 
-def _deal_days(rng, day: np.ndarray, deal: np.ndarray) -> np.ndarray:
+def _deal_days(rng, day: np.ndarray, deal: np.ndarray, spec: Spec) -> np.ndarray:
     """Deal after the visit; mostly after 开盘, a few pre-launch 认购."""
     n = len(day)
+    launch = spec.launch_day
     gap = np.round(rng.exponential(12.0, n)).astype(int)
-    pre = (day < LAUNCH_DAY) & (rng.random(n) < 0.06)
-    d = np.where(pre, np.minimum(day + gap, LAUNCH_DAY - 1), np.maximum(day, LAUNCH_DAY) + gap)
-    d = np.maximum(np.minimum(d, N_DAYS - 1), day)
+    pre = (day < launch) & (rng.random(n) < 0.06)
+    d = np.where(pre, np.minimum(day + gap, launch - 1), np.maximum(day, launch) + gap)
+    d = np.maximum(np.minimum(d, spec.n_days - 1), day)
     return np.where(deal, d, -1)
 
 
-def _amounts(rng, deal_line: np.ndarray) -> np.ndarray:
+def _amounts(rng, deal_line: np.ndarray, spec: Spec) -> np.ndarray:
     out = np.full(len(deal_line), np.nan)
-    for i, name in enumerate(LINES):
+    for i, name in enumerate(spec.lines):
         m = deal_line == i
-        lo, mode, hi = AMOUNT_RANGES[name]
+        lo, mode, hi = spec.amount_ranges[name]
         out[m] = np.round(rng.triangular(lo, mode, hi, int(m.sum())), 1)
     return out
 
 
-def _profile(rng, areas: _Areas, work: np.ndarray, line: np.ndarray) -> dict[str, np.ndarray]:
+def _profile(rng, areas: _Areas, work: np.ndarray, line: np.ndarray, spec: Spec) -> dict[str, np.ndarray]:
     """Age, industry, income, family and purpose, loosely tied to product line and work area."""
     n = len(line)
     age = _choose_by_group(rng, line, np.array([[12, 45, 25, 12, 6], [4, 30, 40, 19, 7],
@@ -664,12 +766,9 @@ def _profile(rng, areas: _Areas, work: np.ndarray, line: np.ndarray) -> dict[str
     purpose = _choose_by_group(rng, line, np.array([[45, 10, 42, 3], [30, 60, 10, 0],
                                                     [10, 75, 15, 0], [3, 2, 55, 40]], float))
     work_name = areas.names[work]
-    work_group = np.select([np.isin(work_name, ["外高桥", "金桥"]), work_name == "张江", work_name == "陆家嘴"], [1, 2, 3], 0)
-    industry = _choose_by_group(rng, work_group, np.array([  # 金融 IT 制造 贸易物流 教医 公务员 自由 其他
-        [14, 14, 10, 10, 16, 10, 12, 14],
-        [6, 8, 32, 32, 6, 4, 5, 7],
-        [8, 55, 10, 5, 10, 3, 4, 5],
-        [55, 12, 3, 8, 6, 4, 6, 6]], float))
+    groups = spec.industry_groups
+    work_group = np.select([np.isin(work_name, list(g)) for g in groups], list(range(1, len(groups) + 1)), 0)
+    industry = _choose_by_group(rng, work_group, spec.industry_probs)
     cols = {"年龄段": (AGE_BANDS, age), "行业": (INDUSTRIES, industry), "收入": (INCOMES, income),
             "家庭结构": (FAMILIES, family), "置业目的": (PURPOSES, purpose)}
     return {h: np.where(rng.random(n) < PROFILE_BLANK, None, np.array(vals, dtype=object)[idx])
