@@ -5,8 +5,13 @@ Sources (see ``data/gazetteer/README.md`` and ``LANDMARKS.md``):
 * ``districts_cn.csv`` — every province, city and county-level unit of China;
 * ``towns_cn.csv`` — every town and street (乡镇/街道, 9-digit codes);
 * ``historic_names.csv`` — former districts and counties (闸北 → 静安…);
-* ``shanghai_landmarks.csv`` — business areas, CBDs, malls, stations,
-  universities, parks… with a representative WGS-84 point.
+* ``shanghai_landmarks.csv`` and ``landmarks/<city_adcode>.csv`` — business areas,
+  CBDs, malls, stations, universities, parks… of one city each, with a
+  representative WGS-84 point.
+
+A project's index holds the towns and landmarks of its city and of the cities
+whose polygons touch it (:func:`neighbour_cities`), so 花桥 in a Shanghai project and
+安亭 or 虹桥火车站 in a Suzhou one are found.
 
 :func:`index` returns a :class:`Gazetteer` whose ``names`` dict maps every
 lookup key (full name, short name, alias) to the entries it may mean.
@@ -28,7 +33,7 @@ from pathlib import Path
 import opencc
 import pandas as pd
 
-from mapping.paths import GAZETTEER, VAR
+from mapping.paths import BOUNDARIES, GAZETTEER, VAR
 from mapping.place import placetext
 from mapping.place.placetext import normalise
 
@@ -59,6 +64,11 @@ class Gazetteer:
     district_names: dict[str, str] = field(default_factory=dict)  # adcode -> full name
     city_names: dict[str, str] = field(default_factory=dict)
     max_key: int = 2
+    neighbours: tuple[str, ...] = ()  # project-city codes of the cities that border this one
+
+    def is_neighbour(self, code: str) -> bool:
+        """True when the district, city or province ``code`` lies in a neighbouring city."""
+        return bool(code) and any(code.startswith(city_prefix(n)) for n in self.neighbours)
 
     def add(self, key: str, entry: Entry) -> None:
         key = normalise(key)
@@ -154,13 +164,23 @@ def index(city: str = "310000") -> Gazetteer:
 
 def build(city: str = "310000") -> Gazetteer:
     """Build the index of :func:`index` from the tables (no cache)."""
-    gaz = Gazetteer()
-    prefix = city_prefix(city)
+    neighbours = neighbour_cities(city)
+    gaz = Gazetteer(neighbours=neighbours)
     _add_admin(gaz)
     _add_historic(gaz)
-    _add_towns(gaz, (prefix, *NEIGHBOURS.get(city, ())))
-    _add_landmarks(gaz, prefix)
+    _add_towns(gaz, tuple(city_prefix(c) for c in (city, *neighbours)))
+    for each in (city, *neighbours):
+        _add_landmarks(gaz, each)
     return gaz
+
+
+def neighbour_cities(city: str) -> tuple[str, ...]:
+    """Project-city codes of the cities sharing a border with ``city`` (from the national polygons)."""
+    # Imported here (geopandas): only when an index is built, not when it is read from disk.
+    from mapping.geo import boundaries
+
+    project = boundaries.city_of(city)  # 310100 → 310000; "" for a code that is no city
+    return boundaries.neighbours(project) if project else ()
 
 
 # The built index is kept on disk (``var/cache/``), keyed by the tables, this module and the
@@ -171,6 +191,7 @@ _ENTRY_FIELDS = [f.name for f in fields(Entry)]
 
 
 def _cache_key(city: str) -> str:
+    # version() covers every table the index is built from, the landmark files and the city adjacency included.
     digest = hashlib.sha256(f"{version()} {city} {sys.version_info[:2]} {marshal.version}".encode())
     for module in (__file__, placetext.__file__):
         digest.update(Path(module).read_bytes())
@@ -190,7 +211,7 @@ def _load_cached(city: str, key: str) -> Gazetteer | None:
         entries = [Entry(*values) for values in data["entries"]]
         gaz = Gazetteer(names={k: [entries[i] for i in ids] for k, ids in data["names"].items()},
                         district_names=data["district_names"], city_names=data["city_names"],
-                        max_key=data["max_key"])
+                        max_key=data["max_key"], neighbours=tuple(data["neighbours"]))
     except (OSError, EOFError, ValueError, TypeError, KeyError, IndexError):
         return None  # no cache yet, or unreadable: build
     return gaz
@@ -202,7 +223,8 @@ def _save_cached(city: str, key: str, gaz: Gazetteer) -> None:
     ids: dict[Entry, int] = {}
     names = {k: [ids.setdefault(e, len(ids)) for e in bucket] for k, bucket in gaz.names.items()}
     data = {"entries": [tuple(getattr(e, f) for f in _ENTRY_FIELDS) for e in ids], "names": names,
-            "district_names": gaz.district_names, "city_names": gaz.city_names, "max_key": gaz.max_key}
+            "district_names": gaz.district_names, "city_names": gaz.city_names, "max_key": gaz.max_key,
+            "neighbours": gaz.neighbours}
     path = _cache_path(city, key)
     try:
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
@@ -245,10 +267,6 @@ def _add_historic(gaz: Gazetteer) -> None:
                                      short=True))
 
 
-# Cities whose towns people near ``city`` name without saying the city (花桥, 嘉善…).
-NEIGHBOURS = {"310000": ("3205", "3304", "3206")}
-
-
 def _add_towns(gaz: Gazetteer, prefixes: tuple[str, ...]) -> None:
     rows = _town_table()
     for town_code, name, short_name, adcode, city_code, province_code in rows:
@@ -278,13 +296,39 @@ def _town_rows() -> dict[str, list[tuple[str, str, str, str, str]]]:
     return by_district
 
 
-def _add_landmarks(gaz: Gazetteer, prefix: str) -> None:
-    path = GAZETTEER / "shanghai_landmarks.csv"
-    if not path.exists():
-        return
-    for r in _records(path.name):
-        if not r.adcode.startswith(prefix):
-            continue
+LANDMARKS = GAZETTEER / "landmarks"  # <city_adcode>.csv, one file per project city
+SHANGHAI_LANDMARKS = GAZETTEER / "shanghai_landmarks.csv"
+
+
+def landmark_file(city: str) -> Path | None:
+    """The landmark table of the project city ``city``, or None when it has none.
+
+    Shanghai keeps its own ``shanghai_landmarks.csv``; every other city has
+    ``landmarks/<city>.csv`` (same columns).
+    """
+    path = SHANGHAI_LANDMARKS if city == "310000" else LANDMARKS / f"{city}.csv"
+    return path if path.exists() else None
+
+
+def _landmark_rows(city: str) -> list:
+    path = landmark_file(city)
+    if path is None:
+        return []
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header is None or not set(LANDMARK_COLUMNS) <= set(header):
+            raise ValueError(f"{path.name}: the columns should include {', '.join(LANDMARK_COLUMNS)}, got {header}")
+        row = namedtuple("Row", header)
+        return [row._make(values) for values in reader if len(values) == len(header)]
+
+
+LANDMARK_COLUMNS = ("name", "aliases", "type", "adcode", "district", "lng", "lat", "ambiguous_adcodes")
+
+
+def _add_landmarks(gaz: Gazetteer, city: str) -> None:
+    """The landmarks of ``city``'s file; its rows keep their own adcode (the neighbour flag follows from it)."""
+    for r in _landmark_rows(city):
         ambiguous = tuple(a for a in r.ambiguous_adcodes.split("|") if a and a != r.adcode)
         entry = Entry(LANDMARK, r.name, r.adcode, r.adcode[:4] + "00", r.adcode[:2] + "0000",
                       lng=float(r.lng), lat=float(r.lat), ambiguous=ambiguous)
@@ -299,20 +343,32 @@ RESOLVER_VERSION = "1"  # bump when the matching rules change, so cached results
 
 @lru_cache(maxsize=1)
 def version() -> str:
-    """Identifies the gazetteer data and resolver rules (the cache key of resolved strings)."""
+    """Identifies the gazetteer data and resolver rules (the cache key of resolved strings).
+
+    Covers every table an index is built from: the admin and town tables, every city's
+    landmark file, and the city adjacency that decides which neighbours' towns are read.
+    """
     digest = hashlib.sha256(RESOLVER_VERSION.encode())
-    for path in sorted(GAZETTEER.glob("*.csv")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+    for path in [*sorted(GAZETTEER.glob("*.csv")), *sorted(LANDMARKS.glob("*.csv")), NEIGHBOURS_TABLE]:
+        if path.exists():
+            digest.update(f"{path.parent.name}/{path.name}".encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
+NEIGHBOURS_TABLE = BOUNDARIES / "china" / "city_neighbours.csv"  # read by mapping.geo.boundaries.neighbours
+
+
 def landmark_table(city: str = "310000") -> pd.DataFrame:
-    """Landmarks of ``city`` (name, type, adcode, district, lng, lat) for pickers."""
-    table = _read("shanghai_landmarks.csv")
+    """Landmarks of ``city`` (name, type, adcode, district, lng, lat) for pickers; empty when it has none."""
+    columns = ["name", "type", "adcode", "district", "lng", "lat"]
+    path = landmark_file(city)
+    if path is None:
+        return pd.DataFrame({c: pd.Series(dtype=float if c in ("lng", "lat") else object) for c in columns})
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
     table = table[table["adcode"].str.startswith(city_prefix(city))]
     table = table.assign(lng=table["lng"].astype(float), lat=table["lat"].astype(float))
-    return table[["name", "type", "adcode", "district", "lng", "lat"]].reset_index(drop=True)
+    return table[columns].reset_index(drop=True)
 
 
 @lru_cache(maxsize=1)

@@ -274,8 +274,12 @@ def _interpret_matches(text: str, gaz: G.Gazetteer, city: str, matches) -> tuple
         # "普陀区金沙江路": a local district is named, so 金沙 is not the town near Nantong.
         chosen = [c for c in chosen if _in_city(c.adcode or c.city_adcode, city) or not c.short]
     if not chosen:
-        # 虹桥: a 虹桥街道 in 长宁 and a 虹桥镇 in 闵行, and nothing says which.
-        shared = sorted({e.adcode for _, _, entries in matches for e in entries if e.adcode and _in_city(e.adcode, city)})
+        # 虹桥: a 虹桥街道 in 长宁 and a 虹桥镇 in 闵行, and nothing says which; 许村 near Hangzhou: one in
+        # 海宁 (嘉兴) and one in 歙县 (黄山), both neighbours.
+        named = {e.adcode for _, _, entries in matches for e in entries if e.adcode}
+        shared = sorted(a for a in named if _in_city(a, city))
+        if len(shared) < 2:
+            shared = sorted(a for a in named if _in_city(a, city) or gaz.is_neighbour(a))
         if len(shared) > 1:
             return Match(method=M_AMBIGUOUS, candidates="|".join(shared), label=text), _REUSE_NEVER
         return Match(), _REUSE_AS_IS
@@ -290,13 +294,9 @@ def _interpret_matches(text: str, gaz: G.Gazetteer, city: str, matches) -> tuple
             reuse = _REUSE_NEVER  # _interpret looked for a town in the text after the district
     found.named_city = bool(provinces or cities)
     found.short = specific.short
-    found.neighbour = _is_neighbour(specific.adcode or specific.city_adcode, city)
+    found.neighbour = gaz.is_neighbour(specific.adcode or specific.city_adcode)
     found.coverage = sum(j - i for i, j, _ in matches) / len(text)
     return found, reuse
-
-
-def _is_neighbour(code: str, city: str) -> bool:
-    return bool(code) and code.startswith(G.NEIGHBOURS.get(city, ("-",)))
 
 
 def _explicit_context(matches) -> tuple[set[str], set[str]]:

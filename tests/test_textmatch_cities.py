@@ -1,0 +1,155 @@
+"""The text resolver for a project in any city: its landmarks, its neighbours' towns and
+landmarks (from polygon adjacency), exact landmarks before towns of a similar name, and
+coordinates anywhere in China."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from mapping.geo import boundaries
+from mapping.place import gazetteer as G
+from mapping.place import textmatch as T
+from mapping.place.placetext import normalise
+from mapping.place.resolve import resolve_texts
+
+LANDMARK_HEADER = ["name", "aliases", "type", "adcode", "district", "bankuai", "lng", "lat", "ambiguous_adcodes",
+                   "source", "confidence"]
+
+
+def _clear_caches() -> None:
+    G.index.cache_clear()
+    G.version.cache_clear()
+    T._local_keys.cache_clear()
+
+
+@pytest.fixture
+def landmarks(tmp_path, monkeypatch):
+    """A landmarks folder of its own: ``write(city, rows)`` writes ``<city>.csv`` there.
+
+    Each row is (name, aliases, adcode, lng, lat, ambiguous_adcodes).  The index is built
+    afresh (no disk cache) and the in-memory caches are emptied before and after.
+    """
+    monkeypatch.setattr(G, "LANDMARKS", tmp_path)
+    monkeypatch.setenv("TUOKE_GAZETTEER_CACHE", "0")
+    names = G.index("310000").district_names
+    _clear_caches()
+
+    def write(city: str, rows: list[tuple[str, str, str, float, float, str]]) -> None:
+        with open(tmp_path / f"{city}.csv", "w", encoding="utf-8", newline="") as f:
+            out = csv.writer(f)
+            out.writerow(LANDMARK_HEADER)
+            for name, aliases, adcode, lng, lat, ambiguous in rows:
+                out.writerow([name, aliases, "商圈", adcode, names[adcode], "", f"{lng:.5f}", f"{lat:.5f}", ambiguous,
+                              "test row written by the test itself", "high"])
+        _clear_caches()
+
+    yield write
+    _clear_caches()
+
+
+def _one(text: str, city: str) -> dict:
+    return resolve_texts([text], city=city).iloc[0].to_dict()
+
+
+# --------------------------------------------------------------------------- neighbours from adjacency
+def test_hand_kept_neighbours_are_gone():
+    assert not hasattr(G, "NEIGHBOURS")
+    for city in ("310000", "320500", "110000", "440100"):
+        assert G.index(city).neighbours == boundaries.neighbours(city)
+        assert G.index(city).neighbours  # every one of these cities has land neighbours
+
+
+@pytest.mark.parametrize("city,text,adcode,town_code", [
+    ("320500", "安亭", "310114", "310114103"),  # a 昆山 buyer working in Shanghai's 嘉定
+    ("110000", "燕郊", "131082", "131082109"),  # 三河市 (廊坊), just east of Beijing
+    ("310000", "花桥", "320583", "320583104"),
+    ("310000", "洋山", "330922", "330922102"),  # 舟山: found by adjacency, not in the old hand-kept list
+    ("440300", "凤岗", "441900", "441900117"),  # 东莞, a city without districts
+    ("440100", "桂城", "440605", "440605011"),  # 佛山 南海区
+    ("420100", "葛店", "420703", "420703101"),  # 鄂州 华容区
+])
+def test_neighbouring_city_towns_resolve_for_any_project(city, text, adcode, town_code):
+    row = _one(text, city)
+    assert (row["adcode"], row["town_code"], row["outside"]) == (adcode, town_code, True)
+    assert row["level"] in ("town", "poi")  # 安亭 is also a Shanghai landmark: its point, the town's code
+    assert T.resolve_one(normalise(text), city).neighbour
+
+
+def test_towns_of_far_cities_stay_out_of_the_index():
+    """Only the city and its neighbours are read: 安亭 means nothing bare in a Chengdu project."""
+    assert _one("安亭", "510100")["adcode"] == ""
+    assert "安亭" not in G.index("510100").names
+
+
+def test_a_name_shared_by_two_neighbours_is_ambiguous_with_both():
+    # 许村镇 in 海宁 (嘉兴) and in 歙县 (黄山): both border Hangzhou.
+    row = _one("许村", "330100")
+    assert (row["adcode"], row["method"]) == ("", T.M_AMBIGUOUS)
+    assert set(row["candidates"].split("|")) == {"330481", "341021"}
+
+
+def test_neighbour_flag_only_for_neighbours():
+    near = T.resolve_one("江苏昆山花桥", "310000")
+    far = T.resolve_one("黑龙江双鸭山宝山区", "310000")
+    assert near.outside and near.neighbour
+    assert far.outside and not far.neighbour
+
+
+# --------------------------------------------------------------------------- landmarks of every city
+def test_shanghai_landmarks_resolve_as_a_neighbour_for_a_suzhou_project():
+    row = _one("虹桥火车站", "320500")
+    assert (row["adcode"], row["method"], row["level"], row["outside"]) == ("310112", T.M_LANDMARK, "poi", True)
+    assert T.resolve_one("虹桥火车站", "320500").neighbour
+    assert _one("虹桥火车站", "510100")["adcode"] == ""  # Chengdu does not border Shanghai
+
+
+def test_a_city_landmark_file_is_read(landmarks):
+    assert _one("远洋太古里", "510100")["adcode"] == ""
+    landmarks("510100", [("远洋太古里", "太古里", "510104", 104.0830, 30.6540, "")])
+    for text in ("远洋太古里", "太古里", "成都市太古里"):
+        row = _one(text, "510100")
+        assert (row["adcode"], row["method"], row["level"], row["outside"]) == ("510104", T.M_LANDMARK, "poi", False)
+        assert row["lng"] == pytest.approx(104.0830)
+
+
+def test_neighbour_landmark_file_is_read(landmarks):
+    landmarks("320500", [("观前街", "观前", "320508", 120.6270, 31.3110, "")])
+    row = _one("观前街", "310000")
+    assert (row["adcode"], row["method"], row["outside"]) == ("320508", T.M_LANDMARK, True)
+    assert T.resolve_one("观前街", "310000").neighbour
+    assert _one("观前街", "110000")["adcode"] == ""  # Beijing does not border Suzhou
+
+
+def test_a_city_without_a_file_has_no_landmarks(landmarks):
+    assert G.landmark_file("510100") is None and G.landmark_table("510100").empty
+    assert not [e for entries in G.index("510100").names.values() for e in entries
+                if e.kind == G.LANDMARK and e.adcode.startswith("51")]
+
+
+def test_landmark_shared_by_districts_is_ambiguous_with_candidates(landmarks):
+    landmarks("110000", [("万达广场", "", "110105", 116.4740, 39.9080, "110106|110115")])
+    row = _one("万达广场", "110000")
+    assert (row["adcode"], row["method"]) == ("", T.M_AMBIGUOUS)
+    assert set(row["candidates"].split("|")) == {"110105", "110106", "110115"}
+    named = _one("丰台区万达广场", "110000")  # a named district says which
+    assert (named["adcode"], named["method"]) == ("110106", T.M_LANDMARK)
+
+
+def test_cache_key_changes_when_any_landmark_file_changes(landmarks):
+    before = G._cache_key("310000")
+    landmarks("610100", [("钟楼", "", "610102", 108.9470, 34.2610, "")])  # not even a neighbour of Shanghai
+    added = G._cache_key("310000")
+    landmarks("610100", [("钟楼", "西安钟楼", "610102", 108.9470, 34.2610, "")])
+    assert len({before, added, G._cache_key("310000")}) == 3
+
+
+# --------------------------------------------------------------------------- exact landmark first
+def test_exact_landmark_beats_a_town_of_a_similar_name(landmarks):
+    # 珠江街道 (南沙) has the short name 珠江; 珠江新城 is Guangzhou's CBD in 天河.
+    landmarks("440100", [("珠江新城", "珠江新城CBD", "440106", 113.3245, 23.1195, "")])
+    for text in ("珠江新城", "天河区珠江新城", "广州珠江新城", "珠江新城cbd", "珠江新城花城大道18号"):
+        row = _one(text, "440100")
+        assert (row["adcode"], row["method"]) == ("440106", T.M_LANDMARK), text
+    assert _one("珠江街道", "440100")["adcode"] == "440115"  # the town itself still resolves
