@@ -153,3 +153,37 @@ def test_exact_landmark_beats_a_town_of_a_similar_name(landmarks):
         row = _one(text, "440100")
         assert (row["adcode"], row["method"]) == ("440106", T.M_LANDMARK), text
     assert _one("珠江街道", "440100")["adcode"] == "440115"  # the town itself still resolves
+
+
+# --------------------------------------------------------------------------- addresses in other cities
+@pytest.mark.parametrize("text", ["武侯区天府大道北段1700号", "武侯区天府三街", "成都市武侯区天府二街138号"])
+def test_a_road_named_after_a_town_is_not_the_town(landmarks, text):
+    """天府大道 and 天府三街 are roads: not 天府街道 of another district (no landmark file here)."""
+    assert T._is_road(normalise(text), normalise(text).index("天府") + 2)
+    row = _one(text, "510100")
+    assert (row["adcode"], row["method"]) == ("510107", T.M_DISTRICT)
+
+
+@pytest.mark.parametrize("text,end,road", [
+    ("北京东路", 2, True), ("天府大道", 2, True), ("中关村大街", 3, True), ("长江二路", 2, True), ("中山北一路", 2, True),
+    ("二环路", 1, True), ("北京五道口", 2, False), ("松江九亭", 2, False), ("浦东金桥", 2, False), ("天府", 2, False),
+])
+def test_is_road(text, end, road):
+    assert T._is_road(text, end) is road
+
+
+def test_a_province_followed_by_one_of_its_places_is_the_province():
+    # 河北 is also 河北镇 in Beijing's 房山; 燕郊 is in Hebei.
+    row = _one("河北燕郊", "110000")
+    assert (row["adcode"], row["outside"]) == ("131082", True)
+    assert _one("河北镇", "110000")["adcode"] == "110111"  # the town by its full name is still the town
+
+
+@pytest.mark.parametrize("city,text,candidates", [
+    ("440300", "大朗", {"441900", "440309"}),  # 大朗镇 of 东莞, or 龙华's 大浪 typed by ear
+    ("310000", "辛庄", {"320581", "310112"}),  # 辛庄镇 of 常熟, or 闵行's 莘庄 typed by ear
+])
+def test_neighbour_town_or_local_homophone_is_asked(city, text, candidates):
+    row = _one(text, city)
+    assert (row["adcode"], row["method"]) == ("", T.M_AMBIGUOUS)
+    assert set(row["candidates"].split("|")) == candidates

@@ -49,14 +49,29 @@ M_CITY, M_PROVINCE, M_AMBIGUOUS, M_CONFLICT = "city_only", "province_only", "amb
 M_TYPO, M_PINYIN, M_FUZZY, M_UNRESOLVED = "typo", "fuzzy_pinyin", "fuzzy", "unresolved"
 
 _ROAD_AFTER = set("路街弄巷道桥里")
+_ROAD_WORDS = ("大道", "大街", "公路", "环路")  # 天府大道, 中关村大街, 沪太公路, 二环路
+_NUMBERED_ROAD = set("路街巷")  # 天府三街, 长江二路, 经三路: a name, a Chinese numeral, the road
 _DIRECTION = set("东西南北中")
+_NUMERALS = set("一二三四五六七八九十")
+_ROAD_START = _ROAD_AFTER | _DIRECTION | _NUMERALS | {w[0] for w in _ROAD_WORDS}
 
 
 def _is_road(text: str, j: int) -> bool:
-    """北京东路, 南京路, 四川北路: a place name used as a road name, not the place."""
-    if j < len(text) and text[j] in _ROAD_AFTER:
+    """北京东路, 南京路, 四川北路, 天府大道, 天府三街: a place name used as a road name, not the place."""
+    n = len(text)
+    if j >= n or text[j] not in _ROAD_START:
+        return False
+    if text[j] in _ROAD_AFTER or text[j:j + 2] in _ROAD_WORDS:
         return True
-    return j + 1 < len(text) and text[j] in _DIRECTION and text[j + 1] in _ROAD_AFTER
+    k = j + 1 if text[j] in _DIRECTION else j
+    if k > j and k < n and (text[k] in _ROAD_AFTER or text[k:k + 2] in _ROAD_WORDS):
+        return True
+    numbered = k
+    while k < n and text[k] in _NUMERALS:
+        k += 1
+    return k > numbered and k < n and (text[k] in _NUMBERED_ROAD or text[k:k + 2] in _ROAD_WORDS)
+
+
 _KIND_METHOD = {G.DISTRICT: M_DISTRICT, G.HISTORIC: M_HISTORIC, G.TOWN: M_TOWN, G.LANDMARK: M_LANDMARK,
                 G.CITY: M_CITY, G.PROVINCE: M_PROVINCE}
 
@@ -101,6 +116,10 @@ def resolve_one(text: str, city: str, aliases: dict[str, dict] | None = None) ->
         # 中山公圆 sounds exactly like 中山公园; 常宁 (Hunan) like 长宁 — a local homophone wins.
         same_sound = _by_pinyin(_readings(text), gaz, city, confidence=CONF_HOMOPHONE)
         if same_sound.adcode and not same_sound.outside:
+            if found.neighbour and found.coverage == 1 and same_sound.adcode != found.adcode:
+                # A neighbour's town by its exact name or a local one typed by ear: 辛庄 (常熟) or 莘庄 (闵行)
+                # in a Shanghai project, 大朗 (东莞) or 大浪 (龙华) in a Shenzhen one.  Ask a person.
+                return Match(method=M_AMBIGUOUS, candidates=f"{same_sound.adcode}|{found.adcode}", label=text)
             return _apply_threshold(same_sound)
     if found.method == M_UNRESOLVED or (found.outside and not found.named_city):
         # "蒲东", or "黄埔" alone in a Shanghai project: a typo is likelier than Guangzhou.
@@ -157,8 +176,7 @@ def _matches(text: str, gaz: G.Gazetteer) -> list[tuple[int, int, list[G.Entry]]
         while node is not None:
             children, entries = node
             if entries is not None:  # text[i:j] is a key
-                after = text[j:j + 1]
-                if after in _ROAD_AFTER or (after in _DIRECTION and text[j + 1:j + 2] in _ROAD_AFTER):  # _is_road
+                if j < n and text[j] in _ROAD_START and _is_road(text, j):
                     entries = [e for e in entries if e.kind == G.LANDMARK or (e.kind == G.TOWN and not e.short)]
                 if entries:
                     found.append((i, j, entries))
@@ -267,6 +285,7 @@ def _scan_reference(text: str, gaz: G.Gazetteer, city: str) -> Match:
 
 def _interpret_matches(text: str, gaz: G.Gazetteer, city: str, matches) -> tuple[Match, int]:
     """The match for ``matches`` in ``text``, and whether it may be reused for other texts (``_REUSE_*``)."""
+    matches = _confirmed_prefixes(matches)
     provinces, cities = _explicit_context(matches)
     picks = [_choose(entries, provinces, cities, city) for _, _, entries in matches]
     chosen = [c for c in picks if c is not None]
@@ -297,6 +316,27 @@ def _interpret_matches(text: str, gaz: G.Gazetteer, city: str, matches) -> tuple
     found.neighbour = gaz.is_neighbour(specific.adcode or specific.city_adcode)
     found.coverage = sum(j - i for i, j, _ in matches) / len(text)
     return found, reuse
+
+
+def _confirmed_prefixes(matches):
+    """A name that is a province or city and also something else, followed by a place inside that
+    province or city, is the province or city: 河北燕郊 is 燕郊 in Hebei, not 河北镇 (房山) and 燕郊."""
+    out = list(matches)
+    for k, (i, j, entries) in enumerate(matches):
+        admin = [e for e in entries if e.kind in (G.PROVINCE, G.CITY)]
+        if not admin or len(admin) == len(entries):
+            continue
+        later = [e for _, _, others in matches[k + 1:] for e in others if e.kind not in (G.PROVINCE, G.CITY)]
+        confirmed = [a for a in admin if any(_inside(e, a) for e in later)]
+        if confirmed:
+            out[k] = (i, j, confirmed)
+    return out
+
+
+def _inside(entry: G.Entry, admin: G.Entry) -> bool:
+    if admin.kind == G.PROVINCE:
+        return entry.province_adcode == admin.province_adcode
+    return entry.city_adcode == admin.city_adcode
 
 
 def _explicit_context(matches) -> tuple[set[str], set[str]]:
