@@ -187,3 +187,24 @@ def test_neighbour_town_or_local_homophone_is_asked(city, text, candidates):
     row = _one(text, city)
     assert (row["adcode"], row["method"]) == ("", T.M_AMBIGUOUS)
     assert set(row["candidates"].split("|")) == candidates
+
+
+@pytest.mark.parametrize("city,text,code", [("110000", "天津", "120000"), ("510100", "重庆", "500000"),
+                                           ("330100", "上海", "310000"), ("440100", "深圳", "440300")])
+def test_another_city_alone_gets_its_project_city_code(city, text, code):
+    """A municipality is named by its province code, as a project's city is (重庆 has two city rows)."""
+    row = _one(text, city)
+    assert (row["adcode"], row["level"], row["method"], row["outside"]) == (code, "city", T.M_CITY, True)
+
+
+def test_a_short_name_outside_the_named_city_is_not_taken():
+    # 北站 is Shanghai's 北站街道 by its short name; 苏州北站 is a station in Suzhou.
+    row = _one("苏州北站", "320500")
+    assert row["adcode"] == "" and row["level"] == "city"
+    assert _one("上海北站街道", "320500")["adcode"] == "310106"  # the town written out, in its own city
+
+
+def test_a_bare_short_name_is_the_district_not_a_town(landmarks):
+    # 白云 is 白云区, and also the short name of 越秀's 白云街道.
+    assert _one("白云", "440100")["adcode"] == "440111"
+    assert _one("白云街道", "440100")["adcode"] == "440104"

@@ -243,6 +243,8 @@ def _add_admin(gaz: Gazetteer) -> None:
         kind = r.level
         adcode = r.adcode if kind == DISTRICT else ""
         city_code = r.city_adcode if kind != PROVINCE else ""
+        if kind == CITY and r.name == r.province_name:
+            city_code = r.province_adcode  # 北京市, 重庆市 (two city rows): the municipality, a project city
         entry = Entry(kind, r.name, adcode, city_code, r.province_adcode)
         if kind == DISTRICT:
             gaz.district_names[r.adcode] = r.name

@@ -336,7 +336,12 @@ def _confirmed_prefixes(matches):
 def _inside(entry: G.Entry, admin: G.Entry) -> bool:
     if admin.kind == G.PROVINCE:
         return entry.province_adcode == admin.province_adcode
-    return entry.city_adcode == admin.city_adcode
+    return _in_any(entry.adcode or entry.city_adcode, {admin.city_adcode})
+
+
+def _in_any(code: str, cities: set[str]) -> bool:
+    """``code`` lies in one of ``cities`` (city codes; a municipality's is its province code, 310000)."""
+    return any(code.startswith(G.city_prefix(c)) for c in cities)
 
 
 def _explicit_context(matches) -> tuple[set[str], set[str]]:
@@ -356,12 +361,19 @@ def _choose(entries: list[G.Entry], provinces: set[str], cities: set[str], city:
     when several places share the name and nothing says which.
     """
     pool = entries
-    if cities:
-        pool = [e for e in pool if e.city_adcode in cities or e.kind == G.PROVINCE] or pool
-    elif provinces:
-        pool = [e for e in pool if e.province_adcode in provinces] or pool
+    if cities or provinces:
+        named = ([e for e in pool if _in_any(e.adcode or e.city_adcode, cities) or e.kind == G.PROVINCE] if cities
+                 else [e for e in pool if e.province_adcode in provinces])
+        # 苏州北站: the string names 苏州, so 北站 is not Shanghai's 北站街道 by its short name.  A full
+        # name (北京市浦东新区) is kept: the visitor wrote it out.
+        pool = named or [e for e in pool if not e.short]
+        if not pool:
+            return None
     else:
         pool = [e for e in pool if _in_city(e.adcode or e.city_adcode or e.province_adcode, city)] or pool
+    if all(e.short for e in pool) and any(e.kind == G.DISTRICT for e in pool):
+        # 白云 alone is 白云区, not 越秀's 白云街道: a bare short name means the district.
+        pool = [e for e in pool if e.kind != G.TOWN]
     best = max(G.KIND_RANK[e.kind] for e in pool)
     pool = [e for e in pool if G.KIND_RANK[e.kind] == best]
     if len({e.adcode or e.city_adcode or e.province_adcode for e in pool}) > 1:
