@@ -1,4 +1,9 @@
-"""First run: create the schema, the first 管理员 and the sample project so a new user sees a map at once."""
+"""First run: create the schema, the first 管理员 and the two sample projects so a new user sees a map at once.
+
+The samples are 金桥湾示范项目（示例）(上海) and 天府示范项目（成都）: a new user sees that the app
+is not for one city only.  A database that already has the Shanghai sample (made before the
+成都 one existed) gets the 成都 sample once, on its next start; deleting it later is final.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,14 @@ import os
 import sys
 from pathlib import Path
 
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
 from mapping import importer
 from mapping import schema as S
 from mapping.access.accounts import Accounts
+from mapping.db.models import Project as ProjectRow
+from mapping.db.models import Setting
 from mapping.db.store import Store
 from mapping.ingest.tables import auto_map, file_digest, read_table, validate
 from mapping.paths import SAMPLES
@@ -34,6 +44,25 @@ SAMPLE_COMPETITORS = [
 ]
 
 
+CHENGDU_SAMPLE_FILE = SAMPLES / "chengdu_visitors_sample_utf8bom.csv"
+CHENGDU_SAMPLE_PROJECT = dict(
+    name="天府示范项目（成都）",
+    city_adcode="510100",
+    launch_date=dt.date(2024, 11, 16),
+    product_lines=["公寓", "洋房", "叠拼", "商铺"],
+    area_layer=S.LAYER_DISTRICTS,
+    site=(104.068, 30.440),
+)
+# Made-up competitor sites near real places (WGS-84), as data/samples/generate.py writes them.
+CHENGDU_SAMPLE_COMPETITORS = [
+    {"name": "竞品甲·麓湖云境（示例）", "lng": 104.032, "lat": 30.418},
+    {"name": "竞品乙·华阳锦城府（示例）", "lng": 104.050, "lat": 30.498},
+    {"name": "竞品丙·金融城壹号（示例）", "lng": 104.062, "lat": 30.582},
+]
+# app_settings key: the 成都 sample was added (or offered) once; never again, even after it is deleted.
+CHENGDU_SAMPLE_SETTING = "sample_chengdu_added"
+
+
 def sample_project(project_id: int = 0) -> Project:
     """The sample project as a :class:`Project` without a database (benchmarks build on it)."""
     spec = {k: v for k, v in SAMPLE_PROJECT.items() if k != "site"}
@@ -46,20 +75,24 @@ log = logging.getLogger("tuoke")
 
 
 def ensure_ready(store: Store, seed_sample: bool | None = None) -> None:
-    """Upgrade the schema; without users, create 管理员 ``admin``; on an empty database, load the sample project
-    (unless ``seed_sample`` is False; by default, unless ``TUOKE_SAMPLE=0``: a company's own server).
+    """Upgrade the schema; without users, create 管理员 ``admin``; on an empty database, load the two sample
+    projects, and add the 成都 one once where only the Shanghai one is (:func:`ensure_chengdu_sample`);
+    neither when ``seed_sample`` is False (by default, when ``TUOKE_SAMPLE=0``: a company's own server).
 
     ``admin`` gets ``TUOKE_ADMIN_PASSWORD`` when it is set (only at this first start), else a
     one-time password, printed here once (stderr and the ``tuoke`` log): the only place a
-    password is ever shown outside 用户与审计.  Called again, this costs a schema check and one query.
+    password is ever shown outside 用户与审计.  Called again, this costs a schema check and two queries.
     """
     store.migrate()
     store.pii_secret()  # the personal-data key: a different one than the database's stops the start here
     ensure_admin(store, os.environ.get("TUOKE_ADMIN_PASSWORD") or None)
     if seed_sample is None:
         seed_sample = os.environ.get("TUOKE_SAMPLE", "1").strip() != "0"
-    if seed_sample and store.is_empty():
+    if not seed_sample:
+        return
+    if store.is_empty():
         load_sample(store)
+    ensure_chengdu_sample(store)
 
 
 def ensure_admin(store: Store, password: str | None) -> str | None:
@@ -77,13 +110,58 @@ def ensure_admin(store: Store, password: str | None) -> str | None:
     return one_time
 
 
-def load_sample(store: Store, path: Path = SAMPLE_FILE) -> int:
-    """Create the sample project and import the sample visitors file into it."""
-    project_id = store.create_project(**SAMPLE_PROJECT)
-    store.set_sites(project_id, SAMPLE_PROJECT["site"], SAMPLE_COMPETITORS)
+def load_sample(store: Store, path: Path = SAMPLE_FILE, spec: dict | None = None,
+                competitors: list[dict] | None = None) -> int:
+    """Create a sample project (default: the Shanghai one) and import its visitors file into it."""
+    spec = SAMPLE_PROJECT if spec is None else spec
+    project_id = store.create_project(**spec)
+    store.set_sites(project_id, spec["site"], SAMPLE_COMPETITORS if competitors is None else competitors)
     data = path.read_bytes()
     table = read_table(data, path.name)
     result = validate(table, auto_map(table.frame.columns), secret=store.pii_secret(),
-                      product_lines=tuple(SAMPLE_PROJECT["product_lines"]))
+                      product_lines=tuple(spec["product_lines"]))
     importer.import_records(store, project_id, result, path.name, file_digest(data), geocoder_from_env())
     return project_id
+
+
+def load_chengdu_sample(store: Store) -> int:
+    """Create the 成都 sample project and import its visitors file into it."""
+    return load_sample(store, CHENGDU_SAMPLE_FILE, CHENGDU_SAMPLE_PROJECT, CHENGDU_SAMPLE_COMPETITORS)
+
+
+def ensure_chengdu_sample(store: Store) -> int | None:
+    """Add the 成都 sample once, where the Shanghai sample is (a new database, or one made before it existed).
+
+    Returns the new project's id, or None when nothing was added: it was added (or offered)
+    before, the Shanghai sample is not there (a company's own data only), or a project of that
+    name exists.  The first process to write ``CHENGDU_SAMPLE_SETTING`` does the work, so two
+    instances starting together do not both add it.  One query when it was done before.
+    """
+    with store.engine.connect() as conn:
+        if conn.execute(select(Setting.value).where(Setting.key == CHENGDU_SAMPLE_SETTING)).scalar() is not None:
+            return None
+        names = set(conn.execute(select(ProjectRow.name).where(
+            ProjectRow.name.in_([SAMPLE_PROJECT["name"], CHENGDU_SAMPLE_PROJECT["name"]]))).scalars())
+    wanted = SAMPLE_PROJECT["name"] in names and CHENGDU_SAMPLE_PROJECT["name"] not in names
+    if not _claim(store, CHENGDU_SAMPLE_SETTING, "added" if wanted else "skipped") or not wanted:
+        return None
+    try:
+        return load_chengdu_sample(store)
+    except Exception:
+        _unclaim(store, CHENGDU_SAMPLE_SETTING)  # the next start tries again
+        raise
+
+
+def _claim(store: Store, key: str, value: str) -> bool:
+    """Write ``key`` to app_settings; False when another process wrote it first."""
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(insert(Setting).values(key=key, value=value))
+        return True
+    except IntegrityError:
+        return False
+
+
+def _unclaim(store: Store, key: str) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(Setting.__table__.delete().where(Setting.key == key))
