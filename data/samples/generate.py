@@ -1,4 +1,4 @@
-"""Generate the FAKE visitor sample of the 金桥湾示范项目 (Shanghai Pudong).
+"""Generate the FAKE visitor samples: 金桥湾示范项目 (Shanghai Pudong) and 天府示范项目（成都）.
 
 Every person, name, phone number and address fragment written here is invented by a
 seeded random generator.  Running ``python data/samples/generate.py`` rewrites the
@@ -10,10 +10,15 @@ outputs in ``data/samples/`` byte for byte::
     visitors_bad_rows.csv          ~30 rows with deliberate problems (see README.md)
     sample_place_texts.csv         every place text the generator can emit, with its truth
     README.md                      what the files are and the worked case, with numbers
+    chengdu_visitors_sample_utf8bom.csv, chengdu_visitors_sample.xlsx,
+    chengdu_visitors_bad_rows.csv, chengdu_place_texts.csv   the same for the 成都 project
 
 The worked case from ``/work/shared/DOMAIN.md`` is baked in: 金桥 produces the most home
 visits of any 板块/district, but converts far below the project average and buys almost
-only 公寓; work locations concentrate in 外高桥 and 金桥.
+only 公寓; work locations concentrate in 外高桥 and 金桥.  The 成都 project (``spec=CHENGDU``)
+has its own story on the work map: 高新南区 (金融城, 软件园) is where most visitors work, and
+they convert far below the project and buy almost only 公寓.  What differs between the two
+projects is a :class:`Spec`; the draw logic is shared.
 
 Examples
 --------
@@ -25,6 +30,8 @@ True
 >>> truth = generate(rows=200, seed=1, with_truth=True)
 >>> "_true_home_bankuai" in truth.columns
 True
+>>> generate(rows=5, seed=1, spec=CHENGDU)["客户编号"].iloc[0]
+'TFS-000001'
 """
 
 from __future__ import annotations
@@ -37,8 +44,9 @@ import re
 import sys
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -297,7 +305,7 @@ PHONE_PREFIXES = ("130", "131", "132", "133", "134", "135", "136", "137", "138",
 class _Areas:
     """Every place a location can be in, with its text variants laid out flat for numpy."""
 
-    def __init__(self, spec: "Spec") -> None:
+    def __init__(self, spec: Spec) -> None:
         entries = spec.entries()
         for name, texts in ((OUTSIDE, spec.outside_texts), (JUNK, spec.junk_texts), (EMPTY, [""])):
             entries.append(dict(name=name, district=name if name == OUTSIDE else None, bankuai=None,
@@ -370,7 +378,7 @@ def _place_texts(p: dict, district: str, short: str, district_texts: list[str],
     return out
 
 
-def _full_width_variant(s: str, district: str | None, short: str | None, spec: "Spec") -> str:
+def _full_width_variant(s: str, district: str | None, short: str | None, spec: Spec) -> str:
     if not s or district in (None, OUTSIDE):
         return s
     short = short or district
@@ -452,7 +460,7 @@ class Spec(NamedTuple):
     industry_probs: np.ndarray     # one row per group, then the default row first
     trad: dict
     km_lng: float
-    typos: dict[str, str] = {}  # noqa: RUF012 (a NamedTuple default, never mutated)
+    typos: dict[str, str]          # right -> misspelt, for 'variant' answers
     p_typo: float = 0.0            # share of 'variant' answers written with a typo
     address_suffixes: tuple[str, str, str] = ("号", "弄", "号")  # after the house number
 
@@ -484,7 +492,7 @@ SHANGHAI = Spec(
         [6, 8, 32, 32, 6, 4, 5, 7],
         [8, 55, 10, 5, 10, 3, 4, 5],
         [55, 12, 3, 8, 6, 4, 6, 6]], float),
-    trad=TRAD, km_lng=KM_LNG,
+    trad=TRAD, km_lng=KM_LNG, typos={},
 )
 
 # ===================================================================================
@@ -1154,7 +1162,10 @@ def chengdu_story_stats(truth: pd.DataFrame) -> dict:
     gx = (truth["_true_work_area"] == CHENGDU.story_area).to_numpy()
     wuhou = (truth["_true_work_district"] == "武侯区").to_numpy()
     lines = list(CHENGDU.lines)
-    mix = lambda m: truth.loc[m & deal, "成交业态"].value_counts(normalize=True).reindex(lines, fill_value=0.0)  # noqa: E731
+
+    def mix(m: np.ndarray) -> pd.Series:
+        return truth.loc[m & deal, "成交业态"].value_counts(normalize=True).reindex(lines, fill_value=0.0)
+
     home = truth["_true_home_area"].fillna("(不详)")
     home_conv = pd.DataFrame({"area": home, "deal": deal}).groupby("area")["deal"].agg(["size", "mean"])
     leisure = truth.loc[truth["_leisure_kind"] != "empty", "_true_leisure_area"].fillna("(不详)")
