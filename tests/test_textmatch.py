@@ -60,7 +60,8 @@ def test_towns_keep_their_code(text, town_code):
 
 def test_outside_town():
     row = resolve_texts(["江苏昆山花桥"]).iloc[0]
-    assert row["town_code"].startswith("320583") and row["level"] == "town"
+    # "poi" when 花桥 is also a landmark of 苏州 (a neighbour's landmarks are read): its point, the town's code
+    assert row["town_code"].startswith("320583") and row["level"] in ("town", "poi")
 
 
 @pytest.mark.parametrize("text", ["北京东路", "四川北路", "南京西路"])

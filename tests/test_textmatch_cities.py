@@ -197,14 +197,59 @@ def test_another_city_alone_gets_its_project_city_code(city, text, code):
     assert (row["adcode"], row["level"], row["method"], row["outside"]) == (code, "city", T.M_CITY, True)
 
 
-def test_a_short_name_outside_the_named_city_is_not_taken():
+def test_a_short_name_outside_the_named_city_is_not_taken(landmarks):
     # 北站 is Shanghai's 北站街道 by its short name; 苏州北站 is a station in Suzhou.
     row = _one("苏州北站", "320500")
     assert row["adcode"] == "" and row["level"] == "city"
     assert _one("上海北站街道", "320500")["adcode"] == "310106"  # the town written out, in its own city
+    landmarks("320500", [("苏州北站", "", "320507", 120.6420, 31.4190, "")])
+    assert _one("苏州北站", "320500")["adcode"] == "320507"  # once the station is known, it is the station
 
 
 def test_a_bare_short_name_is_the_district_not_a_town(landmarks):
     # 白云 is 白云区, and also the short name of 越秀's 白云街道.
     assert _one("白云", "440100")["adcode"] == "440111"
     assert _one("白云街道", "440100")["adcode"] == "440104"
+
+
+def test_a_landmark_used_as_a_road_name_is_the_road(landmarks):
+    # 天目山路 runs through 西湖区; 天目山 itself is in 临安.
+    landmarks("330100", [("天目山", "", "330112", 119.4400, 30.3500, "")])
+    assert _one("天目山", "330100")["adcode"] == "330112"
+    row = _one("杭州市西湖区天目山路", "330100")
+    assert (row["adcode"], row["method"]) == ("330106", T.M_DISTRICT)
+
+
+def test_a_name_emptied_by_the_road_rule_still_covers_its_characters():
+    # 陆家嘴 before 环路 is the road's name; 陆家 (陆家镇 of 昆山) inside it is no place of its own.
+    gaz = G.index("310000")
+    assert [normalise("上海市浦东新区陆家嘴环路1000号")[i:j] for i, j, _ in T._matches("上海市浦东新区陆家嘴环路1000号", gaz)] \
+        == ["上海市", "浦东新区"]
+    assert _one("上海市浦东新区陆家嘴环路1000号", "310000")["adcode"] == "310115"
+
+
+def test_a_full_district_name_before_a_ring_road_is_the_district():
+    assert _one("金牛区一环路北三段", "510100")["adcode"] == "510106"
+
+
+@pytest.mark.parametrize("city,text,code", [("440100", "中山", "442000"), ("510100", "资阳", "512000")])
+def test_a_neighbouring_city_beats_a_far_district_of_the_same_short_name(city, text, code):
+    # 中山区 (大连) and 资阳区 (益阳) are far away; 中山市 and 资阳市 border the project's city.
+    row = _one(text, city)
+    assert (row["adcode"], row["outside"]) == (code, True)
+
+
+def test_other_places_in_the_string_pick_the_district_of_an_ambiguous_landmark(landmarks):
+    landmarks("440100", [("华南理工大学", "华工", "440106", 113.3440, 23.1530, "440113"),
+                         ("新塘", "新塘镇", "440118", 113.6100, 23.1300, "440106")])
+    assert _one("华南理工大学", "440100")["method"] == T.M_AMBIGUOUS
+    row = _one("华南理工大学五山校区", "440100")  # 五山街道 is in 天河
+    assert (row["adcode"], row["method"]) == ("440106", T.M_LANDMARK)
+    assert _one("新塘镇", "440100")["adcode"] == "440118"  # the full name of 增城's town, not 天河's 新塘街道
+
+
+def test_a_former_district_gives_way_to_the_place_it_names():
+    # 江干区 was merged into 上城区 in 2021, but its east (下沙) went to the new 钱塘区.
+    assert _one("江干区", "330100")["adcode"] == "330102"
+    assert _one("江干下沙", "330100")["adcode"] == "330114"
+    assert _one("上城区下沙", "330100")["method"] == T.M_CONFLICT  # a current district still has to agree

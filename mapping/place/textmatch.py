@@ -51,7 +51,7 @@ M_TYPO, M_PINYIN, M_FUZZY, M_UNRESOLVED = "typo", "fuzzy_pinyin", "fuzzy", "unre
 _ROAD_AFTER = set("路街弄巷道桥里")
 _ROAD_WORDS = ("大道", "大街", "公路", "环路")  # 天府大道, 中关村大街, 沪太公路, 二环路
 _NUMBERED_ROAD = set("路街巷")  # 天府三街, 长江二路, 经三路: a name, a Chinese numeral, the road
-_DIRECTION = set("东西南北中")
+_DIRECTION = set("东西南北中内外")  # 北京东路, 建国门外大街
 _NUMERALS = set("一二三四五六七八九十")
 _ROAD_START = _ROAD_AFTER | _DIRECTION | _NUMERALS | {w[0] for w in _ROAD_WORDS}
 
@@ -70,6 +70,12 @@ def _is_road(text: str, j: int) -> bool:
     while k < n and text[k] in _NUMERALS:
         k += 1
     return k > numbered and k < n and (text[k] in _NUMBERED_ROAD or text[k:k + 2] in _ROAD_WORDS)
+
+
+def _survives_road(entry: G.Entry) -> bool:
+    """A full official name stays itself before a road (金牛区一环路, 金桥镇路); a short name or a
+    landmark is the road's name: 北京东路, 天目山路 (西湖区, not 临安's 天目山), 沿江大道 (not 江大)."""
+    return entry.kind != G.LANDMARK and not entry.short
 
 
 _KIND_METHOD = {G.DISTRICT: M_DISTRICT, G.HISTORIC: M_HISTORIC, G.TOWN: M_TOWN, G.LANDMARK: M_LANDMARK,
@@ -116,11 +122,13 @@ def resolve_one(text: str, city: str, aliases: dict[str, dict] | None = None) ->
         # 中山公圆 sounds exactly like 中山公园; 常宁 (Hunan) like 长宁 — a local homophone wins.
         same_sound = _by_pinyin(_readings(text), gaz, city, confidence=CONF_HOMOPHONE)
         if same_sound.adcode and not same_sound.outside:
-            if found.neighbour and found.coverage == 1 and same_sound.adcode != found.adcode:
-                # A neighbour's town by its exact name or a local one typed by ear: 辛庄 (常熟) or 莘庄 (闵行)
-                # in a Shanghai project, 大朗 (东莞) or 大浪 (龙华) in a Shenzhen one.  Ask a person.
+            if not (found.neighbour and found.coverage == 1):
+                return _apply_threshold(same_sound)
+            # A neighbouring district by its short name (青浦 for a Suzhou project) is well known and
+            # stays.  A neighbour's town by its exact name or a local one typed by ear: 辛庄 (常熟) or
+            # 莘庄 (闵行) in a Shanghai project, 大朗 (东莞) or 大浪 (龙华) in a Shenzhen one: ask a person.
+            if found.method != M_DISTRICT and same_sound.adcode != found.adcode:
                 return Match(method=M_AMBIGUOUS, candidates=f"{same_sound.adcode}|{found.adcode}", label=text)
-            return _apply_threshold(same_sound)
     if found.method == M_UNRESOLVED or (found.outside and not found.named_city):
         # "蒲东", or "黄埔" alone in a Shanghai project: a typo is likelier than Guangzhou.
         fixed = typo_variant(text, city)
@@ -177,25 +185,27 @@ def _matches(text: str, gaz: G.Gazetteer) -> list[tuple[int, int, list[G.Entry]]
             children, entries = node
             if entries is not None:  # text[i:j] is a key
                 if j < n and text[j] in _ROAD_START and _is_road(text, j):
-                    entries = [e for e in entries if e.kind == G.LANDMARK or (e.kind == G.TOWN and not e.short)]
-                if entries:
-                    found.append((i, j, entries))
+                    entries = [e for e in entries if _survives_road(e)]  # may leave none: see below
+                found.append((i, j, entries))
             if j == n:
                 break
             node = children.get(text[j])
             j += 1
     if len(found) < 2:
-        return found
+        return [m for m in found if m[2]]
     # Longest first, then leftmost; (length, start) identifies a match.  A position once
-    # covered is taken: the same as _non_overlapping, without comparing every pair.
+    # covered is taken: the same as _non_overlapping, without comparing every pair.  A name
+    # the road rule emptied still covers its characters: in 陆家嘴环路, 陆家 (a town of 昆山)
+    # is part of 陆家嘴, not a place of its own.
     found.sort(key=_longest_first)
     taken = []
     used = bytearray(n)
     for match in found:
-        i, j, _ = match
+        i, j, entries = match
         if 1 not in used[i:j]:
             used[i:j] = b"\x01" * (j - i)
-            taken.append(match)
+            if entries:
+                taken.append(match)
     taken.sort(key=_start)
     return taken
 
@@ -217,11 +227,9 @@ def _matches_reference(text: str, gaz: G.Gazetteer) -> list[tuple[int, int, list
             if not entries:
                 continue
             if _is_road(text, j):
-                entries = [e for e in entries if e.kind == G.LANDMARK or (e.kind == G.TOWN and not e.short)]
-                if not entries:
-                    continue
+                entries = [e for e in entries if _survives_road(e)]
             found.append((i, j, entries))
-    return _non_overlapping(found)
+    return [m for m in _non_overlapping(found) if m[2]]
 
 
 def _non_overlapping(found: list[tuple[int, int, list[G.Entry]]]) -> list[tuple[int, int, list[G.Entry]]]:
@@ -287,7 +295,7 @@ def _interpret_matches(text: str, gaz: G.Gazetteer, city: str, matches) -> tuple
     """The match for ``matches`` in ``text``, and whether it may be reused for other texts (``_REUSE_*``)."""
     matches = _confirmed_prefixes(matches)
     provinces, cities = _explicit_context(matches)
-    picks = [_choose(entries, provinces, cities, city) for _, _, entries in matches]
+    picks = [_choose(entries, provinces, cities, city, gaz) for _, _, entries in matches]
     chosen = [c for c in picks if c is not None]
     if any(c.kind in (G.DISTRICT, G.HISTORIC) and _in_city(c.adcode, city) for c in chosen):
         # "普陀区金沙江路": a local district is named, so 金沙 is not the town near Nantong.
@@ -302,13 +310,17 @@ def _interpret_matches(text: str, gaz: G.Gazetteer, city: str, matches) -> tuple
         if len(shared) > 1:
             return Match(method=M_AMBIGUOUS, candidates="|".join(shared), label=text), _REUSE_NEVER
         return Match(), _REUSE_AS_IS
-    districts = {e.adcode for e in chosen if e.kind in (G.DISTRICT, G.HISTORIC)}
     specific = max(chosen, key=lambda e: (G.KIND_RANK[e.kind], not e.short))
+    # A district named now must agree with the place; a former one (江干, merged and split in 2021)
+    # only says roughly where, so the place (下沙) decides.
+    districts = {e.adcode for e in chosen if e.kind == G.DISTRICT}
+    if specific.kind in (G.DISTRICT, G.HISTORIC):
+        districts |= {e.adcode for e in chosen if e.kind == G.HISTORIC}
     reuse = _REUSE_COVERAGE
     if specific.kind in (G.CITY, G.PROVINCE):
         found = _coarse(specific, gaz, city)
     else:
-        found = _interpret(specific, districts, gaz, city, text, matches)
+        found = _interpret(specific, districts, _hints(specific, chosen, matches), gaz, city, text, matches)
         if specific.kind in (G.DISTRICT, G.HISTORIC) and not _in_city(specific.adcode, city):
             reuse = _REUSE_NEVER  # _interpret looked for a town in the text after the district
     found.named_city = bool(provinces or cities)
@@ -353,7 +365,8 @@ def _explicit_context(matches) -> tuple[set[str], set[str]]:
     return provinces, cities
 
 
-def _choose(entries: list[G.Entry], provinces: set[str], cities: set[str], city: str) -> G.Entry | None:
+def _choose(entries: list[G.Entry], provinces: set[str], cities: set[str], city: str,
+            gaz: G.Gazetteer) -> G.Entry | None:
     """The entry a match most plausibly means, given the context the string gives.
 
     A city or province named in the string restricts the choice; without one the
@@ -370,7 +383,9 @@ def _choose(entries: list[G.Entry], provinces: set[str], cities: set[str], city:
         if not pool:
             return None
     else:
-        pool = [e for e in pool if _in_city(e.adcode or e.city_adcode or e.province_adcode, city)] or pool
+        # The project's city first, then its neighbours: 中山 near Guangzhou is 中山市, not 大连's 中山区.
+        pool = ([e for e in pool if _in_city(e.adcode or e.city_adcode or e.province_adcode, city)]
+                or [e for e in pool if gaz.is_neighbour(e.adcode or e.city_adcode)] or pool)
     if all(e.short for e in pool) and any(e.kind == G.DISTRICT for e in pool):
         # 白云 alone is 白云区, not 越秀's 白云街道: a bare short name means the district.
         pool = [e for e in pool if e.kind != G.TOWN]
@@ -381,14 +396,26 @@ def _choose(entries: list[G.Entry], provinces: set[str], cities: set[str], city:
     return max(pool, key=lambda e: not e.short)
 
 
-def _interpret(specific: G.Entry, districts: set[str], gaz: G.Gazetteer, city: str, text: str, matches) -> Match:
+def _hints(specific: G.Entry, chosen: list[G.Entry], matches) -> set[str]:
+    """Districts the rest of the string points to, to pick among the districts of an ambiguous landmark:
+    every other place it names (华南理工大学五山校区: 五山 is in 天河), and a full official name the
+    landmark's own key also is (新塘镇, the town in 增城, for the landmark 新塘 of 增城 and 天河)."""
+    hints = {e.adcode for e in chosen if e.adcode and e is not specific and not e.ambiguous}
+    for _, _, entries in matches:
+        if specific in entries:
+            hints |= {e.adcode for e in entries if e.kind in (G.TOWN, G.DISTRICT) and not e.short}
+    return hints
+
+
+def _interpret(specific: G.Entry, districts: set[str], hints: set[str], gaz: G.Gazetteer, city: str, text: str,
+               matches) -> Match:
     adcode = specific.adcode
     confidence = CONF_SHORT_NAME if specific.short else CONF_FULL_NAME
     if specific.kind == G.LANDMARK:
         confidence = CONF_LANDMARK
     lng, lat = specific.lng, specific.lat
     if specific.ambiguous:
-        named = districts & ({specific.adcode} | set(specific.ambiguous))
+        named = (districts | hints) & ({specific.adcode} | set(specific.ambiguous))
         if len(named) == 1:
             adcode = named.pop()
             if adcode != specific.adcode:
