@@ -189,10 +189,10 @@ def test_neighbour_town_or_local_homophone_is_asked(city, text, candidates):
     assert set(row["candidates"].split("|")) == candidates
 
 
-@pytest.mark.parametrize("city,text,code", [("110000", "天津", "120000"), ("510100", "重庆", "500000"),
-                                           ("330100", "上海", "310000"), ("440100", "深圳", "440300")])
-def test_another_city_alone_gets_its_project_city_code(city, text, code):
-    """A municipality is named by its province code, as a project's city is (重庆 has two city rows)."""
+@pytest.mark.parametrize("city,text,code", [("110000", "天津", "120100"), ("510100", "重庆", "500100"),
+                                           ("330100", "上海", "310100"), ("440100", "深圳", "440300")])
+def test_another_city_alone_gets_its_city_code(city, text, code):
+    """A city named alone gets its city row; 重庆 (two city rows, 500100 and 500200) is one place, not two."""
     row = _one(text, city)
     assert (row["adcode"], row["level"], row["method"], row["outside"]) == (code, "city", T.M_CITY, True)
 
@@ -253,3 +253,18 @@ def test_a_former_district_gives_way_to_the_place_it_names():
     assert _one("江干区", "330100")["adcode"] == "330102"
     assert _one("江干下沙", "330100")["adcode"] == "330114"
     assert _one("上城区下沙", "330100")["method"] == T.M_CONFLICT  # a current district still has to agree
+
+
+def test_a_town_full_name_outlives_a_redrawn_district():
+    # 临平街道 was in 余杭区 until 临平区 was made of it in 2021.
+    row = _one("余杭区临平街道", "330100")
+    assert (row["adcode"], row["method"]) == ("330113", T.M_TOWN)
+    assert row["confidence"] < T.CONF_FULL_NAME
+    assert _one("昆山市安亭镇", "320500")["method"] == T.M_CONFLICT  # nor a district of another city
+
+
+@pytest.mark.parametrize("text", ["火车站附近", "光谷广场", "新城"])
+def test_generic_words_are_no_town(landmarks, text):
+    """火车站街道, 广场街道, 新城街道 exist; 火车站 or 广场 alone names no town."""
+    row = _one(text, "420100")
+    assert row["method"] != T.M_TOWN and row["adcode"] == ""

@@ -269,12 +269,21 @@ def _add_historic(gaz: Gazetteer) -> None:
                                      short=True))
 
 
+# Short town names that are common words, not names: 火车站 (火车站街道), 广场, 新城, 开发区… A visitor
+# writing 火车站附近 or 光谷广场 means no town; the full name (火车站街道) still finds it.
+GENERIC_SHORT = frozenset({
+    "火车站", "火车南站", "车站", "新站", "南站", "北站", "东站", "西站", "机场", "码头", "广场", "新城", "新区",
+    "开发区", "经济开发区", "经济技术开发区", "高新区", "高新技术开发区", "高新技术产业开发区", "工业园区",
+    "城关", "城区", "城厢", "城中", "城东", "城西", "城南", "城北", "市区", "中心",
+})
+
+
 def _add_towns(gaz: Gazetteer, prefixes: tuple[str, ...]) -> None:
     rows = _town_table()
     for town_code, name, short_name, adcode, city_code, province_code in rows:
         if town_code.startswith(prefixes):
             entry = Entry(TOWN, name, adcode, city_code, province_code, town_code=town_code)
-            keys = {name, short_name, name.removesuffix("办事处")}
+            keys = {name, short_name, name.removesuffix("办事处")} - GENERIC_SHORT
             for key in keys:
                 if key:
                     gaz.add(key, entry if key != short_name else

@@ -424,8 +424,12 @@ def _interpret(specific: G.Entry, districts: set[str], hints: set[str], gaz: G.G
             return Match(method=M_AMBIGUOUS, candidates="|".join([specific.adcode, *specific.ambiguous]),
                          label=specific.name)
     elif districts and adcode not in districts:
-        # "徐汇区五角场": the named district and the place disagree; ask a person.
-        return Match(method=M_CONFLICT, candidates="|".join(sorted(districts | {adcode})), label=specific.name)
+        if specific.kind != G.TOWN or specific.short or any(d[:4] != adcode[:4] for d in districts):
+            # "徐汇区五角场": the named district and the place disagree; ask a person.
+            return Match(method=M_CONFLICT, candidates="|".join(sorted(districts | {adcode})), label=specific.name)
+        # 余杭区临平街道: a town's full official name is one place, and a city redraws its districts
+        # (临平街道 went to the new 临平区 in 2021), so the town decides, a little less sure.
+        confidence = CONF_SHORT_NAME
     town_code = specific.town_code or _same_place_town(specific, matches)
     if specific.kind == G.TOWN and lng is None:
         lng, lat = _town_point(specific, gaz)
@@ -478,6 +482,8 @@ def _coarse(specific: G.Entry, gaz: G.Gazetteer, city: str) -> Match:
     code = specific.city_adcode or specific.province_adcode
     if _in_city(code, city):
         return Match(level=S.LEVEL_CITY, method=_KIND_METHOD[specific.kind], label=specific.name)
+    if specific.kind == G.CITY and code == specific.province_adcode:
+        code = code[:2] + "0100"  # a municipality by its (first) city row, as 苏州 is 320500: 上海 → 310100
     name = gaz.city_names.get(code, specific.name)
     return Match(adcode=code, district=name, level=S.LEVEL_CITY, method=_KIND_METHOD[specific.kind],
                  confidence=CONF_OTHER_CITY, outside=True, label=specific.name)
