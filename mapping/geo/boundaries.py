@@ -1,9 +1,13 @@
-"""Shanghai district and Pudong 板块 boundaries, and point-in-polygon assignment.
+"""District boundaries of every city of China, Pudong 板块, and point-in-polygon assignment.
 
-The boundary files live in ``data/boundaries/`` (built by
-``data/boundaries/build_boundaries.py``; WGS-84, EPSG:4326).  Every layer comes back
-with the same columns — ``area_id``, ``area_name``, ``adcode``, ``geometry`` — so pages
-and aggregation code never need to know which layer they were given.
+The boundary files live in ``data/boundaries/`` (WGS-84, EPSG:4326): Shanghai's
+districts and 板块 (built by ``data/boundaries/build_boundaries.py``) and the national
+county layer in ``china/`` (built by ``data/boundaries/build_national.py``: one
+GeoParquet per province, city adjacency, functional zones, the :func:`locate` grid).
+Every layer comes back with the same columns — ``area_id``, ``area_name``, ``adcode``,
+``geometry`` — so pages and aggregation code never need to know which layer they were
+given.  Cities are project-city codes (:func:`city_of`): 310000 for Shanghai, 510100
+for 成都.
 
 Examples
 --------
