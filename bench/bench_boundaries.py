@@ -34,8 +34,8 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mapping.geo import boundaries  # noqa: E402
-from mapping.schema import LAYER_DISTRICTS  # noqa: E402
+from mapping.geo import boundaries
+from mapping.schema import LAYER_DISTRICTS
 
 CITIES = ("110000", "310000", "440100", "440300", "510100", "500000",
           "330100", "420100", "320100", "320500", "610100", "120000")

