@@ -224,6 +224,12 @@ def test_locate_known_points_in_several_provinces():
     assert boundaries.locate(lng, lat).tolist() == list(want)
 
 
+def test_locate_hong_kong_macau_as_single_units():
+    got = boundaries.locate([114.158, 113.543], [22.282, 22.187]).tolist()  # 中环, 澳门半岛
+    assert got == ["810000", "820000"]
+    assert [boundaries.city_of(c) for c in got] == got
+
+
 def test_locate_outside_china_and_nan():
     _, lng, lat = zip(*OUTSIDE)
     got = boundaries.locate([*lng, np.nan, 121.5], [*lat, 31.2, np.nan])

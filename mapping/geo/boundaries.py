@@ -489,8 +489,9 @@ def locate(lng: ArrayLike, lat: ArrayLike) -> np.ndarray:
     A precomputed ~2 km grid (``china/locate_grid.parquet``) answers the points in
     cells wholly inside one county; only points in cells crossed by a border (about a
     tenth of the land) are tested exactly against the full-resolution polygons
-    (bounding-box candidates, then ``shapely.contains_xy``).  About 0.7 s for a million
-    points once loaded (``bench/bench_boundaries.py``).  A point on a shared border goes
+    (bounding-box candidates, then ``shapely.contains_xy``).  About 0.3–0.5 s for a
+    million points once loaded; the first call reads every province file and the grid
+    (~1.8 s; ``bench/bench_boundaries.py``).  A point on a shared border goes
     to the county with the lowest adcode.
 
     Examples
