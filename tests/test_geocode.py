@@ -220,7 +220,11 @@ def test_parse_baidu_converts_bd09_and_finds_district():
     assert r.confidence == pytest.approx(0.74)
     hangzhou = G.parse_baidu({"status": 0, "result": {"location": {"lng": 120.14, "lat": 30.28}, "precise": 1,
                                                       "confidence": 100, "level": "门址"}}, "x")
-    assert hangzhou.adcode == "" and hangzhou.confidence == 0.9  # capped
+    assert (hangzhou.adcode, hangzhou.district) == ("330106", "西湖区")  # any district of China, not only Shanghai's
+    assert hangzhou.confidence == 0.9  # capped
+    at_sea = G.parse_baidu({"status": 0, "result": {"location": {"lng": 140.0, "lat": 30.28}, "precise": 1,
+                                                    "confidence": 100, "level": "门址"}}, "x")
+    assert at_sea.adcode == "" and at_sea.district == ""  # outside China
     assert G.parse_baidu({"status": 1, "msg": "Internal Service Error:无相关结果", "results": []}, "x") is None
     assert G.baidu_confidence(70, 0) < G.CONFIDENCE_FLOOR <= G.baidu_confidence(70, 1)
     cases = {101: G.InvalidKey, 200: G.InvalidKey, 210: G.InvalidKey, 240: G.InvalidKey, 301: G.QuotaExceeded,
@@ -255,7 +259,7 @@ def test_baidu_one_request_per_address(fake):
     assert set(out) == {"芳甸路188号", "文三路90号"}
     lng, lat = PLACES["芳甸路188号"][:2]
     assert out["芳甸路188号"].lng == pytest.approx(lng, abs=2e-6) and out["芳甸路188号"].adcode == "310115"
-    assert out["文三路90号"].adcode == ""  # outside our polygons
+    assert out["文三路90号"].adcode == "330106"  # located in the national polygons (Baidu gives no adcode)
 
 
 def test_rate_limiter_requests_sleeps():

@@ -6,13 +6,23 @@ from __future__ import annotations
 
 import csv
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from mapping.geo import boundaries
+from mapping import schema as S
+from mapping.geo import boundaries, coords
 from mapping.place import gazetteer as G
+from mapping.place import geocode as GC
 from mapping.place import textmatch as T
 from mapping.place.placetext import normalise
-from mapping.place.resolve import resolve_texts
+from mapping.place.resolve import (
+    METHOD_POINT,
+    METHOD_POINT_OUTSIDE,
+    resolve_points,
+    resolve_records,
+    resolve_texts,
+)
 
 LANDMARK_HEADER = ["name", "aliases", "type", "adcode", "district", "bankuai", "lng", "lat", "ambiguous_adcodes",
                    "source", "confidence"]
@@ -268,3 +278,60 @@ def test_generic_words_are_no_town(landmarks, text):
     """火车站街道, 广场街道, 新城街道 exist; 火车站 or 广场 alone names no town."""
     row = _one(text, "420100")
     assert row["method"] != T.M_TOWN and row["adcode"] == ""
+
+
+# --------------------------------------------------------------------------- coordinates anywhere in China
+POINTS = {  # WGS-84
+    "成都 春熙路": (104.0813, 30.6556, "510104", "锦江区"),
+    "成都 武侯祠": (104.0477, 30.6464, "510107", "武侯区"),
+    "深圳 市民中心": (114.0596, 22.5431, "440304", "福田区"),
+    "北京 天安门": (116.3975, 39.9087, "110101", "东城区"),
+    "广州 广州塔": (113.3245, 23.1064, "440105", "海珠区"),
+}
+
+
+def test_points_anywhere_in_china_get_their_district():
+    lng, lat, codes, names = zip(*POINTS.values())
+    out = resolve_points(lng, lat)
+    assert out["adcode"].tolist() == list(codes)
+    assert out["district"].tolist() == list(names)  # national names, not only Shanghai's
+    assert (out["method"] == METHOD_POINT).all() and (out["level"] == "poi").all() and not out["outside"].any()
+
+
+def test_a_gcj02_point_in_chengdu():
+    w_lng, w_lat, code, _ = POINTS["成都 春熙路"]
+    g_lng, g_lat = coords.wgs84_to_gcj02(w_lng, w_lat)
+    out = resolve_points([float(g_lng)], [float(g_lat)], "GCJ02", city="510100").iloc[0]
+    assert (out["adcode"], out["method"], out["outside"]) == (code, METHOD_POINT, False)
+    assert out["lng"] == pytest.approx(w_lng, abs=1e-5)
+
+
+def test_outside_means_outside_the_project_city():
+    lng, lat, codes, _ = zip(*POINTS.values())
+    out = resolve_points([*lng, 140.0], [*lat, 30.0], city="510100")  # the last one is at sea
+    assert out["adcode"].tolist() == [*codes, ""]
+    assert out["outside"].tolist() == [False, False, True, True, True, True]
+    assert out["method"].tolist() == [METHOD_POINT] * 2 + [METHOD_POINT_OUTSIDE] * 4
+    assert out["district"].iloc[2] == "福田区" and out["level"].iloc[2] == "poi"  # outside, but where is known
+    assert out["level"].iloc[5] == "none"
+
+
+def test_resolve_records_places_points_of_a_shenzhen_project():
+    n = 2
+    records = pd.DataFrame({S.COORD_SYSTEM: ["WGS84", "WGS84"]})
+    for dim in S.DIMENSIONS:
+        records[S.text_col(dim)] = ["", "福田区"] if dim == S.DIMENSIONS[0] else [""] * n
+        records[S.lng_col(dim)] = [114.0596, np.nan] if dim == S.DIMENSIONS[0] else [116.3975, np.nan]
+        records[S.lat_col(dim)] = [22.5431, np.nan] if dim == S.DIMENSIONS[0] else [39.9087, np.nan]
+    out = resolve_records(records, city="440300")
+    home = out[out["dimension"] == S.DIMENSIONS[0]].set_index("row")
+    assert home["adcode"].tolist() == ["440304", "440304"]
+    assert home["method"].tolist() == [METHOD_POINT, T.M_DISTRICT] and not home["outside"].any()
+    work = out[out["dimension"] == S.DIMENSIONS[1]].set_index("row")
+    assert (work.loc[0, "adcode"], work.loc[0, "outside"], work.loc[0, "method"]) == ("110101", True,
+                                                                                      METHOD_POINT_OUTSIDE)
+
+
+def test_geocoder_points_get_any_district_of_china():
+    assert GC._district_of_point(104.0477, 30.6464) == ("510107", "武侯区")
+    assert GC._district_of_point(140.0, 30.0) == ("", "")

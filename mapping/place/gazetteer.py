@@ -383,6 +383,12 @@ def landmark_table(city: str = "310000") -> pd.DataFrame:
 
 
 @lru_cache(maxsize=1)
+def admin_names() -> dict[str, str]:
+    """``{adcode: name}`` of every province, city and county-level unit of China (浦东新区, 东莞市, 香港特别行政区)."""
+    return {r.adcode: r.name for r in _records("districts_cn.csv")}
+
+
+@lru_cache(maxsize=1)
 def town_names() -> dict[str, str]:
     """``{9-digit town code: town name}`` for every town in the gazetteer."""
     table = _read("towns_cn.csv")

@@ -33,13 +33,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Callable, Iterable
 
 from mapping import schema as S
 from mapping.geo.coords import bd09_to_wgs84, gcj02_to_wgs84
 from mapping.place import textmatch as T
-from mapping.place.gazetteer import city_prefix
+from mapping.place.gazetteer import admin_names, city_prefix
 
 log = logging.getLogger(__name__)
 
@@ -169,25 +168,16 @@ def baidu_confidence(confidence, precise, level: str = "") -> float:
     return round(value, 3)
 
 
-@lru_cache(maxsize=1)
-def _district_layer():
-    from mapping.geo import boundaries
-
-    return boundaries.load_layer(S.LAYER_DISTRICTS)
-
-
 def _district_of_point(lng: float, lat: float) -> tuple[str, str]:
-    """(adcode, name) of the district polygon holding a WGS-84 point; ("", "") outside them."""
+    """(adcode, name) of the county-level district of China holding a WGS-84 point; ("", "") outside China."""
     from mapping.geo import boundaries
 
-    code = str(boundaries.assign_points([lng], [lat], _district_layer())[0])
-    return code, boundaries.district_names().get(code, "") if code else ""
+    code = str(boundaries.locate([lng], [lat])[0])
+    return code, _district_name(code, "") if code else ""
 
 
 def _district_name(adcode: str, fallback: str) -> str:
-    from mapping.geo import boundaries
-
-    return boundaries.district_names().get(adcode, fallback)
+    return admin_names().get(adcode, fallback)
 
 
 def parse_amap(payload: dict, texts: list[str]) -> dict[str, GeocodeResult]:
@@ -236,8 +226,8 @@ def parse_amap(payload: dict, texts: list[str]) -> dict[str, GeocodeResult]:
 def parse_baidu(payload: dict, text: str) -> GeocodeResult | None:
     """The result of one Baidu answer, or None when Baidu found nothing.
 
-    The district comes from our own polygons (Baidu's geocoder gives no adcode):
-    a point outside them gets adcode "".  Raises :class:`GeocoderError` on errors.
+    The district comes from our own polygons of China (Baidu's geocoder gives no
+    adcode): a point outside China gets adcode "".  Raises :class:`GeocoderError` on errors.
     """
     status = _baidu_status(payload)
     if status != 0:
@@ -522,13 +512,6 @@ def wants_geocoding(text: str, row: dict, geocoder: Geocoder) -> bool:
             and row.get(GEOCODED) != geocoder.name)
 
 
-def _polygons_cover(city: str) -> bool:
-    from mapping.geo import boundaries
-
-    prefix = city_prefix(city)
-    return any(code.startswith(prefix) for code in boundaries.district_names())
-
-
 def result_row(row: dict, result: GeocodeResult | None, city: str, provider: str) -> dict:
     """The resolver row for a string after asking ``provider``.
 
@@ -539,8 +522,8 @@ def result_row(row: dict, result: GeocodeResult | None, city: str, provider: str
     marked = {**row, GEOCODED: provider}
     if result is None:
         return marked
-    usable = bool(result.adcode) or _polygons_cover(city)  # no adcode: outside our polygons, or unknown
-    if result.confidence < CONFIDENCE_FLOOR or not usable or result.our_level == S.LEVEL_CITY:
+    # No adcode: the point lies outside China's polygons, so outside the city too.
+    if result.confidence < CONFIDENCE_FLOOR or result.our_level == S.LEVEL_CITY:
         if result.adcode:
             old = [c for c in str(row.get("candidates") or "").split("|") if c]
             marked["candidates"] = "|".join(dict.fromkeys([result.adcode, *old]))

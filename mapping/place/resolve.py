@@ -1,9 +1,10 @@
-"""First resolution of visitor locations onto districts.
+"""Resolution of visitor locations onto the county-level districts of China.
 
-Coordinates are converted to WGS-84 and joined to the district polygons; text
-that is exactly a district name (浦东新区 or its short form 浦东) is matched.
-Everything else is returned as *unresolved* (level ``none``) so pages can count
-and show it; the full text resolver (towns, landmarks, aliases…) builds on this.
+Coordinates are converted to WGS-84 and located in the national county polygons
+(:func:`mapping.geo.boundaries.locate`); text goes through the text chain of
+:mod:`mapping.place.textmatch` (districts, towns, landmarks, aliases…) and, when
+configured, an online geocoder.  What neither places is returned as *unresolved*
+(level ``none``) so pages can count and show it.
 
 Both public functions return one row per input, in input order, with the columns
 in :data:`RESULT_COLUMNS`.
@@ -22,6 +23,7 @@ import pandas as pd
 from mapping import schema as S
 from mapping.geo import boundaries
 from mapping.geo.coords import to_wgs84
+from mapping.place import gazetteer as G
 from mapping.place import geocode as GC
 from mapping.place import textmatch as T
 from mapping.place.placetext import normalise
@@ -58,7 +60,7 @@ METHOD_LABELS = {
     GC.method_of("amap"): "高德地理编码",
     GC.method_of("baidu"): "百度地理编码",
 }
-CONF_POINT = 1.0  # a coordinate inside a district: no text to interpret, the polygon decides
+CONF_POINT = 1.0  # a coordinate inside a district (of any city): no text to interpret, the polygon decides
 GEOCODER_ERROR = "geocoder_error"  # key of DataFrame.attrs when online geocoding failed
 # Strings a person should look at on the review page.
 REVIEW_METHODS = (METHOD_UNRESOLVED, T.M_AMBIGUOUS, T.M_CONFLICT, T.M_FUZZY)
@@ -73,13 +75,20 @@ def _empty_result(n: int) -> pd.DataFrame:
     })
 
 
-def resolve_points(lng, lat, crs="WGS84") -> pd.DataFrame:
-    """Resolve coordinates (one CRS name, or one per point) onto districts.
+def resolve_points(lng, lat, crs="WGS84", city: str | None = None) -> pd.DataFrame:
+    """Resolve coordinates (one CRS name, or one per point) onto the county-level districts of China.
+
+    With ``city`` (a project's 6-digit city code), a point in another city keeps its
+    district but is ``outside`` (method ``point_outside``), as a place named in text
+    is; without one, only a point outside China is outside.  A point outside China
+    has no district.
 
     Examples
     --------
     >>> resolve_points([121.4953], [31.2418], "WGS84")["adcode"].tolist()
     ['310115']
+    >>> resolve_points([104.0813, 120.9581], [30.6556, 31.3850], city="310000")[["adcode", "outside"]].values.tolist()
+    [['510104', True], ['320583', True]]
     """
     lng = np.asarray(lng, dtype="float64")
     lat = np.asarray(lat, dtype="float64")
@@ -90,20 +99,20 @@ def resolve_points(lng, lat, crs="WGS84") -> pd.DataFrame:
     if valid.any():
         point_crs = crs if isinstance(crs, str) else np.asarray(crs, dtype=object)[valid]
         w_lng[valid], w_lat[valid] = to_wgs84(lng[valid], lat[valid], point_crs)
-        adcode[valid] = boundaries.assign_points(w_lng[valid], w_lat[valid],
-                                                 boundaries.load_layer(S.LAYER_DISTRICTS))
-    inside = adcode != ""
-    outside = valid & ~inside
+        adcode[valid] = boundaries.locate(w_lng[valid], w_lat[valid])
+    codes = pd.Series(adcode, dtype=object)
+    found = (codes != "").to_numpy()
+    inside = found & codes.str.startswith(G.city_prefix(city)).to_numpy() if city else found
     return pd.DataFrame({
         "adcode": adcode,
-        "district": pd.Series(adcode, dtype=object).map(boundaries.district_names()).fillna("").to_numpy(),
+        "district": codes.map(G.admin_names()).fillna("").to_numpy(),
         "town_code": np.full(n, "", dtype=object),
         "lng": w_lng, "lat": w_lat,
-        "level": np.where(inside, S.LEVEL_POI, S.LEVEL_NONE).astype(object),
+        "level": np.where(found, S.LEVEL_POI, S.LEVEL_NONE).astype(object),
         "method": np.where(inside, METHOD_POINT, np.where(valid, METHOD_POINT_OUTSIDE, METHOD_EMPTY)).astype(object),
-        "confidence": np.where(inside, CONF_POINT, 0.0),
+        "confidence": np.where(found, CONF_POINT, 0.0),
         "candidates": np.full(n, "", dtype=object),
-        "outside": outside,
+        "outside": valid & ~inside,
     })
 
 
@@ -242,7 +251,7 @@ def resolve_records(records: pd.DataFrame, city: str = S.SHANGHAI, aliases: dict
                                geocoder=None if error else geocoder)
         error = error or result.attrs.get(GEOCODER_ERROR, "")
         if has_point.any():
-            by_point = resolve_points(lng[has_point], lat[has_point], crs[has_point])
+            by_point = resolve_points(lng[has_point], lat[has_point], crs[has_point], city=city)
             rows = np.flatnonzero(has_point)
             for col in RESULT_COLUMNS:
                 result.loc[rows, col] = by_point[col].to_numpy()
