@@ -148,6 +148,25 @@ def test_coordinates_are_in_the_rows_crs_and_in_chengdu(truth, frame):
         assert ((lng > 103.4) & (lng < 104.9) & (lat > 30.2) & (lat < 31.2)).all(), dim
 
 
+def test_points_and_sites_fall_in_their_district(truth):
+    from shapely import contains_xy
+
+    from mapping.geo.boundaries import load_layer
+
+    layer = load_layer("districts", city="510100")
+    polygons = dict(zip(layer["area_name"], layer.geometry))
+    for dim in DIMS:
+        given = truth[truth[f"_true_{dim}_lng"].notna()]
+        for district, rows in given.groupby(f"_true_{dim}_district"):
+            inside = contains_xy(polygons[district], rows[f"_true_{dim}_lng"], rows[f"_true_{dim}_lat"])
+            assert inside.all(), (dim, district, int((~inside).sum()))
+    sites = [gen.CHENGDU_SITE_WGS84] + [(c["lng"], c["lat"]) for c in gen.CHENGDU_COMPETITORS]
+    assert [contains_xy(polygons["双流区"], *xy) for xy in sites] == [True, True, True, False]  # 金融城: 武侯区
+    assert contains_xy(polygons["武侯区"], *sites[3])
+    assert tuple(bootstrap.CHENGDU_SAMPLE_PROJECT["site"]) == gen.CHENGDU_SITE_WGS84
+    assert [dict(c) for c in gen.CHENGDU_COMPETITORS] == bootstrap.CHENGDU_SAMPLE_COMPETITORS
+
+
 def test_places_are_written_the_chengdu_way(truth, frame):
     texts = pd.concat([frame[c] for c, _, _ in DIMS.values()]).dropna()
     for needle in ["锦江区", "青羊", "高新区", "天府新区", "双流区", "郫县", "双流县", "桂溪街道", "华阳街道",
