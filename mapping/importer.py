@@ -252,6 +252,36 @@ def import_records(store: Store, project_id: int, result: IngestResult, filename
     return ImportSummary(import_id, inserted, updated, unchanged, counts["rejected"], errors[0] if errors else "")
 
 
+def relocate(store: Store, project_id: int, progress: Progress | None = None,
+             chunk_rows: int | None = None) -> int:
+    """Resolve every location of the project again for its city, after the city changed.
+
+    The resolver reads a place for a project's city (宝山 in a Shanghai project is Shanghai's;
+    what counts as "outside the city" depends on it), so a project moved from one city to another
+    must not keep the old answers.  The inputs as imported are read back ``chunk_rows`` visitors
+    at a time and their locations replaced chunk by chunk; the inputs themselves are never
+    touched, so an interrupted run is finished by running it again.  Returns the visitors done.
+    """
+    progress = progress or (lambda _f, _m: None)
+    size = max(1, int(chunk_rows or CHUNK_ROWS))
+    city = store.project(project_id).city_adcode
+    aliases = store.aliases(city)
+    cache = PlaceCache(store, defer=True)
+    total = store.summary(project_id).get("visitors", 0)
+    tick = _Progress(progress, total)
+    done = 0
+    tick(0)
+    for part in store.location_inputs(project_id, size):
+        found = resolve_records(part, city, aliases=aliases, cache=cache)
+        found["visitor_id"] = part["visitor_id"].to_numpy()[found["row"].to_numpy()]
+        store.relocate_visitors(project_id, part["visitor_id"].astype(int).tolist(), found)
+        done += len(part)
+        tick(min(done, total))
+    cache.flush()
+    progress(1.0, "完成")
+    return done
+
+
 def undo_plan(store: Store, import_id: int) -> UndoPlan:
     """What undoing ``import_id`` would do (:meth:`Store.undo_plan`), without doing it."""
     plan = store.undo_plan(import_id)

@@ -18,15 +18,18 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from mapping import schema as S
+from mapping.analysis import metro
 from mapping.analysis.facts import Facts
 from mapping.analysis.grading import GradingError
 from mapping.bootstrap import ensure_ready
 from mapping.db.store import Store
+from mapping.geo import boundaries
 from mapping.geo.layers import LayerError
+from mapping.importer import relocate
 from mapping.ingest.tables import IngestError
 from mapping.project import Project
-from ui.auth import visible_project_ids
+from ui import trail
+from ui.auth import allowed, visible_project_ids
 from ui.shared import scope
 
 log = logging.getLogger("tuoke")
@@ -39,9 +42,10 @@ def get_store() -> Store:
     return store
 
 
-# The cities a project can be in: those whose districts ship in data/boundaries/.  To add one,
-# register its layer in mapping/geo/boundaries.py (README: Extend), then add it here.
-CITIES = {S.SHANGHAI: "上海"}
+# A project can be in any city of China (data/boundaries/china/); these come first in the pickers:
+# the twelve cities where most new homes are sold, each with a landmark gazetteer.
+MAJOR_CITIES = ("310000", "110000", "440100", "440300", "510100", "500000", "330100", "420100", "320100",
+                "320500", "610100", "120000")
 PICKER = "project_picker"  # the sidebar picker's widget key
 CURRENT = "project_id"  # session state: the current project's id
 URL_PARAM = "project"  # st.query_params: the current project's id
@@ -55,9 +59,15 @@ def no_visible_project(store: Store) -> bool:
     return visible is not None and not (set(visible) & {int(i) for i in store.projects()["id"]})
 
 
+def city_choices(current: str = "") -> list[str]:
+    """Every project city, the major ones first, then by code (``current`` kept even if unknown)."""
+    rest = sorted(set(boundaries.city_names()) - set(MAJOR_CITIES))
+    return list(dict.fromkeys([*MAJOR_CITIES, *rest, *([current] if current else [])]))
+
+
 def city_label(adcode: str) -> str:
-    """The city's name for a project's city code (the code itself for a city not in :data:`CITIES`)."""
-    return CITIES.get(adcode, adcode)
+    """The city's name for a project's city code (the code itself for an unknown one)."""
+    return boundaries.city_names().get(adcode, adcode)
 
 
 def pick_project(store: Store, include_archived: bool = False) -> Project | None:
@@ -184,6 +194,40 @@ def data_changed() -> None:
     _locations.clear()
     _visitors.clear()
     project_facts.clear()
+
+
+def relocate_with_progress(store: Store, project_id: int) -> int:
+    """Resolve the project's locations again for its (new) city with a progress bar; how many visitors."""
+    bar = st.progress(0.0, text="正在按新城市重新识别客户位置…")
+    done = relocate(store, project_id, progress=lambda share, text: bar.progress(min(1.0, share), text=text))
+    bar.empty()
+    data_changed()
+    return done
+
+
+def city_hint(store: Store, project: Project, offer: bool = True) -> None:
+    """When most located visitors are in another city than the project's, say so and (``offer``) offer to
+    switch: a button that changes the city and resolves every location again."""
+    proposal = metro.proposed_city(project.city_adcode, store.adcode_counts(project.id))
+    if proposal is None:
+        return
+    city, share = proposal
+    text = (f"这个项目的客户位置 {share:.0%} 在{city_label(city)}，但项目城市是{city_label(project.city_adcode)}。"
+            f"项目在{city_label(city)}的话，请把项目城市改过来：地图和识别都按项目城市来做。")
+    if not allowed("settings"):
+        st.warning(text + "（需要有项目设置权限的同事来改）")
+        return
+    if not offer:
+        st.warning(text + "首页和「项目设置」都可以一键修改。")
+        return
+    st.warning(text)
+    if st.button(f"把项目城市改为{city_label(city)}并重新识别位置", key=f"city_hint_{project.id}"):
+        store.update_project(project.id, city_adcode=city)
+        done = relocate_with_progress(store, project.id)
+        trail.record(store, "project_settings", project_id=project.id,
+                     detail=f"城市改为{city_label(city)}，重新识别 {done:,} 位客户的位置")
+        notice(f"项目城市已改为{city_label(city)}，已重新识别 {done:,} 位客户的位置。")
+        st.rerun()
 
 
 def guarded(body: Callable[[], None]) -> None:

@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from mapping import schema as S
+from mapping.analysis import metro
 from mapping.analysis.battle import Run, graded, line_label
 from mapping.analysis.facts import Facts, Filters
 from mapping.analysis.grading import DEFAULT_MIN_COUNT
@@ -33,6 +34,7 @@ class MapContext:
     project: Project
     version: str  # Store.data_version: the key of every cache of project data
     facts: Facts
+    cities: tuple[str, ...] = (S.SHANGHAI,)  # the area scope: the project's city, then neighbours sending visitors
     layer_id: str = S.LAYER_DISTRICTS
     line: str = ""  # product line; "" = all lines
     dimension: str = S.DIMENSIONS[0]
@@ -46,18 +48,26 @@ class MapContext:
 
     def layer(self, display: bool = False) -> gpd.GeoDataFrame | None:
         """The area unit's polygons (None for H3)."""
-        return UL.polygon_layer(self.layer_id, display=display)
+        return UL.polygon_layer(self.layer_id, self.cities, display=display)
 
     def polygons(self, area_ids: list[str], display: bool = True) -> gpd.GeoDataFrame:
         """Display polygons of the given areas (for H3, hexagons of those cells)."""
-        return UL.area_polygons(self.layer_id, area_ids, display=display)
+        return UL.area_polygons(self.layer_id, self.cities, area_ids, display=display)
 
     def area_names(self) -> pd.DataFrame:
         """(area_id, area_name) of every area the project's locations fall in."""
-        return UL.names_of(self.layer_id, self.facts.areas(self.layer_id, self.layer())[0])
+        return UL.names_of(self.layer_id, self.cities, self.facts.areas(self.layer_id, self.layer())[0])
 
     def layer_label(self) -> str:
         return UL.layer_label(self.layer_id)
+
+    def layer_ids(self, hexagons: bool = True) -> list[str]:
+        """The area units this project can use (:func:`ui.layers.layer_ids`)."""
+        return UL.layer_ids(self.project.city_adcode, hexagons=hexagons)
+
+    def city_borders(self) -> gpd.GeoDataFrame | None:
+        """Outlines of the scope's cities when the map spans several (None otherwise)."""
+        return UL.city_borders(self.cities)
 
     def line_label(self) -> str:
         return line_label(self.line)
@@ -98,4 +108,11 @@ def map_context(store: Store) -> MapContext | None:
     if len(facts) == 0:
         st.info("这个项目还没有到访客户。请先到「导入数据」页导入。")
         return None
-    return MapContext(store, project, version, facts)
+    return MapContext(store, project, version, facts, cities=area_scope(store, project, version))
+
+
+def area_scope(store: Store, project: Project, version: str) -> tuple[str, ...]:
+    """The project's city and the neighbouring cities that send it visitors (:func:`metro.scope`),
+    worked out once per data version for every session."""
+    return cached((*scope(store, project.id, version), "area_scope"),
+                  lambda: metro.scope(project.city_adcode, store.adcode_counts(project.id), project.min_count))

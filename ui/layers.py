@@ -19,7 +19,7 @@ import streamlit as st
 from mapping import schema as S
 from mapping.geo import boundaries, hexgrid, layers
 
-BUILT_IN = [S.LAYER_DISTRICTS_BANKUAI, S.LAYER_DISTRICTS, S.LAYER_BANKUAI]
+SHANGHAI_ONLY = [S.LAYER_DISTRICTS_BANKUAI, S.LAYER_BANKUAI]  # the Pudong 板块 are a Shanghai extra
 HEX_LAYERS = [hexgrid.layer_id(r) for r in hexgrid.RESOLUTIONS]
 HEX_LABELS = {7: "约 5 平方公里", 8: "约 0.7 平方公里", 9: "约 0.1 平方公里"}
 CRS_CHOICES = {"": "文件自带坐标系", "WGS84": "WGS-84（GPS / OpenStreetMap）", "GCJ02": "GCJ-02（高德 / 腾讯）"}
@@ -52,9 +52,17 @@ def pinned(make: Callable) -> Callable:
     return run
 
 
-def layer_ids(hexagons: bool = True) -> list[str]:
-    """Every area unit a page can offer; H3 only where ``hexagons`` (pages that need polygons say no)."""
-    return BUILT_IN + list(custom_layers()) + (HEX_LAYERS if hexagons else [])
+def builtin_ids(city: str) -> list[str]:
+    """The bundled area units of a project in ``city``: districts everywhere, the Pudong 板块 in Shanghai."""
+    if city == S.SHANGHAI:
+        return [S.LAYER_DISTRICTS_BANKUAI, S.LAYER_DISTRICTS, S.LAYER_BANKUAI]
+    return [S.LAYER_DISTRICTS]
+
+
+def layer_ids(city: str, hexagons: bool = True) -> list[str]:
+    """Every area unit a page can offer a project in ``city``; H3 only where ``hexagons`` (pages that
+    need polygons say no)."""
+    return builtin_ids(city) + list(custom_layers()) + (HEX_LAYERS if hexagons else [])
 
 
 def layer_label(layer_id: str) -> str:
@@ -72,26 +80,50 @@ def default_layer(key: str, project_layer: str, ids: list[str]) -> None:
         st.session_state[key] = project_layer if project_layer in ids else S.LAYER_DISTRICTS
 
 
-def polygon_layer(layer_id: str, display: bool = False) -> gpd.GeoDataFrame | None:
-    """The layer's polygons (None for H3: hexagons are made from the cells in use)."""
+def polygon_layer(layer_id: str, cities: tuple[str, ...], display: bool = False) -> gpd.GeoDataFrame | None:
+    """The layer's polygons (None for H3: hexagons are made from the cells in use).
+
+    ``cities`` is the project's area scope (:func:`mapping.analysis.metro.scope`: its city first, then
+    the neighbouring cities that send visitors): a bundled layer covers the first city and gets the
+    districts of the others added, so a 昆山 project's map shows the Shanghai districts its buyers
+    come from.  The user's own layers are used as they are."""
     if hexgrid.parse_layer_id(layer_id) is not None:
         return None
     if layer_id in custom_layers():
         return custom_layers()[layer_id]["layer"]
-    return _builtin_layer(layer_id, display)
+    return _builtin_layer(layer_id, tuple(cities), display)
 
 
-@st.cache_resource(show_spinner=False, max_entries=12)
-def _builtin_layer(layer_id: str, display: bool) -> gpd.GeoDataFrame:
+@st.cache_resource(show_spinner=False, max_entries=24)
+def _builtin_layer(layer_id: str, cities: tuple[str, ...], display: bool) -> gpd.GeoDataFrame:
     """Bundled layers are read once per process (callers only read them)."""
-    return boundaries.load_layer(layer_id, display=display)
+    own = boundaries.load_layer(layer_id, display=display, city=cities[0])
+    if len(cities) == 1:
+        return own
+    others = boundaries.city_districts(cities[1:], display=display)
+    # 嘉定区（上海）: another city's districts say whose they are (several cities have a 鼓楼区)
+    short = {c: boundaries.city_name(c).removesuffix("市") for c in cities[1:]}  # 上海市 → 上海
+    others["area_name"] = others["area_name"] + "（" + others["city_adcode"].map(short) + "）"
+    others = others[list(boundaries.AREA_COLUMNS)]
+    return gpd.GeoDataFrame(pd.concat([own, others], ignore_index=True), geometry="geometry", crs=own.crs)
 
 
-def area_polygons(layer_id: str, area_ids: list[str], display: bool = False) -> gpd.GeoDataFrame:
+def city_borders(cities: tuple[str, ...]) -> gpd.GeoDataFrame | None:
+    """The outlines of the scope's cities when it spans more than one (drawn over the areas), else None."""
+    return _city_borders(tuple(cities)) if len(cities) > 1 else None
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _city_borders(cities: tuple[str, ...]) -> gpd.GeoDataFrame:
+    return boundaries.city_outline(cities, display=True)
+
+
+def area_polygons(layer_id: str, cities: tuple[str, ...], area_ids: list[str],
+                  display: bool = False) -> gpd.GeoDataFrame:
     """Polygons (area_id, area_name, adcode, geometry) of a layer; for H3, of the given cells."""
     if hexgrid.parse_layer_id(layer_id) is not None:
         return _hexagons(tuple(sorted(area_ids)))
-    return polygon_layer(layer_id, display=display)
+    return polygon_layer(layer_id, cities, display=display)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -99,9 +131,9 @@ def _hexagons(cells: tuple[str, ...]) -> gpd.GeoDataFrame:
     return hexgrid.hex_layer(cells)
 
 
-def names_of(layer_id: str, ids: list[str]) -> pd.DataFrame:
+def names_of(layer_id: str, cities: tuple[str, ...], ids: list[str]) -> pd.DataFrame:
     """(area_id, area_name) of a layer's areas (H3 cells get a readable label)."""
-    layer = polygon_layer(layer_id)
+    layer = polygon_layer(layer_id, cities)
     if layer is None:
         return pd.DataFrame({"area_id": ids, "area_name": [hexgrid.cell_label(c) for c in ids]})
     return layer[["area_id", "area_name"]]

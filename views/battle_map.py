@@ -48,7 +48,7 @@ def choose_line(ctx: MapContext) -> str:
 def choose_view(ctx: MapContext) -> MapContext:
     """Dimension, area unit and basemap (in the side panel), added to the context."""
     dimension = st.selectbox("维度", G.DIMENSION_CHOICES, format_func=G.DIMENSION_LABELS.get, key="bm_dimension")
-    ids = U.layer_ids()
+    ids = ctx.layer_ids()
     U.default_layer("bm_layer", ctx.project.area_layer, ids)
     layer_id = st.selectbox("分级单元", ids, format_func=U.layer_label, key="bm_layer")
     basemap = st.selectbox("底图", list(render.BASEMAPS), format_func=render.basemap_labels().get, key="bm_basemap")
@@ -146,7 +146,8 @@ def build_map(ctx: MapContext, table: pd.DataFrame, shown: list[str], plan: pd.D
     hex_id = hexgrid.layer_id(BM.OVERLAY_HEX_RESOLUTION)
     m, notes = BM.battle_map(ctx.facts, ctx.run, table, ctx.polygons(visited(table)), ctx.filters, layers=shown,
                              basemap=ctx.basemap, title=title, subtitle=subtitle, plan_grades=plan,
-                             sites=project_sites(ctx.project), hexagons=lambda cells: U.area_polygons(hex_id, cells))
+                             sites=project_sites(ctx.project), borders=ctx.city_borders(),
+                             hexagons=lambda cells: U.area_polygons(hex_id, ctx.cities, cells))
     if "draw" in shown:
         Draw(export=False, position="topleft", draw_options={
             "polyline": False, "circle": False, "marker": False, "circlemarker": False,

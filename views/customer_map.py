@@ -12,20 +12,23 @@ from mapping.place.resolve import METHOD_LABELS
 from ui import layers as U
 from ui.auth import download_button, require
 from ui.common import get_store, guarded, pick_project, project_caption, project_locations
+from ui.context import area_scope
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def counts_for(_store, project_id, version, layer_id, dimension, product_line):
+def counts_for(_store, project_id, version, layer_id, cities, dimension, product_line):
     locations = project_locations(_store, project_id, version)
-    return aggregate.area_counts(locations, U.polygon_layer(layer_id), dimension, product_line or None,
+    return aggregate.area_counts(locations, U.polygon_layer(layer_id, cities), dimension, product_line or None,
                                  with_remainder=True)
 
 
-def build_map(counts, layer_id, basemap, title, project):
+def build_map(counts, layer_id, cities, basemap, title, project):
     """A fresh folium map each run: st_folium mutates the map it renders, so a cached
-    map object comes out blank the second time.  The project's site and competitors are on it."""
-    return choropleth.visitor_choropleth(U.polygon_layer(layer_id, display=True), counts, basemap=basemap, title=title,
-                                         min_count=project.min_count, sites=project_sites(project))
+    map object comes out blank the second time.  The project's site and competitors are on it,
+    and the city borders when the map spans several cities."""
+    return choropleth.visitor_choropleth(U.polygon_layer(layer_id, cities, display=True), counts, basemap=basemap,
+                                         title=title, min_count=project.min_count, sites=project_sites(project),
+                                         borders=U.city_borders(cities))
 
 
 def coverage_caption(cov, dimension, min_count) -> str:
@@ -47,7 +50,7 @@ def main() -> None:
         return
     project_caption(project)
     c1, c2, c3, c4 = st.columns(4)
-    layer_ids = U.layer_ids(hexagons=False)
+    layer_ids = U.layer_ids(project.city_adcode, hexagons=False)
     U.default_layer("layer", project.area_layer, layer_ids)
     layer_id = c1.selectbox("区域单元", layer_ids, format_func=U.layer_label, key="layer")
     dimension = c2.selectbox("维度", S.DIMENSIONS, format_func=S.DIMENSION_LABELS.get, key="dimension")
@@ -56,16 +59,17 @@ def main() -> None:
     basemap = c4.selectbox("底图", list(render.BASEMAPS), format_func=render.basemap_labels().get,
                            key="basemap")
     version = store.data_version(project.id)
-    counts, cov = counts_for(store, project.id, version, layer_id, dimension, product_line)
+    cities = area_scope(store, project, version)
+    counts, cov = counts_for(store, project.id, version, layer_id, cities, dimension, product_line)
     k = project.min_count
     title = f"{project.name} · {S.DIMENSION_LABELS[dimension]} · {product_line or '全部业态'}"
-    m = build_map(counts, layer_id, basemap, title, project)
+    m = build_map(counts, layer_id, cities, basemap, title, project)
     st_folium(m, height=560, use_container_width=True, returned_objects=[], key="visitor_map")
     st.caption(coverage_caption(cov, dimension, k))
     st.dataframe(aggregate.public_counts(counts, k), hide_index=True, column_config={
         "成交率": st.column_config.NumberColumn(format="percent")}, height=320)
     download_button("下载离线地图（HTML，断网可打开）",
-                    data=lambda: standalone_html(build_map(counts, layer_id, basemap, title, project)),
+                    data=lambda: standalone_html(build_map(counts, layer_id, cities, basemap, title, project)),
                     file_name=f"{title}.html", mime="text/html", key="dl_map")
     with st.expander("识别方式统计"):
         locs = project_locations(store, project.id, version)

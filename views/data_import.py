@@ -26,8 +26,9 @@ from mapping.place.geocode import geocoder_from_env
 from ui import trail
 from ui.auth import allowed, download_button, join_project, refusal, require
 from ui.common import (
-    CITIES,
     NO_PROJECTS,
+    city_choices,
+    city_hint,
     city_label,
     data_changed,
     get_store,
@@ -51,7 +52,9 @@ def new_project_form(store) -> None:
     with st.sidebar.expander("新建项目", expanded=store.projects().empty):
         with st.form("new_project"):
             name = st.text_input("项目名称", key="new_project_name")
-            city = st.selectbox("城市", list(CITIES), format_func=city_label, key="new_project_city")
+            city = st.selectbox("城市", city_choices(), format_func=city_label, key="new_project_city",
+                                help="可输入城市名搜索。不确定？先选最可能的城市：导入客户后，如果多数客户在另一个城市，"
+                                     "首页会提示并可一键改过来")
             launch = st.date_input("开盘日期", value=dt.date.today(), key="new_project_launch")
             no_launch = st.checkbox("还没有开盘日期", key="new_project_no_launch",
                                     help="开盘后可在「项目设置」补上；开盘前后对比页会请你选一个分界日")
@@ -222,6 +225,7 @@ def commit_step(store, project, upload, result, chosen) -> None:
         data_changed()
         st.success(summary.message() + " 导错了项目或文件？在下面的「导入记录」里点「撤销」即可恢复。")
         st.page_link("views/customer_map.py", label="查看客户地图", icon=":material/map:")
+        city_hint(store, project, offer=False)
 
 
 def main() -> None:

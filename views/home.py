@@ -8,8 +8,10 @@ from mapping.analysis import aggregate
 from ui import layers as U
 from mapping.access.roles import can_open
 from ui.auth import allowed, require
+from ui.context import area_scope
 from ui.common import (
     NO_PROJECTS,
+    city_hint,
     city_label,
     get_store,
     guarded,
@@ -35,13 +37,13 @@ def weekly(_store, project_id: int, version: str):
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def map_unit_coverage(_store, project_id: int, version: str, layer_id: str) -> dict | None:
+def map_unit_coverage(_store, project_id: int, version: str, layer_id: str, cities: tuple[str, ...]) -> dict | None:
     """Coverage per dimension on the map unit (None without locations): locations grouped by the
     database, each distinct place put on the layer once."""
     groups = _store.coverage_groups(project_id)
     if groups.empty:
         return None
-    return aggregate.grouped_coverages(groups, layer_id, U.polygon_layer(layer_id))
+    return aggregate.grouped_coverages(groups, layer_id, U.polygon_layer(layer_id, cities))
 
 
 def weekly_chart(weekly):
@@ -56,8 +58,9 @@ def weekly_chart(weekly):
 
 def reconcile_view(store, project, figures: dict) -> None:
     """识别率 beside what reaches the project's default map unit, with where the difference goes."""
-    layer_id = project.area_layer
-    covered = map_unit_coverage(store, project.id, store.data_version(project.id), layer_id)
+    layer_id = project.area_layer if project.area_layer in U.builtin_ids(project.city_adcode) else S.LAYER_DISTRICTS
+    version = store.data_version(project.id)
+    covered = map_unit_coverage(store, project.id, version, layer_id, area_scope(store, project, version))
     if covered is None:
         return
     table = aggregate.reconcile(figures, covered)
@@ -93,6 +96,7 @@ def main() -> None:
             st.page_link("views/data_import.py", label="去导入数据", icon=":material/upload_file:")
         return
     project_caption(project)
+    city_hint(store, project)
     launch = project.launch_date
     st.subheader(project.name)
     st.write(f"城市：{city_label(project.city_adcode)}　开盘日期：{launch or '未设置'}　"

@@ -60,7 +60,7 @@ def choose_view(ctx: MapContext, mode: str) -> tuple[MapContext, str]:
     fixed = "两个已存计划按保存时的维度和分级单元对比" if plans else None
     dimension = c1.selectbox("维度", S.DIMENSIONS, format_func=S.DIMENSION_LABELS.get, key="lc_dimension",
                              disabled=plans, help=fixed)
-    ids = U.layer_ids()
+    ids = ctx.layer_ids()
     U.default_layer("lc_layer", project.area_layer, ids)
     layer_id = c2.selectbox("分级单元", ids, format_func=U.layer_label, key="lc_layer", disabled=plans, help=fixed)
     basemap = c3.selectbox("底图", list(render.BASEMAPS), format_func=render.basemap_labels().get, key="lc_basemap")
@@ -321,7 +321,7 @@ def pick_plans(ctx: MapContext) -> tuple[dict, dict] | None:
         st.warning(f"两个计划的分级单元不同（{U.layer_label(snap_a['layer_id'])} / {U.layer_label(snap_b['layer_id'])}"
                    "），不能逐区对比。请选同一分级单元的两个计划。")
         return None
-    if snap_a["layer_id"] not in U.layer_ids():
+    if snap_a["layer_id"] not in ctx.layer_ids():
         st.warning("这两个计划用的是上传或手绘的分级单元，本次会话里没有这个图层，无法画图。请先在「拓客作战地图」页重新上传它。")
         return None
     return snap_a, snap_b

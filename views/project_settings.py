@@ -13,10 +13,11 @@ from mapping.db.store import Store
 from mapping.geo import sites
 from mapping.ingest import values
 from mapping.project import Project
+from ui import layers as UL
 from ui import trail
 from ui.auth import allowed, refusal, require, visible_project_ids
 from ui.common import (
-    CITIES,
+    city_choices,
     city_label,
     data_changed,
     get_store,
@@ -25,6 +26,7 @@ from ui.common import (
     pick_project,
     project_caption,
     project_visitors,
+    relocate_with_progress,
     select_project,
     show_notice,
 )
@@ -47,14 +49,14 @@ def _done(message: str, store: Store, project_id: int, action: str = "project_se
 def basics(store: Store, project: Project) -> None:
     """Name, city, launch date, default grading unit and minimum count k."""
     pid = project.id
-    layers = list(S.LAYER_LABELS)
-    cities = list(dict.fromkeys([*CITIES, project.city_adcode]))
+    layers = UL.builtin_ids(project.city_adcode)
+    cities = city_choices(project.city_adcode)
     with st.form(f"ps_basics_{pid}"):
         st.subheader("基本信息")
         c1, c2 = st.columns(2)
         name = c1.text_input("项目名称", value=project.name, key=f"ps_name_{pid}")
         city = c2.selectbox("城市", cities, index=cities.index(project.city_adcode), format_func=city_label,
-                            key=f"ps_city_{pid}")
+                            key=f"ps_city_{pid}", help="改城市后，全部客户位置会按新城市重新识别（导入的原始数据不变）")
         launch = c1.date_input("开盘日", value=project.launch_date, key=f"ps_launch_{pid}",
                                help="分开蓄水期与开盘后：开盘前后对比、拓客作战地图的时段都以它为界")
         no_launch = c2.checkbox("还没有开盘日期", value=project.launch_date is None, key=f"ps_no_launch_{pid}")
@@ -69,13 +71,18 @@ def basics(store: Store, project: Project) -> None:
     if not no_launch and launch is None:
         st.error("请选择开盘日，或勾选「还没有开盘日期」。")
         return
+    if layer not in UL.builtin_ids(city):  # the Pudong 板块 are Shanghai's
+        layer = S.LAYER_DISTRICTS
     try:
         store.update_project(pid, name=name, city_adcode=city, launch_date=None if no_launch else launch,
                              area_layer=layer, min_count=int(k))
     except ValueError as exc:
         st.error(str(exc))
         return
-    _done("已保存基本信息。", store, project.id)
+    message = "已保存基本信息。"
+    if city != project.city_adcode:
+        message += f" 城市改为{city_label(city)}，已重新识别 {relocate_with_progress(store, pid):,} 位客户的位置。"
+    _done(message, store, project.id)
 
 
 def stage_counts(visitors) -> str:

@@ -29,10 +29,11 @@ def coverage(locations: pd.DataFrame) -> pd.DataFrame:
     return table.rename_axis(index="识别方式", columns=None)
 
 
-def clicked_point(key: str) -> dict | None:
-    """A point the user clicked on the district map (WGS-84), with its district."""
+def clicked_point(key: str, city: str, names: dict[str, str]) -> dict | None:
+    """A point the user clicked on the map of the project's districts (WGS-84), with its district."""
     with st.expander("或者在地图上点选位置（优先于上面的选择）"):
-        layer = boundaries.load_layer(S.LAYER_DISTRICTS_BANKUAI, display=True)
+        outline = S.LAYER_DISTRICTS_BANKUAI if city == S.SHANGHAI else S.LAYER_DISTRICTS
+        layer = boundaries.load_layer(outline, display=True, city=city)
         state = st_folium(choropleth.outline_map(layer), height=420, use_container_width=True,
                           returned_objects=["last_clicked"], key=key)
         click = (state or {}).get("last_clicked")
@@ -40,11 +41,11 @@ def clicked_point(key: str) -> dict | None:
             st.caption("点击地图上的位置即可（无底图时只显示区县和板块轮廓）。")
             return None
         lng, lat = float(click["lng"]), float(click["lat"])
-        adcode = boundaries.assign_points([lng], [lat], boundaries.load_layer(S.LAYER_DISTRICTS))[0]
+        adcode = str(boundaries.locate([lng], [lat])[0])
         if not adcode:
-            st.warning("点选的位置不在本市的区县范围内，请重新点选。")
+            st.warning("点选的位置不在中国的区县范围内，请重新点选。")
             return None
-        st.info(f"点选位置：{boundaries.district_names()[adcode]}（经度 {lng:.5f}，纬度 {lat:.5f}）")
+        st.info(f"点选位置：{names.get(adcode, adcode)}（经度 {lng:.5f}，纬度 {lat:.5f}）")
         return {"adcode": adcode, "lng": lng, "lat": lat}
 
 
@@ -82,7 +83,7 @@ def correction_form(store, project, queue: pd.DataFrame) -> None:
     adcode = c1.selectbox("应属于哪个区县", options, index=None, placeholder="请选择区县", key="review_district",
                           format_func=lambda a: f"{names.get(a, a)}{'（建议）' if a in suggested else ''}")
     landmark, point = landmark_choice(c2, project.city_adcode, adcode)
-    clicked = clicked_point(f"review_map_{row['text']}")  # a fresh map for each string
+    clicked = clicked_point(f"review_map_{row['text']}", project.city_adcode, names)  # a fresh map for each string
     if clicked is not None:
         adcode, point = clicked["adcode"], clicked
         landmark = f"地图点选 ({clicked['lng']:.5f}, {clicked['lat']:.5f})"

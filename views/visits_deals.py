@@ -43,7 +43,7 @@ class Reading:
     def map(self, ctx: MapContext, selected: str | None = None) -> folium.Map:
         return dealmap.visits_deals_map(self.polygons, self.table, self.lines, basemap=ctx.basemap,
                                         title=self.title, min_count=ctx.min_count, selected=selected,
-                                        sites=project_sites(ctx.project))
+                                        sites=project_sites(ctx.project), borders=ctx.city_borders())
 
 
 def controls(ctx: MapContext) -> MapContext:
@@ -56,7 +56,7 @@ def controls(ctx: MapContext) -> MapContext:
     c1, c2, c3, c4, c5 = st.columns([2, 2, 2, 2, 1])
     dimension = c1.selectbox("维度", S.DIMENSIONS, format_func=S.DIMENSION_LABELS.get, key="vd_dimension",
                              help="不只看居住地：工作地、生活娱乐地同样可以对比")
-    ids = U.layer_ids(hexagons=False)
+    ids = ctx.layer_ids(hexagons=False)
     U.default_layer("vd_layer", project.area_layer, ids)
     layer_id = c2.selectbox("区域单元", ids, format_func=U.layer_label, key="vd_layer")
     periods = {"all": "全部时间", "pre": "开盘前到访", "post": "开盘后到访"} if project.launch_date else {

@@ -18,7 +18,7 @@ import datetime as dt
 import json
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -260,7 +260,8 @@ class Store:
             if current["deal_stage"] not in values.get("stages", current["deal_stage"]).split(","):
                 raise ValueError(f"销售阶段必须包含现在算作成交的「{current['deal_stage']}」；"
                                  "要去掉它，请先把「成交口径」改成另一个阶段。")
-            if any(values.get(key, current[key]) != current[key] for key in ("product_lines", "min_count")):
+            if any(values.get(key, current[key]) != current[key] for key in ("product_lines", "min_count",
+                                                                            "city_adcode")):
                 values["settings_version"] = ProjectRow.settings_version + 1
             if values:
                 conn.execute(update(ProjectRow).where(ProjectRow.id == project_id).values(**values))
@@ -844,6 +845,32 @@ class Store:
                                                    getattr(Visitor, S.lng_col(dimension)).is_(None))).all()
         return pd.DataFrame(rows, columns=["visitor_id", "text"])
 
+    def location_inputs(self, project_id: int, chunk: int = 100_000) -> Iterator[pd.DataFrame]:
+        """The project's location inputs as imported — ``visitor_id``, ``<dim>_text``, ``<dim>_lng``,
+        ``<dim>_lat`` of each dimension and ``coord_system`` — ``chunk`` visitors at a time: what
+        resolving them again for another city needs (:func:`mapping.importer.relocate`)."""
+        columns = [Visitor.id.label("visitor_id"), *(getattr(Visitor, c) for c in S.LOCATION_COLUMNS),
+                   Visitor.coord_system]
+        last = 0
+        while True:
+            with self.engine.connect() as conn:
+                part = pd.read_sql(select(*columns).where(Visitor.project_id == project_id, Visitor.id > last)
+                                   .order_by(Visitor.id).limit(chunk), conn)
+            if part.empty:
+                return
+            last = int(part["visitor_id"].iloc[-1])
+            yield part
+
+    def relocate_visitors(self, project_id: int, visitor_ids: list[int], locations: pd.DataFrame) -> None:
+        """Replace every location of ``visitor_ids`` by ``locations`` (resolver columns + ``dimension`` +
+        ``visitor_id``) in one transaction, and mark the project's counts as changed."""
+        with self.engine.begin() as conn:
+            for start in range(0, len(visitor_ids), CHUNK):
+                conn.execute(delete(Location).where(Location.visitor_id.in_(visitor_ids[start:start + CHUNK])))
+            _insert_locations(conn, locations["visitor_id"].astype(int).tolist(), locations)
+            conn.execute(update(ProjectRow).where(ProjectRow.id == project_id).values(
+                settings_version=ProjectRow.settings_version + 1))
+
     def replace_locations(self, dimension: str, visitor_ids: list[int], locations: pd.DataFrame) -> None:
         """Replace the ``dimension`` locations of ``visitor_ids`` by ``locations`` (one row each, same order)."""
         with self.engine.begin() as conn:
@@ -934,6 +961,16 @@ class Store:
         out = frames[0].merge(frames[1], on="day", how="outer")
         out[["visits", "deals"]] = out[["visits", "deals"]].fillna(0).astype(np.int64)
         return out.sort_values("day").reset_index(drop=True)
+
+    def adcode_counts(self, project_id: int) -> dict[str, int]:
+        """Resolved locations of the project per county-level adcode (every dimension), counted by the
+        database: what decides which neighbouring cities a map draws (:mod:`mapping.analysis.metro`)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(Location.adcode, func.count())
+                                .join(Visitor, Visitor.id == Location.visitor_id)
+                                .where(Visitor.project_id == project_id, func.coalesce(Location.adcode, "") != "")
+                                .group_by(Location.adcode)).all()
+        return {str(code): int(n) for code, n in rows}
 
     def coverage_groups(self, project_id: int, chunk: int = 200_000) -> pd.DataFrame:
         """The project's locations grouped by everything that decides where one goes on a map

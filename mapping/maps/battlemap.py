@@ -30,12 +30,14 @@ def battle_map(facts: Facts, run: Run, table: pd.DataFrame, polygons: gpd.GeoDat
                layers: Collection[str] = (), basemap: str = "none", title: str = "", subtitle: str = "",
                plan_grades: pd.DataFrame | None = None, sites: list[dict] = (),
                hexagons: Callable[[list[str]], gpd.GeoDataFrame] = hexgrid.hex_layer,
+               borders: gpd.GeoDataFrame | None = None,
                ) -> tuple[folium.Map, list[str]]:
     """The graded map of ``table`` (:func:`mapping.analysis.battle.graded`) on display ``polygons``, with
     the chosen ``layers`` ("hex", "heat", "points", "sites", "opportunity") and a layer control.
 
     Returns the map and notes for the page (what was withheld, and why).  ``hexagons``
-    turns cell ids into polygons (a page passes a cached one).
+    turns cell ids into polygons (a page passes a cached one).  ``borders`` (city outlines,
+    :func:`mapping.geo.boundaries.city_outline`) are drawn when the map spans several cities.
     """
     layers = set(layers)
     k = run.settings.min_count
@@ -47,6 +49,7 @@ def battle_map(facts: Facts, run: Run, table: pd.DataFrame, polygons: gpd.GeoDat
                                      basemap=basemap, title=title, subtitle=subtitle, min_count=k,
                                      highlight=opportunity, fill_opacity=0.35 if busy else 0.78,
                                      labels=hexgrid.parse_layer_id(run.layer_id) is None)  # no names on cells
+    overlays.add_city_borders(m, borders, basemap)
     notes = []
     dims = run.settings.weights.of_dimension(run.settings.dimension)
     if "hex" in layers and hexgrid.parse_layer_id(run.layer_id) is None:

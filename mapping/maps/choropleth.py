@@ -17,28 +17,17 @@ import pandas as pd
 import shapely
 
 from mapping.analysis.breaks import class_breaks
-from mapping.geo.coords import wgs84_to_gcj02
 from mapping.maps.labels import add_area_labels
 from mapping.maps.legend import Legend, legend_html, range_rows
-from mapping.maps.overlays import add_sites
+from mapping.maps.overlays import add_city_borders, add_sites, to_display
 from mapping.maps.palette import ORANGES, ZERO_FILL, colour_of, ramp
-from mapping.maps.render import DEFAULT_BASEMAP, display_crs, make_map
-from mapping.schema import GCJ02
+from mapping.maps.render import DEFAULT_BASEMAP, make_map
 
 TOOLTIP_FIELDS = {"area_name": "区域", "visits": "到访", "high_intention": "高意向(A/B)", "deals": "成交",
                   "conversion_text": "成交率"}
 VALUE_LABELS = {"visits": "到访人数", "deals": "成交人数", "high_intention": "高意向人数"}
 HIDDEN_FILL = "#d9d9d9"  # 样本不足 areas: the graded map's grey
 OPPORTUNITY_COLOUR = "#1c7ed6"  # dashed outline of 机会战场, blue against the orange-red grades
-
-
-def to_display(gdf: gpd.GeoDataFrame, basemap: str) -> gpd.GeoDataFrame:
-    """Shift WGS-84 geometries to the basemap's CRS (GCJ-02 for Gaode); a copy either way."""
-    out = gdf.copy()
-    if display_crs(basemap) == GCJ02:
-        out["geometry"] = shapely.transform(
-            out.geometry.values, lambda xy: np.round(np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1])), 6))
-    return out
 
 
 def features_json(frame: gpd.GeoDataFrame) -> str:
@@ -56,7 +45,7 @@ def features_json(frame: gpd.GeoDataFrame) -> str:
 
 def visitor_choropleth(layer: gpd.GeoDataFrame, counts: pd.DataFrame, basemap: str = DEFAULT_BASEMAP,
                        title: str = "", value: str = "visits", min_count: int = 1, *,
-                       sites: list[dict] = ()) -> folium.Map:
+                       sites: list[dict] = (), borders: gpd.GeoDataFrame | None = None) -> folium.Map:
     """Areas of ``layer`` shaded by ``value`` (from :func:`mapping.analysis.aggregate.area_counts`).
 
     Areas with at least one but fewer than ``min_count`` visitors are 样本不足: grey,
@@ -64,7 +53,7 @@ def visitor_choropleth(layer: gpd.GeoDataFrame, counts: pd.DataFrame, basemap: s
     class breaks.  The payload depends on the number of polygons only: one feature
     per area with its counts as properties, never a feature per visitor.  The areas
     with most visitors carry their names (:mod:`mapping.maps.labels`); ``sites``
-    (:func:`mapping.maps.overlays.project_sites`) are marked.
+    (:func:`mapping.maps.overlays.project_sites`) are marked, and ``borders`` (city outlines) drawn.
     """
     data = layer[["area_id", "geometry"]].merge(
         counts[["area_id", "area_name", "visits", "high_intention", "deals", "conversion"]],
@@ -93,6 +82,7 @@ def visitor_choropleth(layer: gpd.GeoDataFrame, counts: pd.DataFrame, basemap: s
                                       localize=True, sticky=True),
     ).add_to(m)
     add_area_labels(m, data, priority)
+    add_city_borders(m, borders, basemap)
     add_sites(m, sites, basemap)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     rows = [(ZERO_FILL, "0"), *range_rows(breaks, colours, low=max(min_count, 1) if value == "visits" else 1)]

@@ -18,7 +18,7 @@ from mapping.analysis.breaks import class_breaks
 from mapping.maps import choropleth as CH
 from mapping.maps.labels import KEEP_CLEAR, add_area_labels, anchors
 from mapping.maps.legend import Legend, legend_html, range_rows
-from mapping.maps.overlays import add_sites, html_text
+from mapping.maps.overlays import add_city_borders, add_sites, html_text
 from mapping.maps.palette import BLUES, ZERO_FILL, colour_of, ramp
 from mapping.maps.render import DEFAULT_BASEMAP, make_map
 
@@ -67,11 +67,12 @@ SELECTED_COLOUR = "#1c7ed6"
 
 def visits_deals_map(layer: gpd.GeoDataFrame, table: pd.DataFrame, lines: list[str], *,
                      basemap: str = DEFAULT_BASEMAP, title: str = "", min_count: int = 5,
-                     selected: str | None = None, sites: list[dict] = ()) -> folium.Map:
+                     selected: str | None = None, sites: list[dict] = (),
+                     borders: gpd.GeoDataFrame | None = None) -> folium.Map:
     """Visits choropleth with deal pies; ``table`` is :func:`mapping.analysis.conversion.table` output
     (with ``deals_<line>`` columns).  ``selected`` gets a thick outline (a page that lets users pick
     areas passes :func:`selection_layer` to ``st_folium`` instead, so a pick does not redraw the map).
-    ``sites``: :func:`mapping.maps.overlays.project_sites`."""
+    ``sites``: :func:`mapping.maps.overlays.project_sites`; ``borders``: city outlines of a metropolitan map."""
     data = layer[["area_id", "geometry"]].merge(table, on="area_id", how="inner")
     enough = data["quadrant"] != "样本不足"
     breaks = class_breaks(data.loc[enough, "visits"].to_numpy())
@@ -106,6 +107,7 @@ def visits_deals_map(layer: gpd.GeoDataFrame, table: pd.DataFrame, lines: list[s
     add_area_labels(m, shown, np.where(enough, data["visits"], -1),  # withheld areas: one rank, counts untold
                     offsets=np.where(pies, diameter / 2 + 10, 0))  # under the pie
     _pies(m, data[pies].assign(lng=lng[pies], lat=lat[pies], diameter=diameter[pies]), lines)
+    add_city_borders(m, borders, basemap)
     add_sites(m, sites, basemap)
     _legend(m, breaks, palette, lines, title, min_count)
     return m

@@ -73,6 +73,15 @@ def _display_xy(lng: ArrayLike, lat: ArrayLike, basemap: str) -> tuple[np.ndarra
     return np.round(lng, COORD_DECIMALS), np.round(lat, COORD_DECIMALS)
 
 
+def to_display(gdf: gpd.GeoDataFrame, basemap: str) -> gpd.GeoDataFrame:
+    """Shift WGS-84 geometries to the basemap's CRS (GCJ-02 for Gaode); a copy either way."""
+    out = gdf.copy()
+    if display_crs(basemap) == GCJ02:
+        out["geometry"] = shapely.transform(
+            out.geometry.values, lambda xy: np.round(np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1])), 6))
+    return out
+
+
 def _localise(m: folium.Map) -> None:
     """Re-point the new plugin's JS/CSS at static/vendor, keeping the map's base URL."""
     opts = getattr(m.get_root(), "_offline_assets", None)
@@ -340,6 +349,31 @@ def add_sites(
             tooltip=_html_text(label),
             z_index_offset=1000 if project else 0,
         ).add_to(group)
+    return group
+
+
+# --------------------------------------------------------------------------- city borders
+
+CITY_BORDER_COLOUR = "#343a40"  # dark grey, heavier than the district outlines
+
+
+def add_city_borders(m: folium.Map, outlines: gpd.GeoDataFrame | None, basemap: str,
+                     name: str = "城市边界") -> folium.FeatureGroup | None:
+    """Heavy dashed outlines of the cities a metropolitan map spans (``city_name``, ``geometry``; WGS-84).
+
+    Drawn over the areas without fill and without catching clicks, so an area under a border
+    still opens.  None (nothing drawn) for no outlines.
+    """
+    if outlines is None or outlines.empty:
+        return None
+    frame = to_display(outlines[["city_name", "geometry"]], basemap)
+    frame["city_name"] = [_html_text(str(n)) for n in frame["city_name"]]
+    group = _group(m, name)
+    folium.GeoJson(
+        frame.to_json(drop_id=True), name=name, interactive=False,
+        style_function=lambda _f: {"color": CITY_BORDER_COLOUR, "weight": 3, "dashArray": "8 5", "fill": False,
+                                   "opacity": 0.9},
+    ).add_to(group)
     return group
 
 
