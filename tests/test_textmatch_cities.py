@@ -335,3 +335,30 @@ def test_resolve_records_places_points_of_a_shenzhen_project():
 def test_geocoder_points_get_any_district_of_china():
     assert GC._district_of_point(104.0477, 30.6464) == ("510107", "武侯区")
     assert GC._district_of_point(140.0, 30.0) == ("", "")
+
+
+def test_a_functional_zone_agrees_with_places_in_its_host_county(landmarks):
+    # 苏州工业园区 (320576) has no polygon of its own: its host county is 吴中区 (320506).
+    assert boundaries.host_district("320576") == "320506"
+    landmarks("320500", [("星湖街", "", "320506", 120.7330, 31.2960, "")])
+    row = _one("苏州工业园区星湖街328号", "320500")
+    assert (row["adcode"], row["method"], row["level"]) == ("320576", T.M_LANDMARK, "poi")
+    assert row["lng"] == pytest.approx(120.7330)  # the landmark's point places it on a map
+    assert _one("吴中区星湖街", "320500")["adcode"] == "320506"
+    assert _one("姑苏区星湖街", "320500")["method"] == T.M_CONFLICT  # any other district still disagrees
+
+
+def test_a_former_county_gives_way_to_the_place_it_names():
+    # 武昌县 became 江夏区 (纸坊 is its seat); 武昌区 is another district.
+    assert _one("原武昌县纸坊", "420100")["adcode"] == "420115"
+    assert _one("武昌区纸坊", "420100")["method"] == T.M_CONFLICT  # today's 武昌区 has to agree
+    assert _one("萧山市", "330100")["adcode"] == "330109"  # alone, the former name is still its district
+
+
+def test_the_memo_tells_a_county_suffix_apart():
+    """武昌县纸坊 and 武昌纸坊 match the same names; only the 县 makes 武昌 a former county."""
+    gaz = G.index("420100")
+    for order in (["武昌县纸坊", "武昌纸坊"], ["武昌纸坊", "武昌县纸坊"]):
+        gaz.memo.clear()
+        got = {text: T._scan(text, gaz, "420100").method for text in order}
+        assert got == {"武昌县纸坊": T.M_LANDMARK, "武昌纸坊": T.M_CONFLICT}

@@ -246,16 +246,18 @@ def _scan(text: str, gaz: G.Gazetteer, city: str) -> Match:
     """What the dictionary matches in ``text`` say, remembered by which names matched.
 
     Everything after the scan depends on the matched names (and, when a name is cut
-    down by the road rule, on that), not on the rest of the text, except the share of
-    the text covered, recomputed every time, and two cases that read the text itself
-    (an ambiguous name labelled with the text; the town after a district outside the
-    city), which are never remembered.  So 上海市浦东新区金桥路12号 and …金桥路13号 share
-    one answer.  Gives exactly what :func:`_scan_reference` gives.
+    down by the road rule, on that; and on a county suffix right after a name, 武昌县
+    against 武昌区, see :func:`_former_name`), not on the rest of the text, except the
+    share of the text covered, recomputed every time, and two cases that read the
+    text itself (an ambiguous name labelled with the text; the town after a district
+    outside the city), which are never remembered.  So 上海市浦东新区金桥路12号 and
+    …金桥路13号 share one answer.  Gives exactly what :func:`_scan_reference` gives.
     """
     matches = _matches(text, gaz)
     if not matches:
         return Match()
-    key = (city, *[(text[i:j], len(entries)) for i, j, entries in matches])  # a cut-down list is shorter
+    # A cut-down list is shorter; the character after a name counts only when it is a county suffix.
+    key = (city, *[(text[i:j], len(entries), text[j:j + 1] in _COUNTY_SUFFIXES) for i, j, entries in matches])
     memo = gaz.memo
     known = memo.get(key)
     if known is None:
@@ -311,11 +313,12 @@ def _interpret_matches(text: str, gaz: G.Gazetteer, city: str, matches) -> tuple
             return Match(method=M_AMBIGUOUS, candidates="|".join(shared), label=text), _REUSE_NEVER
         return Match(), _REUSE_AS_IS
     specific = max(chosen, key=lambda e: (G.KIND_RANK[e.kind], not e.short))
-    # A district named now must agree with the place; a former one (江干, merged and split in 2021)
-    # only says roughly where, so the place (下沙) decides.
-    districts = {e.adcode for e in chosen if e.kind == G.DISTRICT}
+    # A district named now must agree with the place; a former one only says roughly where, so the
+    # place decides: 江干 (merged and split in 2021) with 下沙, 武昌县 (now 江夏区, not 武昌区) with 纸坊.
+    former = {id(pick) for (_, j, _), pick in zip(matches, picks) if pick is not None and _former_name(pick, text, j)}
+    districts = {e.adcode for e in chosen if e.kind == G.DISTRICT and id(e) not in former}
     if specific.kind in (G.DISTRICT, G.HISTORIC):
-        districts |= {e.adcode for e in chosen if e.kind == G.HISTORIC}
+        districts |= {e.adcode for e in chosen if e.kind in (G.DISTRICT, G.HISTORIC)}
     reuse = _REUSE_COVERAGE
     if specific.kind in (G.CITY, G.PROVINCE):
         found = _coarse(specific, gaz, city)
@@ -396,6 +399,18 @@ def _choose(entries: list[G.Entry], provinces: set[str], cities: set[str], city:
     return max(pool, key=lambda e: not e.short)
 
 
+def _former_name(entry: G.Entry, text: str, end: int) -> bool:
+    """A former unit: a historic name, or a district's short name written with another suffix (武昌县
+    for the county that became 江夏区, beside today's 武昌区; 萧山市 for 萧山区)."""
+    if entry.kind == G.HISTORIC:
+        return True
+    suffix = text[end:end + 1]
+    return entry.kind == G.DISTRICT and entry.short and suffix in _COUNTY_SUFFIXES and not entry.name.endswith(suffix)
+
+
+_COUNTY_SUFFIXES = set("区县市旗")
+
+
 def _hints(specific: G.Entry, chosen: list[G.Entry], matches) -> set[str]:
     """Districts the rest of the string points to, to pick among the districts of an ambiguous landmark:
     every other place it names (华南理工大学五山校区: 五山 is in 天河), and a full official name the
@@ -423,6 +438,8 @@ def _interpret(specific: G.Entry, districts: set[str], hints: set[str], gaz: G.G
         else:
             return Match(method=M_AMBIGUOUS, candidates="|".join([specific.adcode, *specific.ambiguous]),
                          label=specific.name)
+    elif districts and adcode not in districts and (zone := _hosting_zone(adcode, districts)):
+        adcode = zone  # 苏州工业园区星湖街: the zone is named, the place lies in its host county (吴中区)
     elif districts and adcode not in districts:
         if specific.kind != G.TOWN or specific.short or any(d[:4] != adcode[:4] for d in districts):
             # "徐汇区五角场": the named district and the place disagree; ask a person.
@@ -444,6 +461,21 @@ def _interpret(specific: G.Entry, districts: set[str], hints: set[str], gaz: G.G
     return Match(adcode=adcode, district=gaz.district_names.get(adcode, gaz.city_names.get(adcode, "")),
                  town_code=town_code, lng=lng, lat=lat, level=level, method=_KIND_METHOD[specific.kind],
                  confidence=confidence, outside=outside, label=specific.name)
+
+
+def _hosting_zone(adcode: str, districts: set[str]) -> str:
+    """The functional zone among ``districts`` (苏州工业园区: no polygon of its own) whose host county is
+    ``adcode``, or ""."""
+    from mapping.geo import boundaries
+
+    zones = []
+    for code in districts - {adcode}:
+        try:
+            if boundaries.host_district(code) == adcode:  # a county is its own host
+                zones.append(code)
+        except ValueError:  # a code the national layer does not know: no host, so no zone
+            continue
+    return zones[0] if len(zones) == 1 else ""
 
 
 def _same_place_town(specific: G.Entry, matches) -> str:
