@@ -357,17 +357,20 @@ def version() -> str:
     """Identifies the gazetteer data and resolver rules (the cache key of resolved strings).
 
     Covers every table an index is built from: the admin and town tables, every city's
-    landmark file, and the city adjacency that decides which neighbours' towns are read.
+    landmark file, the city adjacency that decides which neighbours' towns are read, and
+    the hosts of functional zones.
     """
     digest = hashlib.sha256(RESOLVER_VERSION.encode())
-    for path in [*sorted(GAZETTEER.glob("*.csv")), *sorted(LANDMARKS.glob("*.csv")), NEIGHBOURS_TABLE]:
+    for path in [*sorted(GAZETTEER.glob("*.csv")), *sorted(LANDMARKS.glob("*.csv")), NEIGHBOURS_TABLE, ZONES_TABLE]:
         if path.exists():
             digest.update(f"{path.parent.name}/{path.name}".encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
-NEIGHBOURS_TABLE = BOUNDARIES / "china" / "city_neighbours.csv"  # read by mapping.geo.boundaries.neighbours
+# Read by mapping.geo.boundaries (neighbours, host_district); they change what strings resolve to.
+NEIGHBOURS_TABLE = BOUNDARIES / "china" / "city_neighbours.csv"
+ZONES_TABLE = BOUNDARIES / "china" / "functional_zones.csv"
 
 
 def landmark_table(city: str = "310000") -> pd.DataFrame:
