@@ -362,3 +362,33 @@ def test_the_memo_tells_a_county_suffix_apart():
         gaz.memo.clear()
         got = {text: T._scan(text, gaz, "420100").method for text in order}
         assert got == {"武昌县纸坊": T.M_LANDMARK, "武昌纸坊": T.M_CONFLICT}
+
+
+def test_a_station_or_airport_by_its_kind(landmarks, tmp_path):
+    """机场附近, 火车站: one of the city's own stations or airports, never a neighbour's."""
+    def row(name, kind, adcode, ambiguous=""):
+        return [name, "", kind, adcode, G.admin_names()[adcode], "", "104.00000", "30.60000", ambiguous, "test row", "high"]
+
+    with open(tmp_path / "510100.csv", "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([LANDMARK_HEADER, row("双流机场", "机场", "510116"), row("天府机场", "机场", "510185"),
+                                 row("成都东站", "火车站", "510108")])
+    with open(tmp_path / "510600.csv", "w", encoding="utf-8", newline="") as f:  # 德阳, a neighbour
+        csv.writer(f).writerows([LANDMARK_HEADER, row("德阳站", "火车站", "510603")])
+    _clear_caches()
+    airport = _one("机场附近", "510100")
+    assert (airport["adcode"], airport["method"]) == ("", T.M_AMBIGUOUS)
+    assert set(airport["candidates"].split("|")) == {"510116", "510185"}
+    station = _one("高铁站", "510100")
+    assert (station["adcode"], station["method"], station["level"]) == ("510108", T.M_LANDMARK, "poi")
+    assert _one("火车站", "330100")["adcode"] == ""  # no file for 杭州 here: nothing to choose from
+    assert [e.name for e in G.index("510100").by_type["火车站"]] == ["成都东站"]
+
+
+def test_the_disk_cache_keeps_stations_and_neighbours(tmp_path, monkeypatch):
+    monkeypatch.setattr(G, "CACHE_DIR", tmp_path)
+    monkeypatch.delenv("TUOKE_GAZETTEER_CACHE", raising=False)
+    built = G.build("310000")
+    G._save_cached("310000", "key", built)
+    loaded = G._load_cached("310000", "key")
+    assert loaded.by_type == built.by_type and loaded.by_type["机场"]
+    assert loaded.neighbours == built.neighbours == boundaries.neighbours("310000")

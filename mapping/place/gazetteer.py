@@ -65,6 +65,8 @@ class Gazetteer:
     city_names: dict[str, str] = field(default_factory=dict)
     max_key: int = 2
     neighbours: tuple[str, ...] = ()  # project-city codes of the cities that border this one
+    # The city's own stations and airports by the word a visitor uses for any of them (火车站, 机场).
+    by_type: dict[str, list[Entry]] = field(default_factory=dict)
 
     def is_neighbour(self, code: str) -> bool:
         """True when the district, city or province ``code`` lies in a neighbouring city."""
@@ -170,7 +172,7 @@ def build(city: str = "310000") -> Gazetteer:
     _add_historic(gaz)
     _add_towns(gaz, tuple(city_prefix(c) for c in (city, *neighbours)))
     for each in (city, *neighbours):
-        _add_landmarks(gaz, each)
+        _add_landmarks(gaz, each, own=each == city)
     return gaz
 
 
@@ -211,7 +213,8 @@ def _load_cached(city: str, key: str) -> Gazetteer | None:
         entries = [Entry(*values) for values in data["entries"]]
         gaz = Gazetteer(names={k: [entries[i] for i in ids] for k, ids in data["names"].items()},
                         district_names=data["district_names"], city_names=data["city_names"],
-                        max_key=data["max_key"], neighbours=tuple(data["neighbours"]))
+                        max_key=data["max_key"], neighbours=tuple(data["neighbours"]),
+                        by_type={t: [entries[i] for i in ids] for t, ids in data["by_type"].items()})
     except (OSError, EOFError, ValueError, TypeError, KeyError, IndexError):
         return None  # no cache yet, or unreadable: build
     return gaz
@@ -222,9 +225,10 @@ def _save_cached(city: str, key: str, gaz: Gazetteer) -> None:
         return
     ids: dict[Entry, int] = {}
     names = {k: [ids.setdefault(e, len(ids)) for e in bucket] for k, bucket in gaz.names.items()}
+    by_type = {t: [ids.setdefault(e, len(ids)) for e in bucket] for t, bucket in gaz.by_type.items()}
     data = {"entries": [tuple(getattr(e, f) for f in _ENTRY_FIELDS) for e in ids], "names": names,
             "district_names": gaz.district_names, "city_names": gaz.city_names, "max_key": gaz.max_key,
-            "neighbours": gaz.neighbours}
+            "neighbours": gaz.neighbours, "by_type": by_type}
     path = _cache_path(city, key)
     try:
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
@@ -337,19 +341,28 @@ def _landmark_rows(city: str) -> list:
 LANDMARK_COLUMNS = ("name", "aliases", "type", "adcode", "district", "lng", "lat", "ambiguous_adcodes")
 
 
-def _add_landmarks(gaz: Gazetteer, city: str) -> None:
-    """The landmarks of ``city``'s file; its rows keep their own adcode (the neighbour flag follows from it)."""
+# A landmark type, and the words visitors write for "one of those" (火车站附近, 机场).
+TYPE_WORDS = {"火车站": ("火车站", "高铁站", "动车站", "车站"), "机场": ("机场", "飞机场", "航站楼")}
+
+
+def _add_landmarks(gaz: Gazetteer, city: str, own: bool = True) -> None:
+    """The landmarks of ``city``'s file; its rows keep their own adcode (the neighbour flag follows from it).
+
+    The stations and airports of the project's own city (``own``) are also kept by type."""
     for r in _landmark_rows(city):
         ambiguous = tuple(a for a in r.ambiguous_adcodes.split("|") if a and a != r.adcode)
         entry = Entry(LANDMARK, r.name, r.adcode, r.adcode[:4] + "00", r.adcode[:2] + "0000",
                       lng=float(r.lng), lat=float(r.lat), ambiguous=ambiguous)
+        if own and r.type in TYPE_WORDS:
+            for word in TYPE_WORDS[r.type]:
+                gaz.by_type.setdefault(word, []).append(entry)
         gaz.add(r.name, entry)
         for alias in r.aliases.split("|"):
             if alias:
                 gaz.add(alias, entry)
 
 
-RESOLVER_VERSION = "1"  # bump when the matching rules change, so cached results are redone
+RESOLVER_VERSION = "2"  # bump when the matching rules change, so cached results are redone
 
 
 @lru_cache(maxsize=1)

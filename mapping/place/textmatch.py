@@ -117,6 +117,8 @@ def resolve_one(text: str, city: str, aliases: dict[str, dict] | None = None) ->
     found = _scan(text, gaz, city)
     if found.method == M_UNRESOLVED and is_junk(text):
         return Match(method=M_JUNK)
+    if found.method == M_UNRESOLVED and text in gaz.by_type:
+        return _one_of_a_kind(text, gaz)
     if len(text) <= HOMOPHONE_MAX_LEN and (found.coverage < 1 or (found.outside and found.short
                                                                   and not found.named_city)):
         # 中山公圆 sounds exactly like 中山公园; 常宁 (Hunan) like 长宁 — a local homophone wins.
@@ -142,6 +144,20 @@ def resolve_one(text: str, city: str, aliases: dict[str, dict] | None = None) ->
         # A bare short name of a far-away district (滨江 → Hangzhou?) in a Shanghai project: ask a person.
         found.confidence = min(found.confidence, CONF_FAR_SHORT_MAX)
     return _apply_threshold(found)
+
+
+def _one_of_a_kind(text: str, gaz: G.Gazetteer) -> Match:
+    """火车站, 机场: one of the city's stations or airports.  One of them, or several in one district,
+    says where; several districts are for a person to choose from."""
+    landmarks = gaz.by_type[text]
+    districts = list(dict.fromkeys(a for e in landmarks for a in (e.adcode, *e.ambiguous)))
+    if len(districts) > 1:
+        return Match(method=M_AMBIGUOUS, candidates="|".join(districts), label=text)
+    only = landmarks[0] if len(landmarks) == 1 else None
+    return Match(adcode=districts[0], district=gaz.district_names.get(districts[0], ""),
+                 lng=only.lng if only else None, lat=only.lat if only else None,
+                 level=S.LEVEL_POI if only else S.LEVEL_DISTRICT, method=M_LANDMARK, confidence=CONF_SHORT_NAME,
+                 label=only.name if only else text)
 
 
 def _apply_threshold(found: Match) -> Match:
