@@ -1,11 +1,15 @@
 """Resolve one normalised place string with the gazetteer (the text chain).
 
 Order: saved user alias → junk → dictionary scan (province/city/district,
-historic names, towns, landmarks; longest match wins, road names such as
-北京东路 are not taken for admin units) → the same after correcting common
-typos → pinyin homophones → fuzzy match above a threshold.  Below
-:data:`CONFIDENCE_MIN` a string is sent to review with its candidates instead
-of being put on the map: a wrong district is worse than none.
+historic names, towns and landmarks of the project's city and of the cities
+bordering it; longest match wins, road names such as 北京东路 or 天目山路 are not
+taken for the place) → a bare 火车站/机场 as one of the city's own → the same
+scan after correcting common typos → pinyin homophones → fuzzy match above a
+threshold.  Below :data:`CONFIDENCE_MIN` a string is sent to review with its
+candidates instead of being put on the map: a wrong district is worse than none.
+
+Works for a project in any city: nothing here is specific to Shanghai; the
+gazetteer (:mod:`mapping.place.gazetteer`) decides which names are known.
 """
 
 from __future__ import annotations
