@@ -637,33 +637,33 @@ def test_delete_a_project_only_with_its_exact_name():
     at.button(key="ps_delete").click().run()
     assert not at.exception, at.exception
     assert any("已删除项目「要删的项目」" in s.value for s in at.success)
-    assert Store().projects()["id"].tolist() == [1]
+    assert Store().projects()["id"].tolist() == [1, 2]  # the two sample projects are left
     assert at.sidebar.selectbox(key="project_picker").value == 1  # another project is selected
     assert at.query_params["project"] == "1"
 
 
 def test_an_archived_project_leaves_the_picker_and_can_come_back():
-    sample = "金桥湾示范项目（示例）"
+    sample, chengdu = "金桥湾示范项目（示例）", "天府示范项目（成都）"
     at = _settings()
     _create(_app("views/data_import.py"), "另一个项目")  # so something is left to pick
     at.run()
-    assert _picker_names(at) == [sample, "另一个项目"]
+    assert _picker_names(at) == [sample, chengdu, "另一个项目"]
     at.sidebar.selectbox(key="project_picker").set_value(1).run()
     at.button(key="ps_archive_1").click().run()
     assert not at.exception and not at.error
     assert any(f"已归档项目「{sample}」" in s.value for s in at.success)
-    assert _picker_names(at) == ["另一个项目"]
+    assert _picker_names(at) == [chengdu, "另一个项目"]
     at.switch_page("views/home.py").run()
-    assert _picker_names(at) == ["另一个项目"]  # nor on the other pages
+    assert _picker_names(at) == [chengdu, "另一个项目"]  # nor on the other pages
     at = _settings(at)
     at.sidebar.checkbox(key="ps_show_archived").check().run()
-    assert _picker_names(at) == [f"{sample}（已归档）", "另一个项目"]
+    assert _picker_names(at) == [f"{sample}（已归档）", chengdu, "另一个项目"]
     at.sidebar.selectbox(key="project_picker").set_value(1).run()
     assert any("已归档" in c.value for c in at.caption)
     at.button(key="ps_unarchive_1").click().run()
     assert not at.exception and not at.error
     at.sidebar.checkbox(key="ps_show_archived").uncheck().run()
-    assert _picker_names(at) == [sample, "另一个项目"]
+    assert _picker_names(at) == [sample, chengdu, "另一个项目"]
     assert at.sidebar.selectbox(key="project_picker").value == 1
 
 

@@ -219,9 +219,9 @@ def test_a_member_sees_only_their_projects_and_a_link_to_another_is_refused(db):
     assert at.sidebar.selectbox(key="project_picker").value == 1
     assert any(f"编号 {other}" in w.value and "不存在" in w.value for w in at.sidebar.warning)
     assert "别人的项目" not in "\n".join(m.value for m in [*at.markdown, *at.caption])
-    # the admin sees both
+    # the admin sees all three (the two samples and the other one)
     at = _signed_in("admin", username="admin2")
-    assert len(at.sidebar.selectbox(key="project_picker").options) == 2
+    assert len(at.sidebar.selectbox(key="project_picker").options) == 3
 
 
 def test_a_member_of_no_project_is_told_to_ask_the_admin(db):

@@ -66,8 +66,8 @@ def city_choices(current: str = "") -> list[str]:
 
 
 def city_label(adcode: str) -> str:
-    """The city's name for a project's city code (the code itself for an unknown one)."""
-    return boundaries.city_names().get(adcode, adcode)
+    """The city's short name for a project's city code (上海, 苏州; the code itself for an unknown one)."""
+    return boundaries.city_short_name(adcode) if adcode in boundaries.city_names() else adcode
 
 
 def pick_project(store: Store, include_archived: bool = False) -> Project | None:

@@ -102,7 +102,7 @@ def _builtin_layer(layer_id: str, cities: tuple[str, ...], display: bool) -> gpd
         return own
     others = boundaries.city_districts(cities[1:], display=display)
     # 嘉定区（上海）: another city's districts say whose they are (several cities have a 鼓楼区)
-    short = {c: boundaries.city_name(c).removesuffix("市") for c in cities[1:]}  # 上海市 → 上海
+    short = {c: boundaries.city_short_name(c) for c in cities[1:]}
     others["area_name"] = others["area_name"] + "（" + others["city_adcode"].map(short) + "）"
     others = others[list(boundaries.AREA_COLUMNS)]
     return gpd.GeoDataFrame(pd.concat([own, others], ignore_index=True), geometry="geometry", crs=own.crs)

@@ -16,8 +16,10 @@ from ui.context import area_scope
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def counts_for(_store, project_id, version, layer_id, cities, dimension, product_line):
+def counts_for(_store, project_id, version, unit: tuple[str, tuple[str, ...]], dimension, product_line):
+    """Counts per area of ``unit`` (layer id, area scope) for one dimension and line."""
     locations = project_locations(_store, project_id, version)
+    layer_id, cities = unit
     return aggregate.area_counts(locations, U.polygon_layer(layer_id, cities), dimension, product_line or None,
                                  with_remainder=True)
 
@@ -60,7 +62,7 @@ def main() -> None:
                            key="basemap")
     version = store.data_version(project.id)
     cities = area_scope(store, project, version)
-    counts, cov = counts_for(store, project.id, version, layer_id, cities, dimension, product_line)
+    counts, cov = counts_for(store, project.id, version, (layer_id, cities), dimension, product_line)
     k = project.min_count
     title = f"{project.name} · {S.DIMENSION_LABELS[dimension]} · {product_line or '全部业态'}"
     m = build_map(counts, layer_id, cities, basemap, title, project)

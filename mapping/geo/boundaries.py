@@ -311,6 +311,16 @@ def city_name(city: str) -> str:
     return names[city]
 
 
+def city_short_name(city: str) -> str:
+    """The name people use for a project city: 上海市 → 上海, 苏州市 → 苏州 (an 自治州 keeps its name).
+
+    >>> city_short_name("320500"), city_short_name("222400")
+    ('苏州', '延边朝鲜族自治州')
+    """
+    name = city_name(city)
+    return name.removesuffix("市") if len(name) > 2 and name.endswith("市") else name
+
+
 @lru_cache(maxsize=1)
 def _neighbour_table() -> dict[str, tuple[str, ...]]:
     path = CHINA_DIR / "city_neighbours.csv"
