@@ -392,3 +392,14 @@ def test_the_disk_cache_keeps_stations_and_neighbours(tmp_path, monkeypatch):
     loaded = G._load_cached("310000", "key")
     assert loaded.by_type == built.by_type and loaded.by_type["机场"]
     assert loaded.neighbours == built.neighbours == boundaries.neighbours("310000")
+
+
+def test_a_landmark_named_after_its_city_without_the_city_name(landmarks):
+    landmarks("320500", [("苏州高铁新城", "", "320507", 120.6358, 31.4171, ""),
+                         ("苏州中心", "", "320506", 120.6700, 31.3150, "")])
+    row = _one("高铁新城", "320500")
+    assert (row["adcode"], row["method"]) == ("320507", T.M_LANDMARK)
+    assert row["confidence"] < T.CONF_LANDMARK  # a shortened name, less sure than the full one
+    assert _one("苏州高铁新城", "320500")["confidence"] == T.CONF_LANDMARK
+    assert "中心" not in G.index("320500").names  # 苏州中心 without 苏州 is a common word
+    assert _one("高铁新城", "310000")["adcode"] == ""  # only in the project's own city

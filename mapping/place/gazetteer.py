@@ -173,6 +173,7 @@ def build(city: str = "310000") -> Gazetteer:
     _add_towns(gaz, tuple(city_prefix(c) for c in (city, *neighbours)))
     for each in (city, *neighbours):
         _add_landmarks(gaz, each, own=each == city)
+    _add_landmarks_without_city_name(gaz, city)
     return gaz
 
 
@@ -360,6 +361,21 @@ def _add_landmarks(gaz: Gazetteer, city: str, own: bool = True) -> None:
         for alias in r.aliases.split("|"):
             if alias:
                 gaz.add(alias, entry)
+
+
+def _add_landmarks_without_city_name(gaz: Gazetteer, city: str) -> None:
+    """The city's own landmarks named after it, by the rest of their name too: a visitor in a Suzhou
+    project writes 高铁新城 for 苏州高铁新城, 博物馆 for 苏州博物馆.  As a short name (less sure, and not
+    taken when the string names another city), only where the rest says something (three characters
+    or more, not a common word) and no other place has that name."""
+    stem = next((r.short_name for r in _records("districts_cn.csv") if r.adcode == city), "")
+    if not stem:
+        return
+    for r in _landmark_rows(city):
+        rest = normalise(r.name.removeprefix(stem))
+        if r.name.startswith(stem) and len(rest) >= 3 and rest not in GENERIC_SHORT and rest not in gaz.names:
+            entry = next(e for e in gaz.names[normalise(r.name)] if e.kind == LANDMARK and e.name == r.name)
+            gaz.add(rest, Entry(**{**{f: getattr(entry, f) for f in _ENTRY_FIELDS}, "short": True}))
 
 
 RESOLVER_VERSION = "2"  # bump when the matching rules change, so cached results are redone

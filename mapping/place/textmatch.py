@@ -446,7 +446,7 @@ def _interpret(specific: G.Entry, districts: set[str], hints: set[str], gaz: G.G
                matches) -> Match:
     adcode = specific.adcode
     confidence = CONF_SHORT_NAME if specific.short else CONF_FULL_NAME
-    if specific.kind == G.LANDMARK:
+    if specific.kind == G.LANDMARK and not specific.short:
         confidence = CONF_LANDMARK
     lng, lat = specific.lng, specific.lat
     if specific.ambiguous:
