@@ -273,10 +273,11 @@ def test_a_town_full_name_outlives_a_redrawn_district():
     assert _one("昆山市安亭镇", "320500")["method"] == T.M_CONFLICT  # nor a district of another city
 
 
-@pytest.mark.parametrize("text", ["火车站附近", "光谷广场", "新城"])
-def test_generic_words_are_no_town(landmarks, text):
-    """火车站街道, 广场街道, 新城街道 exist; 火车站 or 广场 alone names no town."""
-    row = _one(text, "420100")
+@pytest.mark.parametrize("city,text", [("420100", "火车站附近"), ("420100", "光谷广场"), ("420100", "新城"),
+                                       ("110000", "万科城市花园")])
+def test_generic_words_are_no_town(landmarks, city, text):
+    """火车站街道, 广场街道 (孝感), 花园乡 (张家口) exist; 火车站, 广场 or 花园 in a name is no town."""
+    row = _one(text, city)
     assert row["method"] != T.M_TOWN and row["adcode"] == ""
 
 
