@@ -12,6 +12,7 @@ import pytest
 
 from mapping import schema as S
 from mapping.geo import boundaries, coords
+from mapping.place import accuracy
 from mapping.place import gazetteer as G
 from mapping.place import geocode as GC
 from mapping.place import textmatch as T
@@ -404,3 +405,14 @@ def test_a_landmark_named_after_its_city_without_the_city_name(landmarks):
     assert _one("苏州高铁新城", "320500")["confidence"] == T.CONF_LANDMARK
     assert "中心" not in G.index("320500").names  # 苏州中心 without 苏州 is a common word
     assert _one("高铁新城", "310000")["adcode"] == ""  # only in the project's own city
+
+
+@pytest.mark.parametrize("city", [c for c in accuracy.labelled_cities() if c != S.SHANGHAI])
+def test_fast_scan_same_as_reference_in_other_cities(city):
+    """The trie and the memo give what the plain scan gives, on another city's labelled strings."""
+    texts = [normalise(t) for t in accuracy.load_city(city)["text"]]
+    gaz = G.index(city)
+    gaz.memo.clear()
+    for text in [*texts, *texts]:  # the second round answers from the memo
+        assert T._matches(text, gaz) == T._matches_reference(text, gaz), text
+        assert T._scan(text, gaz, city) == T._scan_reference(text, gaz, city), text
