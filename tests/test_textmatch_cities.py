@@ -178,6 +178,7 @@ def test_a_road_named_after_a_town_is_not_the_town(landmarks, text):
 @pytest.mark.parametrize("text,end,road", [
     ("北京东路", 2, True), ("天府大道", 2, True), ("中关村大街", 3, True), ("长江二路", 2, True), ("中山北一路", 2, True),
     ("二环路", 1, True), ("北京五道口", 2, False), ("松江九亭", 2, False), ("浦东金桥", 2, False), ("天府", 2, False),
+    ("奉贤南桥路", 2, False), ("崇明八一路", 2, False), ("建国门外大街", 3, True),
 ])
 def test_is_road(text, end, road):
     assert T._is_road(text, end) is road
@@ -241,6 +242,22 @@ def test_a_name_emptied_by_the_road_rule_still_covers_its_characters():
 
 def test_a_full_district_name_before_a_ring_road_is_the_district():
     assert _one("金牛区一环路北三段", "510100")["adcode"] == "510106"
+
+
+@pytest.mark.parametrize("text,adcode", [
+    ("浦东金桥路", "310115"),  # the road name 浦东金桥 is made of 浦东 and 金桥: 浦东 still counts
+    ("奉贤南桥路", "310120"),  # 南桥 is the road's name, 奉贤 the district (南 + 桥 is no road after 奉贤)
+    ("崇明八一路", "310151"),  # 八一路 is a road's own name: 崇明 is the district
+])
+def test_the_district_before_a_road_named_after_a_place(text, adcode):
+    row = _one(text, "310000")
+    assert (row["adcode"], row["method"]) == (adcode, T.M_DISTRICT)
+
+
+def test_a_neighbours_landmark_is_not_found_by_a_common_word(landmarks):
+    landmarks("320500", [("城南", "城南街道", "320506", 120.6300, 31.2700, "")])
+    assert _one("城南", "320500")["adcode"] == "320506"  # in its own city, it is the place
+    assert _one("城南新苑", "310000")["adcode"] == ""  # in a Shanghai project, 城南 is only a word
 
 
 @pytest.mark.parametrize("city,text,code", [("440100", "中山", "442000"), ("510100", "资阳", "512000")])

@@ -350,7 +350,8 @@ TYPE_WORDS = {"火车站": ("火车站", "高铁站", "动车站", "车站"), "�
 def _add_landmarks(gaz: Gazetteer, city: str, own: bool = True) -> None:
     """The landmarks of ``city``'s file; its rows keep their own adcode (the neighbour flag follows from it).
 
-    The stations and airports of the project's own city (``own``) are also kept by type."""
+    The stations and airports of the project's own city (``own``) are also kept by type.  A
+    neighbour's landmark is not found by a common word (城南, 新城), which means a local place here."""
     for r in _landmark_rows(city):
         ambiguous = tuple(a for a in r.ambiguous_adcodes.split("|") if a and a != r.adcode)
         entry = Entry(LANDMARK, r.name, r.adcode, r.adcode[:4] + "00", r.adcode[:2] + "0000",
@@ -358,10 +359,9 @@ def _add_landmarks(gaz: Gazetteer, city: str, own: bool = True) -> None:
         if own and r.type in TYPE_WORDS:
             for word in TYPE_WORDS[r.type]:
                 gaz.by_type.setdefault(word, []).append(entry)
-        gaz.add(r.name, entry)
-        for alias in r.aliases.split("|"):
-            if alias:
-                gaz.add(alias, entry)
+        for key in (r.name, *r.aliases.split("|")):
+            if key and (own or normalise(key) not in GENERIC_SHORT):  # a neighbour's 城南 is no place here
+                gaz.add(key, entry)
 
 
 def _add_landmarks_without_city_name(gaz: Gazetteer, city: str) -> None:

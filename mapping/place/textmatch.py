@@ -54,7 +54,7 @@ M_TYPO, M_PINYIN, M_FUZZY, M_UNRESOLVED = "typo", "fuzzy_pinyin", "fuzzy", "unre
 
 _ROAD_AFTER = set("路街弄巷道桥里")
 _ROAD_WORDS = ("大道", "大街", "公路", "环路")  # 天府大道, 中关村大街, 沪太公路, 二环路
-_NUMBERED_ROAD = set("路街巷")  # 天府三街, 长江二路, 经三路: a name, a Chinese numeral, the road
+_NUMBERED_ROAD = set("路街巷")  # 天府三街, 长江二路, 中山北路: a name, a numeral or direction, the road
 _DIRECTION = set("东西南北中内外")  # 北京东路, 建国门外大街
 _NUMERALS = set("一二三四五六七八九十")
 _ROAD_START = _ROAD_AFTER | _DIRECTION | _NUMERALS | {w[0] for w in _ROAD_WORDS}
@@ -68,12 +68,12 @@ def _is_road(text: str, j: int) -> bool:
     if text[j] in _ROAD_AFTER or text[j:j + 2] in _ROAD_WORDS:
         return True
     k = j + 1 if text[j] in _DIRECTION else j
-    if k > j and k < n and (text[k] in _ROAD_AFTER or text[k:k + 2] in _ROAD_WORDS):
-        return True
-    numbered = k
-    while k < n and text[k] in _NUMERALS:
-        k += 1
-    return k > numbered and k < n and (text[k] in _NUMBERED_ROAD or text[k:k + 2] in _ROAD_WORDS)
+    if k > j and k < n and (text[k] in _NUMBERED_ROAD or text[k:k + 2] in _ROAD_WORDS):
+        return True  # 北京东路, 建国门外大街; not 奉贤南桥 (南桥 is a town of 奉贤)
+    # One numeral: 天府三街, 二环路; two make the road's own name (八一路, 五四路), after a place name
+    # that is the place: 崇明八一路.
+    return (k + 1 < n and text[k] in _NUMERALS and text[k + 1] not in _NUMERALS
+            and (text[k + 1] in _NUMBERED_ROAD or text[k + 1:k + 3] in _ROAD_WORDS))
 
 
 def _survives_road(entry: G.Entry) -> bool:
@@ -215,8 +215,7 @@ def _matches(text: str, gaz: G.Gazetteer) -> list[tuple[int, int, list[G.Entry]]
         return [m for m in found if m[2]]
     # Longest first, then leftmost; (length, start) identifies a match.  A position once
     # covered is taken: the same as _non_overlapping, without comparing every pair.  A name
-    # the road rule emptied still covers its characters: in 陆家嘴环路, 陆家 (a town of 昆山)
-    # is part of 陆家嘴, not a place of its own.
+    # the road rule emptied still covers its characters (see _parts_of).
     found.sort(key=_longest_first)
     taken = []
     used = bytearray(n)
@@ -226,8 +225,23 @@ def _matches(text: str, gaz: G.Gazetteer) -> list[tuple[int, int, list[G.Entry]]
             used[i:j] = b"\x01" * (j - i)
             if entries:
                 taken.append(match)
+            else:
+                taken.extend(_parts_of(found, i, j))
     taken.sort(key=_start)
     return taken
+
+
+def _parts_of(found: list[tuple[int, int, list[G.Entry]]], i: int, j: int) -> list[tuple[int, int, list[G.Entry]]]:
+    """The names a road name (``text[i:j]``, emptied by the road rule) is made of, when they make it up
+    entirely: 浦东金桥 before 路 is 浦东 and 金桥 (a road name itself), so 浦东 counts; 陆家嘴 before 环路 is
+    not 陆家 (a town of 昆山) and 嘴, so nothing inside it counts.  ``found`` is longest first."""
+    covered = bytearray(j - i)
+    parts = []
+    for a, b, entries in found:
+        if i <= a and b <= j and b - a < j - i and 1 not in covered[a - i:b - i]:
+            covered[a - i:b - i] = b"\x01" * (b - a)
+            parts.append((a, b, entries))
+    return [] if 0 in covered else [m for m in parts if m[2]]
 
 
 def _longest_first(match: tuple[int, int, list[G.Entry]]) -> tuple[int, int]:
@@ -249,7 +263,7 @@ def _matches_reference(text: str, gaz: G.Gazetteer) -> list[tuple[int, int, list
             if _is_road(text, j):
                 entries = [e for e in entries if _survives_road(e)]
             found.append((i, j, entries))
-    return [m for m in _non_overlapping(found) if m[2]]
+    return _non_overlapping(found)
 
 
 def _non_overlapping(found: list[tuple[int, int, list[G.Entry]]]) -> list[tuple[int, int, list[G.Entry]]]:
@@ -259,7 +273,18 @@ def _non_overlapping(found: list[tuple[int, int, list[G.Entry]]]) -> list[tuple[
     for i, j, entries in found:
         if all(j <= a or i >= b for a, b, _ in taken):
             taken.append((i, j, entries))
-    return sorted(taken, key=lambda m: m[0])
+    out = []
+    for i, j, entries in taken:
+        if entries:
+            out.append((i, j, entries))
+            continue
+        inner: list[tuple[int, int, list[G.Entry]]] = []  # a road name: the names it is made of, if any
+        for a, b, parts in found:
+            if i <= a and b <= j and (a, b) != (i, j) and all(b <= c or a >= d for c, d, _ in inner):
+                inner.append((a, b, parts))
+        if sum(b - a for a, b, _ in inner) == j - i:
+            out.extend(m for m in inner if m[2])
+    return sorted(out, key=lambda m: m[0])
 
 
 def _scan(text: str, gaz: G.Gazetteer, city: str) -> Match:
