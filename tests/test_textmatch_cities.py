@@ -123,6 +123,9 @@ def test_a_city_landmark_file_is_read(landmarks):
         row = _one(text, "510100")
         assert (row["adcode"], row["method"], row["level"], row["outside"]) == ("510104", T.M_LANDMARK, "poi", False)
         assert row["lng"] == pytest.approx(104.0830)
+    table = G.landmark_table("510100")  # the review page's picker
+    assert table.to_dict("records") == [{"name": "远洋太古里", "type": "商圈", "adcode": "510104", "district": "锦江区",
+                                         "lng": 104.083, "lat": 30.654}]
 
 
 def test_neighbour_landmark_file_is_read(landmarks):
@@ -433,3 +436,15 @@ def test_fast_scan_same_as_reference_in_other_cities(city):
     for text in [*texts, *texts]:  # the second round answers from the memo
         assert T._matches(text, gaz) == T._matches_reference(text, gaz), text
         assert T._scan(text, gaz, city) == T._scan_reference(text, gaz, city), text
+
+
+def test_a_broken_landmark_file_is_skipped_with_a_warning(landmarks, tmp_path, caplog):
+    landmarks("510100", [("远洋太古里", "太古里", "510104", 104.0830, 30.6540, "")])
+    with open(tmp_path / "510100.csv", "a", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerow(["坏点", "", "商圈", "510104", "锦江区", "", "abc", "30.6", "", "test row", "low"])
+    (tmp_path / "510600.csv").write_text("name,lng\n德阳站,104.4\n", encoding="utf-8")  # a neighbour's, wrong columns
+    _clear_caches()
+    with caplog.at_level("WARNING", logger="mapping.place.gazetteer"):
+        assert _one("太古里", "510100")["adcode"] == "510104"  # the good rows still resolve
+    assert "1 rows skipped" in caplog.text and "510600.csv skipped" in caplog.text
+    assert "坏点" not in G.index("510100").names

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import logging
 import marshal
 import os
 import sys
@@ -36,6 +37,8 @@ import pandas as pd
 from mapping.paths import BOUNDARIES, GAZETTEER, VAR
 from mapping.place import placetext
 from mapping.place.placetext import normalise
+
+log = logging.getLogger(__name__)
 
 PROVINCE, CITY, DISTRICT, TOWN, LANDMARK, HISTORIC = "province", "city", "district", "town", "landmark", "historic"
 # More specific kinds win when two matches are equally long.
@@ -328,6 +331,8 @@ def landmark_file(city: str) -> Path | None:
 
 
 def _landmark_rows(city: str) -> list:
+    """The usable rows of ``city``'s landmark file.  A file without the needed columns, or a row
+    whose point is not a number, is left out with a warning: the other places still resolve."""
     path = landmark_file(city)
     if path is None:
         return []
@@ -335,9 +340,22 @@ def _landmark_rows(city: str) -> list:
         reader = csv.reader(f)
         header = next(reader, None)
         if header is None or not set(LANDMARK_COLUMNS) <= set(header):
-            raise ValueError(f"{path.name}: the columns should include {', '.join(LANDMARK_COLUMNS)}, got {header}")
+            log.warning("%s skipped: its columns should include %s, got %s", path, ", ".join(LANDMARK_COLUMNS), header)
+            return []
         row = namedtuple("Row", header)
-        return [row._make(values) for values in reader if len(values) == len(header)]
+        rows = [row._make(values) for values in reader if len(values) == len(header)]
+    good = [r for r in rows if _is_point(r.lng, r.lat) and r.name]
+    if len(good) < len(rows):
+        log.warning("%s: %d rows skipped (no name, or lng/lat not numbers)", path, len(rows) - len(good))
+    return good
+
+
+def _is_point(lng: str, lat: str) -> bool:
+    try:
+        float(lng), float(lat)
+    except ValueError:
+        return False
+    return True
 
 
 LANDMARK_COLUMNS = ("name", "aliases", "type", "adcode", "district", "lng", "lat", "ambiguous_adcodes")
@@ -405,14 +423,16 @@ ZONES_TABLE = BOUNDARIES / "china" / "functional_zones.csv"
 
 def landmark_table(city: str = "310000") -> pd.DataFrame:
     """Landmarks of ``city`` (name, type, adcode, district, lng, lat) for pickers; empty when it has none."""
-    columns = ["name", "type", "adcode", "district", "lng", "lat"]
-    path = landmark_file(city)
-    if path is None:
-        return pd.DataFrame({c: pd.Series(dtype=float if c in ("lng", "lat") else object) for c in columns})
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    table = table[table["adcode"].str.startswith(city_prefix(city))]
-    table = table.assign(lng=table["lng"].astype(float), lat=table["lat"].astype(float))
-    return table[columns].reset_index(drop=True)
+    prefix = city_prefix(city)
+    rows = [r for r in _landmark_rows(city) if r.adcode.startswith(prefix)]
+    return pd.DataFrame({
+        "name": pd.Series([r.name for r in rows], dtype=object),
+        "type": pd.Series([r.type for r in rows], dtype=object),
+        "adcode": pd.Series([r.adcode for r in rows], dtype=object),
+        "district": pd.Series([r.district for r in rows], dtype=object),
+        "lng": pd.Series([float(r.lng) for r in rows], dtype=float),
+        "lat": pd.Series([float(r.lat) for r in rows], dtype=float),
+    })
 
 
 @lru_cache(maxsize=1)
