@@ -448,3 +448,20 @@ def test_a_broken_landmark_file_is_skipped_with_a_warning(landmarks, tmp_path, c
         assert _one("太古里", "510100")["adcode"] == "510104"  # the good rows still resolve
     assert "1 rows skipped" in caplog.text and "510600.csv skipped" in caplog.text
     assert "坏点" not in G.index("510100").names
+
+
+def test_a_name_other_cities_have_too_is_not_a_neighbours_landmark(landmarks):
+    # 印象城-like chains: a name in the files of two cities is no neighbour's landmark.
+    landmarks("510100", [("测试印象城", "", "510108", 104.1030, 30.6580, "")])
+    landmarks("320500", [("测试印象城", "", "320506", 120.6200, 31.2600, ""),
+                         ("测试金鸡湖", "", "320506", 120.7000, 31.3100, "")])
+    assert _one("测试印象城", "320500")["adcode"] == "320506"  # the project's own
+    assert _one("测试印象城", "310000")["adcode"] == ""  # not Suzhou's, for a Shanghai project
+    assert _one("测试金鸡湖", "310000")["adcode"] == "320506"  # a name only Suzhou has still is Suzhou's
+
+
+def test_a_neighbours_town_name_before_a_common_word_is_asked():
+    # 中山公园 in a Suzhou project: not Shanghai's 中山街道 (松江) and a park.
+    row = _one("中山公园", "320500")
+    assert row["adcode"] == "" and "310117" in row["candidates"]
+    assert _one("花桥", "310000")["adcode"] == "320583"  # the town alone still is the town

@@ -174,8 +174,9 @@ def build(city: str = "310000") -> Gazetteer:
     _add_admin(gaz)
     _add_historic(gaz)
     _add_towns(gaz, tuple(city_prefix(c) for c in (city, *neighbours)))
+    common = _common_landmark_names() if neighbours else frozenset()
     for each in (city, *neighbours):
-        _add_landmarks(gaz, each, own=each == city)
+        _add_landmarks(gaz, each, own=each == city, skip=frozenset() if each == city else common)
     _add_landmarks_without_city_name(gaz, city)
     return gaz
 
@@ -365,11 +366,12 @@ LANDMARK_COLUMNS = ("name", "aliases", "type", "adcode", "district", "lng", "lat
 TYPE_WORDS = {"火车站": ("火车站", "高铁站", "动车站", "车站"), "机场": ("机场", "飞机场", "航站楼")}
 
 
-def _add_landmarks(gaz: Gazetteer, city: str, own: bool = True) -> None:
+def _add_landmarks(gaz: Gazetteer, city: str, own: bool = True, skip: frozenset[str] = frozenset()) -> None:
     """The landmarks of ``city``'s file; its rows keep their own adcode (the neighbour flag follows from it).
 
     The stations and airports of the project's own city (``own``) are also kept by type.  A
-    neighbour's landmark is not found by a common word (城南, 新城), which means a local place here."""
+    neighbour's landmark is not found by a common word (城南, 新城) nor by a name other cities'
+    landmarks have too (``skip``: 万象城, 中山公园), which means a local place or none here."""
     for r in _landmark_rows(city):
         ambiguous = tuple(a for a in r.ambiguous_adcodes.split("|") if a and a != r.adcode)
         entry = Entry(LANDMARK, r.name, r.adcode, r.adcode[:4] + "00", r.adcode[:2] + "0000",
@@ -378,8 +380,20 @@ def _add_landmarks(gaz: Gazetteer, city: str, own: bool = True) -> None:
             for word in TYPE_WORDS[r.type]:
                 gaz.by_type.setdefault(word, []).append(entry)
         for key in (r.name, *r.aliases.split("|")):
-            if key and (own or normalise(key) not in GENERIC_SHORT):  # a neighbour's 城南 is no place here
+            if key and (own or (normalise(key) not in GENERIC_SHORT and normalise(key) not in skip)):
                 gaz.add(key, entry)
+
+
+def _common_landmark_names() -> frozenset[str]:
+    """Landmark names and aliases found in the files of two cities or more (欢乐谷, 万象城, 中山公园…)."""
+    owners: dict[str, set[str]] = {}
+    for path in [SHANGHAI_LANDMARKS, *sorted(LANDMARKS.glob("*.csv"))]:
+        city = "310000" if path == SHANGHAI_LANDMARKS else path.stem
+        for r in _landmark_rows(city):
+            for key in (r.name, *r.aliases.split("|")):
+                if key:
+                    owners.setdefault(normalise(key), set()).add(city)
+    return frozenset(k for k, cities in owners.items() if len(cities) > 1)
 
 
 def _add_landmarks_without_city_name(gaz: Gazetteer, city: str) -> None:

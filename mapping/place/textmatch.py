@@ -301,8 +301,10 @@ def _scan(text: str, gaz: G.Gazetteer, city: str) -> Match:
     matches = _matches(text, gaz)
     if not matches:
         return Match()
-    # A cut-down list is shorter; the character after a name counts only when it is a county suffix.
-    key = (city, *[(text[i:j], len(entries), text[j:j + 1] in _COUNTY_SUFFIXES) for i, j, entries in matches])
+    # A cut-down list is shorter; what follows a name counts only when it is a county suffix or a
+    # common word (see _interpret_matches).
+    key = (city, *[(text[i:j], len(entries), text[j:j + 1] in _COUNTY_SUFFIXES, _generic_after(text, j))
+                   for i, j, entries in matches])
     memo = gaz.memo
     known = memo.get(key)
     if known is None:
@@ -371,11 +373,23 @@ def _interpret_matches(text: str, gaz: G.Gazetteer, city: str, matches) -> tuple
         found = _interpret(specific, districts, _hints(specific, chosen, matches), gaz, city, text, matches)
         if specific.kind in (G.DISTRICT, G.HISTORIC) and not _in_city(specific.adcode, city):
             reuse = _REUSE_NEVER  # _interpret looked for a town in the text after the district
+    if found.outside and specific.kind == G.TOWN and specific.short and any(
+            specific in entries and _generic_after(text, j) for _, j, entries in matches):
+        # 中山公园 in a Suzhou project: a park named 中山, not a town of Shanghai called 中山 and a park.
+        found.confidence = min(found.confidence, CONF_FAR_SHORT_MAX)
     found.named_city = bool(provinces or cities)
     found.short = specific.short
     found.neighbour = gaz.is_neighbour(specific.adcode or specific.city_adcode)
     found.coverage = sum(j - i for i, j, _ in matches) / len(text)
     return found, reuse
+
+
+_GENERIC_FIRST = {w[0] for w in G.GENERIC_SHORT}
+
+
+def _generic_after(text: str, j: int) -> bool:
+    """A common place word (公园, 广场, 新城…) follows ``text[:j]``: what came before names that place."""
+    return text[j:j + 1] in _GENERIC_FIRST and any(text.startswith(w, j) for w in G.GENERIC_SHORT)
 
 
 def _confirmed_prefixes(matches):
