@@ -99,3 +99,80 @@ def test_two_sessions_opening_the_battle_map_grade_and_render_once(app_database,
     assert counts == {"fit": 1, "map": 1}  # the second session read what the first computed
     first, second = ([c.value for c in at.caption if c.value.startswith("分级区间拟合于")] for at in sessions)
     assert first == second and first
+
+
+@pytest.mark.parametrize("page, module, builder", [
+    ("views/customer_map.py", "mapping.maps.choropleth", "visitor_choropleth"),
+    ("views/visits_deals.py", "mapping.maps.dealmap", "visits_deals_map"),
+    ("views/launch_compare.py", "mapping.maps.launch_maps", "dual_map"),
+])
+def test_two_sessions_opening_another_map_page_render_its_map_once(app_database, monkeypatch, page, module, builder):
+    import importlib
+
+    C.shared().clear()
+    target = importlib.import_module(module)
+    original, calls = getattr(target, builder), []
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(target, builder, counted)
+    for _ in range(2):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        sign_in(at)
+        at.run()
+        at.switch_page(page).run()
+        assert not at.exception and not at.error
+    assert len(calls) == 1  # the second session sent what the first rendered
+
+
+def _captured(monkeypatch, send) -> dict:
+    """The arguments streamlit-folium's component receives when ``send()`` runs, random ids made equal."""
+    import re
+
+    import streamlit_folium as SF
+
+    seen = {}
+    monkeypatch.setattr(SF, "_component_func", lambda **kwargs: seen.update(kwargs) or {})
+    send()
+    ids = re.compile(r"_[0-9a-f]{32}")
+    return {k: ids.sub("_ID", v) if isinstance(v, str) else v for k, v in seen.items()
+            if k not in ("on_change", "key", "default")}
+
+
+def test_show_map_sends_what_st_folium_sends_for_a_dual_map_and_a_feature_group(monkeypatch):
+    """folium_payload + show_map mirror st_folium, for a DualMap (开盘前后对比) and for a map with a layer
+    added per session (到访成交对比's chosen area)."""
+    import folium
+    import folium.plugins
+    import streamlit_folium as SF
+
+    from ui.shared import folium_payload, show_map
+
+    def dual():
+        m = folium.plugins.DualMap(location=(31.2, 121.5), zoom_start=10, tiles=None)
+        folium.GeoJson({"type": "Feature", "properties": {},
+                        "geometry": {"type": "Point", "coordinates": [121.5, 31.2]}}).add_to(m.m1)
+        return m
+
+    def single():
+        m = folium.Map(location=(31.2, 121.5), zoom_start=10, tiles=None)
+        folium.CircleMarker((31.2, 121.5), radius=4).add_to(m)
+        return m
+
+    def outline():
+        group = folium.FeatureGroup(name="选中区域", control=False)
+        folium.CircleMarker((31.3, 121.4), radius=9).add_to(group)
+        return group
+
+    expected = _captured(monkeypatch, lambda: SF.st_folium(dual(), key="d", height=600, use_container_width=True,
+                                                           returned_objects=[]))
+    got = _captured(monkeypatch, lambda: show_map(folium_payload(dual()), key="d", height=600, returned_objects=[]))
+    assert got == expected and "map_div2" in got["script"]
+    expected = _captured(monkeypatch, lambda: SF.st_folium(
+        single(), key="s", height=600, use_container_width=True, returned_objects=["last_active_drawing"],
+        feature_group_to_add=outline()))
+    got = _captured(monkeypatch, lambda: show_map(folium_payload(single()), key="s", height=600,
+                                                  returned_objects=["last_active_drawing"], feature_group=outline()))
+    assert got == expected and "map_div.addLayer(feature_group_feature_group_0)" in got["feature_group"]

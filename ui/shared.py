@@ -18,6 +18,7 @@ from collections.abc import Callable, Hashable
 
 import branca
 import folium
+import folium.plugins
 import pandas as pd
 import streamlit as st
 import streamlit_folium as SF
@@ -49,10 +50,14 @@ def frame_digest(frame: pd.DataFrame | None) -> str:
     return hashlib.sha1(hashed.tobytes() + "|".join(map(str, frame.columns)).encode()).hexdigest()[:16]
 
 
-def folium_payload(fig: folium.Map) -> dict:
+def folium_payload(fig: folium.Map | folium.plugins.DualMap) -> dict:
     """What st_folium sends for ``fig`` (streamlit-folium 0.27), computed once: the session-independent
-    arguments of its component.  Mirrors ``st_folium`` without feature groups, layer control or debug."""
-    fig.get_root().render()
+    arguments of its component.  Mirrors ``st_folium`` without layer control or debug (a feature group
+    is added per session by :func:`show_map`)."""
+    if isinstance(fig, folium.plugins.DualMap):
+        fig.render()
+    else:
+        fig.get_root().render()
     fig.render()
     html = SF._get_html(fig)
     header = SF._get_header(fig)
@@ -67,6 +72,9 @@ def folium_payload(fig: folium.Map) -> dict:
     def walk(element):
         if isinstance(element, branca.colormap.ColorMap):
             yield element
+        if isinstance(element, folium.plugins.DualMap):
+            yield from walk(element.m1)
+            yield from walk(element.m2)
         if isinstance(element, folium.elements.JSCSSMixin):
             yield element
         for child in getattr(element, "_children", {}).values():
@@ -83,9 +91,21 @@ def folium_payload(fig: folium.Map) -> dict:
             "css_links": list(dict.fromkeys(css)), "js_links": list(dict.fromkeys(js))}
 
 
+def feature_group_js(groups: folium.FeatureGroup | list[folium.FeatureGroup] | None) -> str | None:
+    """The script st_folium's ``feature_group_to_add`` sends: layers drawn on top of a map without
+    remounting it.  It names the map ``map_div``, so it is made against a throwaway map."""
+    if groups is None:
+        return None
+    groups = [groups] if isinstance(groups, folium.FeatureGroup) else list(groups)
+    host = folium.Map(tiles=None)
+    return "".join(SF._get_feature_group_string(group, map=host, idx=i) for i, group in enumerate(groups))
+
+
 def show_map(payload: dict, *, key: str, height: int, returned_objects: list[str],
-             use_container_width: bool = True, width: int | None = 500) -> dict:
-    """Send a :func:`folium_payload` to this session's browser; returns what st_folium returns."""
+             use_container_width: bool = True, width: int | None = 500,
+             feature_group: folium.FeatureGroup | list[folium.FeatureGroup] | None = None) -> dict:
+    """Send a :func:`folium_payload` to this session's browser, with this session's ``feature_group``
+    (st_folium's ``feature_group_to_add``) on top; returns what st_folium returns."""
     defaults = {"last_clicked": None, "last_object_clicked": None, "last_object_clicked_count": None,
                 "last_object_clicked_tooltip": None, "last_object_clicked_popup": None, "all_drawings": None,
                 "last_active_drawing": None, "bounds": payload["bounds"], "zoom": payload["zoom"],
@@ -101,6 +121,6 @@ def show_map(payload: dict, *, key: str, height: int, returned_objects: list[str
     return SF._component_func(
         script=payload["script"], header=payload["header"], html=payload["html"], id=payload["id"], key=hash_key,
         height=height, width=None if use_container_width else width, returned_objects=returned_objects,
-        default=defaults, zoom=None, center=None, feature_group=None, return_on_hover=False, layer_control=None,
+        default=defaults, zoom=None, center=None, feature_group=feature_group_js(feature_group), return_on_hover=False, layer_control=None,
         pixelated=False, css_links=payload["css_links"], js_links=payload["js_links"], on_change=on_change,
         wrap_longitude=False)

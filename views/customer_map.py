@@ -1,7 +1,6 @@
 """Customer map: areas shaded by visitor count, per dimension and product line."""
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from mapping import schema as S
 from mapping.analysis import aggregate
@@ -13,6 +12,7 @@ from ui import layers as U
 from ui.auth import download_button, require
 from ui.common import get_store, guarded, pick_project, project_caption, project_locations
 from ui.context import area_scope
+from ui.shared import cached, folium_payload, scope, show_map
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -25,12 +25,19 @@ def counts_for(_store, project_id, version, unit: tuple[str, tuple[str, ...]], d
 
 
 def build_map(counts, layer_id, cities, basemap, title, project):
-    """A fresh folium map each run: st_folium mutates the map it renders, so a cached
-    map object comes out blank the second time.  The project's site and competitors are on it,
-    and the city borders when the map spans several cities."""
+    """A fresh folium map (rendering mutates it, so a map object is never reused).  The project's
+    site and competitors are on it, and the city borders when the map spans several cities."""
     return choropleth.visitor_choropleth(U.polygon_layer(layer_id, cities, display=True), counts, basemap=basemap,
                                          title=title, min_count=project.min_count, sites=project_sites(project),
                                          borders=U.city_borders(cities))
+
+
+def shared_map(store, version, counts, layer_id, cities, dimension, product_line, basemap, title, project) -> dict:
+    """What st_folium sends for the map, rendered once per process for every session showing the same map:
+    same data version, unit and area scope, dimension, line, basemap, title, k and sites."""
+    key = (*scope(store, project.id, version), "customer_map", layer_id, tuple(cities), dimension, product_line,
+           basemap, title, project.min_count, repr(project_sites(project)))
+    return cached(key, lambda: folium_payload(build_map(counts, layer_id, cities, basemap, title, project)))
 
 
 def coverage_caption(cov, dimension, min_count) -> str:
@@ -65,8 +72,8 @@ def main() -> None:
     counts, cov = counts_for(store, project.id, version, (layer_id, cities), dimension, product_line)
     k = project.min_count
     title = f"{project.name} · {S.DIMENSION_LABELS[dimension]} · {product_line or '全部业态'}"
-    m = build_map(counts, layer_id, cities, basemap, title, project)
-    st_folium(m, height=560, use_container_width=True, returned_objects=[], key="visitor_map")
+    payload = shared_map(store, version, counts, layer_id, cities, dimension, product_line, basemap, title, project)
+    show_map(payload, height=560, use_container_width=True, returned_objects=[], key="visitor_map")
     st.caption(coverage_caption(cov, dimension, k))
     st.dataframe(aggregate.public_counts(counts, k), hide_index=True, column_config={
         "成交率": st.column_config.NumberColumn(format="percent")}, height=320)

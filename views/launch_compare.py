@@ -9,7 +9,6 @@ import altair as alt
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from mapping import schema as S
 from mapping.analysis import battle as B
@@ -29,6 +28,7 @@ from ui.auth import download_button, require
 from ui.common import get_store, guarded
 from ui.context import MapContext, map_context
 from ui.i18n import TOOLTIP_DATE, chinese, date_axis
+from ui.shared import cached, folium_payload, frame_digest, show_map
 
 MODES = {"launch": "开盘前到访 vs 开盘后成交", "periods": "任选两个时段", "plans": "两个已存计划", "time": "按周/月看变化"}
 VIEWS = {"dual": "两图对比", "change": "占比变化图", "moves": "等级迁移"}
@@ -136,8 +136,22 @@ def single(ctx: MapContext, polygons: gpd.GeoDataFrame, side: LM.MapSide):
     return LM.single_map(polygons, side, ctx.basemap, sites=project_sites(ctx.project))
 
 
-def show_map(m, key: str) -> None:
-    st_folium(m, height=MAP_HEIGHT, use_container_width=True, returned_objects=[], key=key)
+def side_digest(side: LM.MapSide) -> tuple:
+    """Everything a map side draws, as a key."""
+    return (frame_digest(side.data), repr(side.tooltip), side.title, side.subtitle, repr(side.legend),
+            tuple(sorted(side.hatch)), tuple(sorted(side.focus)))
+
+
+def map_view(ctx: MapContext, polygons: gpd.GeoDataFrame, sides: tuple[LM.MapSide, ...], key: str) -> None:
+    """The dual map (two sides) or the single map (one side), rendered once per process for every session
+    showing the same map (data version, unit, areas, sides, basemap, sites); each session only sends it."""
+    cache_key = ctx.key("lc_map", ctx.basemap, repr(project_sites(ctx.project)), tuple(polygons["area_id"]),
+                        *map(side_digest, sides))
+
+    def render() -> dict:
+        return folium_payload(dual(ctx, polygons, *sides) if len(sides) == 2 else single(ctx, polygons, sides[0]))
+
+    show_map(cached(cache_key, render), height=MAP_HEIGHT, use_container_width=True, returned_objects=[], key=key)
 
 
 def matrix_view(matrix: pd.DataFrame, a_label: str, b_label: str) -> None:
@@ -252,8 +266,7 @@ def dual_view(ctx: MapContext, comp: L.Comparison, sides: tuple[L.Side, L.Side],
               names: pd.DataFrame) -> None:
     a_side, b_side = sides
     st.caption("左右两图同步移动和缩放；鼠标停在区域上看人数、占比、等级和变化。")
-    show_map(dual(ctx, maps.polygons, maps.left, maps.right),
-             key=f"lc_dual_{ctx.layer_id}_{ctx.basemap}")
+    map_view(ctx, maps.polygons, (maps.left, maps.right), key=f"lc_dual_{ctx.layer_id}_{ctx.basemap}")
     c1, c2 = st.columns([3, 2], gap="medium")
     with c1:
         st.markdown(f"**占比变化最大的区域**（两侧都不少于 {ctx.min_count} 人）")
@@ -271,7 +284,7 @@ def change_view(ctx: MapContext, comp: L.Comparison, sides: tuple[L.Side, L.Side
     a_side, b_side = sides
     st.caption(f"红色：{b_side.label}里的占比比{a_side.label}高；蓝色：低。分级以 0 为中心对称"
                f"（±{cbins[0]:g} 个百分点以内算持平）。灰色区域有一侧少于 {ctx.min_count} 人，不比较。")
-    show_map(single(ctx, maps.polygons, maps.change), key=f"lc_change_{ctx.layer_id}_{ctx.basemap}")
+    map_view(ctx, maps.polygons, (maps.change,), key=f"lc_change_{ctx.layer_id}_{ctx.basemap}")
     st.dataframe(LT.by_change(L.public_table(comp, a_side.label, b_side.label)), hide_index=True, height=400,
                  column_config={"占比变化(百分点)": st.column_config.NumberColumn(format="%+.2f")})
 
@@ -350,11 +363,9 @@ def plan_views(ctx: MapContext) -> None:
                 LM.plan_side(plans.grades_b, plans.bins_b, b_name, about),
                 LM.plan_change_side(plans.moves, f"等级变化：{b_name} 对比 {a_name}", about, (a_name, b_name)))
     if view == "dual":
-        show_map(dual(ctx, maps.polygons, maps.left, maps.right),
-                 key=f"lc_plans_{ctx.layer_id}_{ctx.basemap}")
+        map_view(ctx, maps.polygons, (maps.left, maps.right), key=f"lc_plans_{ctx.layer_id}_{ctx.basemap}")
     elif view == "change":
-        show_map(single(ctx, maps.polygons, maps.change),
-                 key=f"lc_plans_change_{ctx.layer_id}_{ctx.basemap}")
+        map_view(ctx, maps.polygons, (maps.change,), key=f"lc_plans_change_{ctx.layer_id}_{ctx.basemap}")
     if view in ("dual", "change", "moves"):
         c1, c2 = st.columns(2, gap="medium")
         with c1:
@@ -402,7 +413,7 @@ def period_maps(ctx: MapContext, tl: pd.DataFrame, period: dt.date, names: pd.Da
     left = LM.count_side(now.assign(count=now["visits"]), v_breaks, k, f"{label} 到访", brief, "到访人数", focus)
     right = LM.count_side(now.assign(count=now["deals"]), d_breaks, k, f"{label} 成交", brief, "成交人数", focus)
     polygons = ctx.polygons(sorted(tl["area_id"].unique()))
-    show_map(dual(ctx, polygons, left, right), key=f"lc_time_{ctx.layer_id}_{ctx.basemap}")
+    map_view(ctx, polygons, (left, right), key=f"lc_time_{ctx.layer_id}_{ctx.basemap}")
     st.caption(f"本时段到访 {int(now['visits'].sum()):,} 人、成交 {int(now['deals'].sum()):,} 人。"
                f"到访、成交各自的颜色区间按全部时段一次拟合；少于 {k} 人的区域为灰色，不显示人数。")
 

@@ -10,7 +10,6 @@ import folium
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from mapping import schema as S
 from mapping.analysis import battle as B
@@ -25,6 +24,7 @@ from ui import layers as U
 from ui.auth import download_button, require
 from ui.common import get_store, guarded
 from ui.context import MapContext, map_context
+from ui.shared import cached, folium_payload, frame_digest, show_map
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAP_HEIGHT = 620
@@ -81,6 +81,15 @@ def reading(ctx: MapContext) -> Reading | None:
     title = f"{ctx.project.name} · {ctx.line_label()} · {S.DIMENSION_LABELS[ctx.dimension]}"
     return Reading(table, CT.deal_lines(table, ctx.project.product_lines),
                    ctx.polygons(table["area_id"].tolist()), title)
+
+
+def shared_map(ctx: MapContext, r: Reading) -> dict:
+    """What st_folium sends for the reading's map, rendered once per process for every session showing the
+    same map: same data version, unit, dimension, filters (line, period), k, basemap, title and sites.  The
+    chosen area's outline is each session's own (:func:`chart_and_map`)."""
+    key = ctx.key("vd_map", ctx.dimension, repr(ctx.filters), ctx.min_count, ctx.basemap, r.title, tuple(r.lines),
+                  repr(project_sites(ctx.project)), frame_digest(r.table))
+    return cached(key, lambda: folium_payload(r.map(ctx)))
 
 
 def quadrant_chart(table: pd.DataFrame, selected: str | None):
@@ -142,9 +151,9 @@ def chart_and_map(ctx: MapContext, r: Reading, selected: str | None) -> str | No
         st.caption(f"横线：项目平均成交率 {table.attrs['average']:.1%}；竖线：到访中位数 "
                    f"{table.attrs['visit_split']:,.0f} 人。" + "；".join(f"{q}＝{h}" for q, h in C.QUADRANT_HELP.items()))
     with left:  # the chosen area's outline travels apart, so a pick does not redraw (remount) the map
-        state = st_folium(r.map(ctx), height=MAP_HEIGHT, use_container_width=True,
-                          feature_group_to_add=dealmap.selection_layer(r.polygons, selected, ctx.basemap),
-                          returned_objects=["last_active_drawing"], key=f"vd_map_{ctx.layer_id}_{ctx.basemap}")
+        state = show_map(shared_map(ctx, r), height=MAP_HEIGHT, use_container_width=True,
+                         feature_group=dealmap.selection_layer(r.polygons, selected, ctx.basemap),
+                         returned_objects=["last_active_drawing"], key=f"vd_map_{ctx.layer_id}_{ctx.basemap}")
     return pick_area(state, event)
 
 
