@@ -384,12 +384,13 @@ def _interpret_matches(text: str, gaz: G.Gazetteer, city: str, matches) -> tuple
     return found, reuse
 
 
-_GENERIC_FIRST = {w[0] for w in G.GENERIC_SHORT}
+_GENERIC_BY_FIRST = {c: tuple(w for w in G.GENERIC_SHORT if w[0] == c) for c in {w[0] for w in G.GENERIC_SHORT}}
 
 
 def _generic_after(text: str, j: int) -> bool:
     """A common place word (公园, 广场, 新城…) follows ``text[:j]``: what came before names that place."""
-    return text[j:j + 1] in _GENERIC_FIRST and any(text.startswith(w, j) for w in G.GENERIC_SHORT)
+    words = _GENERIC_BY_FIRST.get(text[j:j + 1])
+    return words is not None and any(text.startswith(w, j) for w in words)
 
 
 def _confirmed_prefixes(matches):
