@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import re
 
+import numpy as np
 import pandas as pd
 
 from mapping.ingest.keys import PiiSecret
@@ -119,6 +120,32 @@ def hash_value(value: str, key: bytes, salt: str) -> str:
     return rekey(salted_digest(value, salt), key)
 
 
+def rekey_many(digests, key: bytes, length: int = 32) -> list[str]:
+    """:func:`rekey` of each digest (same results), with the key's HMAC pads hashed once, not per value.
+
+    >>> rekey_many(["ab", ""], bytes(32), 8) == [rekey("ab", bytes(32), 8), ""]
+    True
+    """
+    block = hashlib.sha256().block_size
+    padded = (hashlib.sha256(key).digest() if len(key) > block else key).ljust(block, b"\0")
+    inner0 = hashlib.sha256(padded.translate(_IPAD))
+    outer0 = hashlib.sha256(padded.translate(_OPAD))
+    out = []
+    for digest in digests:
+        if not digest:
+            out.append("")
+            continue
+        inner, outer = inner0.copy(), outer0.copy()
+        inner.update(digest.encode("ascii"))
+        outer.update(inner.digest())
+        out.append(outer.hexdigest()[:length])
+    return out
+
+
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
+
+
 def protect(frame: pd.DataFrame, secret: PiiSecret, phone_col: str = "phone", name_col: str = "name",
             *, digests: bool = False) -> pd.DataFrame:
     """Replace clear phone/name columns with masked and hashed columns.
@@ -127,25 +154,45 @@ def protect(frame: pd.DataFrame, secret: PiiSecret, phone_col: str = "phone", na
     ``phone_masked``, ``phone_hash``, ``name_masked``, ``name_hash`` (keyed hashes,
     :func:`hash_value`).  With ``digests``, also ``phone_digest`` and ``name_digest``:
     the unkeyed salted digests, for a row key that must be re-keyable too
-    (:func:`mapping.ingest.tables.visitor_keys`); never store them.
+    (:func:`mapping.ingest.tables.visitor_keys`); never store them.  Each distinct
+    value is normalised, masked and hashed once.
     """
     if not isinstance(secret, PiiSecret):
         raise TypeError(f"'secret' must be a PiiSecret (key and salt), got {type(secret).__name__}")
-    key, salt = secret.key, secret.salt
     out = frame.drop(columns=[c for c in (phone_col, name_col) if c in frame.columns])
-    phones = frame[phone_col] if phone_col in frame.columns else pd.Series("", index=frame.index)
-    names = frame[name_col] if name_col in frame.columns else pd.Series("", index=frame.index)
-    norm_phones = phones.map(normalise_phone)
-    norm_names = names.map(lambda v: re.sub(r"\s+", "", "" if pd.isna(v) else str(v)))
-    phone_digests = norm_phones.map(lambda v: salted_digest(v, salt) if v else "")
-    name_digests = norm_names.map(lambda v: salted_digest(v, salt) if v else "")
-    out["phone_masked"] = norm_phones.map(mask_phone)
-    out["phone_hash"] = phone_digests.map(lambda d: rekey(d, key))
-    out["name_masked"] = norm_names.map(mask_name)
-    out["name_hash"] = name_digests.map(lambda d: rekey(d, key))
-    if digests:
-        out["phone_digest"], out["name_digest"] = phone_digests, name_digests
-    return out
+    for col, kind in ((phone_col, "phone"), (name_col, "name")):
+        values = frame[col] if col in frame.columns else pd.Series("", index=frame.index)
+        masked, hashed, digest = _protect_column(values, kind, secret)
+        out[f"{kind}_masked"], out[f"{kind}_hash"] = masked, hashed
+        if digests:
+            out[f"{kind}_digest"] = digest
+    return out[[c for c in out.columns if c not in _PROTECTED] + [c for c in _PROTECTED if c in out.columns]]
+
+
+_PROTECTED = ("phone_masked", "phone_hash", "name_masked", "name_hash", "phone_digest", "name_digest")
+
+
+def _protect_column(values: pd.Series, kind: str, secret: PiiSecret) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(masked, keyed hash, salted digest) of a phone or name column, each distinct value done once."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
+    if kind == "phone":
+        norm = [normalise_phone(v) for v in uniques]
+        masks = [mask_phone(v) for v in norm]
+    else:
+        norm = [_WHITESPACE.sub("", "" if pd.isna(v) else str(v)) for v in uniques]
+        masks = [mask_name(v) for v in norm]
+    salt = secret.salt
+    digests = [salted_digest(v, salt) if v else "" for v in norm]
+    hashes = rekey_many(digests, secret.key)
+    columns = []
+    for column in (masks, hashes, digests):
+        arr = np.empty(len(column), dtype=object)
+        arr[:] = column
+        columns.append(pd.Series(arr[codes], index=values.index, dtype="str"))
+    return tuple(columns)
+
+
+_WHITESPACE = re.compile(r"\s+")
 
 
 # Headers that name a phone number or a person (the mapped 手机/姓名 and any second one:

@@ -40,7 +40,7 @@ from mapping.ingest.headers import (  # noqa: F401
 )
 from mapping.ingest.keys import PiiSecret
 from mapping.ingest.privacy import (MOBILE_IN, mask_frame, mask_phone, mask_phones_in, pii_columns, protect,
-                                    rekey)
+                                    rekey_many)
 from mapping.ingest.report import REPORT_COLUMNS, summarise
 
 MAX_FILE_MB = float(os.environ.get("TUOKE_MAX_UPLOAD_MB", "50"))
@@ -971,13 +971,18 @@ def visitor_keys(out: pd.DataFrame, key: bytes, weak_phone: pd.Series | None = N
     ``ph:`` + keyed phone digest, ``row:`` + keyed row digest (40 hex).
     """
     code = out[S.VISITOR_ID].fillna("").astype(str)
-    parts = [as_text(out[c]) for c in ("name_digest", S.VISIT_DATE, "home_text", "work_text")]
-    text = parts[0] + "|" + parts[1] + "|" + parts[2] + "|" + parts[3]
     weak = pd.Series(False, index=out.index) if weak_phone is None else weak_phone.reindex(out.index, fill_value=False)
-    text = text.where(~weak, text + "|" + out["phone_digest"])
-    fallback = text.map(lambda v: "row:" + rekey(hashlib.sha256(v.encode()).hexdigest()[:40], key, 40))
-    key_of = ("ph:" + out["phone_hash"]).where((out["phone_hash"] != "") & ~weak, fallback)
-    return ("id:" + code.str.slice(0, 100)).where(code != "", key_of)
+    by_phone = (out["phone_hash"] != "") & ~weak
+    keys = ("id:" + code.str.slice(0, 100)).where(code != "", "ph:" + out["phone_hash"])
+    need = ((code == "") & ~by_phone).to_numpy()
+    if need.any():  # the row hash, only for the rows keyed by it
+        rows = out[need]
+        parts = [as_text(rows[c]) for c in ("name_digest", S.VISIT_DATE, "home_text", "work_text")]
+        text = parts[0] + "|" + parts[1] + "|" + parts[2] + "|" + parts[3]
+        text = text.where(~weak[need], text + "|" + rows["phone_digest"])
+        digests = [hashlib.sha256(v.encode()).hexdigest()[:40] for v in text.tolist()]
+        keys[need] = ["row:" + h for h in rekey_many(digests, key, 40)]
+    return keys
 
 
 def _duplicates(table, out, issues, status) -> None:
