@@ -166,13 +166,29 @@ def test_show_map_sends_what_st_folium_sends_for_a_dual_map_and_a_feature_group(
         folium.CircleMarker((31.3, 121.4), radius=9).add_to(group)
         return group
 
+    def without_unused_scripts(args: dict) -> dict:  # jQuery, Bootstrap's JS, awesome-markers: unused here
+        kept = [src for src in args["js_links"] if not any(n in src for n in ("jquery", "bootstrap", "awesome"))]
+        return {**args, "js_links": kept}
+
     expected = _captured(monkeypatch, lambda: SF.st_folium(dual(), key="d", height=600, use_container_width=True,
                                                            returned_objects=[]))
     got = _captured(monkeypatch, lambda: show_map(folium_payload(dual()), key="d", height=600, returned_objects=[]))
-    assert got == expected and "map_div2" in got["script"]
+    assert got == without_unused_scripts(expected) and "map_div2" in got["script"]
+    assert got["js_links"] and len(got["js_links"]) == len(expected["js_links"]) - 3
     expected = _captured(monkeypatch, lambda: SF.st_folium(
         single(), key="s", height=600, use_container_width=True, returned_objects=["last_active_drawing"],
         feature_group_to_add=outline()))
     got = _captured(monkeypatch, lambda: show_map(folium_payload(single()), key="s", height=600,
                                                   returned_objects=["last_active_drawing"], feature_group=outline()))
-    assert got == expected and "map_div.addLayer(feature_group_feature_group_0)" in got["feature_group"]
+    assert got == without_unused_scripts(expected)
+    assert "map_div.addLayer(feature_group_feature_group_0)" in got["feature_group"]
+
+
+def test_a_map_keeps_the_optional_scripts_its_code_uses():
+    from ui.shared import used_scripts
+
+    links = ["/v/leaflet/leaflet.js", "/v/jquery/jquery.min.js", "/v/bootstrap/js/bootstrap.bundle.min.js",
+             "/v/leaflet-awesome-markers/leaflet.awesome-markers.js", "/v/leaflet-sync/L.Map.Sync.js"]
+    assert used_scripts(links, "L.geoJson(data).addTo(map_div);") == [links[0], links[4]]
+    assert used_scripts(links, "$(document).ready(f); L.AwesomeMarkers.icon({})") == [links[0], links[1], links[3],
+                                                                                       links[4]]

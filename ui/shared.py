@@ -53,7 +53,8 @@ def frame_digest(frame: pd.DataFrame | None) -> str:
 def folium_payload(fig: folium.Map | folium.plugins.DualMap) -> dict:
     """What st_folium sends for ``fig`` (streamlit-folium 0.27), computed once: the session-independent
     arguments of its component.  Mirrors ``st_folium`` without layer control or debug (a feature group
-    is added per session by :func:`show_map`)."""
+    is added per session by :func:`show_map`), and leaves out the scripts the map does not use
+    (:func:`used_scripts`)."""
     if isinstance(fig, folium.plugins.DualMap):
         fig.render()
     else:
@@ -88,7 +89,21 @@ def folium_payload(fig: folium.Map | folium.plugins.DualMap) -> dict:
         js.extend(src for _, src in getattr(element, "default_js", []))
     return {"script": leaflet, "header": header, "html": html, "id": SF.get_full_id(fig), "bounds": bounds,
             "zoom": fig.options.get("zoom") if hasattr(fig, "options") else {},
-            "css_links": list(dict.fromkeys(css)), "js_links": list(dict.fromkeys(js))}
+            "css_links": list(dict.fromkeys(css)), "js_links": used_scripts(list(dict.fromkeys(js)), leaflet + html)}
+
+
+#: Scripts every folium.Map declares that a map only needs when its code names them: the map's
+#: iframe loads its scripts one after the other, so each unused one delays the drawing (≈0.1 s each on
+#: this machine; jQuery and Bootstrap's bundle are 170 KB).  Stylesheets are kept: they load together
+#: and Bootstrap's sets the legends' and tooltips' fonts.
+OPTIONAL_SCRIPTS = {"jquery": ("jQuery", "$("), "bootstrap.bundle": ("bootstrap",),
+                    "awesome-markers": ("AwesomeMarkers",)}
+
+
+def used_scripts(js_links: list[str], code: str) -> list[str]:
+    """``js_links`` without the :data:`OPTIONAL_SCRIPTS` that ``code`` (the map's script and HTML) never names."""
+    unused = {name for name, marks in OPTIONAL_SCRIPTS.items() if not any(mark in code for mark in marks)}
+    return [src for src in js_links if not any(name in src.rsplit("/", 1)[-1] for name in unused)]
 
 
 def feature_group_js(groups: folium.FeatureGroup | list[folium.FeatureGroup] | None) -> str | None:
