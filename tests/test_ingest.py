@@ -386,3 +386,38 @@ def test_summarise_groups_by_reason_rejections_first():
 def test_summarise_of_a_clean_file_is_empty():
     _, result = _run(_csv_bytes(), "v.csv")
     assert ingest.summarise(result.report).empty
+
+
+_HEAD = "客户编号,姓名,手机,到访日期,意向业态,居住区域,渠道,行业\n"
+
+
+@pytest.mark.parametrize("body, fast", [
+    ("C1,张三,13812345678,2024-03-05,公寓,浦东,自然到访,金融\nC2,李四,139,2024/3/6,洋房,徐汇,中介,\n", True),
+    ('C1,张三,138,2024-03-05,公寓,"浦东, 张江",自然到访,"教\n育"\nC2,李四,139,2024/3/6,洋房,"徐汇""区""",中介,x\n', True),
+    ("C1, 张三 ,138,2024-03-05,公寓,\u3000浦东\x1c,自然到访,金融\n\nC2,李四,139,2024/3/6,洋房,徐汇,中介,教育\n", True),
+    ('C1,张三,138,2024-03-05,公寓,浦"东,自然到访,金融\nC2,李四,139,2024/3/6,洋房,"徐汇"区,中介,教育\n', False),
+    ('C1,张三,138,2024-03-05,公寓, "浦东",自然到访,金融\n', False),
+    ("C1,张三,138,2024-03-05,公寓,浦东,自然到访,金融,多一列\nC2,李四,139,2024/3/6,洋房,徐汇\n", False),
+])
+def test_fast_csv_reader_gives_the_csv_module_cells(body, fast, monkeypatch):
+    data = (_HEAD + body).encode("utf-8-sig")
+    used = []
+    arrow = ingest._read_csv_arrow
+    monkeypatch.setattr(ingest, "_read_csv_arrow", lambda *a: used.append(arrow(*a)) or used[-1])
+    table = read_table(data, "v.csv")
+    assert (used[0] is not None) is fast
+    monkeypatch.setattr(ingest, "_read_csv_arrow", lambda *a: None)
+    plain = read_table(data, "v.csv")
+    assert list(table.frame.columns) == list(plain.frame.columns)
+    assert table.frame.astype(object).values.tolist() == plain.frame.values.tolist()
+    secret = PiiSecret(bytes(32), "s")
+    mapping = auto_map(table.frame.columns)
+    a, b = validate(table, mapping, secret=secret), validate(plain, mapping, secret=secret)
+    pd.testing.assert_frame_equal(a.records, b.records)
+    pd.testing.assert_frame_equal(a.report, b.report)
+
+
+def test_fast_csv_reader_leaves_an_overlong_cell_to_the_csv_module():
+    data = (_HEAD + "C1,张三,138,2024-03-05,公寓," + "浦" * 140_000 + ",自然到访,金融\n").encode()
+    with pytest.raises(IngestError, match="某个单元格内容过长"):
+        read_table(data, "v.csv")

@@ -199,7 +199,7 @@ def _old_mask_name(value):
 def _old_scheme(monkeypatch):
     """Validate as before 0006: unkeyed salted digests and keys, the old masks."""
     unkeyed = lambda digest, key, length=32: digest[:length]  # noqa: E731
-    unkeyed_many = lambda digests, key, length=32: [d[:length] for d in digests]  # noqa: E731
+    unkeyed_many = lambda digests, key, length=32: [d[:length] for d in digests]
     monkeypatch.setattr(privacy, "rekey", unkeyed)
     monkeypatch.setattr(privacy, "rekey_many", unkeyed_many)
     monkeypatch.setattr(tables_mod, "rekey_many", unkeyed_many)
