@@ -364,7 +364,10 @@ def test_a_functional_zone_agrees_with_places_in_its_host_county(landmarks):
     assert boundaries.host_district("320576") == "320506"
     landmarks("320500", [("星湖街", "", "320506", 120.7330, 31.2960, "")])
     row = _one("苏州工业园区星湖街328号", "320500")
-    assert (row["adcode"], row["method"], row["level"]) == ("320576", T.M_LANDMARK, "poi")
+    # the zone goes to its host polygon so it lands on the map, and says which zone it is
+    assert (row["adcode"], row["method"], row["level"]) == ("320506", T.M_LANDMARK, "poi")
+    assert row["district"] == "吴中区（苏州工业园区）"
+    assert T.resolve_one("苏州工业园区星湖街328号", "320500").adcode == "320576"  # the text matcher keeps the zone
     assert row["lng"] == pytest.approx(120.7330)  # the landmark's point places it on a map
     assert _one("吴中区星湖街", "320500")["adcode"] == "320506"
     assert _one("姑苏区星湖街", "320500")["method"] == T.M_CONFLICT  # any other district still disagrees

@@ -556,6 +556,11 @@ def _zone_hosts() -> dict[str, str]:
     return dict(zip(zones["zone_adcode"], zones["host_adcode"]))
 
 
+def zone_hosts() -> dict[str, str]:
+    """Every functional zone with a host polygon other than its own: ``{"320576": "320506", ...}``."""
+    return {zone: host for zone, host in _zone_hosts().items() if zone != host}
+
+
 def host_district(zone_adcode: str) -> str:
     """The county polygon hosting a functional zone (``nbs_only`` unit of ``districts_cn.csv``).
 

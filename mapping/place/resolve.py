@@ -203,13 +203,27 @@ def _resolve_unique(texts: list[str], city: str, aliases: dict[str, dict],
     error = _geocode(texts, rows, fresh, city, aliases, geocoder) if geocoder is not None else ""
     if cache and fresh:
         cache.put_results(city, fresh)
-    out = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    out = _hosted(pd.DataFrame(rows, columns=RESULT_COLUMNS))
     out["lng"] = pd.to_numeric(out["lng"])
     out["lat"] = pd.to_numeric(out["lat"])
     out["confidence"] = out["confidence"].astype(float)
     out["outside"] = out["outside"].astype(bool)
     if error:
         out.attrs[GEOCODER_ERROR] = error
+    return out
+
+
+def _hosted(out: pd.DataFrame) -> pd.DataFrame:
+    """A functional zone that no polygon draws (苏州工业园区 320576, named by its streets 娄葑, 斜塘…)
+    goes to the county polygon that hosts it (吴中区 320506), so it lands on the map: its district
+    reads 「吴中区（苏州工业园区）」 (:func:`mapping.geo.boundaries.zone_hosts`)."""
+    hosts = boundaries.zone_hosts()
+    zoned = out["adcode"].isin(hosts.keys()).to_numpy()
+    if zoned.any():
+        names = G.admin_names()
+        zones = out.loc[zoned, "adcode"]
+        out.loc[zoned, "district"] = [f"{names.get(hosts[z], hosts[z])}（{names.get(z, z)}）" for z in zones]
+        out.loc[zoned, "adcode"] = zones.map(hosts).to_numpy()
     return out
 
 
