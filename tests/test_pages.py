@@ -467,12 +467,28 @@ def test_battle_map_exports_files_and_keeps_the_sites_when_saved(monkeypatch):
     assert made["bm_dl_html"].lstrip().lower().startswith("<!doctype html")
     store = Store()
     project = store.project(int(store.projects()["id"].iloc[0]))
+    assert "bm_sites_crs" not in [r.key for r in at.radio]  # drawn only while its section is open
+    at.session_state["bm_sites_open"] = True
+    at.run()
     at.radio(key="bm_sites_crs").set_value("BD09").run()
     at.button(key="bm_sites_save").click().run()
     assert not at.exception and not at.error
     saved = store.project(project.id)
     assert abs(saved.site_lng - project.site_lng) < 1e-5 and abs(saved.site_lat - project.site_lat) < 1e-5
     assert [c["name"] for c in saved.competitors] == [c["name"] for c in project.competitors]
+
+
+def test_battle_map_draws_the_targets_editor_only_when_its_section_is_open():
+    from mapping.analysis import grading as G
+    from mapping.db.store import Store
+
+    at = _battle()
+    key = f"bm_targets_{int(Store().projects()['id'].iloc[0])}"
+    assert f"{key}_editor" not in at.session_state
+    at.session_state["bm_targets_open"] = True
+    at.run()
+    assert not at.exception and not at.error and f"{key}_editor" in at.session_state
+    assert at.session_state[key].equals(G.DEFAULT_TARGETS)  # the editor starts from, and gives back, the accepted targets
 
 
 # ------------------------------------------------------------------ projects: create, select, settings, delete

@@ -299,14 +299,18 @@ def current_targets(project_id: int) -> pd.DataFrame:
 
 
 def targets_editor(project_id: int) -> pd.DataFrame:
+    """The KPI targets: the editor is drawn only while its section is open (a table editor is one of the
+    costlier things a browser draws on this page); it starts from the targets last accepted."""
     key = f"bm_targets_{project_id}"
-    with st.expander("各等级 KPI 目标（随计划保存，写进拓客计划表）"):
-        edited = st.data_editor(G.DEFAULT_TARGETS, hide_index=True, disabled=["等级"], key=f"{key}_editor",
-                                num_rows="fixed")
-        try:
-            st.session_state[key] = G.check_targets(edited)
-        except G.GradingError as exc:
-            st.error(str(exc) + " 这次修改没有采用，仍按上一次的目标。")
+    section = st.expander("各等级 KPI 目标（随计划保存，写进拓客计划表）", key="bm_targets_open", on_change="rerun")
+    if section.open:
+        with section:
+            edited = st.data_editor(current_targets(project_id), hide_index=True, disabled=["等级"],
+                                    key=f"{key}_editor", num_rows="fixed")
+            try:
+                st.session_state[key] = G.check_targets(edited)
+            except G.GradingError as exc:
+                st.error(str(exc) + " 这次修改没有采用，仍按上一次的目标。")
     return current_targets(project_id)
 
 
@@ -322,9 +326,13 @@ def grade_table_view(table: pd.DataFrame, min_count: int) -> None:
 
 
 def sites_editor(ctx: MapContext) -> None:
+    """The site and competitors' table, drawn only while its section is open."""
     if not allowed("settings"):
         return
-    with st.expander("项目与竞品位置"):
+    section = st.expander("项目与竞品位置", key="bm_sites_open", on_change="rerun")
+    if not section.open:
+        return
+    with section:
         st.caption("坐标可从高德/腾讯地图（GCJ-02）、百度地图（BD-09）或 GPS（WGS-84）复制，选对坐标系即可。")
         crs = st.radio("坐标系", list(sites.CRS_LABELS), horizontal=True, key="bm_sites_crs",
                        format_func=sites.CRS_LABELS.get)
