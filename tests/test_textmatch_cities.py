@@ -468,3 +468,14 @@ def test_a_neighbours_town_name_before_a_common_word_is_asked():
     row = _one("中山公园", "320500")
     assert row["adcode"] == "" and "310117" in row["candidates"]
     assert _one("花桥", "310000")["adcode"] == "320583"  # the town alone still is the town
+
+
+def test_two_landmarks_in_two_districts_are_asked_unless_a_district_says(landmarks):
+    landmarks("330100", [("中国美术学院", "中国美院", "330102", 120.1573, 30.2480, ""),
+                         ("国美象山校区", "象山校区", "330106", 120.0765, 30.1490, "")])
+    row = _one("中国美院象山校区", "330100")  # the academy (上城) and its campus (西湖)
+    assert (row["adcode"], row["method"]) == ("", T.M_CONFLICT)
+    assert set(row["candidates"].split("|")) == {"330102", "330106"}
+    named = _one("西湖区中国美院象山校区", "330100")
+    assert (named["adcode"], named["method"], named["lng"]) == ("330106", T.M_LANDMARK, pytest.approx(120.0765))
+    assert _one("中国美院", "330100")["adcode"] == "330102"

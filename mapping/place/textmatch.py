@@ -366,6 +366,15 @@ def _interpret_matches(text: str, gaz: G.Gazetteer, city: str, matches) -> tuple
     districts = {e.adcode for e in chosen if e.kind == G.DISTRICT and id(e) not in former}
     if specific.kind in (G.DISTRICT, G.HISTORIC):
         districts |= {e.adcode for e in chosen if e.kind in (G.DISTRICT, G.HISTORIC)}
+    rivals = [e for e in chosen if e.kind == G.LANDMARK and not e.ambiguous]
+    if specific in rivals and len({e.adcode for e in rivals}) > 1:
+        # 中国美院象山校区: the academy (上城) and its campus (西湖); 碧云新天地家园: 碧云 (浦东) and 新天地
+        # (黄浦) in an estate's name.  A named district may say which; else ask a person.
+        agreeing = {e.adcode: e for e in rivals if e.adcode in districts}
+        if len(agreeing) != 1:
+            return Match(method=M_CONFLICT, candidates="|".join(sorted({e.adcode for e in rivals} | districts)),
+                         label=text), _REUSE_NEVER
+        specific = next(iter(agreeing.values()))
     reuse = _REUSE_COVERAGE
     if specific.kind in (G.CITY, G.PROVINCE):
         found = _coarse(specific, gaz, city)
