@@ -181,8 +181,11 @@ def project_visitors(store: Store, project_id: int, version: str) -> pd.DataFram
 
 @st.cache_resource(show_spinner="正在整理客户位置（每次导入后只做一次）…", max_entries=4)
 def project_facts(_store: Store, project_id: int, version: str, city: str) -> Facts:
-    """A project's locations as code arrays; area assignments are added to it as layers are used."""
-    return Facts.build(project_locations(_store, project_id, version), city)
+    """A project's locations as code arrays; area assignments are added to it as layers are used.
+
+    Built from the database's compact columns (:meth:`Store.fact_columns`), not from
+    :func:`project_locations`: no page that needs only the facts reads every location row."""
+    return Facts.from_columns(_store.fact_columns(project_id), city)
 
 
 def data_changed() -> None:

@@ -107,6 +107,23 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     return cat.codes.astype(dtype), [str(c) for c in cat.categories]
 
 
+def _category_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """:func:`_codes` of a categorical column: its categories sorted (as ``pd.Categorical`` of the
+    plain values sorts them), unused ones dropped, so the vocabulary is the same."""
+    cat = pd.Categorical(values).remove_unused_categories()
+    if not cat.categories.is_monotonic_increasing:
+        cat = cat.reorder_categories(sorted(cat.categories))
+    dtype = np.int16 if len(cat.categories) <= np.iinfo(np.int16).max else np.int32
+    return cat.codes.astype(dtype), [str(c) for c in cat.categories]
+
+
+def _category_values(values: pd.Series) -> np.ndarray:
+    """The values of a categorical column as an object array of str (decoded once per category)."""
+    cat = pd.Categorical(values)
+    return np.asarray([str(c) for c in cat.categories], dtype=object)[cat.codes] if len(cat) else \
+        np.zeros(0, dtype=object)
+
+
 @dataclass
 class Facts:
     """One project's locations as code arrays (see module doc)."""
@@ -180,6 +197,40 @@ class Facts:
             label=label, labels=labels, rows=rows,
             given=(rows["method"] != METHOD_EMPTY).to_numpy(), resolved=(rows["adcode"] != "").to_numpy(),
             outside=rows["outside"].to_numpy(),
+        )
+
+    @classmethod
+    def from_columns(cls, columns: pd.DataFrame, city: str = S.SHANGHAI) -> Facts:
+        """From :meth:`mapping.db.store.Store.fact_columns` (compact typed columns, one row per location):
+        the same facts as :meth:`build` of :meth:`~mapping.db.store.Store.locations`, without reading
+        every location row as Python objects."""
+        cols = columns.reset_index(drop=True)
+        line, lines_all = _category_codes(cols["product_line"])
+        channel, channels_all = _category_codes(cols["channel"])
+        intention, intentions_all = _category_codes(cols["intention"])
+        deal_line, deal_lines_all = _category_codes(cols["deal_product_line"])
+        lng = cols["lng"].to_numpy(dtype=float)
+        lat = cols["lat"].to_numpy(dtype=float)
+        adcode = _category_values(cols["adcode"])
+        town_code = _category_values(cols["town_code"])
+        label, labels = place_labels(pd.DataFrame({"town_code": town_code}), lng, lat, city)
+        given = cols["given"].to_numpy(dtype=bool)
+        outside = cols["outside"].to_numpy(dtype=bool)
+        # the columns aggregate.place / remainder read (method only tells given from empty)
+        rows = pd.DataFrame({"lng": lng, "lat": lat, "adcode": adcode,
+                             "method": np.where(given, "", METHOD_EMPTY).astype(object), "outside": outside})
+        high = np.isin(np.asarray(intentions_all, dtype=object), list(S.HIGH_INTENTION))
+        return cls(
+            visitor=cols["visitor_id"].to_numpy(dtype=np.int64),
+            dim=np.where(cols["dim"].to_numpy() < len(S.DIMENSIONS), cols["dim"].to_numpy(), -1).astype(np.int8),
+            line=line, lines_all=lines_all, channel=channel, channels_all=channels_all,
+            intention=intention, intentions_all=intentions_all,
+            day=cols["day"].to_numpy(dtype=np.int32), deal=cols["deal"].to_numpy(dtype=bool),
+            deal_day=cols["deal_day"].to_numpy(dtype=np.int32),
+            deal_line=deal_line, deal_lines_all=deal_lines_all,
+            high=high[intention] if len(intention) else np.zeros(0, dtype=bool),
+            lng=lng, lat=lat, adcode=adcode, town_code=town_code,
+            label=label, labels=labels, rows=rows, given=given, resolved=adcode != "", outside=outside,
         )
 
     # ---------------------------------------------------------------- vocabulary
