@@ -24,7 +24,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pandas as pd
@@ -219,7 +220,7 @@ def import_records(store: Store, project_id: int, result: IngestResult, filename
     records = prepare(result.records)
     is_new, changed = diff(records, store.stored_hashes(project_id))
     todo_mask = (is_new | changed).to_numpy()
-    todo = records[todo_mask].reset_index(drop=True)
+    todo = records if todo_mask.all() else records[todo_mask].reset_index(drop=True)
     todo_new = is_new.to_numpy()[todo_mask]
     del records
     counts = result.counts
@@ -233,8 +234,7 @@ def import_records(store: Store, project_id: int, result: IngestResult, filename
     tick = _Progress(progress, len(todo))
     errors: list[str] = []
 
-    def chunks():
-        tick(0)
+    def resolved():
         for start in range(0, len(todo), size):
             part = todo.iloc[start:start + size].reset_index(drop=True)
             fresh = todo_new[start:start + size]
@@ -244,12 +244,36 @@ def import_records(store: Store, project_id: int, result: IngestResult, filename
                 errors.append(locations.attrs[GEOCODER_ERROR])
             locations["visitor_key"] = part["visitor_key"].to_numpy()[locations["row"].to_numpy()]
             yield part[fresh], part[~fresh], locations
-            tick(min(start + size, len(todo)))
+
+    def chunks():
+        tick(0)
+        done = 0
+        # PostgreSQL writes in its own process: the next chunk is resolved while it writes this one
+        ahead = _one_ahead if store.dialect == "postgresql" else iter
+        for new, changed, locations in ahead(resolved()):
+            yield new, changed, locations
+            done += len(new) + len(changed)
+            tick(done)
 
     import_id = store.write_import_chunks(project_id, batch, chunks())
     cache.flush()
     progress(1.0, "完成")
     return ImportSummary(import_id, inserted, updated, unchanged, counts["rejected"], errors[0] if errors else "")
+
+
+def _one_ahead(items: Iterator) -> Iterator:
+    """The items of ``items``, each produced in a worker thread while the caller works on the previous
+    one (at most one ahead).  An error in the worker is raised here; closing this generator early
+    waits for the item being produced and drops it."""
+    end = object()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-resolve") as pool:
+        pending = pool.submit(next, items, end)
+        while True:
+            item = pending.result()
+            if item is end:
+                return
+            pending = pool.submit(next, items, end)
+            yield item
 
 
 def relocate(store: Store, project_id: int, progress: Progress | None = None,
@@ -301,13 +325,21 @@ def undo_import(store: Store, import_id: int) -> UndoSummary:
 def prepare(records: pd.DataFrame) -> pd.DataFrame:
     """Records as stored: one per visitor key (the last wins; ingest reported the duplicates), with
     ``visitor_code`` and a ``row_hash`` over the stored fields, so an unchanged row is recognised."""
-    out = records.copy()
+    out = records.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     out["visitor_code"] = out[S.VISITOR_ID].fillna("").astype(str).str.slice(0, 100)
-    out = out.drop_duplicates("visitor_key", keep="last").reset_index(drop=True)
-    columns = [_texts(out[c]) for c in VISITOR_FIELDS]
-    md5 = hashlib.md5
-    out["row_hash"] = [md5("\x1f".join(values).encode()).hexdigest() for values in zip(*columns)]
+    if out["visitor_key"].duplicated().any():
+        out = out.drop_duplicates("visitor_key", keep="last")
+    out = out.reset_index(drop=True)
+    md5, hashes = hashlib.md5, []
+    for start in range(0, len(out), HASH_ROWS):  # the fields' text a slice at a time: bounded memory
+        part = out.iloc[start:start + HASH_ROWS]
+        columns = [_texts(part[c]) for c in VISITOR_FIELDS]
+        hashes += [md5("\x1f".join(values).encode()).hexdigest() for values in zip(*columns)]
+    out["row_hash"] = hashes
     return out
+
+
+HASH_ROWS = 100_000
 
 
 def _texts(values: pd.Series) -> list[str]:

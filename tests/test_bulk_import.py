@@ -244,3 +244,21 @@ def test_place_cache_is_written_in_bulk_after_the_import_and_replaces_old_entrie
     pid = _project(store)
     importer.import_records(store, pid, _result(store, _rows(30)), "a.csv", "a", chunk_rows=7)
     assert set(store.cached_places("310000", version(), ["徐汇区", "金桥", "张江"])) == {"徐汇区", "金桥", "张江"}
+
+
+def test_one_ahead_keeps_order_runs_in_a_worker_and_raises_its_error():
+    import threading
+
+    seen = []
+
+    def items():
+        for i in range(3):
+            seen.append(threading.current_thread() is threading.main_thread())
+            yield i
+        raise ValueError("boom in the worker")
+
+    got = []
+    with pytest.raises(ValueError, match="boom in the worker"):
+        for item in importer._one_ahead(items()):
+            got.append(item)
+    assert got == [0, 1, 2] and seen == [False, False, False]
