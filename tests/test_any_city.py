@@ -7,6 +7,7 @@ polygons), a launch date with visits before and after it, and deals, then every 
 
 import datetime as dt
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +126,10 @@ def test_battle_map_grades_the_districts_of_the_project_city(monkeypatch, projec
     cells = {str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value}
     assert CITY_DISTRICTS[city] <= cells
     assert made["bm_dl_html"].lstrip().lower().startswith("<!doctype html")
+    from mapping.maps import printmap
+
+    if printmap.cjk_font_available():  # the printable A4 map of the city
+        assert made["bm_dl_png"][:8] == b"\x89PNG\r\n\x1a\n" and made["bm_dl_pdf"][:5] == b"%PDF-"
     for layer in ("h3:8",):
         at.selectbox(key="bm_layer").set_value(layer).run()
         assert not at.exception and not at.error, [e.value for e in at.error]
@@ -132,12 +137,19 @@ def test_battle_map_grades_the_districts_of_the_project_city(monkeypatch, projec
 
 
 def test_kunshan_project_draws_the_shanghai_districts_its_buyers_come_from(monkeypatch, projects):
+    made = _eager_downloads(monkeypatch)
     at = _app(monkeypatch, projects, "320500", "views/battle_map.py")
     table = _table_with(at, "区域", "等级")
     names = set(table["区域"])
     assert "昆山市" in names
     assert {"嘉定区（上海）", "青浦区（上海）"} <= names  # graded across the city border, and say whose they are
     assert not at.error
+    html = made["bm_dl_html"]
+    from mapping.maps.overlays import CITY_BORDER_COLOUR
+
+    assert CITY_BORDER_COLOUR in html  # the offline map draws the city border…
+    name = "嘉定区（上海）"  # …and the other city's districts by their names (raw or JSON-escaped)
+    assert name in html or json.dumps(name)[1:-1] in html
 
 
 @pytest.mark.parametrize("city", ["510100", "440300", "320500"])
