@@ -368,6 +368,25 @@ def test_battle_map_switches_product_line_and_shows_an_area(page, app_url):
     assert page.outside_requests == [], page.outside_requests
 
 
+def test_the_chengdu_sample_opens_on_chengdu_districts(page, app_url):
+    """The second sample project (成都): the battle map draws 成都's districts, graded, and clicking
+    one fills in its detail; nothing is fetched from outside."""
+    page.goto(app_url + "/battle?project=2")
+    page.get_by_text("当前项目：天府示范项目（成都）").first.wait_for(timeout=90_000)
+    _wait_for_map(page, 10)
+    legend = _legend_text(page)
+    assert "天府示范项目（成都）" in legend and "A 级" in legend
+    labels = _map_frame(page).locator(".tuoke-area-label, .leaflet-tooltip-pane, .leaflet-marker-pane")
+    text = " ".join(labels.all_inner_texts())
+    assert "双流区" in text and "武侯区" in text and "浦东" not in text
+    _shot(page, "battle_chengdu")
+    wait_idle(page)
+    _, paths = _wait_for_map(page, 10)
+    paths.nth(2).dispatch_event("click")
+    page.get_by_text("区域内的重点地点").first.wait_for(timeout=60_000)
+    assert page.outside_requests == [], page.outside_requests
+
+
 def test_visits_deals_comparison_finds_jinqiao_in_high_visits_low_deals(page, app_url):
     page.goto(app_url + "/conversion")
     page.get_by_text("到访成交对比").first.wait_for(timeout=90_000)
