@@ -980,8 +980,9 @@ class Store:
         :func:`mapping.analysis.aggregate.grouped_coverages` places them.
 
         Locations without a point are grouped by the database (GROUP BY: a few hundred rows).
-        Those with a point are read ``chunk`` rows at a time as compact columns (the database
-        turns dimension, method and outside into small integers; a SQL GROUP BY over the
+        Those with a point are read as compact columns the way :meth:`fact_columns` reads them
+        (dimension, method and outside as one small integer; on SQLite each column as one
+        ``group_concat`` string, on PostgreSQL ``chunk`` rows at a time; a SQL GROUP BY over the
         coordinates sorts them all and costs more than it saves) and grouped here, so locations
         sharing a landmark are placed once and memory stays at a few bytes per location."""
         dim = case(*((Location.dimension == d, i) for i, d in enumerate(S.DIMENSIONS)), else_=-1)
@@ -990,24 +991,20 @@ class Store:
         cols = (dim, Location.adcode, given, outside)
         mine = Visitor.project_id == project_id
         names = ["dim", "adcode", "given", "outside", "lng", "lat"]
-        parts = {c: [] for c in names}
+        # located rows: (dim + 4 given + 8 outside, adcode, lng, lat), read as fact_columns reads
+        flags = (case(*((Location.dimension == d, i) for i, d in enumerate(S.DIMENSIONS)), else_=3)
+                 + case((func.coalesce(Location.method, "") != METHOD_EMPTY, 4), else_=0)
+                 + case((Location.outside, 8), else_=0))
+        located = (select(flags, func.coalesce(Location.adcode, ""), Location.lng, Location.lat)
+                   .join(Visitor, Visitor.id == Location.visitor_id)
+                   .where(mine, Location.lng.is_not(None), Location.lat.is_not(None)))
         with self.engine.connect() as conn:
             coarse = conn.execute(select(*cols, func.count())
                                   .join(Visitor, Visitor.id == Location.visitor_id)
                                   .where(mine, (Location.lng.is_(None)) | (Location.lat.is_(None)))
                                   .group_by(*cols)).all()
-            # the driver's own rows: SQLAlchemy's per-row processing would double the read
-            cursor = conn.execute(select(*cols, Location.lng, Location.lat)
-                                  .join(Visitor, Visitor.id == Location.visitor_id)
-                                  .where(mine, Location.lng.is_not(None), Location.lat.is_not(None))).cursor
-            while rows := cursor.fetchmany(chunk):
-                d, a, g, o, x, y = zip(*rows)
-                parts["dim"].append(np.array(d, dtype=np.int8))
-                parts["adcode"].append(pd.Categorical(a))
-                parts["given"].append(np.array(g, dtype=bool))
-                parts["outside"].append(np.array(o, dtype=bool))
-                parts["lng"].append(np.array(x, dtype=float))
-                parts["lat"].append(np.array(y, dtype=float))
+            pts = (self._fact_read_sqlite(conn, located, _COVERAGE_POINT_COLS) if self.dialect == "sqlite" else
+                   self._fact_read_rows(conn, located, _COVERAGE_POINT_COLS, chunk))
         out_cols = ["dimension", "adcode", "given", "outside", "lng", "lat", "n"]
         frames = []
         if coarse:
@@ -1015,10 +1012,11 @@ class Store:
             frames.append(pd.DataFrame({"dim": np.array(d, dtype=np.int8), "adcode": a,
                                         "given": np.array(g, dtype=bool), "outside": np.array(o, dtype=bool),
                                         "lng": np.nan, "lat": np.nan, "n": np.array(n, dtype=np.int64)}))
-        if parts["dim"]:
-            points = pd.DataFrame({c: (np.concatenate(v) if c != "adcode" else
-                                       pd.api.types.union_categoricals(v, ignore_order=True))
-                                   for c, v in parts.items()})
+        if len(pts["flags"]):
+            fl = pts["flags"]
+            points = pd.DataFrame({"dim": np.where((fl & 3) < len(S.DIMENSIONS), fl & 3, -1).astype(np.int8),
+                                   "adcode": pts["adcode"], "given": (fl & 4) > 0, "outside": (fl & 8) > 0,
+                                   "lng": pts["lng"], "lat": pts["lat"]})
             points = points.groupby(names, sort=False, observed=True, dropna=False).size().rename("n").reset_index()
             points["adcode"] = points["adcode"].astype(object)
             frames.append(points)
@@ -1043,8 +1041,9 @@ class Store:
         visitor (not once per location) and joined by id in numpy, the database turns dates into day
         numbers and flags into integers, and on SQLite each column comes back as *one* string
         (``group_concat``) that numpy parses: the Python driver builds a handful of objects instead of
-        one per cell.  Coordinates travel as exact integers (a double times 2**52, or 2**62 below 1°,
-        is an integer: no digits lost).  PostgreSQL reads the same narrow columns in chunks."""
+        one per cell.  Coordinates travel as integers: a double of magnitude 1…1024 times 2**52 is an
+        exact integer (no digit lost); a project with any other value (|x| < 1°) is read row by row.
+        PostgreSQL reads the same narrow columns in chunks."""
         visitors, locations = self._fact_queries(project_id)
         read = self._fact_read_sqlite if self.dialect == "sqlite" else self._fact_read_rows
         with self.engine.connect() as conn:
@@ -1099,21 +1098,17 @@ class Store:
     def _fact_read_sqlite(conn, query, columns: tuple[tuple[str, str], ...]) -> dict:
         """SQLite: every column of ``query`` as one ``group_concat`` string (the aggregates of one
         SELECT see the rows in one order), parsed by numpy; text joined with the unit separator."""
-        sub = query.subquery()
-        cols = list(sub.columns)
+        cols = list(query.selected_columns)  # aggregated in the same SELECT: no subquery to materialise
         parts = [func.count()]
         for col, (_, kind) in zip(cols, columns):
             if kind == "text":
                 parts.append(func.group_concat(col, _UNIT_SEP))
-            elif kind == "float":  # exact integers: x * 2**52 for |x| >= 1, x * 2**62 below (flag in the sign of a 2nd column)
-                small = (func.abs(col) < 1)
-                parts.append(func.group_concat(func.coalesce(
-                    case((small, sa_cast(col * float(2 ** 62), Integer)), else_=sa_cast(col * float(2 ** 52), Integer)), 0)))
-                parts.append(func.group_concat(case((col.is_(None), 2), (func.abs(col) >= 1024, 3), (small, 1),
-                                                    else_=0)))
+            elif kind == "float":  # x * 2**52 is an exact integer for 1 <= |x| < 1024 (0: no value)
+                parts.append(func.group_concat(func.coalesce(sa_cast(col * float(2 ** 52), Integer), 0)))
+                parts += [func.min(func.abs(col)), func.max(func.abs(col))]  # NULLs left out
             else:
                 parts.append(func.group_concat(func.coalesce(col, 0)))
-        row = list(conn.execute(select(*parts).select_from(sub)).one())
+        row = list(conn.execute(query.with_only_columns(*parts, maintain_column_froms=True)).one())
         n, values = int(row[0]), row[1:]
         out, i = {}, 0
         for name, kind in columns:
@@ -1124,12 +1119,13 @@ class Store:
                     return Store._fact_read_rows(conn, query, columns)
                 out[name] = pd.Categorical(items)
             elif kind == "float":
-                scaled, how = _int_text(values[i], n), _int_text(values[i + 1], n)
-                i += 2
-                if (how == 3).any():  # not a coordinate (|x| >= 1024 would overflow): read it row by row
+                low, high = values[i + 1], values[i + 2]
+                if low is not None and (low < 1 or high >= 1024):  # |x| < 1° (or not a coordinate): row by row
                     return Store._fact_read_rows(conn, query, columns)
-                x = np.where(how == 1, scaled / 2.0 ** 62, scaled / 2.0 ** 52)
-                x[how == 2] = np.nan
+                scaled = _int_text(values[i], n)
+                i += 3
+                x = scaled / 2.0 ** 52
+                x[scaled == 0] = np.nan
                 out[name] = x
             else:
                 out[name] = _int_text(values[i], n)
@@ -1161,6 +1157,7 @@ _FACT_VISITOR_COLS = (("id", "int"), ("product_line", "text"), ("channel", "text
                       ("deal_product_line", "text"), ("deal", "int"), ("day", "int"), ("deal_day", "int"))
 _FACT_LOCATION_COLS = (("visitor_id", "int"), ("flags", "int"), ("adcode", "text"), ("town_code", "text"),
                        ("lng", "float"), ("lat", "float"))
+_COVERAGE_POINT_COLS = (("flags", "int"), ("adcode", "text"), ("lng", "float"), ("lat", "float"))
 _UNIT_SEP = "\x1f"  # joins text values in one group_concat; a value holding it is read row by row
 
 
