@@ -174,3 +174,28 @@ def test_launch_compare_home_and_review_work_for_the_city(monkeypatch, projects,
     assert not any("项目城市是" in w.value for w in at.warning)  # the data is where the project is
     at.switch_page("views/review.py").run()
     assert not at.exception, at.exception
+
+
+def test_a_project_created_in_the_wrong_city_is_told_and_moved_in_one_click(app_database):
+    """Created in 上海 by mistake, with 成都 visitors: the home page says so; the button changes the city,
+    every location is resolved again, and the warning goes."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    sign_in(at)
+    at.run()  # creates the database (with the sample projects)
+    store = Store()
+    pid = store.create_project("建错城市的项目", "310000", LAUNCH, ["公寓", "洋房"])
+    _import(store, pid, _rows(_districts("510100").head(6), "W", 20, 7, city_text="成都"))
+    assert store.locations(pid).query("adcode != ''")["outside"].all()
+    at.query_params["project"] = str(pid)
+    at.session_state["project_id"] = pid
+    at.run()
+    assert not at.exception, at.exception
+    hint = [w.value for w in at.warning if "项目城市是上海" in w.value]
+    assert hint and "在成都" in hint[0]
+    at.button(key=f"city_hint_{pid}").click().run()
+    assert not at.exception, at.exception
+    assert store.project(pid).city_adcode == "510100"
+    placed = store.locations(pid).query("adcode != ''")
+    assert not placed["outside"].any() and set(placed["adcode"].str[:4]) == {"5101"}
+    assert not any("项目城市是" in w.value for w in at.warning)
+    assert any("项目城市已改为成都" in s.value for s in at.success)
