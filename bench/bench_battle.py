@@ -5,6 +5,8 @@ Usage (from the project root)::
     .venv/bin/python bench/bench_battle.py [--rows 1000000] [--markdown]          # function level
     .venv/bin/python bench/bench_battle.py --rows 5000,100000,1000000
     .venv/bin/python bench/bench_battle.py --apptest [--rows 1000000] [--markdown]  # the real page
+    .venv/bin/python bench/bench_battle.py --apptest --rows 1000000 --first-only \
+        --db /tmp/tuoke_bench_home_1000000.sqlite3        # first run only, on bench_home.py's database
 
 Targets (issue): with 1,000,000 visitors, after the first load a change of product line,
 dimension or filter re-renders the page in at most 0.5 s; the district-layer map payload
@@ -565,15 +567,20 @@ def import_db(path: str, n: int, chunk: int, budget: float) -> list[dict]:
     return R.rows
 
 
-def run_apptest(path: str, imported: int, repeats: int, timeout: float) -> list[dict]:
-    """The real page under AppTest on the imported database."""
+def run_apptest(path: str, imported: int, repeats: int, timeout: float, first_only: bool = False) -> list[dict]:
+    """The real page under AppTest on the imported database (signed in as an admin, the way
+    ``tests/conftest.sign_in`` does); ``first_only``: stop after the first and second run."""
     os.environ["TUOKE_DB_PATH"] = path
     os.environ.pop("DATABASE_URL", None)
+    os.environ.setdefault("TUOKE_PII_KEY_FILE", str(Path(path).with_suffix(".key")))
     os.chdir(ROOT)
     from streamlit.testing.v1 import AppTest
 
+    from tests.conftest import sign_in
+
     R = Rows(f"AppTest N={imported:,}")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    sign_in(at)
     R.once("app start (home page)", at.run)
     at.switch_page("views/battle_map.py")
 
@@ -588,6 +595,10 @@ def run_apptest(path: str, imported: int, repeats: int, timeout: float) -> list[
            lambda _: f"project picker: {at.selectbox(key='project_picker').value}")
     check("first run")
     R.once("second run, nothing changed", at.run)
+    if first_only:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        R.add("peak RSS of the process (ru_maxrss)", None, f"{peak:,.0f} MB")
+        return R.rows
 
     def line(value):
         try:
@@ -651,7 +662,8 @@ def run_child(spec: dict) -> None:
     elif kind == "import":
         rows = import_db(spec["path"], spec["n"], spec["chunk"], spec["budget"])
     elif kind == "apptest":
-        rows = run_apptest(spec["path"], spec["imported"], spec["repeats"], spec["timeout"])
+        rows = run_apptest(spec["path"], spec["imported"], spec["repeats"], spec["timeout"],
+                           spec.get("first_only", False))
     else:
         raise SystemExit(f"unknown child {kind!r}")
     print(RESULT_MARK + json.dumps({"rows": rows}, default=str), flush=True)
@@ -724,6 +736,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--chunk", type=int, default=100_000, help="--apptest: visitors per import (default 100000)")
     p.add_argument("--import-budget", type=float, default=480,
                    help="--apptest: stop importing after this many seconds (default 480)")
+    p.add_argument("--db", default="",
+                   help="--apptest: an existing SQLite database to open instead of importing one (e.g. "
+                        "bench_home.py's /tmp/tuoke_bench_home_1000000.sqlite3; its visitor count is --rows)")
+    p.add_argument("--first-only", action="store_true",
+                   help="--apptest: time only the page's first run (empty caches) and a second run")
     p.add_argument("--timeout", type=float, default=1800, help="seconds allowed per process (default 1800)")
     p.add_argument("--child", help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -738,7 +755,10 @@ def main(argv: list[str] | None = None) -> int:
     revision = BF.code_revision()
     started = time.perf_counter()
     rows: list[dict] = []
-    if args.apptest:
+    if args.apptest and args.db:
+        rows += spawn({"kind": "apptest", "path": args.db, "imported": sizes[-1], "repeats": args.repeats or 3,
+                       "timeout": args.timeout, "first_only": args.first_only}, args.timeout)
+    elif args.apptest:
         repeats = args.repeats or 3
         with tempfile.TemporaryDirectory(prefix="tuoke_bench_battle_") as tmp:
             path = str(Path(tmp) / "battle.sqlite3")
@@ -748,7 +768,7 @@ def main(argv: list[str] | None = None) -> int:
             imported = rows[-1].get("imported", 0)
             if imported:
                 rows += spawn({"kind": "apptest", "path": path, "imported": imported, "repeats": repeats,
-                               "timeout": args.timeout}, args.timeout)
+                               "timeout": args.timeout, "first_only": args.first_only}, args.timeout)
     else:
         repeats = args.repeats or 5
         if args.payload_ref and args.payload_ref not in sizes:
