@@ -8,7 +8,14 @@ import pandas as pd
 import pytest
 
 from mapping import schema as S
-from mapping.analysis.facts import Facts, Filters, area_stats, coverage, top_places, visitors_in
+from mapping.analysis.facts import (
+    Facts,
+    Filters,
+    area_stats,
+    coverage,
+    top_places,
+    visitors_in,
+)
 from mapping.bootstrap import SAMPLE_PROJECT, load_sample
 from mapping.db.models import Location
 from mapping.geo.boundaries import load_layer
@@ -89,6 +96,21 @@ def test_odd_values_come_back_exactly(sample):
     new, old = Facts.from_columns(store.fact_columns(pid), city), Facts.build(store.locations(pid), city)
     assert "拓客\x1f渠道" in new.channels
     assert_same_facts(new, old)
+
+
+@pytest.mark.parametrize("town", ["012345678", "31011500X"])
+def test_codes_come_back_as_written(sample, town):
+    """Town codes and adcodes travel as integers on SQLite: leading zeros kept, a code that is not
+    all digits read row by row."""
+    store, pid = sample
+    with store.engine.begin() as conn:
+        conn.execute(Location.__table__.update().where(Location.dimension == "work").values(town_code=town))
+    city = SAMPLE_PROJECT["city_adcode"]
+    new = Facts.from_columns(store.fact_columns(pid), city)
+    assert town in set(new.town_code)
+    assert_same_facts(new, Facts.build(store.locations(pid), city))
+    groups = store.coverage_groups(pid)
+    assert int(groups["n"].sum()) == len(new)
 
 
 def test_an_empty_project_has_no_facts(store):
