@@ -30,7 +30,7 @@ from mapping.ingest.tables import IngestError
 from mapping.project import Project
 from ui import trail
 from ui.auth import allowed, visible_project_ids
-from ui.shared import scope
+from ui.shared import cached, scope
 
 log = logging.getLogger("tuoke")
 
@@ -208,10 +208,16 @@ def relocate_with_progress(store: Store, project_id: int) -> int:
     return done
 
 
+def adcode_counts(store: Store, project_id: int) -> dict[str, int]:
+    """:meth:`Store.adcode_counts`, counted once per data version for every session."""
+    version = store.data_version(project_id)
+    return cached((*scope(store, project_id, version), "adcode_counts"), lambda: store.adcode_counts(project_id))
+
+
 def city_hint(store: Store, project: Project, offer: bool = True) -> None:
     """When most located visitors are in another city than the project's, say so and (``offer``) offer to
     switch: a button that changes the city and resolves every location again."""
-    proposal = metro.proposed_city(project.city_adcode, store.adcode_counts(project.id))
+    proposal = metro.proposed_city(project.city_adcode, adcode_counts(store, project.id))
     if proposal is None:
         return
     city, share = proposal

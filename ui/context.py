@@ -24,7 +24,7 @@ from mapping.db.store import Store
 from mapping.export.plan import graded_lines
 from mapping.project import Project
 from ui import layers as UL
-from ui.common import pick_project, project_caption, project_facts, project_visitors
+from ui.common import adcode_counts, pick_project, project_caption, project_facts, project_visitors
 from ui.shared import cached, scope
 
 
@@ -115,4 +115,4 @@ def area_scope(store: Store, project: Project, version: str) -> tuple[str, ...]:
     """The project's city and the neighbouring cities that send it visitors (:func:`metro.scope`),
     worked out once per data version for every session."""
     return cached((*scope(store, project.id, version), "area_scope"),
-                  lambda: metro.scope(project.city_adcode, store.adcode_counts(project.id), project.min_count))
+                  lambda: metro.scope(project.city_adcode, adcode_counts(store, project.id), project.min_count))
