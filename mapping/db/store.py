@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, case, create_engine, delete, event, func, insert, inspect, select, update
@@ -1375,10 +1377,11 @@ def _new_ids(conn, table, n: int) -> list[int]:
     """``n`` ids for new rows of ``table``: from its sequence on PostgreSQL; on SQLite above the largest
     id (this transaction has written already, so it holds the database's write lock: nobody else can
     take them)."""
-    if conn.dialect.name == "postgresql":
-        return conn.exec_driver_sql(
-            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, {int(n)})"
-        ).scalars().all()
+    if conn.dialect.name == "postgresql":  # one row back, not n: the ids as one comma-separated text
+        text = conn.exec_driver_sql(
+            f"SELECT string_agg(nextval(pg_get_serial_sequence('{table.name}', 'id'))::text, ',') "
+            f"FROM generate_series(1, {int(n)})").scalar_one()
+        return _int_text(text, n).tolist()
     top = conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table.name}").scalar_one()
     return list(range(top + 1, top + 1 + n))
 
@@ -1399,9 +1402,34 @@ def _bulk_insert(conn, table, columns: dict[str, list]) -> None:
 
 
 def _copy(conn, table_name: str, columns: dict[str, list]) -> None:
-    """``COPY table (columns) FROM STDIN`` of the column lists, through the transaction's own connection."""
+    """``COPY table (columns) FROM STDIN`` of the column lists, through the transaction's own connection.
+
+    The payload is built a column at a time: the lists become Arrow arrays of the column's type (in
+    the model's table, or the one a staging table is ``LIKE``), which pyarrow writes as one CSV
+    buffer (strings always quoted, so ``""`` is an empty string and an empty field is NULL, as
+    ``COPY … (FORMAT csv)`` reads them) handed to psycopg in one ``write``: no Python call per row,
+    and the CSV writer runs without the GIL."""
+    like = _STAGING[table_name] if table_name in _STAGING else Visitor.metadata.tables[table_name]
+    table = pa.table({name: _arrow(values, like.c[name].type.python_type) for name, values in columns.items()})
+    payload = pa.BufferOutputStream()
+    pa_csv.write_csv(table, payload, pa_csv.WriteOptions(include_header=False, batch_size=8192))
     cursor = conn.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {table_name} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in zip(*columns.values()):
-            copy.write_row(row)
+    with cursor.copy(f"COPY {table_name} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy:
+        copy.write(memoryview(payload.getvalue()))
     cursor.close()
+
+
+_STAGING = {"import_stage_visitors": Visitor.__table__, "import_stage_places": PlaceCache.__table__}
+_ARROW_TYPES = {str: pa.string(), float: pa.float64(), int: pa.int64(), bool: pa.bool_(), dt.date: pa.date32()}
+
+
+def _arrow(values, kind: type) -> pa.Array:
+    """``values`` (plain Python values, None for NULL) as an Arrow array of the column's type.  A text
+    column holding something else than ``str`` gets ``str(value)``, the text psycopg would send."""
+    arrow_type = _ARROW_TYPES[kind]
+    try:
+        return pa.array(values, type=arrow_type)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        if kind is not str:
+            raise
+        return pa.array([v if v is None or type(v) is str else str(v) for v in values], type=arrow_type)
