@@ -52,3 +52,31 @@ def test_an_empty_project_counts_zero(store):
     assert figures["resolved"]["home"] == {"given": 0, "resolved": 0, "share": 0.0}
     assert aggregate.weekly_from_days(store.weekly(pid)).empty
     assert store.coverage_groups(pid).empty
+
+
+def test_one_pass_gives_the_figures_of_the_separate_queries(sample):
+    """The home page reads the locations once (Store.location_groups): the shares, the counts per
+    county and the coverage summed from those groups equal the separate GROUP BY queries and the
+    row-by-row coverage."""
+    store, pid = sample
+    groups = store.location_groups(pid)
+    locations = store.locations(pid)
+    assert int(groups["n"].sum()) == len(locations)
+    assert store.summary(pid, groups=groups) == store.summary(pid)
+    counts = store.adcode_counts_of(groups)
+    assert counts == store.adcode_counts(pid) and sum(counts.values()) > 0
+    unlocated = groups["lng"].isna()
+    assert unlocated.any() and (~unlocated).any()  # both kinds are in the one pass
+    assert groups.loc[unlocated, "lat"].isna().all()
+    facts = Facts.build(locations, SAMPLE_PROJECT["city_adcode"])
+    for key in ("districts_bankuai", "h3:8"):
+        layer = None if key.startswith("h3:") else load_layer(key)
+        facts.areas(key, layer)
+        assert aggregate.grouped_coverages(groups, key, layer) == {d: coverage(facts, key, d) for d in S.DIMENSIONS}
+
+
+def test_one_pass_of_an_empty_project(store):
+    pid = store.create_project(**SAMPLE_PROJECT)
+    groups = store.location_groups(pid)
+    assert groups.empty and store.adcode_counts_of(groups) == {}
+    assert store.summary(pid, groups=groups) == store.summary(pid)

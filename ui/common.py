@@ -22,6 +22,7 @@ from mapping.analysis import metro
 from mapping.analysis.facts import Facts
 from mapping.analysis.grading import GradingError
 from mapping.bootstrap import ensure_ready
+from mapping.cache import shared
 from mapping.db.store import Store
 from mapping.geo import boundaries
 from mapping.geo.layers import LayerError
@@ -208,10 +209,23 @@ def relocate_with_progress(store: Store, project_id: int) -> int:
     return done
 
 
-def adcode_counts(store: Store, project_id: int) -> dict[str, int]:
-    """:meth:`Store.adcode_counts`, counted once per data version for every session."""
+def location_groups(store: Store, project_id: int) -> pd.DataFrame:
+    """:meth:`Store.location_groups` (one pass over the project's locations), once per data version
+    for every session: the home page's shares, coverage and city check all come from it.
+    Shared: read-only."""
     version = store.data_version(project_id)
-    return cached((*scope(store, project_id, version), "adcode_counts"), lambda: store.adcode_counts(project_id))
+    return cached((*scope(store, project_id, version), "location_groups"), lambda: store.location_groups(project_id))
+
+
+def adcode_counts(store: Store, project_id: int) -> dict[str, int]:
+    """:meth:`Store.adcode_counts`, counted once per data version for every session: summed from the
+    :func:`location_groups` when they are in the shared cache (the home page reads them first), else
+    counted by the database (a page that does not need the groups does not read them for this)."""
+    version = store.data_version(project_id)
+    key = scope(store, project_id, version)
+    if (*key, "location_groups") in shared():
+        return cached((*key, "adcode_counts"), lambda: store.adcode_counts_of(location_groups(store, project_id)))
+    return cached((*key, "adcode_counts"), lambda: store.adcode_counts(project_id))
 
 
 def city_hint(store: Store, project: Project, offer: bool = True) -> None:

@@ -15,6 +15,7 @@ from ui.common import (
     city_label,
     get_store,
     guarded,
+    location_groups,
     no_visible_project,
     pick_project,
     project_caption,
@@ -25,10 +26,12 @@ from ui.imports import imports_panel
 
 # The figures are counted by the database (GROUP BY), never from every location row in pandas:
 # the first run at 200,000 visitors no longer waits for the whole project to be read (issue 13).
+# The locations are read once (ui.common.location_groups, shared by every session per data version):
+# the shares of the summary, the city check and the map-unit coverage are all summed from them.
 # ``version`` (Store.data_version) is the cache key; an import or a correction clears them.
 @st.cache_data(show_spinner=False, max_entries=8)
 def summary(_store, project_id: int, version: str) -> dict:
-    return _store.summary(project_id)
+    return _store.summary(project_id, groups=location_groups(_store, project_id))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -38,9 +41,9 @@ def weekly(_store, project_id: int, version: str):
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def map_unit_coverage(_store, project_id: int, version: str, layer_id: str, cities: tuple[str, ...]) -> dict | None:
-    """Coverage per dimension on the map unit (None without locations): locations grouped by the
-    database, each distinct place put on the layer once."""
-    groups = _store.coverage_groups(project_id)
+    """Coverage per dimension on the map unit (None without locations): the grouped locations,
+    each distinct place put on the layer once."""
+    groups = location_groups(_store, project_id)
     if groups.empty:
         return None
     return aggregate.grouped_coverages(groups, layer_id, U.polygon_layer(layer_id, cities))
@@ -96,6 +99,8 @@ def main() -> None:
             st.page_link("views/data_import.py", label="去导入数据", icon=":material/upload_file:")
         return
     project_caption(project)
+    version = store.data_version(project.id)
+    figures = summary(store, project.id, version)  # reads the locations once; the city check sums the same
     city_hint(store, project)
     launch = project.launch_date
     st.subheader(project.name)
@@ -104,8 +109,6 @@ def main() -> None:
     if allowed("settings"):
         st.page_link("views/project_settings.py", label="项目设置：名称、开盘日、业态、成交口径、竞品位置",
                      icon=":material/settings:")
-    version = store.data_version(project.id)
-    figures = summary(store, project.id, version)
     cols = st.columns(3)
     cols[0].metric("到访客户", f"{figures['visitors']:,}")
     cols[1].metric("成交客户", f"{figures['deals']:,}")
