@@ -986,9 +986,8 @@ class Store:
         """:meth:`adcode_counts` summed from :meth:`location_groups` (no query)."""
         if groups.empty:
             return {}
-        codes = groups["adcode"].astype(object).fillna("").astype(str)
-        sums = groups["n"].groupby(codes.to_numpy(), sort=False).sum()
-        return {code: int(n) for code, n in sums.items() if code != ""}
+        sums = groups["n"].groupby(groups["adcode"], sort=False, observed=True).sum()
+        return {str(code): int(n) for code, n in sums.items() if isinstance(code, str) and code != ""}
 
     def coverage_groups(self, project_id: int, chunk: int = 200_000) -> pd.DataFrame:
         """The same as :meth:`location_groups` (the name the coverage figures knew it by)."""
@@ -1023,12 +1022,14 @@ class Store:
             return pd.DataFrame({c: [] for c in out_cols})
         lng, lat = np.asarray(cols["lng"], dtype=float), np.asarray(cols["lat"], dtype=float)
         point = ~(np.isnan(lng) | np.isnan(lat))  # half a point is no point
-        dim = np.where((fl & 3) < len(S.DIMENSIONS), fl & 3, len(S.DIMENSIONS)).astype(np.int8)
-        rows = pd.DataFrame({"dim": dim, "adcode": cols["adcode"], "given": (fl & 4) > 0, "outside": (fl & 8) > 0,
+        rows = pd.DataFrame({"flags": fl.astype(np.int8), "adcode": cols["adcode"],
                              "lng": np.where(point, lng, np.nan), "lat": np.where(point, lat, np.nan)})
-        out = (rows.groupby(["dim", "adcode", "given", "outside", "lng", "lat"], sort=False, observed=True,
-                            dropna=False).size().rename("n").reset_index())
-        out["dimension"] = pd.Categorical.from_codes(out["dim"].to_numpy(), [*S.DIMENSIONS, ""])
+        out = (rows.groupby(["flags", "adcode", "lng", "lat"], sort=False, observed=True, dropna=False)
+               .size().rename("n").reset_index())  # 4 keys (flags = dimension + given + outside): fewer to hash
+        fl = out["flags"].to_numpy()
+        dim = np.where((fl & 3) < len(S.DIMENSIONS), fl & 3, len(S.DIMENSIONS))
+        out["dimension"] = pd.Categorical.from_codes(dim, [*S.DIMENSIONS, ""])
+        out["given"], out["outside"] = (fl & 4) > 0, (fl & 8) > 0
         out["n"] = out["n"].astype(np.int64)
         return out[out_cols]
 
@@ -1184,11 +1185,11 @@ def _group_dim_counts(groups: pd.DataFrame) -> dict[str, tuple[int, int]]:
     if groups.empty:
         return {}
     n = groups["n"].to_numpy(dtype=np.int64)
-    given = groups["given"].astype(bool).to_numpy()
-    resolved = (groups["adcode"].astype(object).fillna("").astype(str) != "").to_numpy()
-    dims = groups["dimension"].astype(object).fillna("").astype(str).to_numpy()
-    return {dim: (int(n[(dims == dim) & given].sum()), int(n[(dims == dim) & resolved].sum()))
-            for dim in S.DIMENSIONS}
+    resolved = (groups["adcode"].notna() & (groups["adcode"] != "")).to_numpy()
+    sums = pd.DataFrame({"given": np.where(groups["given"].astype(bool).to_numpy(), n, 0),
+                         "resolved": np.where(resolved, n, 0)}).groupby(
+        groups["dimension"].to_numpy(), sort=False).sum()
+    return {str(dim): (int(g), int(r)) for dim, (g, r) in zip(sums.index, sums.to_numpy())}
 
 
 def _int_text(text: str | None, n: int) -> np.ndarray:
