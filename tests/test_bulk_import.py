@@ -262,3 +262,59 @@ def test_one_ahead_keeps_order_runs_in_a_worker_and_raises_its_error():
         for item in importer._one_ahead(items()):
             got.append(item)
     assert got == [0, 1, 2] and seen == [False, False, False]
+
+
+def test_postgresql_row_checks_are_off_only_inside_the_import(store, monkeypatch):
+    """On PostgreSQL the import turns the per-row foreign-key checks off for its own transaction (when the
+    role may); the pooled connection has them back afterwards and every stored key still holds."""
+    pid = _project(store)
+    seen = []
+    original = store_mod._skip_row_checks
+
+    def spy(conn):
+        off = original(conn)
+        role = conn.exec_driver_sql("SHOW session_replication_role").scalar_one() if off else None
+        seen.append((off, role))
+        return off
+
+    monkeypatch.setattr(store_mod, "_skip_row_checks", spy)
+    importer.import_records(store, pid, _result(store, _rows(12)), "a.csv", "a")
+    importer.import_records(store, pid, _result(store, _rows(14, change={2, 3})), "b.csv", "b")
+    if store.dialect != "postgresql":
+        assert seen == [(False, None), (False, None)]
+        return
+    assert all(role == "replica" for off, role in seen if off)
+    with store.engine.connect() as conn:
+        if conn.exec_driver_sql("SHOW is_superuser").scalar_one() == "on":
+            assert [off for off, _ in seen] == [True, True]
+        assert conn.exec_driver_sql("SHOW session_replication_role").scalar_one() == "origin"
+        orphans = conn.execute(text(
+            "SELECT (SELECT count(*) FROM locations l LEFT JOIN visitors v ON v.id = l.visitor_id WHERE v.id IS NULL)"
+            " + (SELECT count(*) FROM visitors v LEFT JOIN imports i ON i.id = v.import_id "
+            "    WHERE v.import_id IS NOT NULL AND i.id IS NULL)"
+            " + (SELECT count(*) FROM visitor_versions w LEFT JOIN imports i ON i.id = w.import_id WHERE i.id IS NULL)"
+        )).scalar_one()
+    assert orphans == 0 and _counts(store)["locations"] == 14 * 3
+
+
+def test_a_changed_visitor_removed_meanwhile_cancels_the_import(store, monkeypatch):
+    """A visitor the import updates that another session removed after it was read (an undo) is not
+    written as an orphan: the import stops and leaves nothing (PostgreSQL counts the updated rows)."""
+    pid = _project(store)
+    importer.import_records(store, pid, _result(store, _rows(12)), "a.csv", "a")
+    before = _counts(store)
+    original = store_mod._previous_states
+
+    def read_then_vanish(conn, project_id, keys, ids=None):
+        out = original(conn, project_id, keys, ids)
+        gone = ids[keys[0]]
+        conn.execute(text("DELETE FROM locations WHERE visitor_id = :i"), {"i": gone})
+        conn.execute(text("DELETE FROM visitors WHERE id = :i"), {"i": gone})
+        return out
+
+    monkeypatch.setattr(store_mod, "_previous_states", read_then_vanish)
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite holds the database's write lock: nobody else removes a visitor meanwhile")
+    with pytest.raises(ValueError, match="被其他操作删除"):
+        importer.import_records(store, pid, _result(store, _rows(12, change={2, 3})), "b.csv", "b")
+    assert _counts(store) == before
