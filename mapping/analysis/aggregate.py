@@ -331,6 +331,16 @@ def weekly_from_days(days: pd.DataFrame) -> pd.DataFrame:
     return sums[kept].astype(int).sort_index().rename_axis("周").reset_index()
 
 
+def _plain_text(values: pd.Series) -> np.ndarray:
+    """``values`` as an object array of ``str`` ("" for missing), without a round trip through
+    pandas' Arrow strings (≈ 0.9 s for the 1.3M groups of 1M visitors): a categorical column (what
+    :meth:`~mapping.db.store.Store.location_groups` gives) takes its few categories by code."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        labels = np.array([str(c) for c in values.cat.categories] + [""], dtype=object)
+        return labels[values.cat.codes.to_numpy()]  # code -1 (missing) is the last label, ""
+    return values.fillna("").astype(str).to_numpy(dtype=object)
+
+
 def grouped_coverages(groups: pd.DataFrame, layer_key: str, layer: gpd.GeoDataFrame | None) -> dict[str, Coverage]:
     """:class:`Coverage` of every dimension on a map unit from grouped locations
     (:meth:`mapping.db.store.Store.coverage_groups`: one row per distinct dimension, adcode,
@@ -342,7 +352,7 @@ def grouped_coverages(groups: pd.DataFrame, layer_key: str, layer: gpd.GeoDataFr
     rows = pd.DataFrame({
         "lng": pd.to_numeric(groups["lng"], errors="coerce").to_numpy(dtype=float),
         "lat": pd.to_numeric(groups["lat"], errors="coerce").to_numpy(dtype=float),
-        "adcode": groups["adcode"].fillna("").astype(str).to_numpy(),
+        "adcode": pd.Series(_plain_text(groups["adcode"]), dtype=object),
         "outside": groups["outside"].fillna(False).astype(bool).to_numpy(),
     })
     resolved = (rows["adcode"] != "").to_numpy()
@@ -359,7 +369,7 @@ def grouped_coverages(groups: pd.DataFrame, layer_key: str, layer: gpd.GeoDataFr
         rest = (remainder(rows, layer, where) != "").to_numpy()
     given = groups["given"].fillna(False).astype(bool).to_numpy()
     n = groups["n"].to_numpy(dtype=np.int64)
-    dims = groups["dimension"].astype(str).to_numpy()
+    dims = _plain_text(groups["dimension"])
     out = {}
     for dim in S.DIMENSIONS:
         sel = dims == dim
