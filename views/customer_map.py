@@ -1,5 +1,7 @@
 """Customer map: areas shaded by visitor count, per dimension and product line."""
 
+from dataclasses import astuple, dataclass
+
 import streamlit as st
 
 from mapping import schema as S
@@ -24,20 +26,34 @@ def counts_for(_store, project_id, version, unit: tuple[str, tuple[str, ...]], d
                                  with_remainder=True)
 
 
-def build_map(counts, layer_id, cities, basemap, title, project):
+@dataclass(frozen=True)
+class View:
+    """What the user chose to see: the area unit and its scope (the project's city and the neighbouring
+    cities that send visitors), dimension, product line ("" = all), basemap, and the map's title."""
+
+    layer_id: str
+    cities: tuple[str, ...]
+    dimension: str
+    product_line: str
+    basemap: str
+    title: str
+
+
+def build_map(counts, view: View, project):
     """A fresh folium map (rendering mutates it, so a map object is never reused).  The project's
     site and competitors are on it, and the city borders when the map spans several cities."""
-    return choropleth.visitor_choropleth(U.polygon_layer(layer_id, cities, display=True), counts, basemap=basemap,
-                                         title=title, min_count=project.min_count, sites=project_sites(project),
-                                         borders=U.city_borders(cities))
+    return choropleth.visitor_choropleth(U.polygon_layer(view.layer_id, view.cities, display=True), counts,
+                                         basemap=view.basemap, title=view.title, min_count=project.min_count,
+                                         sites=project_sites(project), borders=U.city_borders(view.cities))
 
 
-def shared_map(store, version, counts, layer_id, cities, dimension, product_line, basemap, title, project) -> dict:
+def shared_map(store, version, counts, view: View, project) -> dict:
     """What st_folium sends for the map, rendered once per process for every session showing the same map:
-    same data version, unit and area scope, dimension, line, basemap, title, k and sites."""
-    key = (*scope(store, project.id, version), "customer_map", layer_id, tuple(cities), dimension, product_line,
-           basemap, title, project.min_count, repr(project_sites(project)))
-    return cached(key, lambda: folium_payload(build_map(counts, layer_id, cities, basemap, title, project)))
+    same data version, view, k and sites."""
+    # the view's values, not the view: each run of this page script defines its own View class
+    key = (*scope(store, project.id, version), "customer_map", *astuple(view), project.min_count,
+           repr(project_sites(project)))
+    return cached(key, lambda: folium_payload(build_map(counts, view, project)))
 
 
 def coverage_caption(cov, dimension, min_count) -> str:
@@ -72,13 +88,14 @@ def main() -> None:
     counts, cov = counts_for(store, project.id, version, (layer_id, cities), dimension, product_line)
     k = project.min_count
     title = f"{project.name} · {S.DIMENSION_LABELS[dimension]} · {product_line or '全部业态'}"
-    payload = shared_map(store, version, counts, layer_id, cities, dimension, product_line, basemap, title, project)
+    view = View(layer_id, tuple(cities), dimension, product_line, basemap, title)
+    payload = shared_map(store, version, counts, view, project)
     show_map(payload, height=560, use_container_width=True, returned_objects=[], key="visitor_map")
     st.caption(coverage_caption(cov, dimension, k))
     st.dataframe(aggregate.public_counts(counts, k), hide_index=True, column_config={
         "成交率": st.column_config.NumberColumn(format="percent")}, height=320)
     download_button("下载离线地图（HTML，断网可打开）",
-                    data=lambda: standalone_html(build_map(counts, layer_id, cities, basemap, title, project)),
+                    data=lambda: standalone_html(build_map(counts, view, project)),
                     file_name=f"{title}.html", mime="text/html", key="dl_map")
     with st.expander("识别方式统计"):
         locs = project_locations(store, project.id, version)
