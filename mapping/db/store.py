@@ -1399,9 +1399,11 @@ def _new_ids(conn, table, n: int) -> list[int]:
     id (this transaction has written already, so it holds the database's write lock: nobody else can
     take them)."""
     if conn.dialect.name == "postgresql":  # one row back, not n: the ids as one comma-separated text
+        sequence = conn.exec_driver_sql(f"SELECT pg_get_serial_sequence('{table.name}', 'id')").scalar_one()
+        literal = "'" + sequence.replace("'", "''") + "'"  # a constant, not a catalog lookup per row
         text = conn.exec_driver_sql(
-            f"SELECT string_agg(nextval(pg_get_serial_sequence('{table.name}', 'id'))::text, ',') "
-            f"FROM generate_series(1, {int(n)})").scalar_one()
+            f"SELECT string_agg(nextval({literal}::regclass)::text, ',') FROM generate_series(1, {int(n)})"
+        ).scalar_one()
         return _int_text(text, n).tolist()
     top = conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table.name}").scalar_one()
     return list(range(top + 1, top + 1 + n))
