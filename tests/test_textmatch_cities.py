@@ -479,3 +479,12 @@ def test_two_landmarks_in_two_districts_are_asked_unless_a_district_says(landmar
     named = _one("西湖区中国美院象山校区", "330100")
     assert (named["adcode"], named["method"], named["lng"]) == ("330106", T.M_LANDMARK, pytest.approx(120.0765))
     assert _one("中国美院", "330100")["adcode"] == "330102"
+
+
+def test_an_estate_named_after_two_landmarks_is_where_its_name_starts():
+    """小区名 put the place first and the brand after: 碧云新天地家园 is an estate at 碧云 (浦东), not at
+    新天地 (黄浦); the same two names outside an estate's name are still asked about."""
+    estate = _one("碧云新天地家园", "310000")
+    assert (estate["adcode"], estate["method"]) == ("310115", T.M_LANDMARK)
+    assert _one("碧云新天地", "310000")["method"] == T.M_CONFLICT
+    assert _one("碧云新天地家园", "310000")["adcode"] == "310115"  # answered again the same way (no stale memo)

@@ -322,6 +322,8 @@ def _scan(text: str, gaz: G.Gazetteer, city: str) -> Match:
     return found
 
 
+# Endings of a residential estate's name (小区名): what comes before them is where it is, then its brand.
+_ESTATE_SUFFIXES = ("家园", "花园", "小区", "新村", "公寓", "公馆", "山庄", "苑")
 _MEMO_MAX = 50_000  # patterns remembered per city before the memo starts over (~0.5 KB each; 20,000 strings: ~1,000)
 _REUSE_NEVER, _REUSE_AS_IS, _REUSE_COVERAGE = 0, 1, 2
 
@@ -367,15 +369,23 @@ def _interpret_matches(text: str, gaz: G.Gazetteer, city: str, matches) -> tuple
     if specific.kind in (G.DISTRICT, G.HISTORIC):
         districts |= {e.adcode for e in chosen if e.kind in (G.DISTRICT, G.HISTORIC)}
     rivals = [e for e in chosen if e.kind == G.LANDMARK and not e.ambiguous]
+    by_ending = False
     if specific in rivals and len({e.adcode for e in rivals}) > 1:
         # 中国美院象山校区: the academy (上城) and its campus (西湖); 碧云新天地家园: 碧云 (浦东) and 新天地
         # (黄浦) in an estate's name.  A named district may say which; else ask a person.
         agreeing = {e.adcode: e for e in rivals if e.adcode in districts}
-        if len(agreeing) != 1:
+        estate = not districts and text.endswith(_ESTATE_SUFFIXES)
+        if len(agreeing) != 1 and not estate:
             return Match(method=M_CONFLICT, candidates="|".join(sorted({e.adcode for e in rivals} | districts)),
                          label=text), _REUSE_NEVER
-        specific = next(iter(agreeing.values()))
-    reuse = _REUSE_COVERAGE
+        if len(agreeing) == 1:
+            specific = next(iter(agreeing.values()))
+        else:
+            # an estate's name says where it is first and brands it after: 碧云新天地家园 is at 碧云, not at
+            # 新天地 (the memo keys on the matches, not on the ending: never reuse this answer)
+            start = {id(pick): i for (i, _, _), pick in zip(matches, picks) if pick is not None}
+            specific, by_ending = min(rivals, key=lambda e: start.get(id(e), len(text))), True
+    reuse = _REUSE_NEVER if by_ending else _REUSE_COVERAGE
     if specific.kind in (G.CITY, G.PROVINCE):
         found = _coarse(specific, gaz, city)
     else:
