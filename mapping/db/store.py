@@ -30,7 +30,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, case, create_engine, delete, event, func, insert, inspect, select, update
 from sqlalchemy import Integer, cast as sa_cast, literal as sa_literal
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
 from mapping import schema as S
 from mapping.db.models import (
@@ -612,8 +612,6 @@ class Store:
         ``executemany`` per table and chunk.  New visitors get their ids up front (the sequence on
         PostgreSQL; above the largest id on SQLite, whose write lock this transaction holds), so no
         id is read back.  Nothing is built row by row in Python beyond the tuples handed to the driver.
-        On PostgreSQL the per-row foreign-key checks are turned off for this transaction when the
-        role may do so (:func:`_skip_row_checks`).
         """
         values = {**batch, "filename": batch["filename"][:300], "created_by": str(batch.get("created_by", ""))[:100]}
         values.pop("inserted", None)
@@ -622,7 +620,6 @@ class Store:
             batch_id = conn.execute(insert(ImportBatch).values(
                 project_id=project_id, imported_at=dt.datetime.now(), **values, inserted=0, updated=0,
             ).returning(ImportBatch.id)).scalar_one()
-            _skip_row_checks(conn)  # after the import's row: its own check locked the project until commit
             inserted = updated = 0
             for new, changed, locations in chunks:
                 previous_ids = self._write_versions(conn, project_id, batch_id, new, changed)
@@ -699,12 +696,9 @@ class Store:
                                  "(LIKE visitors INCLUDING DEFAULTS) ON COMMIT DROP")
             conn.exec_driver_sql("TRUNCATE import_stage_visitors")
             _copy(conn, "import_stage_visitors", columns)
-            done = conn.exec_driver_sql(
+            conn.exec_driver_sql(
                 f"UPDATE visitors AS v SET {', '.join(f'{n} = s.{n}' for n in names)} "
-                "FROM import_stage_visitors AS s WHERE v.id = s.id").rowcount
-            if done != len(keys):  # removed by another session since they were read (an undo)
-                raise ValueError(f"导入期间有 {len(keys) - done} 位客户被其他操作删除（例如撤销导入），"
-                                 "本次导入没有写入任何数据，请重新导入。")
+                "FROM import_stage_visitors AS s WHERE v.id = s.id")
         else:
             conn.exec_driver_sql(f"UPDATE visitors SET {', '.join(f'{n} = ?' for n in names)} WHERE id = ?",
                                  list(zip(*(columns[n] for n in [*names, "id"]))))
@@ -1407,28 +1401,6 @@ def _new_ids(conn, table, n: int) -> list[int]:
         return _int_text(text, n).tolist()
     top = conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table.name}").scalar_one()
     return list(range(top + 1, top + 1 + n))
-
-
-def _skip_row_checks(conn) -> bool:
-    """PostgreSQL: no per-row foreign-key checks for the rest of this transaction, when this role may
-    turn them off (a superuser, or ``GRANT SET ON PARAMETER session_replication_role``); else nothing
-    changes.  Returns whether they are off.
-
-    ``SET LOCAL session_replication_role = replica``: the foreign keys' triggers (about 5 µs a row
-    on the server, three rows of ``locations`` per visitor) do not fire; primary and unique keys,
-    being indexes, are still enforced, and the setting ends with the transaction.  Safe for
-    :meth:`Store.write_import_chunks` because every key it writes exists and stays: the project (the
-    import row's own check holds it FOR KEY SHARE until commit), the import row (this transaction's),
-    new visitors (inserted before their locations, invisible to others) and changed visitors (locked
-    by their ``UPDATE``, whose row count is checked)."""
-    if conn.dialect.name != "postgresql":
-        return False
-    try:
-        with conn.begin_nested():  # a refused SET rolls back to here, not the import
-            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
-    except DBAPIError:
-        return False
-    return True
 
 
 def _bulk_insert(conn, table, columns: dict[str, list]) -> None:
