@@ -19,7 +19,6 @@ import streamlit as st
 from mapping import schema as S
 from mapping.geo import boundaries, hexgrid, layers
 
-SHANGHAI_ONLY = [S.LAYER_DISTRICTS_BANKUAI, S.LAYER_BANKUAI]  # the Pudong 板块 are a Shanghai extra
 HEX_LAYERS = [hexgrid.layer_id(r) for r in hexgrid.RESOLUTIONS]
 HEX_LABELS = {7: "约 5 平方公里", 8: "约 0.7 平方公里", 9: "约 0.1 平方公里"}
 CRS_CHOICES = {"": "文件自带坐标系", "WGS84": "WGS-84（GPS / OpenStreetMap）", "GCJ02": "GCJ-02（高德 / 腾讯）"}
@@ -53,10 +52,9 @@ def pinned(make: Callable) -> Callable:
 
 
 def builtin_ids(city: str) -> list[str]:
-    """The bundled area units of a project in ``city``: districts everywhere, the Pudong 板块 in Shanghai."""
-    if city == S.SHANGHAI:
-        return [S.LAYER_DISTRICTS_BANKUAI, S.LAYER_DISTRICTS, S.LAYER_BANKUAI]
-    return [S.LAYER_DISTRICTS]
+    """The bundled area units of a project in ``city`` (:func:`mapping.geo.boundaries.layer_ids`):
+    districts everywhere, the Pudong 板块 in Shanghai."""
+    return list(boundaries.layer_ids(city))
 
 
 def layer_ids(city: str, hexagons: bool = True) -> list[str]:

@@ -32,8 +32,7 @@ def coverage(locations: pd.DataFrame) -> pd.DataFrame:
 def clicked_point(key: str, city: str, names: dict[str, str]) -> dict | None:
     """A point the user clicked on the map of the project's districts (WGS-84), with its district."""
     with st.expander("或者在地图上点选位置（优先于上面的选择）"):
-        outline = S.LAYER_DISTRICTS_BANKUAI if city == S.SHANGHAI else S.LAYER_DISTRICTS
-        layer = boundaries.load_layer(outline, display=True, city=city)
+        layer = boundaries.load_layer(boundaries.layer_ids(city)[0], display=True, city=city)  # the finest
         state = st_folium(choropleth.outline_map(layer), height=420, use_container_width=True,
                           returned_objects=["last_clicked"], key=key)
         click = (state or {}).get("last_clicked")

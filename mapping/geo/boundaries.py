@@ -109,6 +109,19 @@ def _district_areas(display: bool) -> gpd.GeoDataFrame:
     )
 
 
+def layer_ids(city: str = SHANGHAI) -> tuple[str, ...]:
+    """The bundled layers of a project city, the finest first: districts everywhere, and for Shanghai
+    (310000) also the Pudong 板块 ("districts_bankuai": the other districts plus Pudong's 板块, then
+    "districts", then "pudong_bankuai").
+
+    >>> layer_ids("510100"), layer_ids("310000")[0]
+    (('districts',), 'districts_bankuai')
+    """
+    if city == SHANGHAI:
+        return (LAYER_DISTRICTS_BANKUAI, LAYER_DISTRICTS, LAYER_BANKUAI)
+    return (LAYER_DISTRICTS,)
+
+
 def load_layer(layer_id: str, display: bool = False, city: str = SHANGHAI) -> gpd.GeoDataFrame:
     """A boundary layer of a project city with the uniform area columns.
 
@@ -148,7 +161,7 @@ def load_layer(layer_id: str, display: bool = False, city: str = SHANGHAI) -> gp
         allowed = ", ".join(f"{k!r} ({LAYER_LABELS[k]})" for k in LAYER_IDS)
         raise ValueError(f"未知的边界图层 {layer_id!r}；可选：{allowed}")
     if city != SHANGHAI:
-        if layer_id != LAYER_DISTRICTS:
+        if layer_id not in layer_ids(city):
             raise ValueError(
                 f"“{LAYER_LABELS[layer_id]}”图层只有上海（310000）有，{city_name(city)}（{city}）"
                 f"没有；请用 {LAYER_DISTRICTS!r}（{LAYER_LABELS[LAYER_DISTRICTS]}）图层"
