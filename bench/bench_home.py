@@ -131,7 +131,7 @@ def measure_sql(db: str) -> dict:
     else:  # before: summary, the city check's counts and the coverage groups each scan the locations
         figures = store.summary(pid)
         counts = store.adcode_counts(pid) if hasattr(store, "adcode_counts") else {}
-        groups = store.coverage_groups(pid)
+        groups = store.coverage_groups(pid)  # an older checkout: location_groups was named so
         how = "separate queries"
     aggregate.weekly_from_days(store.weekly(pid))
     cov = aggregate.grouped_coverages(groups, project.area_layer, layer)

@@ -291,7 +291,7 @@ def relocate(store: Store, project_id: int, progress: Progress | None = None,
     city = store.project(project_id).city_adcode
     aliases = store.aliases(city)
     cache = PlaceCache(store, defer=True)
-    total = store.summary(project_id).get("visitors", 0)
+    total = store.visitor_count(project_id)
     tick = _Progress(progress, total)
     done = 0
     tick(0)

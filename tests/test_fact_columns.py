@@ -109,7 +109,7 @@ def test_codes_come_back_as_written(sample, town):
     new = Facts.from_columns(store.fact_columns(pid), city)
     assert town in set(new.town_code)
     assert_same_facts(new, Facts.build(store.locations(pid), city))
-    groups = store.coverage_groups(pid)
+    groups = store.location_groups(pid)
     assert int(groups["n"].sum()) == len(new)
 
 

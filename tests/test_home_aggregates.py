@@ -1,4 +1,4 @@
-"""The home page's figures counted by the database (Store.summary / weekly / coverage_groups)
+"""The home page's figures counted by the database (Store.summary / weekly / location_groups)
 are the figures the pandas computation over every row gave, on SQLite and PostgreSQL."""
 
 import pandas as pd
@@ -27,7 +27,7 @@ def test_sql_aggregates_match_the_pandas_figures(sample):
     pd.testing.assert_frame_equal(new, old, check_dtype=False)
     assert int(new["到访"].sum()) == len(visitors) and len(new) > 10
 
-    groups = store.coverage_groups(pid)
+    groups = store.location_groups(pid)
     assert int(groups["n"].sum()) == len(locations) and len(groups) < len(locations)
     facts = Facts.build(locations, SAMPLE_PROJECT["city_adcode"])
     for key in ("districts_bankuai", "districts", "h3:8"):
@@ -51,7 +51,7 @@ def test_an_empty_project_counts_zero(store):
     assert (figures["visitors"], figures["deals"], figures["conversion"]) == (0, 0, 0.0)
     assert figures["resolved"]["home"] == {"given": 0, "resolved": 0, "share": 0.0}
     assert aggregate.weekly_from_days(store.weekly(pid)).empty
-    assert store.coverage_groups(pid).empty
+    assert store.location_groups(pid).empty
 
 
 def test_one_pass_gives_the_figures_of_the_separate_queries(sample):

@@ -343,7 +343,7 @@ def _plain_text(values: pd.Series) -> np.ndarray:
 
 def grouped_coverages(groups: pd.DataFrame, layer_key: str, layer: gpd.GeoDataFrame | None) -> dict[str, Coverage]:
     """:class:`Coverage` of every dimension on a map unit from grouped locations
-    (:meth:`mapping.db.store.Store.coverage_groups`: one row per distinct dimension, adcode,
+    (:meth:`mapping.db.store.Store.location_groups`: one row per distinct dimension, adcode,
     given, outside, lng, lat with its count ``n``): the figures
     :func:`mapping.analysis.facts.coverage` gives with no filter, each group placed once.
     ``layer`` is None for an H3 key (``h3:<res>``): a location with a point is on a cell."""

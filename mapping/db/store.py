@@ -922,6 +922,11 @@ class Store:
             return pd.read_sql(query, conn)
 
     # ---------------------------------------------------------------- aggregates (the database counts)
+    def visitor_count(self, project_id: int) -> int:
+        """How many visitors the project has (one indexed count, no locations read)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).where(Visitor.project_id == project_id)).scalar_one())
+
     def summary(self, project_id: int, groups: pd.DataFrame | None = None) -> dict:
         """The home page's figures, counted by the database (GROUP BY, no rows read):
         ``visitors``, ``deals``, ``conversion`` and per dimension ``resolved[dim]`` =
@@ -988,10 +993,6 @@ class Store:
             return {}
         sums = groups["n"].groupby(groups["adcode"], sort=False, observed=True).sum()
         return {str(code): int(n) for code, n in sums.items() if isinstance(code, str) and code != ""}
-
-    def coverage_groups(self, project_id: int, chunk: int = 200_000) -> pd.DataFrame:
-        """The same as :meth:`location_groups` (the name the coverage figures knew it by)."""
-        return self.location_groups(project_id, chunk)
 
     def location_groups(self, project_id: int, chunk: int = 200_000) -> pd.DataFrame:
         """The project's locations grouped by everything that decides where one goes on a map
