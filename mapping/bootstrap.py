@@ -13,14 +13,10 @@ import os
 import sys
 from pathlib import Path
 
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
 
 from mapping import importer
 from mapping import schema as S
 from mapping.access.accounts import Accounts
-from mapping.db.models import Project as ProjectRow
-from mapping.db.models import Setting
 from mapping.db.store import Store
 from mapping.ingest.tables import auto_map, file_digest, read_table, validate
 from mapping.paths import SAMPLES
@@ -137,31 +133,14 @@ def ensure_chengdu_sample(store: Store) -> int | None:
     name exists.  The first process to write ``CHENGDU_SAMPLE_SETTING`` does the work, so two
     instances starting together do not both add it.  One query when it was done before.
     """
-    with store.engine.connect() as conn:
-        if conn.execute(select(Setting.value).where(Setting.key == CHENGDU_SAMPLE_SETTING)).scalar() is not None:
-            return None
-        names = set(conn.execute(select(ProjectRow.name).where(
-            ProjectRow.name.in_([SAMPLE_PROJECT["name"], CHENGDU_SAMPLE_PROJECT["name"]]))).scalars())
+    if store.setting(CHENGDU_SAMPLE_SETTING) is not None:
+        return None
+    names = set(store.projects()["name"])
     wanted = SAMPLE_PROJECT["name"] in names and CHENGDU_SAMPLE_PROJECT["name"] not in names
-    if not _claim(store, CHENGDU_SAMPLE_SETTING, "added" if wanted else "skipped") or not wanted:
+    if not store.claim_setting(CHENGDU_SAMPLE_SETTING, "added" if wanted else "skipped") or not wanted:
         return None
     try:
         return load_chengdu_sample(store)
     except Exception:
-        _unclaim(store, CHENGDU_SAMPLE_SETTING)  # the next start tries again
+        store.forget_setting(CHENGDU_SAMPLE_SETTING)  # the next start tries again
         raise
-
-
-def _claim(store: Store, key: str, value: str) -> bool:
-    """Write ``key`` to app_settings; False when another process wrote it first."""
-    try:
-        with store.engine.begin() as conn:
-            conn.execute(insert(Setting).values(key=key, value=value))
-        return True
-    except IntegrityError:
-        return False
-
-
-def _unclaim(store: Store, key: str) -> None:
-    with store.engine.begin() as conn:
-        conn.execute(Setting.__table__.delete().where(Setting.key == key))

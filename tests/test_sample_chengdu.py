@@ -288,6 +288,6 @@ def test_tuoke_sample_0_skips_both(store, quiet_admin, monkeypatch):
 
 def test_a_second_process_does_not_add_it_again(store, quiet_admin):
     bootstrap.load_sample(store)
-    assert bootstrap._claim(store, bootstrap.CHENGDU_SAMPLE_SETTING, "added")  # another instance got there first
+    assert store.claim_setting(bootstrap.CHENGDU_SAMPLE_SETTING, "added")  # another instance got there first
     assert bootstrap.ensure_chengdu_sample(store) is None
     assert _names(store) == [SH_NAME]

@@ -129,6 +129,25 @@ class Store:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(ProjectRow)).scalar_one() == 0
 
+    def setting(self, key: str) -> str | None:
+        """The installation setting ``key`` (app_settings), None when it was never written."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(Setting.value).where(Setting.key == key)).scalar()
+
+    def claim_setting(self, key: str, value: str) -> bool:
+        """Write the setting ``key`` once: True for the process that wrote it, False when it was there
+        already (two app instances starting together: one of them does the work)."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(Setting).values(key=key, value=value))
+            return True
+        except IntegrityError:
+            return False
+
+    def forget_setting(self, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(Setting).where(Setting.key == key))
+
     def salt(self) -> str:
         """Per-installation secret for hashing personal data (created on first use)."""
         with self.engine.begin() as conn:
