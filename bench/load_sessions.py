@@ -143,6 +143,21 @@ _IDLE_JS = """() => {
 }"""
 
 
+async def _open_drawn(page, address: str, user: str, password: str, min_paths: int, timeout_ms: int) -> None:
+    """Open ``address``, sign in through the form if it asks, and wait until the map has drawn at least
+    ``min_paths`` areas and the app is idle."""
+    await page.goto(address, timeout=timeout_ms)
+    name = page.get_by_label("用户名")
+    await name.or_(page.locator("iframe[title*='streamlit_folium']")).first.wait_for(timeout=timeout_ms)
+    if await name.count():
+        await name.fill(user)
+        await page.get_by_label("密码").fill(password)
+        await page.get_by_role("button", name="登录").click()
+    frame = page.frame_locator("iframe[title*='streamlit_folium']").first
+    await frame.locator("path.leaflet-interactive").nth(min_paths - 1).wait_for(state="attached", timeout=timeout_ms)
+    await page.wait_for_function(_IDLE_JS, timeout=timeout_ms, polling=200)
+
+
 async def one_session(browser, url: str, page_path: str, user: str, password: str, min_paths: int,
                       timeout_ms: int) -> tuple[float, str]:
     """(seconds to a drawn, idle map, error or "") for one new session (its own browser context)."""
@@ -150,17 +165,7 @@ async def one_session(browser, url: str, page_path: str, user: str, password: st
     page = await context.new_page()
     start = time.perf_counter()
     try:
-        await page.goto(f"{url}/{page_path}", timeout=timeout_ms)
-        name = page.get_by_label("用户名")
-        await name.or_(page.locator("iframe[title*='streamlit_folium']")).first.wait_for(timeout=timeout_ms)
-        if await name.count():
-            await name.fill(user)
-            await page.get_by_label("密码").fill(password)
-            await page.get_by_role("button", name="登录").click()
-        frame = page.frame_locator("iframe[title*='streamlit_folium']").first
-        await frame.locator("path.leaflet-interactive").nth(min_paths - 1).wait_for(state="attached",
-                                                                                     timeout=timeout_ms)
-        await page.wait_for_function(_IDLE_JS, timeout=timeout_ms, polling=200)
+        await _open_drawn(page, f"{url}/{page_path}", user, password, min_paths, timeout_ms)
         seconds = time.perf_counter() - start
         errors = page.locator("[data-testid=stException], [data-testid=stAlert]:has-text('页面出错了')")
         return seconds, ("the page shows an error" if await errors.count() else "")
@@ -429,17 +434,7 @@ async def _sign_in(context, url: str, page_path: str, user: str, password: str, 
     """Sign in through the form and open the page once (this also warms the server); the cookies."""
     page = await context.new_page()
     try:
-        await page.goto(f"{url}/{page_path}", timeout=timeout_ms)
-        name = page.get_by_label("用户名")
-        await name.or_(page.locator("iframe[title*='streamlit_folium']")).first.wait_for(timeout=timeout_ms)
-        if await name.count():
-            await name.fill(user)
-            await page.get_by_label("密码").fill(password)
-            await page.get_by_role("button", name="登录").click()
-        frame = page.frame_locator("iframe[title*='streamlit_folium']").first
-        await frame.locator("path.leaflet-interactive").nth(min_paths - 1).wait_for(state="attached",
-                                                                                     timeout=timeout_ms)
-        await page.wait_for_function(_IDLE_JS, timeout=timeout_ms, polling=200)
+        await _open_drawn(page, f"{url}/{page_path}", user, password, min_paths, timeout_ms)
         return await context.cookies()
     finally:
         await page.close()

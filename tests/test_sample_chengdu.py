@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +13,7 @@ from mapping import bootstrap
 from mapping.geo.coords import haversine_m, normalise_crs, to_wgs84
 from mapping.ingest import keys
 from mapping.ingest.tables import auto_map, read_table, validate
+from tests.test_sample_data import gen  # data/samples/generate.py, loaded once
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
@@ -25,16 +25,6 @@ DIMS = {"home": ("居住区域", "居住经度", "居住纬度"),
         "leisure": ("生活区域", "生活经度", "生活纬度")}
 SECRET = keys.PiiSecret(b"k" * 32, "test-salt")
 SH_NAME, CD_NAME = bootstrap.SAMPLE_PROJECT["name"], bootstrap.CHENGDU_SAMPLE_PROJECT["name"]
-
-
-def _load_generator():
-    spec = importlib.util.spec_from_file_location("sample_generate_cd", SAMPLES / "generate.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _load_generator()
 
 
 @pytest.fixture(scope="module")
