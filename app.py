@@ -24,6 +24,10 @@ PAGES = [
     ("views/launch_compare.py", "开盘前后对比", ":material/event:", "launch"),
     ("views/customer_map.py", "客户地图", ":material/map:", "map"),
     ("views/review.py", "位置复核", ":material/fact_check:", "review"),
+    ("views/teams.py", "团队与片区", ":material/groups:", "teams"),
+    ("views/costs.py", "费用与费效", ":material/payments:", "costs"),
+    ("views/pipeline.py", "蓄客目标", ":material/trending_up:", "pipeline"),
+    ("views/weekly.py", "周复盘", ":material/event_note:", "weekly"),
     ("views/admin.py", "用户与审计", ":material/manage_accounts:", "admin"),
 ]
 

@@ -13,7 +13,9 @@ Examples
 >>> ROLES["director"]
 '销售总监'
 >>> [p for p in PAGE_ACTIONS if can_open("viewer", p)]
-['home', 'battle', 'conversion', 'launch', 'map']
+['home', 'battle', 'conversion', 'launch', 'map', 'teams', 'costs', 'pipeline', 'weekly']
+>>> can("channel", "edit_ops"), can("channel", "approve_ops"), can("director", "approve_ops")
+(True, False, True)
 >>> can("nobody", "view")
 False
 """
@@ -46,6 +48,8 @@ ACTIONS: dict[str, str] = {
     "delete_project": "删除项目",
     "draft_plan": "保存方案草稿",
     "approve_plan": "审批方案",
+    "edit_ops": "编辑团队、片区、竞拍、费用和蓄客目标",
+    "approve_ops": "审批片区分配",
     "manage_users": "管理用户",
     "audit": "查看审计日志",
     "all_projects": "查看全部项目",
@@ -55,8 +59,8 @@ _ALL = set(ACTIONS)
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(_ALL),
     "director": frozenset({"view", "export", "import", "review", "settings", "create_project", "draft_plan",
-                           "approve_plan"}),
-    "channel": frozenset({"view", "export", "import", "review", "draft_plan"}),
+                           "approve_plan", "edit_ops", "approve_ops"}),
+    "channel": frozenset({"view", "export", "import", "review", "draft_plan", "edit_ops"}),
     "planner": frozenset({"view", "export"}),
     "viewer": frozenset({"view"}),
 }
@@ -71,6 +75,10 @@ PAGE_ACTIONS: dict[str, str] = {
     "launch": "view",
     "map": "view",
     "review": "review",
+    "teams": "view",
+    "costs": "view",
+    "pipeline": "view",
+    "weekly": "view",
     "admin": "manage_users",
 }
 
