@@ -35,10 +35,12 @@ import numpy as np
 import pyproj
 import shapely
 
-__all__ = ["A4_LANDSCAPE", "MAX_LABELS", "PROJECT_COLOUR", "COMPETITOR_COLOUR", "PrintFontError",
-           "cjk_font_available", "cjk_font_name", "render_map"]
+__all__ = ["A4_LANDSCAPE", "A4_PORTRAIT", "MAX_LABELS", "PROJECT_COLOUR", "COMPETITOR_COLOUR", "PrintFontError",
+           "cjk_font_available", "cjk_font_name", "draw_map", "matplotlib_rc", "new_page", "pdf_metadata",
+           "render_map", "save_page"]
 
 A4_LANDSCAPE = (11.69, 8.27)  # inches
+A4_PORTRAIT = (8.27, 11.69)
 MAX_LABELS = 60
 PROJECT_COLOUR = "#D9480F"
 COMPETITOR_COLOUR = "#495057"
@@ -346,13 +348,68 @@ def render_map(areas: gpd.GeoDataFrame, title: str, legend: list[tuple[str, str]
     fmt = fmt.lower()
     if fmt not in ("png", "pdf"):
         raise ValueError(f"不支持的格式 {fmt!r}；可选 png 或 pdf")
-    if "fill" not in areas.columns:
-        raise ValueError("区域图层缺少 fill 列（每个区域的填充颜色）")
-    font = cjk_font_name()
+    fig = new_page(A4_LANDSCAPE, dpi)
+    with matplotlib_rc():
+        draw_map(fig, areas, legend, map_box=MAP_BOX, legend_box=LEGEND_BOX, label_column=label_column,
+                 sites=sites)
+        _draw_header_footer(fig, title, subtitle)
+        return save_page(fig, fmt, title, subtitle, dpi)
 
+
+def matplotlib_rc():
+    """The matplotlib settings every printed page is drawn under (the CJK font first), as a context manager.
+
+    Raises :class:`PrintFontError` when no CJK font is installed.
+    """
     import matplotlib
+
+    font = cjk_font_name()
+    return matplotlib.rc_context({"font.family": [font, "DejaVu Sans"], "font.size": 9, "axes.unicode_minus": False,
+                                  "hatch.color": "edge", "hatch.linewidth": 0.6, "pdf.fonttype": 3,
+                                  "svg.fonttype": "path"})
+
+
+def new_page(size: tuple[float, float] = A4_LANDSCAPE, dpi: int = 150):
+    """A blank white ``matplotlib.figure.Figure`` of ``size`` inches (no pyplot, no window)."""
     from matplotlib.figure import Figure
 
+    return Figure(figsize=size, dpi=dpi, facecolor="white")
+
+
+def save_page(fig, fmt: str, title: str, subtitle: str = "", dpi: int = 150) -> bytes:
+    """``fig`` as PNG or one-page PDF bytes, ``title`` (and ``subtitle``) in the file metadata."""
+    buf = io.BytesIO()
+    if fmt == "pdf":
+        fig.savefig(buf, format="pdf", metadata=pdf_metadata(title, subtitle))
+    else:
+        fig.savefig(buf, format="png", dpi=dpi, metadata={"Title": title, "Software": "拓客图"})
+    return buf.getvalue()
+
+
+def pdf_metadata(title: str, subtitle: str = "") -> dict[str, str]:
+    """The PDF document information of a printed page."""
+    meta = {"Title": title, "Subject": subtitle, "Creator": "拓客图", "Author": "拓客图"}
+    return {k: v for k, v in meta.items() if v}
+
+
+def draw_map(fig, areas: gpd.GeoDataFrame, legend: list[tuple[str, str]], *, map_box: tuple = MAP_BOX,
+             legend_box: tuple | None = LEGEND_BOX, label_column: str | None = "area_name",
+             sites: list[dict] | None = None) -> None:
+    """Draw the areas (fills, hatches, labels, sites, north arrow, scale bar) and the legend panel on ``fig``.
+
+    The drawing part of :func:`render_map`, for pages that put a map beside other content
+    (e.g. a team's sheet).  ``map_box`` and ``legend_box`` are (left, bottom, width, height)
+    in inches from the figure's lower-left corner; ``legend_box`` None draws no legend.
+    Call it inside :func:`matplotlib_rc`.  ``areas``, ``legend``, ``label_column`` and
+    ``sites`` are as for :func:`render_map`.
+
+    Raises
+    ------
+    ValueError
+        No ``fill`` column or no area to draw.
+    """
+    if "fill" not in areas.columns:
+        raise ValueError("区域图层缺少 fill 列（每个区域的填充颜色）")
     data = areas[~(areas.geometry.isna() | areas.geometry.is_empty)].copy()
     if len(data) == 0:
         raise ValueError("没有可绘制的区域")
@@ -368,31 +425,21 @@ def render_map(areas: gpd.GeoDataFrame, title: str, legend: list[tuple[str, str]
         for p, x, y in zip(points, xs, ys):
             p["x"], p["y"] = float(x), float(y)
 
-    rc = {"font.family": [font, "DejaVu Sans"], "font.size": 9, "axes.unicode_minus": False,
-          "hatch.color": "edge", "hatch.linewidth": 0.6, "pdf.fonttype": 3, "svg.fonttype": "path"}
-    with matplotlib.rc_context(rc):
-        measure = _Measure(font)
-        fig = Figure(figsize=A4_LANDSCAPE, dpi=dpi, facecolor="white")
-        ax = fig.add_axes([MAP_BOX[0] / W_IN, MAP_BOX[1] / H_IN, MAP_BOX[2] / W_IN, MAP_BOX[3] / H_IN])
-        per_pt = _draw_areas(ax, data, points)
-        obstacles = _draw_north_and_scale(ax, data, per_pt)
-        obstacles += _draw_sites(ax, points, per_pt, measure)
-        if label_column and label_column in data.columns:
-            _draw_labels(ax, data, label_column, legend, per_pt, measure, obstacles)
-        _draw_header_footer(fig, title, subtitle)
-        lax = fig.add_axes([LEGEND_BOX[0] / W_IN, LEGEND_BOX[1] / H_IN, LEGEND_BOX[2] / W_IN, LEGEND_BOX[3] / H_IN])
-        _draw_legend(lax, legend, data, points, measure)
-
-        buf = io.BytesIO()
-        if fmt == "pdf":
-            meta = {"Title": title, "Subject": subtitle, "Creator": "拓客图", "Author": "拓客图"}
-            fig.savefig(buf, format="pdf", metadata={k: v for k, v in meta.items() if v})
-        else:
-            fig.savefig(buf, format="png", dpi=dpi, metadata={"Title": title, "Software": "拓客图"})
-    return buf.getvalue()
+    w_in, h_in = fig.get_size_inches()
+    measure = _Measure(cjk_font_name())
+    ax = fig.add_axes([map_box[0] / w_in, map_box[1] / h_in, map_box[2] / w_in, map_box[3] / h_in])
+    per_pt = _draw_areas(ax, data, points, map_box)
+    obstacles = _draw_north_and_scale(ax, data, per_pt)
+    obstacles += _draw_sites(ax, points, per_pt, measure)
+    if label_column and label_column in data.columns:
+        _draw_labels(ax, data, label_column, legend, per_pt, measure, obstacles)
+    if legend_box is not None:
+        lax = fig.add_axes([legend_box[0] / w_in, legend_box[1] / h_in, legend_box[2] / w_in,
+                            legend_box[3] / h_in])
+        _draw_legend(lax, legend, data, points, measure, legend_box)
 
 
-def _draw_areas(ax, data: gpd.GeoDataFrame, points: list[dict]) -> float:
+def _draw_areas(ax, data: gpd.GeoDataFrame, points: list[dict], map_box: tuple = MAP_BOX) -> float:
     """Fill and outline the areas; returns map metres per typographic point."""
     from matplotlib.collections import PathCollection
 
@@ -402,7 +449,7 @@ def _draw_areas(ax, data: gpd.GeoDataFrame, points: list[dict]) -> float:
         x0, y0, x1, y1 = min(x0, *px), min(y0, *py), max(x1, *px), max(y1, *py)
     pad = 0.04 * max(x1 - x0, y1 - y0, 1000.0)
     x0, y0, x1, y1 = x0 - pad, y0 - pad, x1 + pad, y1 + pad
-    want = MAP_BOX[2] / MAP_BOX[3]  # width / height of the axes: widen or heighten the extent to match
+    want = map_box[2] / map_box[3]  # width / height of the axes: widen or heighten the extent to match
     if (x1 - x0) / (y1 - y0) < want:
         grow = (y1 - y0) * want - (x1 - x0)
         x0, x1 = x0 - grow / 2, x1 + grow / 2
@@ -427,7 +474,7 @@ def _draw_areas(ax, data: gpd.GeoDataFrame, points: list[dict]) -> float:
         if hatched:
             ax.add_collection(PathCollection(hatched, facecolors="none", edgecolors=HATCH_COLOUR,
                                              linewidths=0.0, hatch="////", zorder=2), autolim=False)
-    return (x1 - x0) / (MAP_BOX[2] * 72)
+    return (x1 - x0) / (map_box[2] * 72)
 
 
 def _corner_cost(data: gpd.GeoDataFrame, box: Box) -> float:
@@ -584,12 +631,12 @@ def _draw_header_footer(fig, title: str, subtitle: str) -> None:
 
 
 def _draw_legend(lax, legend: list[tuple[str, str]], data: gpd.GeoDataFrame, points: list[dict],
-                 measure: _Measure) -> None:
+                 measure: _Measure, legend_box: tuple = LEGEND_BOX) -> None:
     """Legend panel beside the map; its axes is in inches (x right, y up from the panel's bottom)."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import FancyBboxPatch, Rectangle
 
-    w, h = LEGEND_BOX[2], LEGEND_BOX[3]
+    w, h = legend_box[2], legend_box[3]
     lax.set_xlim(0, w)
     lax.set_ylim(0, h)
     lax.set_axis_off()
