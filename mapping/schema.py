@@ -59,6 +59,11 @@ DEFAULT_DEAL_STAGE = STAGE_SUBSCRIBE
 # Canonical 到访渠道 (channels stay free text; these are what spellings are offered to unify to).
 CHANNELS = ("自然到访", "拓客", "中介", "老带新", "线上", "广告", "电话邀约", "其他")
 
+# --- operations (issue 14: teams, territories, costs; mapping.db.operations) ------------------
+TEAM_KINDS = ("渠道团队", "拓客小组", "中介公司", "置业顾问", "小蜜蜂")
+COST_MODELS = ("按人天", "按成交佣金", "固定费用")  # how a team is paid: day_rate, commission, monthly_fee
+COST_CATEGORIES = ("媒体", "渠道佣金", "人工", "物料活动", "其他")
+
 # --- canonical visitor columns --------------------------------------------------------
 VISITOR_ID = "visitor_id"
 VISIT_DATE = "visit_date"

@@ -41,6 +41,7 @@ class Project(Base):
     deal_stage: Mapped[str] = mapped_column(String(8), default="认购", server_default="认购")
     stages: Mapped[str] = mapped_column(Text, default="来访,认筹,认购,签约", server_default="来访,认筹,认购,签约")
     settings_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # part of data_version
+    ops_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # bumped by mapping.db.operations
 
 
 class ImportBatch(Base):
@@ -93,6 +94,7 @@ class Visitor(Base):
     deal_amount: Mapped[float | None] = mapped_column(Float, nullable=True)
     age_band: Mapped[str] = mapped_column(String(32), default="")
     industry: Mapped[str] = mapped_column(String(64), default="")
+    team: Mapped[str] = mapped_column(String(64), default="", server_default="")  # 拓客人员/渠道团队/置业顾问 text
     income_band: Mapped[str] = mapped_column(String(32), default="")
     family: Mapped[str] = mapped_column(String(32), default="")
     purpose: Mapped[str] = mapped_column(String(32), default="")
@@ -139,6 +141,78 @@ class GradingSnapshot(Base):
     created_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
     approved_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
     approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Team(Base):
+    """A 渠道团队 / 拓客小组 / 中介公司 / 置业顾问 / 小蜜蜂 of a project (see mapping.db.operations)."""
+
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("project_id", "name", name="uq_team_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16), default="渠道团队", server_default="渠道团队")  # schema.TEAM_KINDS
+    size: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # people
+    cost_model: Mapped[str] = mapped_column(String(16), default="按人天", server_default="按人天")  # schema.COST_MODELS
+    day_rate: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")  # 元/人天
+    commission: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")  # 元/成交
+    monthly_fee: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")  # 元/月
+    base_area: Mapped[str] = mapped_column(String(120), default="", server_default="")  # an area_id, "" none
+    base_lng: Mapped[float | None] = mapped_column(Float, nullable=True)  # WGS-84
+    base_lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    aliases: Mapped[str] = mapped_column(Text, default="", server_default="")  # "、"-joined other spellings
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+
+
+class TerritorySet(Base):
+    """Which team works which areas of a plan (JSON payload, see mapping.db.operations); versioned
+    and approved like a grading snapshot."""
+
+    __tablename__ = "territory_sets"
+    __table_args__ = (UniqueConstraint("project_id", "name", "version", name="uq_territory_name_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("grading_snapshots.id", ondelete="SET NULL"),
+                                                    nullable=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    status: Mapped[str] = mapped_column(String(12), default="draft", server_default="draft")  # draft/approved
+    method: Mapped[str] = mapped_column(String(16), default="manual", server_default="manual")  # manual/balance/auction
+    payload: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+    approved_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Cost(Base):
+    """One cost entry: what a channel / team / area cost in a period (元), with the leads it brought."""
+
+    __tablename__ = "costs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), nullable=True)
+    area_id: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    category: Mapped[str] = mapped_column(String(16))  # schema.COST_CATEGORIES
+    amount: Mapped[float] = mapped_column(Float)
+    leads: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    note: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    batch: Mapped[str] = mapped_column(String(120), default="", server_default="")  # one entry or import
+    created_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+
+
+class ProjectOps(Base):
+    """A project's operations settings (JSON, see Operations.ops_settings)."""
+
+    __tablename__ = "project_ops"
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    payload: Mapped[str] = mapped_column(Text, default="{}")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
 
 
 class ValueMap(Base):
