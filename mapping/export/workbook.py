@@ -205,7 +205,8 @@ def _write_table(ws: Worksheet, table: pd.DataFrame) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def _write_info(ws: Worksheet, meta: dict[str, str], sheet_names: list[str], title: str) -> None:
+def _write_info(ws: Worksheet, meta: dict[str, str], sheet_names: list[str], title: str,
+                notes: list[str] | None = None) -> None:
     ws.append([neutralise(str(title))])
     ws["A1"].font = Font(bold=True, size=14)
     ws.append([])
@@ -221,7 +222,7 @@ def _write_info(ws: Worksheet, meta: dict[str, str], sheet_names: list[str], tit
         ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
     minimum = meta.get("最少样本数")
     threshold = f"（{minimum}）" if minimum not in (None, "") else ""
-    notes = [
+    notes = notes if notes is not None else [
         f"到访样本少于最少样本数{threshold}的区域标为「{INSUFFICIENT}」，其到访、高意向、成交等数量与成交率不予显示。",
         "等级颜色与地图一致：A 深红、B 红、C 橙、D 浅橙、样本不足 灰色。",
         "每张业态工作表的表头可筛选、排序；打印时每页重复表头。",
@@ -250,7 +251,8 @@ def _text_only(wb: Workbook) -> None:
                     cell.data_type = "s"
 
 
-def plan_workbook(plans: dict[str, pd.DataFrame], meta: dict[str, str], title: str = "拓客计划") -> bytes:
+def plan_workbook(plans: dict[str, pd.DataFrame], meta: dict[str, str], title: str = "拓客计划",
+                  notes: list[str] | None = None) -> bytes:
     """The 拓客计划 workbook (or any titled set of tables) as .xlsx bytes.
 
     Parameters
@@ -265,6 +267,10 @@ def plan_workbook(plans: dict[str, pd.DataFrame], meta: dict[str, str], title: s
     meta : dict of str to str
         Rows of the first sheet 说明, in order (项目, 维度, 分级方法, 权重, 最少样本数,
         生成时间, 快照 …).
+    title : str
+        The heading of 说明.
+    notes : list of str, optional
+        The 注意 lines of 说明; by default those of the 拓客计划 (样本不足, grade colours, filters).
 
     Returns
     -------
@@ -276,7 +282,7 @@ def plan_workbook(plans: dict[str, pd.DataFrame], meta: dict[str, str], title: s
     info = wb.active
     info.title = INFO_SHEET
     titles = unique_titles(plans, taken=[INFO_SHEET])
-    _write_info(info, meta, titles, title)
+    _write_info(info, meta, titles, title, notes)
     for sheet, table in zip(titles, plans.values()):
         _write_table(wb.create_sheet(sheet), table)
     _text_only(wb)
