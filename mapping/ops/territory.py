@@ -455,3 +455,80 @@ def check(payload_areas, grades, teams: pd.DataFrame | None = None) -> pd.DataFr
     out = pd.DataFrame(flags, columns=list(FLAG_COLUMNS))
     out["team_id"] = out["team_id"].astype("Int64")
     return out
+
+
+# ------------------------------------------------------------------- the working table of a territory set
+AREA_FIELDS = ("area_id", "area_name", "grade", "score", "team_id", "tactic", "per_week", "staff_days",
+               "target_visits", "target_high", "target_deals")  # one area of a territory payload
+EQUAL_AREA_CRS = "EPSG:6933"  # WGS 84 / EASE-Grid 2.0: areas in m² anywhere
+
+
+def area_facts(grades: pd.DataFrame, shapes, visits: pd.Series | None = None,
+               site: tuple[float, float] | None = None) -> pd.DataFrame:
+    """What balancing and tactics need per area of a plan: ``grades`` (``area_id``, ``area_name``,
+    ``grade``, ``score``) plus ``lng`` / ``lat`` (a point inside the area, WGS-84), ``km2``, ``visits``
+    (``visits``: visitors per area id; 0 when missing), ``density`` (visitors per km²) and
+    ``distance_km`` (to ``site``; NaN without one).  ``shapes``: the areas' polygons (GeoDataFrame with
+    ``area_id``); areas without a polygon get NaN coordinates.
+    """
+    out = grades.assign(area_id=grades["area_id"].astype(str)).reset_index(drop=True)
+    if shapes is not None and len(shapes):
+        geo = shapes.set_crs(4326) if shapes.crs is None else shapes.to_crs(4326)
+        points = geo.geometry.representative_point()
+        where = pd.DataFrame({"area_id": geo["area_id"].astype(str).to_numpy(), "lng": points.x.to_numpy(),
+                              "lat": points.y.to_numpy(), "km2": geo.to_crs(EQUAL_AREA_CRS).area.to_numpy() / 1e6})
+        out = out.merge(where.drop_duplicates("area_id"), on="area_id", how="left")
+    else:
+        out = out.assign(lng=np.nan, lat=np.nan, km2=np.nan)
+    counts = visits if visits is not None else pd.Series(dtype=float)
+    out["visits"] = out["area_id"].map(counts).fillna(0).astype(int)
+    out["density"] = out["visits"] / out["km2"].where(out["km2"] > 0)
+    out["distance_km"] = haversine_km(out["lng"], out["lat"], site[0], site[1]) if site else np.nan
+    return out
+
+
+def areas_frame(rows: list[dict] | None) -> pd.DataFrame:
+    """A payload's ``areas`` as a frame with every :data:`AREA_FIELDS` column (``team_id`` Int64).
+
+    >>> areas_frame([{"area_id": "a", "grade": "A", "team_id": 2}])[["area_id", "team_id", "per_week"]].values.tolist()
+    [['a', 2, 0]]
+    """
+    frame = pd.DataFrame(list(rows or []))
+    defaults = {"area_id": "", "area_name": "", "grade": "", "score": np.nan, "team_id": None, "tactic": "",
+                "per_week": 0, "staff_days": 0.0, "target_visits": 0, "target_high": 0, "target_deals": 0}
+    for col, value in defaults.items():
+        if col not in frame:
+            frame[col] = value
+    frame = frame[list(AREA_FIELDS)].copy()
+    frame["area_id"] = frame["area_id"].astype(str)
+    frame["area_name"] = frame["area_name"].fillna("").astype(str)
+    frame["tactic"] = frame["tactic"].fillna("").astype(str)
+    frame["team_id"] = pd.to_numeric(frame["team_id"], errors="coerce").astype("Int64")
+    frame["score"] = pd.to_numeric(frame["score"], errors="coerce").astype(float)
+    for col in ("per_week", "target_visits", "target_high", "target_deals"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype(int)
+    frame["staff_days"] = pd.to_numeric(frame["staff_days"], errors="coerce").fillna(0.0).astype(float)
+    return frame
+
+
+def payload_areas(frame: pd.DataFrame) -> list[dict]:
+    """The rows of an :func:`areas_frame` as a payload's ``areas`` (plain JSON values; an error names the
+    area and the column when a number is negative).
+
+    >>> payload_areas(areas_frame([{"area_id": "a", "grade": "B", "score": 3.5, "team_id": None}]))[0]["team_id"] is None
+    True
+    """
+    rows = []
+    labels = {"per_week": "每周次数", "staff_days": "每周人天", "target_visits": "周目标到访",
+              "target_high": "周目标高意向", "target_deals": "周目标成交"}
+    for r in areas_frame(frame.to_dict("records")).to_dict("records"):
+        for col, label in labels.items():
+            if r[col] < 0:
+                raise ValueError(f"区域「{r['area_name'] or r['area_id']}」的「{label}」不能为负数（现在是 {r[col]}）。")
+        rows.append({"area_id": r["area_id"], "area_name": r["area_name"], "grade": str(r["grade"]),
+                     "score": None if pd.isna(r["score"]) else float(r["score"]),
+                     "team_id": None if pd.isna(r["team_id"]) else int(r["team_id"]),
+                     "tactic": r["tactic"], "per_week": int(r["per_week"]), "staff_days": float(r["staff_days"]),
+                     "target_visits": int(r["target_visits"]), "target_high": int(r["target_high"]),
+                     "target_deals": int(r["target_deals"])})
+    return rows
