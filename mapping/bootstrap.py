@@ -2,7 +2,9 @@
 
 The samples are 金桥湾示范项目（示例）(上海) and 天府示范项目（成都）: a new user sees that the app
 is not for one city only.  A database that already has the Shanghai sample (made before the
-成都 one existed) gets the 成都 sample once, on its next start; deleting it later is final.
+成都 one existed) gets the 成都 sample once, on its next start; deleting it later is final.  Each
+sample gets teams, an approved plan and territory set, costs and 蓄客 targets once
+(:mod:`mapping.sample_ops`), so the operations pages have something to show.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sys
 from pathlib import Path
 
 
-from mapping import importer
+from mapping import importer, sample_ops
 from mapping import schema as S
 from mapping.access.accounts import Accounts
 from mapping.db.store import Store
@@ -73,7 +75,9 @@ log = logging.getLogger("tuoke")
 def ensure_ready(store: Store, seed_sample: bool | None = None) -> None:
     """Upgrade the schema; without users, create 管理员 ``admin``; on an empty database, load the two sample
     projects, and add the 成都 one once where only the Shanghai one is (:func:`ensure_chengdu_sample`);
-    neither when ``seed_sample`` is False (by default, when ``TUOKE_SAMPLE=0``: a company's own server).
+    give each sample project its teams, territories, costs and 蓄客 targets once
+    (:func:`mapping.sample_ops.ensure_sample_operations`); none of this when ``seed_sample`` is False
+    (by default, when ``TUOKE_SAMPLE=0``: a company's own server).
 
     ``admin`` gets ``TUOKE_ADMIN_PASSWORD`` when it is set (only at this first start), else a
     one-time password, printed here once (stderr and the ``tuoke`` log): the only place a
@@ -89,6 +93,10 @@ def ensure_ready(store: Store, seed_sample: bool | None = None) -> None:
     if store.is_empty():
         load_sample(store)
     ensure_chengdu_sample(store)
+    try:
+        sample_ops.ensure_sample_operations(store, (SAMPLE_PROJECT["name"], CHENGDU_SAMPLE_PROJECT["name"]))
+    except Exception:  # the samples' teams and costs are a demonstration: the app still starts without them
+        log.exception("示例项目的团队、片区与费用未能生成（下次启动会再试）")
 
 
 def ensure_admin(store: Store, password: str | None) -> str | None:
