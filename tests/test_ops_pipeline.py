@@ -149,3 +149,21 @@ def test_gap_closers_withhold_small_areas_and_take_a_cost_frame():
 def test_gap_closers_on_nothing():
     empty = _frame().iloc[0:0]
     assert P.gap_closers(empty, None, weeks=2).empty
+
+
+def test_costs_per_high_from_cost_entries_over_the_window():
+    # W2–W3 (14 days); a 拓客 cost of 1,400 元 over W1–W3 (21 days) counts 2/3 = 933.33 in the window,
+    # 拓客 brought 4 high-intention visitors in it (甲队's W3 four): 233.33 元 each
+    costs = pd.DataFrame({"period_start": [W1], "period_end": [SUNDAY], "channel": ["拓客"], "team_id": [None],
+                          "team": [""], "area_id": [""], "category": ["媒体"], "amount": [1400.0], "leads": [None],
+                          "note": [""]})
+    frame = _frame().assign(deal=False, signed=False, deal_date=pd.NaT,
+                            team_id=lambda f: pd.array([1 if t == "甲队" else 2 if t == "乙队" else None
+                                                        for t in f["team"]], dtype="Int64"))
+    period = P.closer_window(SUNDAY, 2)
+    assert period == (W2, SUNDAY)
+    found = P.costs_per_high(costs, frame, period)
+    assert found == {("渠道", "拓客"): pytest.approx(1400 * 14 / 21 / 4, abs=0.01)}  # costs rounds to the fen
+    t = P.gap_closers(frame, found, "洋房", weeks=2, gap=7, as_of=SUNDAY)
+    assert t.loc[t["名称"] == "拓客", "每高意向成本"].iloc[0] == pytest.approx(233.33, abs=0.01)
+    assert P.costs_per_high(None, frame, period) == {}

@@ -368,8 +368,8 @@ def gap_closers(frame: pd.DataFrame, costs_per_high: Mapping[tuple[str, str], fl
     as_of = as_of or data_end(frame)
     if as_of is None or rows.empty:
         return _empty_closers()
-    last = last_full_week(as_of)
-    start = last - dt.timedelta(days=7 * (weeks - 1))
+    start, end = closer_window(as_of, weeks)
+    last = end - dt.timedelta(days=6)
     days = _visit_days(rows)
     window = rows[((days >= pd.Timestamp(start)) & (days < pd.Timestamp(last + dt.timedelta(days=7)))).to_numpy()]
     parts, withheld = [], 0
@@ -406,7 +406,36 @@ def gap_closers(frame: pd.DataFrame, costs_per_high: Mapping[tuple[str, str], fl
     out = table[CLOSER_COLUMNS].reset_index(drop=True)
     out.attrs["withheld"] = withheld
     out.attrs["weeks"] = weeks
-    out.attrs["start"], out.attrs["end"] = start, last + dt.timedelta(days=6)
+    out.attrs["start"], out.attrs["end"] = start.isoformat(), end.isoformat()
+    return out
+
+
+def closer_window(as_of: dt.date, weeks: int = PACE_WEEKS) -> tuple[dt.date, dt.date]:
+    """(first day, last day) of the ``weeks`` full weeks :func:`gap_closers` looks at.
+
+    >>> closer_window(dt.date(2024, 3, 20), 2)
+    (datetime.date(2024, 3, 4), datetime.date(2024, 3, 17))
+    """
+    last = last_full_week(as_of)
+    return last - dt.timedelta(days=7 * (weeks - 1)), last + dt.timedelta(days=6)
+
+
+def costs_per_high(costs: pd.DataFrame | None, frame: pd.DataFrame, period: tuple[dt.date, dt.date],
+                   min_count: int = 0) -> dict[tuple[str, str], float]:
+    """``{(类型, 名称): 元}`` per high-intention visitor in ``period`` for teams, areas and channels, from the
+    cost entries (:func:`mapping.ops.costs.funnel`: a cost counts by the share of its days inside the
+    period).  Costs are not split by product line, so this is the cost per high-intention visitor of any
+    line.  Only groups with a cost and high-intention visitors (and not withheld under *k*) are in it."""
+    from mapping.ops import costs as C
+
+    if costs is None or costs.empty or frame.empty:
+        return {}
+    out: dict[tuple[str, str], float] = {}
+    axes = [("channel", "渠道"), ("area", "片区")] + ([("team", "团队")] if "team_id" in frame else [])
+    for axis, kind in axes:
+        table = C.funnel(costs, frame, by=axis, period=period, min_count=min_count)
+        table = table[(table["key"] != "") & table["每高意向成本"].notna()]
+        out.update({(kind, str(name)): float(cost) for name, cost in zip(table["名称"], table["每高意向成本"])})
     return out
 
 
