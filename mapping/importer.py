@@ -327,6 +327,8 @@ def prepare(records: pd.DataFrame) -> pd.DataFrame:
     ``visitor_code`` and a ``row_hash`` over the stored fields, so an unchanged row is recognised."""
     out = records.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     out["visitor_code"] = out[S.VISITOR_ID].fillna("").astype(str).str.slice(0, 100)
+    if S.TEAM not in out:  # records made without the 拓客人员 column
+        out[S.TEAM] = ""
     if out["visitor_key"].duplicated().any():
         out = out.drop_duplicates("visitor_key", keep="last")
     out = out.reset_index(drop=True)
@@ -334,7 +336,10 @@ def prepare(records: pd.DataFrame) -> pd.DataFrame:
     for start in range(0, len(out), HASH_ROWS):  # the fields' text a slice at a time: bounded memory
         part = out.iloc[start:start + HASH_ROWS]
         columns = [_texts(part[c]) for c in VISITOR_FIELDS]
-        hashes += [md5("\x1f".join(values).encode()).hexdigest() for values in zip(*columns)]
+        # an empty team (the last field) is left out: a row without one hashes as before the column existed,
+        # so re-importing a file of then is "unchanged"
+        hashes += [md5("\x1f".join(values if values[-1] else values[:-1]).encode()).hexdigest()
+                   for values in zip(*columns)]
     out["row_hash"] = hashes
     return out
 

@@ -85,6 +85,7 @@ FAMILY = "family"
 PURPOSE = "purpose"
 PHONE = "phone"
 NAME = "name"
+TEAM = "team"  # 拓客人员/渠道团队/经纪公司/置业顾问: who brought the visitor (free text; mapping.ops.teams attributes it)
 
 
 def text_col(dim: str) -> str:
@@ -107,7 +108,7 @@ CANONICAL_COLUMNS = (
     VISITOR_ID, VISIT_DATE, PRODUCT_LINE, INTENTION, CHANNEL,
     *LOCATION_COLUMNS, COORD_SYSTEM,
     DEAL, STAGE, DEAL_DATE, SIGN_DATE, DEAL_PRODUCT_LINE, DEAL_AMOUNT,
-    *PROFILE_COLUMNS, *PII_COLUMNS,
+    *PROFILE_COLUMNS, *PII_COLUMNS, TEAM,
 )
 
 # A file must give a visit date and at least one location column.
@@ -124,7 +125,7 @@ COLUMN_LABELS: dict[str, str] = {
     SIGN_DATE: "签约日期",
     DEAL_PRODUCT_LINE: "成交业态", DEAL_AMOUNT: "成交金额",
     AGE_BAND: "年龄段", INDUSTRY: "行业", INCOME_BAND: "收入", FAMILY: "家庭结构",
-    PURPOSE: "置业目的", PHONE: "手机", NAME: "姓名",
+    PURPOSE: "置业目的", PHONE: "手机", NAME: "姓名", TEAM: "拓客人员/团队",
 }
 
 # Header aliases; matching is done on a normalised header (lower case, no spaces,
@@ -164,6 +165,9 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     PURPOSE: ("置业目的", "购房目的", "购买目的", "purpose"),
     PHONE: ("手机", "手机号", "手机号码", "电话", "联系电话", "电话号码", "phone", "mobile", "tel"),
     NAME: ("姓名", "客户姓名", "客户名称", "名字", "name", "customername"),
+    # not a bare 渠道: that is 到访渠道
+    TEAM: ("拓客人员", "拓客专员", "渠道团队", "拓客团队", "拓客小组", "经纪公司", "中介公司", "分销公司", "置业顾问",
+           "销售顾问", "归属团队", "所属团队", "team", "agent", "consultant"),
 }
 
 # --- grades and levels ----------------------------------------------------------------

@@ -60,6 +60,7 @@ VISITOR_FIELDS = (
     "visitor_code", "visit_date", "product_line", "intention", "channel", "coord_system",
     *S.LOCATION_COLUMNS, "deal", "deal_date", "deal_product_line", "deal_amount",
     *S.PROFILE_COLUMNS, "phone_masked", "phone_hash", "name_masked", "name_hash", "stage", "stage_date",
+    S.TEAM,  # last: mapping.importer.prepare leaves it out of row_hash when empty (hashes from before it stay)
 )
 
 def default_url() -> str:

@@ -28,6 +28,7 @@ FIELD_LIMITS: dict[str, tuple[str, int]] = {
     "income_band": ("income_band", 32),
     "family": ("family", 32),
     "purpose": ("purpose", 32),
+    "team": ("team", 64),
     "name": ("name_masked", 64),  # the mask keeps the name's length
     "phone": ("phone_masked", 32),  # the mask keeps the number of digits
 }

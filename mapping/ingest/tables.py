@@ -659,6 +659,7 @@ def _columns(ctx: _Context, default_crs: str, deal_stage: str) -> pd.DataFrame:
     out[S.DEAL_AMOUNT] = _amounts(frame, issues, status)
     for col in S.PROFILE_COLUMNS:
         out[col] = frame[col]
+    out[S.TEAM] = _teams(ctx)
     _locations(frame, out, issues, status, default_crs)
     out[S.PHONE] = frame[S.PHONE]
     out[S.NAME] = frame[S.NAME]
@@ -908,6 +909,16 @@ def _channels(ctx: _Context) -> pd.Series:
     resolved, unknown = _resolve(ctx, V.CHANNEL_FIELD, S.CHANNEL, list(S.CHANNELS), ctx.value_maps.get(S.CHANNEL, {}),
                                  listed=bool)
     return resolved.value.where(~unknown, ctx.frame[S.CHANNEL]).fillna("")
+
+
+def _teams(ctx: _Context) -> pd.Series:
+    """拓客人员/团队 as typed (phones in it already masked), or what the project's value map for
+    ``team`` makes of a spelling (「链家金桥」→「链家金桥店」); never listed as unknown."""
+    values, project_map = ctx.frame[S.TEAM], ctx.value_maps.get(S.TEAM, {})
+    if not project_map or not (values != "").any():
+        return values
+    resolved = V.resolve(values, V.TEAM_FIELD, [], project_map)
+    return resolved.value.where(resolved.source == V.PROJECT, values).fillna("")
 
 
 def _stages(ctx: _Context, deal_dates: pd.Series, sign_dates: pd.Series) -> pd.Series:

@@ -38,9 +38,11 @@ from mapping import schema as S
 
 OTHER_LINE = "其他"
 STAGE_FIELD, LINE_FIELD, INTENTION_FIELD, CHANNEL_FIELD = S.STAGE, S.PRODUCT_LINE, S.INTENTION, S.CHANNEL
-VALUE_FIELDS = (STAGE_FIELD, LINE_FIELD, INTENTION_FIELD, CHANNEL_FIELD)
+TEAM_FIELD = S.TEAM  # 拓客人员/团队: free text like channels, never listed as unknown; a project may map spellings
+VALUE_FIELDS = (STAGE_FIELD, LINE_FIELD, INTENTION_FIELD, CHANNEL_FIELD, TEAM_FIELD)
+FREE_TEXT_FIELDS = (CHANNEL_FIELD, TEAM_FIELD)  # any target of the project's value map is taken
 VALUE_FIELD_LABELS = {STAGE_FIELD: "客户状态（是否成交）", LINE_FIELD: "业态（意向/成交）",
-                      INTENTION_FIELD: "意向等级", CHANNEL_FIELD: "到访渠道"}
+                      INTENTION_FIELD: "意向等级", CHANNEL_FIELD: "到访渠道", TEAM_FIELD: "拓客人员/团队"}
 FUZZY_CUTOFF = 70  # rapidfuzz ratio (0–100) a spelling needs to be suggested
 
 # --- default value maps (applied without asking) ------------------------------------------
@@ -92,10 +94,10 @@ INTENTION_HINTS: dict[str, str] = {
 
 DEFAULT_MAPS: dict[str, dict[str, str]] = {
     STAGE_FIELD: STAGE_ALIASES, LINE_FIELD: PRODUCT_LINE_ALIASES, INTENTION_FIELD: INTENTION_ALIASES,
-    CHANNEL_FIELD: {},
+    CHANNEL_FIELD: {}, TEAM_FIELD: {},
 }
 HINT_MAPS: dict[str, dict[str, str]] = {
-    STAGE_FIELD: {}, LINE_FIELD: {}, INTENTION_FIELD: INTENTION_HINTS, CHANNEL_FIELD: CHANNEL_ALIASES,
+    STAGE_FIELD: {}, LINE_FIELD: {}, INTENTION_FIELD: INTENTION_HINTS, CHANNEL_FIELD: CHANNEL_ALIASES, TEAM_FIELD: {},
 }
 _NEGATION = ("未", "没", "不", "无", "非")
 _VALUE_NOISE = re.compile(r"[\s（）()\[\]【】「」『』\"'“”‘’:：,，.。、;；!！?？/\\\-_—~·]")
@@ -140,6 +142,8 @@ def choices(field: str, product_lines: Collection[str] = S.PRODUCT_LINES) -> lis
         return [*S.INTENTION_GRADES, ""]
     if field == CHANNEL_FIELD:
         return list(S.CHANNELS)
+    if field == TEAM_FIELD:
+        return []  # free text: the project's teams are in mapping.db.operations, not here
     raise ValueError(f"'field' should be one of {', '.join(VALUE_FIELDS)}, got {field!r}")
 
 
@@ -274,7 +278,7 @@ def _resolve_one(key, field, allowed, lowered, project_map, defaults) -> tuple[s
     if not key:
         return None, EMPTY
     target = project_map.get(key)
-    if target is not None and (target in allowed or target == "" or field == CHANNEL_FIELD):
+    if target is not None and (target in allowed or target == "" or field in FREE_TEXT_FIELDS):
         return target, PROJECT
     if key in lowered:
         return lowered[key], CANONICAL
