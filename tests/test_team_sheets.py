@@ -95,6 +95,8 @@ def test_team_rows_targets_and_actuals(areas, teams):
     a3 = got[2]
     assert (a3["打法"], a3["周到访目标"], a3["本周到访"], a3["本周成交"]) == ("定点派单", 13, 2, 1)  # team 2's 7 not counted
     assert a3["到访达成率"] == pytest.approx(2 / 13)
+    a6 = got[1]  # no row in the actuals: no visitor, or fewer than k (withheld): blank, never a made-up 0
+    assert (a6["本周到访"], a6["到访达成率"]) == (None, None)
     total = got[-1]
     assert (total["每周人天"], total["周到访目标"], total["本周到访"], total["本周高意向"]) == (10.5, 39, 7, 1)
     assert ws.cell(row=2, column=3).fill.start_color.rgb.endswith("B30000")  # A coloured like the map

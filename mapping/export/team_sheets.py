@@ -121,8 +121,9 @@ def _with_actuals(frame: pd.DataFrame, actuals: pd.DataFrame | None, team_id) ->
         act = act[pd.to_numeric(act["team_id"], errors="coerce") == team_id]
     act = act.groupby(act["area_id"].astype(str))[[c for c in _ACTUALS if c in act.columns]].sum()
     out = frame.merge(act, left_on="area_id", right_index=True, how="left")
-    for col in _ACTUALS:
-        out[col] = pd.to_numeric(out[col], errors="coerce").fillna(0).astype(int) if col in out else 0
+    for col in _ACTUALS:  # an area missing from the actuals had no visitor, or fewer than k: left blank
+        out[col] = (pd.to_numeric(out[col], errors="coerce") if col in out else pd.Series(np.nan, index=out.index)
+                    ).round().astype("Int64")
     return out
 
 
@@ -138,7 +139,9 @@ def team_areas(areas, team_id, actuals: pd.DataFrame | None = None) -> pd.DataFr
     actuals : pandas.DataFrame, optional
         This week's counts per area: ``area_id``, ``visits``, ``high``, ``deals`` and optionally
         ``team_id`` (then only the team's own rows count).  Adds 本周到访/本周高意向/本周成交 and
-        到访达成率 (actual ÷ target; empty when the target is 0).
+        their 达成率 (actual ÷ target; empty when the target is 0).  An area not in ``actuals`` is
+        left blank: no visitor this week, or fewer than the minimum count *k* (withheld, as
+        :func:`mapping.ops.weekly.area_actuals` does); the 合计 row sums the areas shown.
     """
     frame = sheet_areas(areas)
     mine = frame[frame["team_id"].isna()] if team_id is None else frame[frame["team_id"] == int(team_id)]
@@ -147,7 +150,7 @@ def team_areas(areas, team_id, actuals: pd.DataFrame | None = None) -> pd.DataFr
     table = pd.concat([table, pd.DataFrame([{"area_name": TOTAL, **total}])], ignore_index=True)
     if actuals is not None:
         for actual, target, rate in zip(_ACTUALS, _TARGETS, ("visit_rate", "high_rate", "deal_rate")):
-            table[rate] = (table[actual] / table[target].where(table[target] > 0)).astype(float)
+            table[rate] = (table[actual].astype(float) / table[target].where(table[target] > 0)).astype(float)
     return table.rename(columns=COLUMN_LABELS)
 
 
@@ -218,6 +221,7 @@ def weekly_workbook(project: str, week: dt.date, team_table: pd.DataFrame, new_b
             "生成时间": (now or dt.datetime.now()).strftime(TIME_FORMAT)}
     notes = ["片区的到访、高意向、成交目标均为每周目标；合计行为该团队全部片区之和。",
              "达成率 = 本周实际 ÷ 每周目标；目标为 0 时留空。",
+             "本周实际为空的片区：本周没有到访，或人数少于最少样本数（按隐私规则不显示）；合计只含显示的片区。",
              "团队工作表按等级（A 最高）和得分排序；等级颜色与地图一致。"]
     return plan_workbook(sheets, info, title=f"周复盘 · {week_label(week)}", notes=notes)
 
