@@ -22,9 +22,10 @@ def app_env(app_database, monkeypatch):
 
 
 def _set_targets(at, units: int, ratio: float, opening: dt.date) -> None:
-    at.number_input(key="pl_units_洋房").set_value(units)
-    at.number_input(key="pl_ratio_洋房").set_value(ratio)
-    at.date_input(key="pl_opening").set_value(opening)
+    pid = at.session_state["project_id"]
+    at.number_input(key=f"pl_units_{pid}_洋房").set_value(units)
+    at.number_input(key=f"pl_ratio_{pid}_洋房").set_value(ratio)
+    at.date_input(key=f"pl_opening_{pid}").set_value(opening)
     at.button(key="pl_save").click().run()
     assert not at.exception, at.exception
 
@@ -56,7 +57,7 @@ def test_setting_a_target_shows_the_status_in_words(app_env):
 def test_the_opening_defaults_to_the_launch_date(app_env):
     pid = make_project()
     at = open_page("views/pipeline.py", pid)
-    assert at.date_input(key="pl_opening").value == dt.date(2024, 6, 3)
+    assert at.date_input(key=f"pl_opening_{pid}").value == dt.date(2024, 6, 3)
     _set_targets(at, 100, 3, dt.date(2024, 6, 3))  # the launch date: stored as "not set", follows the project
     store = Store()
     assert Operations(store).ops_settings(pid)["opening_date"] is None
@@ -67,5 +68,5 @@ def test_the_opening_defaults_to_the_launch_date(app_env):
 def test_viewer_sees_targets_but_cannot_change_them(app_env):
     pid = make_project()
     at = open_page("views/pipeline.py", pid, role="viewer")
-    assert at.number_input(key="pl_units_洋房").disabled and at.button(key="pl_save").disabled
+    assert at.number_input(key=f"pl_units_{pid}_洋房").disabled and at.button(key="pl_save").disabled
     assert "不能编辑团队、片区、竞拍、费用和蓄客目标" in texts(at)

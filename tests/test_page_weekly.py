@@ -56,7 +56,7 @@ def _rows() -> list[list]:
     return rows
 
 
-def make_project(territory: bool = True, competitors: list[dict] | None = None) -> int:
+def make_project(territory: bool = True, competitors: list[dict] | None = None, layer_id: str = "districts") -> int:
     """The module docstring's project in the app's database (TUOKE_DB_PATH); its id."""
     store = Store()
     try:
@@ -81,7 +81,7 @@ def make_project(territory: bool = True, competitors: list[dict] | None = None) 
                         "tactic": "社区巡展", "per_week": 2, "staff_days": 4, "target_visits": visits,
                         "target_high": high, "target_deals": deals}
 
-            payload = {"layer_id": "districts", "dimension": "home", "line": "", "bids": [], "note": "",
+            payload = {"layer_id": layer_id, "dimension": "home", "line": "", "bids": [], "note": "",
                        "areas": [area(PUDONG, "浦东新区", "A", jia, 3, 2, 1), area(XUHUI, "徐汇区", "B", yi, 2, 1, 0),
                                  area(MINHANG, "闵行区", "C", None, 0, 0, 0)]}
             set_id = ops.save_territory_set(pid, "三月片区", payload, created_by="test_admin")
@@ -190,3 +190,10 @@ def test_viewer_sees_the_review_but_no_downloads(app_env):
     at = open_page("views/weekly.py", pid, role="viewer")
     assert "只读角色不能导出" in texts(at)
     assert table_with(at, "团队", "本周到访")["团队"].tolist()[0] == "甲队"
+
+
+def test_a_territory_on_a_layer_this_session_does_not_have_is_said(app_env):
+    pid = make_project(layer_id="custom:0123456789abcdef")  # uploaded in another browser session
+    at = open_page("views/weekly.py", pid)
+    assert any("这里用不了" in w.value and "上传的图层" in w.value for w in at.warning)
+    assert table_with(at, "团队", "本周到访")["团队"].tolist() == ["甲队", "乙队", "丙队", "未归属"]

@@ -47,6 +47,20 @@ def unit_of(ctx: MapContext, territory: dict | None) -> tuple[str, str]:
     return layer_id, dimension if dimension in S.DIMENSIONS else S.DIMENSIONS[0]
 
 
+def unit_warning(territory: dict | None, layer_id: str) -> str | None:
+    """What to say when the territory set divides an area unit this page cannot use (:func:`unit_of` fell back)."""
+    wanted = str(((territory or {}).get("payload") or {}).get("layer_id") or "")
+    if not wanted or wanted == layer_id:
+        return None
+    try:
+        label = UL.layer_label(wanted)
+    except KeyError:  # a layer uploaded in another session
+        label = "上传的图层"
+    return (f"片区方案按区域单元「{label}」划分，这里用不了（上传的图层只在上传它的浏览器会话里有效），"
+            f"现在按「{UL.layer_label(layer_id)}」统计：片区对不上，团队的片区到访和沉默片区都不可信。"
+            "请在「团队与片区」页重新上传这个图层后再看。")
+
+
 def attributed_frame(ctx: MapContext, ops: Operations, ops_version: str, layer_id: str,
                      dimension: str) -> pd.DataFrame:
     """One row per visitor with its area, team (or 未归属) and what it did; shared, read-only."""

@@ -25,6 +25,7 @@ SERIES_COLOURS = {"已蓄高意向（累计）": "#D9480F", "按目前速度预�
 def target_form(ctx: MapContext, ops, settings: dict, lines: list[str]) -> None:
     """可售套数 and 蓄客比 per line and the opening date; saved in the ops settings (edit_ops)."""
     editable = allowed("edit_ops")
+    pid = ctx.project.id  # in the widget keys: another project's inputs never show (or save) here
     table = P.targets(settings, lines)
     launch = ctx.project.launch_date
     opening = P.opening_date(settings, launch)
@@ -35,12 +36,12 @@ def target_form(ctx: MapContext, ops, settings: dict, lines: list[str]) -> None:
             c1, c2, c3 = st.columns([1.2, 2, 2])
             c1.markdown(f"**{P.line_label(row.line)}**")
             units = c2.number_input("可售套数", min_value=0, max_value=100_000, step=1, value=int(row.units),
-                                    key=f"pl_units_{row.line}", disabled=not editable)
+                                    key=f"pl_units_{pid}_{row.line}", disabled=not editable)
             ratio = c3.number_input("蓄客比（每套需要几组高意向）", min_value=0.0, max_value=50.0, step=0.1,
-                                    value=float(row.ratio), key=f"pl_ratio_{row.line}", disabled=not editable,
+                                    value=float(row.ratio), key=f"pl_ratio_{pid}_{row.line}", disabled=not editable,
                                     help="常见 2–3：每卖一套需要 2–3 组高意向客户或认筹")
             chosen[row.line] = (int(units), float(ratio))
-        picked = st.date_input("开盘日期", value=opening, key="pl_opening", disabled=not editable,
+        picked = st.date_input("开盘日期", value=opening, key=f"pl_opening_{pid}", disabled=not editable,
                                help=f"默认用项目设置里的开盘日（{launch or '未设置'}）；这里改的只用于蓄客目标")
         saved = st.form_submit_button("保存蓄客目标", disabled=not editable, key="pl_save")
     if not editable:
@@ -160,6 +161,9 @@ def main() -> None:
     ops_version = ops.version(pid)
     territory = ops.territory_in_force(pid)
     layer_id, dimension = OD.unit_of(ctx, territory)
+    moved = OD.unit_warning(territory, layer_id)
+    if moved:
+        st.warning(moved)
     frame = OD.attributed_frame(ctx, ops, ops_version, layer_id, dimension)
     key = (*scope(store, pid, ctx.version), "pipeline", ops_version, layer_id, dimension)
     pipes = states(ctx, frame, settings, lines, key)

@@ -153,6 +153,9 @@ def main() -> None:
     settings = ops.ops_settings(pid)
     ops_version = ops.version(pid)
     layer_id, dimension = OD.unit_of(ctx, territory)
+    moved = OD.unit_warning(territory, layer_id)
+    if moved:
+        st.warning(moved)
     if territory is None:
         st.info(NO_TERRITORY)
         teams_link()
@@ -163,6 +166,8 @@ def main() -> None:
         st.info("还没有带到访日期的客户，无法按周复盘。")
         return
     c1, c2 = st.columns([2, 1])
+    if st.session_state.get("wk_week") not in weeks:  # another project's or an older data version's week
+        st.session_state["wk_week"] = weeks[0]
     week = c1.selectbox("复盘哪一周", weeks, format_func=TS.week_label, key="wk_week",
                         help="默认是数据里最近一个完整的周（周一到周日）")
     radius = c2.number_input("竞品距离（公里）", min_value=0.5, max_value=20.0, value=W.DEFAULT_RADIUS_KM, step=0.5,
