@@ -256,7 +256,7 @@ def test_funnel_by_channel_ranks_the_cheapest_deal_first_and_warns_above_target(
     assert (r["未分配"]["投入(元)"], r["未分配"]["到访"]) == (5_000, 0)
     assert pd.isna(r["未分配"]["线索"]) and r["广告"]["线索"] == 50
     assert r["广告"]["预警"] == "每成交成本 80,000 元，高于目标 60,000 元" and r["拓客"]["预警"] == ""
-    assert C.warnings_of(table) == ["广告：每成交成本 80,000 元，高于目标 60,000 元"]
+    assert C.warnings_of(table) == ["「广告」：每成交成本 80,000 元，高于目标 60,000 元"]
 
 
 def test_funnel_by_team_puts_costs_and_visitors_without_a_team_in_unallocated():
@@ -265,7 +265,7 @@ def test_funnel_by_team_puts_costs_and_visitors_without_a_team_in_unallocated():
     r = _rows(table)
     assert (r["金桥一组"]["投入(元)"], r["金桥一组"]["到访"], r["金桥一组"]["每成交成本"]) == (30_000, 4, 30_000)
     assert r["张江二组"]["费效比排名"] == 2 and r["张江二组"]["说明"] == "有投入、无成交，排在最后"
-    assert np.isnan(r["张江二组"]["每成交成本"]) and r["张江二组"]["每高意向成本"] == 20_000 / 3
+    assert np.isnan(r["张江二组"]["每成交成本"]) and r["张江二组"]["每高意向成本"] == 6_666.67
     assert r["张江二组"]["预警"] == ""  # 20,000 spent without a deal is still under the 60,000 target
     assert (r["未分配"]["投入(元)"], r["未分配"]["到访"], r["未分配"]["认购"]) == (245_000, 20, 4)
     assert pd.isna(r["未分配"]["费效比排名"])
@@ -294,13 +294,24 @@ def test_groups_under_the_minimum_count_show_no_counts_and_no_rank():
 def test_a_period_takes_the_share_of_a_cost_inside_it_and_deals_by_deal_date():
     week = (D(2024, 3, 4), D(2024, 3, 10))
     r = _rows(C.funnel(_costs(), _frame(), by="channel", period=week))
-    assert r["广告"]["投入(元)"] == pytest.approx(240_000 * 7 / 31)
+    assert r["广告"]["投入(元)"] == 54_193.55  # 240,000 × 7 / 31
     assert r["广告"]["线索"] == pytest.approx(50 * 7 / 31)
     assert (r["广告"]["到访"], r["广告"]["认购"]) == (15, 0)  # the deals are dated 2024-03-20
     later = _rows(C.funnel(_costs(), _frame(), by="channel", period=(D(2024, 3, 18), D(2024, 3, 24))))
     assert (later["广告"]["到访"], later["广告"]["认购"]) == (0, 3)
     may = C.funnel(_costs(), _frame(), by="channel", period=(D(2024, 5, 1), D(2024, 5, 31)))
     assert may["投入(元)"].sum() == 0 and may["到访"].sum() == 0
+
+
+def test_typed_rows_with_only_the_preset_dates_and_category_are_blank():
+    typed = pd.DataFrame({"开始日期": [D(2024, 3, 1)] * 3, "结束日期": [D(2024, 3, 31)] * 3,
+                          "渠道": ["", "拓客", None], "团队": [None, "一组", None], "类别": ["媒体", "人工", "媒体"],
+                          "金额": ["", "9000", None], "来电/留资": pd.array([None, None, None], dtype="Int64")})
+    read = C.read_entries(typed, TEAMS)
+    assert read.rows[["team_id", "amount", "row_number"]].values.tolist() == [[1, 9_000.0, 2]] and read.report.empty
+    typed.loc[2, "渠道"] = "广告"  # something typed, no amount: refused by its row
+    read = C.read_entries(typed, TEAMS)
+    assert read.report[["行号", "列", "处理"]].values.tolist() == [[3, "金额", "拒绝"]]
 
 
 def test_funnel_refuses_an_unknown_axis():

@@ -56,6 +56,10 @@ ACTION_LABELS: dict[str, str] = {
     "user_create": "新建用户",
     "user_change": "修改用户",
     "password_change": "修改密码",
+    "cost_add": "录入费用",
+    "cost_import": "导入费用",
+    "cost_delete": "撤销费用",
+    "ops_settings": "修改运营设置",
 }
 MAX_DETAIL = 2000
 COLUMNS = ["id", "at", "username", "action", "操作", "project_id", "detail", "rows", "ok"]

@@ -48,9 +48,9 @@ from mapping.ingest.privacy import mask_frame, mask_phones_in
 from mapping.ingest.report import REPORT_COLUMNS
 
 __all__ = [
-    "AXES", "COST_COLUMNS", "COST_HEADERS", "CostRead", "ESTIMATE_BATCH", "FUNNEL_COLUMNS", "UNALLOCATED",
+    "AXES", "COST_COLUMNS", "COST_HEADERS", "CostRead", "ENTRY_COLUMNS", "ESTIMATE_BATCH", "FUNNEL_COLUMNS", "UNALLOCATED",
     "category_of", "cost_template", "funnel", "match_cost_headers", "merge_estimates", "parse_amount",
-    "parse_period", "read_costs", "staff_costs",
+    "parse_period", "read_costs", "read_entries", "staff_costs", "table_for_export", "warnings_of",
 ]
 
 # the columns a cost row has (Operations.add_costs / Operations.costs; team_id links a team, team is its name)
@@ -377,7 +377,7 @@ def _area_lookup(areas: pd.DataFrame | None) -> _Lookup | None:
 
 
 def _cell(value: object) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -506,6 +506,33 @@ def read_costs(source, filename: str | None = None, teams: pd.DataFrame | None =
     good = _parse_rows(cells, rows, mapping, teams, areas, channels, year)
     rejected = _rejected(frame, rows)
     return CostRead(good, rows.report(), rejected, mapping, used_sheet)
+
+
+ENTRY_COLUMNS = ["开始日期", "结束日期", "渠道", "团队", "区域", "类别", "金额", "来电/留资", "备注"]
+
+
+def read_entries(table: pd.DataFrame, teams: pd.DataFrame | None = None, *, areas: pd.DataFrame | None = None,
+                 channels=None) -> CostRead:
+    """Costs typed into a table (:data:`ENTRY_COLUMNS`, e.g. a page's editor) read like a file: the same
+    amounts (24万), periods, teams, areas and categories; 行号 is the table's row (1 = the first).
+    Rows with nothing typed but dates and a category (an editor's preset row) are skipped.
+
+    >>> typed = pd.DataFrame({"开始日期": [dt.date(2024, 3, 1), None], "结束日期": [dt.date(2024, 3, 31), None],
+    ...     "渠道": ["广告", None], "金额": ["24万", None], "类别": ["投放", None]})
+    >>> read = read_entries(typed)
+    >>> read.rows[["channel", "category", "amount"]].values.tolist(), len(read.report)
+    ([['广告', '媒体', 240000.0]], 1)
+    """
+    mapping = match_cost_headers(table.columns)
+    cells = pd.DataFrame({c: table[h].map(_cell) for c, h in mapping.items()}, index=range(len(table)))
+    for col in ("amount", "start"):
+        if col not in cells:
+            cells[col] = ""
+    typed = [c for c in ("amount", "channel", "team", "area", "leads", "note") if c in cells]
+    cells = cells[cells[typed].ne("").any(axis=1)]  # a row with only its preset dates and category is blank
+    rows = _Rows(0, mapping)
+    good = _parse_rows(cells, rows, mapping, teams, areas, channels, None)
+    return CostRead(good, rows.report(), pd.DataFrame(), mapping)
 
 
 def _check_columns(mapping: dict[str, str], headers: list[str]) -> None:
@@ -864,12 +891,20 @@ def _dates(values) -> np.ndarray:
     return pd.to_datetime(pd.Series(values).astype(object), errors="coerce").to_numpy(dtype="datetime64[D]")
 
 
+_OPEN = (dt.date(1900, 1, 1), dt.date(2199, 12, 31))
+
+
+def _bounds(period: tuple) -> tuple[dt.date, dt.date]:
+    """A period's (first, last) day; None at either end is open."""
+    return (period[0] if period[0] is not None else _OPEN[0]), (period[1] if period[1] is not None else _OPEN[1])
+
+
 def _cost_share(costs: pd.DataFrame, period: tuple | None) -> np.ndarray:
     """The part of each cost inside ``period``, by days (a March cost counts 7/31 in one March week)."""
     if period is None:
         return np.ones(len(costs))
     start, end = _dates(costs["period_start"]), _dates(costs["period_end"])
-    p0, p1 = np.datetime64(pd.Timestamp(period[0]).date(), "D"), np.datetime64(pd.Timestamp(period[1]).date(), "D")
+    p0, p1 = (np.datetime64(pd.Timestamp(d).date(), "D") for d in _bounds(period))
     days = (end - start).astype(int) + 1
     inside = (np.minimum(end, p1) - np.maximum(start, p0)).astype(int) + 1
     return np.clip(inside, 0, None) / np.maximum(days, 1)
@@ -905,7 +940,8 @@ def _in_period(frame: pd.DataFrame, period: tuple | None) -> tuple[np.ndarray, n
     n = len(frame)
     if period is None:
         return np.ones(n, bool), np.ones(n, bool)
-    p0, p1 = pd.Timestamp(period[0]), pd.Timestamp(period[1]) + pd.Timedelta(days=1)
+    p0, p1 = (pd.Timestamp(d) for d in _bounds(period))
+    p1 += pd.Timedelta(days=1)
     visit = pd.to_datetime(frame["visit_date"])
     deal = pd.to_datetime(frame["deal_date"]).fillna(visit) if "deal_date" in frame else visit
     return ((visit >= p0) & (visit < p1)).to_numpy(bool), ((deal >= p0) & (deal < p1)).to_numpy(bool)
@@ -921,7 +957,7 @@ def funnel(costs: pd.DataFrame, frame: pd.DataFrame, by: str = "channel", period
     「未分配」, together with the visitors with nothing on it (visitors no team is credited with,
     visitors whose place is in no area): the row shows what nobody is accountable for yet, and is
     not ranked.  With ``period`` (first day, last day) a cost counts by the share of its days inside
-    it, visits by visit date and deals by deal date.
+    it, visits by visit date and deals by deal date; None at either end of ``period`` leaves it open.
 
     Parameters
     ----------
@@ -986,6 +1022,8 @@ def _assess(table: pd.DataFrame, by: str, target: float | None, k: int) -> pd.Da
     for col, base in PER_COLUMNS.items():
         table[col] = np.where(table["投入(元)"].gt(0) & table[base].gt(0), table["投入(元)"] / table[base].where(
             table[base].gt(0), 1), np.nan)
+    table[list(PER_COLUMNS)] = table[list(PER_COLUMNS)].round(2)
+    table["投入(元)"] = table["投入(元)"].round(2)
     table.loc[hidden, COUNT_COLUMNS[1:] + list(PER_COLUMNS)] = np.nan
     notes = pd.Series("", index=table.index, dtype=object)
     paid = table["投入(元)"].gt(0) & ~hidden & ~unallocated
@@ -1024,10 +1062,10 @@ def warnings_of(table: pd.DataFrame) -> list[str]:
     """One sentence per warned row of a :func:`funnel` table, naming the group.
 
     >>> warnings_of(pd.DataFrame({"名称": ["广告", "拓客"], "预警": ["每成交成本 80,000 元，高于目标 50,000 元", ""]}))
-    ['广告：每成交成本 80,000 元，高于目标 50,000 元']
+    ['「广告」：每成交成本 80,000 元，高于目标 50,000 元']
     """
     warned = table[table["预警"].astype(str) != ""]
-    return [f"{n}：{w}" for n, w in zip(warned["名称"], warned["预警"])]
+    return [f"「{n}」：{w}" for n, w in zip(warned["名称"], warned["预警"])]
 
 
 def funnel_stages(row: pd.Series) -> pd.DataFrame:
