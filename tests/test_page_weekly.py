@@ -16,6 +16,7 @@ import datetime as dt
 import io
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 from sqlalchemy import update
@@ -154,7 +155,13 @@ def test_weekly_table_against_the_territory_in_force(app_env, monkeypatch):
     share = table_with(at, "来源", "占比")
     assert share["到访"].tolist() == [4, 2, 0]
     assert "本周 **67%** 的到访来自已分配给团队的片区" in texts(at)
-    assert made["wk_workbook"][:2] == b"PK" and made["wk_team_pdf"][:4] == b"%PDF"
+    assert made["wk_team_pdf"][:4] == b"%PDF" and made["wk_one_pdf"][:4] == b"%PDF"
+    book = openpyxl.load_workbook(io.BytesIO(made["wk_workbook"]))
+    assert {"团队达成", "甲队", "乙队", "新战场", "沉默片区", "竞品"} <= set(book.sheetnames)
+    sheet = book["团队达成"]
+    header = [c.value for c in sheet[1]]
+    first = dict(zip(header, [c.value for c in sheet[2]]))
+    assert (first["团队"], first["本周到访"], first["状态"]) == ("甲队", 4, "达标")
 
 
 def test_an_earlier_week_and_k_withholding(app_env):

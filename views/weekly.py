@@ -122,17 +122,30 @@ def exports(ctx: MapContext, review: W.Review, territory: dict | None, teams: pd
     if not areas or active.empty:
         c2.caption("有了团队和片区分配，这里可以下载每个团队一页的 A4 作战单（PDF）。")
         return
-    meta = TS.territory_meta(territory)
+    plan = f"{TS.territory_meta(territory)['片区方案']} · {TS.territory_meta(territory)['片区方案状态']} · {label}"
+    ids = [str(a.get("area_id", "")) for a in areas]
+
+    def polygons():
+        return UL.area_polygons(layer_id, ctx.cities, ids, display=True)
 
     def sheets() -> bytes:
-        ids = [str(a.get("area_id", "")) for a in areas]
-        polygons = UL.area_polygons(layer_id, ctx.cities, ids, display=True)
-        return TS.all_team_sheets_pdf(active, areas, polygons, project=ctx.project.name,
-                                      plan=f"{meta['片区方案']} · {meta['片区方案状态']} · {label}",
+        return TS.all_team_sheets_pdf(active, areas, polygons(), project=ctx.project.name, plan=plan,
                                       sites=project_sites(ctx.project), actuals=review.actuals)
 
-    download_button("下载各团队 A4 作战单（PDF）", data=sheets, file_name=f"{ctx.project.name} 团队作战单 {review.week:%Y-%m-%d}.pdf",
-                    container=c2, rows=len(active), mime="application/pdf", key="wk_team_pdf")
+    download_button("下载各团队 A4 作战单（PDF，每队一页）", data=sheets,
+                    file_name=f"{ctx.project.name} 团队作战单 {review.week:%Y-%m-%d}.pdf", container=c2,
+                    rows=len(active), mime="application/pdf", key="wk_team_pdf")
+    names = dict(zip(active["id"].astype(int), active["name"].astype(str)))
+    one = c2.selectbox("单个团队", list(names), format_func=names.get, key="wk_one_team")
+    team = active[active["id"].astype(int) == one].iloc[0]
+
+    def sheet() -> bytes:
+        return TS.team_sheet_pdf(team, areas, polygons(), project=ctx.project.name, plan=plan,
+                                 sites=project_sites(ctx.project), actuals=review.actuals)
+
+    download_button(f"下载「{names[one]}」的 A4 作战单（PDF）", data=sheet,
+                    file_name=f"{ctx.project.name} {names[one]} 作战单 {review.week:%Y-%m-%d}.pdf", container=c2,
+                    rows=1, mime="application/pdf", key="wk_one_pdf")
 
 
 # ----------------------------------------------------------------------------- page
