@@ -121,8 +121,9 @@ def closers(ctx: MapContext, ops, frame: pd.DataFrame, p: P.Pipeline, key: tuple
     period = P.closer_window(p.as_of, weeks)
 
     def make():
-        costs = ops.costs(ctx.project.id)
-        per_high = P.costs_per_high(costs, frame, period, ctx.project.min_count)
+        # the same for every line (costs are not split by line): once per data and ops version
+        per_high = cached((*key, "costs_per_high", period), lambda: P.costs_per_high(
+            ops.costs(ctx.project.id), frame, period, ctx.project.min_count))
         gap = max(p.gap, 0.0) if p.target > 0 and p.opening else None
         return P.gap_closers(frame, per_high, p.line, weeks, gap=gap, as_of=p.as_of, min_count=ctx.project.min_count)
 
