@@ -532,3 +532,56 @@ def payload_areas(frame: pd.DataFrame) -> list[dict]:
                      "target_visits": int(r["target_visits"]), "target_high": int(r["target_high"]),
                      "target_deals": int(r["target_deals"])})
     return rows
+
+
+def start_table(grades: pd.DataFrame, defaults: pd.DataFrame, saved: list[dict] | None = None
+                ) -> tuple[pd.DataFrame, list[str]]:
+    """The working table of a territory set on a plan: one row per area of ``grades`` (``area_id``,
+    ``area_name``, ``grade``, ``score``) with the suggested tactic and targets of ``defaults`` (by
+    ``area_id``), then what the ``saved`` payload areas say for the same areas (team, tactic, frequency,
+    staff days, targets).  Returns the table (:data:`AREA_FIELDS`) and the ids of saved areas that are
+    not in the plan (left out: the plan no longer grades them), so the page can say so.
+
+    >>> grades = pd.DataFrame({"area_id": ["a", "b"], "area_name": ["金桥", "张江"], "grade": ["A", "B"],
+    ...                        "score": [9.0, 5.0]})
+    >>> defaults = pd.DataFrame({"area_id": ["a", "b"], "tactic": ["社区巡展", "圈层活动"], "per_week": [4, 3]})
+    >>> table, gone = start_table(grades, defaults, [{"area_id": "b", "team_id": 3, "tactic": "商圈快闪"},
+    ...                                              {"area_id": "z", "team_id": 1}])
+    >>> table[["area_id", "team_id", "tactic", "per_week"]].values.tolist(), gone
+    ([['a', <NA>, '社区巡展', 4], ['b', 3, '商圈快闪', 3]], ['z'])
+    """
+    base = grades[["area_id", "area_name", "grade", "score"]].assign(area_id=grades["area_id"].astype(str))
+    extra = defaults.assign(area_id=defaults["area_id"].astype(str)).drop(
+        columns=[c for c in ("area_name", "grade", "score", "team_id") if c in defaults], errors="ignore")
+    table = areas_frame(base.merge(extra, on="area_id", how="left").to_dict("records"))
+    saved_rows = areas_frame(saved)
+    known = set(table["area_id"])
+    gone = [a for a in saved_rows["area_id"] if a not in known]
+    saved_rows = saved_rows[saved_rows["area_id"].isin(known)].drop_duplicates("area_id")
+    if len(saved_rows):
+        given = [c for c in AREA_FIELDS if c not in ("area_name", "grade", "score") and
+                 any(c in r for r in (saved or []))]
+        table = table.set_index("area_id")
+        update = saved_rows.set_index("area_id")[[c for c in given if c != "area_id"]]
+        for col in update.columns:
+            table.loc[update.index, col] = update[col]
+        table = areas_frame(table.reset_index().to_dict("records"))
+    return table, gone
+
+
+def apply_award(table: pd.DataFrame, awarded: pd.DataFrame) -> pd.DataFrame:
+    """The working table with each awarded area given to its winner and the winning bid as its weekly
+    visit and deal targets (:func:`award`); other areas unchanged.
+
+    >>> t = areas_frame([{"area_id": "a", "team_id": 1, "target_visits": 5}, {"area_id": "b"}])
+    >>> won = pd.DataFrame({"area_id": ["b"], "team_id": [2], "target_visits": [30], "target_deals": [2]})
+    >>> apply_award(t, won)[["area_id", "team_id", "target_visits", "target_deals"]].values.tolist()
+    [['a', 1, 5, 0], ['b', 2, 30, 2]]
+    """
+    out = areas_frame(table.to_dict("records")).set_index("area_id")
+    won = awarded.assign(area_id=awarded["area_id"].astype(str)).set_index("area_id")
+    won = won[won.index.isin(out.index)]
+    out.loc[won.index, "team_id"] = won["team_id"].astype("Int64")
+    out.loc[won.index, "target_visits"] = won["target_visits"].astype(int)
+    out.loc[won.index, "target_deals"] = won["target_deals"].astype(int)
+    return areas_frame(out.reset_index().to_dict("records"))

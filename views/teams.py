@@ -1,0 +1,616 @@
+"""团队与片区: the project's teams, who works which area of the plan in force, 竞拍, tactics, and whom each team brought.
+
+The page reads widgets, calls :mod:`mapping.ops` (teams, territory, tactics) and
+:class:`mapping.db.operations.Operations`, and shows.  The territory being edited lives in the
+session (:data:`STATE`) until it is saved as a versioned territory set; editors get a new key
+(a revision) whenever an action (map click, 自动均衡, 定标, 载入) replaces the table, so their
+pending edits never apply twice.  Without ``edit_ops`` the page shows the same tables read-only,
+without editors or buttons.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from mapping import schema as S
+from mapping.analysis import battle as B
+from mapping.analysis import grading as G
+from mapping.db.operations import Operations
+from mapping.maps import render
+from mapping.maps.overlays import project_sites
+from mapping.maps.territorymap import area_at, territory_map
+from mapping.ops import tactics as TC
+from mapping.ops import teams as TM
+from mapping.ops import territory as T
+from ui import layers as UL
+from ui import trail
+from ui.auth import allowed, refusal, require
+from ui.common import get_store, guarded, notice
+from ui.context import MapContext, map_context
+from ui.ops_data import attributed_frame
+from ui.shared import cached, folium_payload, frame_digest, show_map
+
+STATE = "tm_state"  # session: the territory being edited (see module doc)
+NO_TEAM = "（未分配）"
+METHOD_LABELS = {"manual": "手动", "balance": "自动均衡", "auction": "竞拍"}
+TEAM_EDITOR = {"name": "名称", "kind": "类型", "size": "人数", "cost_model": "计费方式", "day_rate": "人天单价",
+               "commission": "每成交佣金", "monthly_fee": "月固定费", "base": "驻地区域", "aliases": "别名",
+               "active": "启用"}
+AREA_EDITOR = {"area_name": "区域", "grade": "等级", "potential": "潜力", "visits": "到访", "team": "团队",
+               "tactic": "打法", "per_week": "每周次数", "staff_days": "每周人天", "target_visits": "周目标到访",
+               "target_high": "周目标高意向", "target_deals": "周目标成交", "reason": "建议理由"}
+BID_EDITOR = {"team": "团队", "area": "区域", "target_visits": "承诺周到访", "target_deals": "承诺周成交",
+              "by": "出价人", "at": "出价时间"}
+
+
+# ----------------------------------------------------------------------------- the plan in force
+def plan_in_force(ctx: MapContext) -> dict | None:
+    """The approved plan, else the latest draft (saying which), else None (with a hint)."""
+    plan = ctx.store.approved_plan(ctx.project.id)
+    if plan is not None:
+        st.caption(B.plan_in_force(plan) + "：片区按它划分")
+        return plan
+    plans = ctx.store.snapshots(ctx.project.id)
+    if plans.empty:
+        st.info("还没有保存过拓客计划。请先到「拓客作战地图」分级并保存计划，再来这里划分片区；团队可以先建。")
+        return None
+    plan = ctx.store.snapshot(int(plans["id"].iloc[0]))
+    st.caption(f"{B.NO_APPROVED_PLAN}；片区按最新草稿「{B.plan_name(plan)}」划分，方案批准后请核对一次。")
+    return plan
+
+
+def plan_unit(ctx: MapContext, plan: dict | None) -> str:
+    """The plan's area unit when this project can use it, else the project's default unit."""
+    layer_id = str((plan or {}).get("layer_id") or "")
+    if layer_id in ctx.layer_ids() or layer_id in UL.custom_layers():
+        return layer_id
+    if plan is not None:
+        st.warning(f"计划按「{UL.layer_label(layer_id)}」分级，这个单元现在不可用（自己上传的图层只在上传时的会话里）："
+                   "请在「拓客作战地图」重新上传该图层，或按现有单元另存计划。")
+    ids = ctx.layer_ids(hexagons=False)
+    return ctx.project.area_layer if ctx.project.area_layer in ids else S.LAYER_DISTRICTS
+
+
+def plan_areas(ctx: MapContext, plan: dict, line: str) -> pd.DataFrame:
+    """The plan's graded areas of one line (无到访 left out): area_id, area_name, grade, score."""
+    grades = B.snapshot_grades(plan["payload"], line)
+    if grades is None:
+        return pd.DataFrame(columns=["area_id", "area_name", "grade", "score"])
+    return grades[grades["grade"] != G.NO_VISITS].reset_index(drop=True)
+
+
+def area_table(ctx: MapContext, grades: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`mapping.ops.territory.area_facts` of the plan's areas (centroid, km², visits, density,
+    distance), computed once per data version, unit and plan areas for every session."""
+    def make() -> pd.DataFrame:
+        shapes = ctx.polygons(grades["area_id"].astype(str).tolist(), display=False)
+        return T.area_facts(grades, shapes, frame["area_id"].value_counts(), ctx.project.site)
+
+    return cached(ctx.key("tm_area_facts", frame_digest(grades), repr(ctx.project.site), len(frame)), make).copy()
+
+
+# ----------------------------------------------------------------------------- teams
+def base_areas(ctx: MapContext, plan: dict | None) -> pd.DataFrame:
+    """The areas a team's base may be in (the plan's graded areas, else the unit's areas with visitors),
+    with a point inside each: area_id, area_name, lng, lat."""
+    grades = plan_areas(ctx, plan, "") if plan is not None else \
+        ctx.area_names().assign(grade="", score=np.nan)
+    if grades.empty:
+        return pd.DataFrame(columns=["area_id", "area_name", "lng", "lat"])
+    return area_table(ctx, grades, pd.DataFrame({"area_id": []}))
+
+
+def teams_section(ctx: MapContext, ops: Operations, teams: pd.DataFrame, facts: pd.DataFrame, edit: bool) -> None:
+    st.markdown("#### 团队")
+    names = dict(zip(facts["area_id"], facts["area_name"]))
+    shown = teams.assign(base=[names.get(a, a) for a in teams["base_area"]])
+    shown = shown[["id", *TEAM_EDITOR]].reset_index(drop=True)  # the id column is kept, not shown
+    if not edit:
+        if shown.empty:
+            st.caption("这个项目还没有团队。")
+        else:
+            st.dataframe(shown.drop(columns="id").rename(columns=TEAM_EDITOR), hide_index=True)
+        return
+    st.caption("渠道团队、拓客小组、中介公司、置业顾问、小蜜蜂都在这里建。驻地区域是团队出发的地方（自动均衡时就近分片区）；"
+               "别名是导入文件「拓客人员/渠道团队」列里这个团队的其他写法，用顿号分隔。删除一行即删除团队（其费用保留、不再属于任何团队）。")
+    edited = st.data_editor(
+        shown, key=f"tm_teams_{ops.version(ctx.project.id)}", num_rows="dynamic", hide_index=True,
+        column_order=list(TEAM_EDITOR), column_config={
+            "name": st.column_config.TextColumn("名称", required=True, max_chars=64),
+            "kind": st.column_config.SelectboxColumn("类型", options=list(S.TEAM_KINDS), required=True,
+                                                     default=S.TEAM_KINDS[0]),
+            "size": st.column_config.NumberColumn("人数", min_value=1, step=1, default=1, required=True),
+            "cost_model": st.column_config.SelectboxColumn("计费方式", options=list(S.COST_MODELS), required=True,
+                                                           default=S.COST_MODELS[0]),
+            "day_rate": st.column_config.NumberColumn("人天单价（元）", min_value=0.0, default=0.0),
+            "commission": st.column_config.NumberColumn("每成交佣金（元）", min_value=0.0, default=0.0),
+            "monthly_fee": st.column_config.NumberColumn("月固定费（元）", min_value=0.0, default=0.0),
+            "base": st.column_config.SelectboxColumn("驻地区域", options=sorted(set(names.values()))),
+            "aliases": st.column_config.TextColumn("别名"),
+            "active": st.column_config.CheckboxColumn("启用", default=True),
+        })
+    if st.button("保存团队", key="tm_teams_save", icon=":material/save:"):
+        save_teams(ctx, ops, teams, edited, facts)
+
+
+def save_teams(ctx: MapContext, ops: Operations, before: pd.DataFrame, edited: pd.DataFrame,
+               facts: pd.DataFrame) -> None:
+    """Add, change and delete teams as edited; an error names the row and stops before the next row."""
+    if not allowed("edit_ops"):
+        st.error(refusal("edit_ops"))
+        return
+    by_name = {n: (a, lng, lat) for a, n, lng, lat in zip(facts["area_id"], facts["area_name"], facts["lng"],
+                                                        facts["lat"])}
+    done, pid = [], ctx.project.id
+    rows = edited.reset_index(drop=True)
+    gone = set(before["id"].astype(int)) - {int(i) for i in rows["id"].dropna()}
+    for n, row in enumerate(rows.to_dict("records"), start=1):
+        area, lng, lat = by_name.get(row.get("base") or "", ("", None, None))
+        try:
+            team_id = None if pd.isna(row.get("id")) else int(row["id"])
+            ops.save_team(pid, team_id=team_id, name=row.get("name") or "", kind=row.get("kind") or S.TEAM_KINDS[0],
+                          size=row.get("size") if pd.notna(row.get("size")) else 1,
+                          cost_model=row.get("cost_model") or S.COST_MODELS[0],
+                          day_rate=_number(row.get("day_rate")), commission=_number(row.get("commission")),
+                          monthly_fee=_number(row.get("monthly_fee")), base_area=area,
+                          base_lng=None if lng is None or pd.isna(lng) else float(lng),
+                          base_lat=None if lat is None or pd.isna(lat) else float(lat),
+                          aliases=row.get("aliases") or "", active=bool(row.get("active", True)))
+            done.append(str(row.get("name")))
+        except ValueError as exc:
+            st.error(f"团队表第 {n} 行：{exc}" + (f"（前面 {len(done)} 行已保存）" if done else ""))
+            return
+    for team_id in sorted(gone):
+        ops.delete_team(team_id)
+    trail.record(ctx.store, "team_save", project_id=pid, rows=len(done),
+                 detail=f"团队：{'、'.join(done)}" + (f"；删除 {len(gone)} 个" if gone else ""))
+    notice(f"已保存 {len(done)} 个团队" + (f"，删除 {len(gone)} 个" if gone else "") + "。")
+    st.rerun()
+
+
+def _number(value) -> float:
+    return 0.0 if value is None or pd.isna(value) else float(value)
+
+
+# ----------------------------------------------------------------------------- the working territory
+def working(ctx: MapContext, ops: Operations, plan: dict, line: str, dimension: str, facts: pd.DataFrame,
+            frame: pd.DataFrame) -> dict:
+    """The session's territory for this plan, line and dimension, started from the set in force when it
+    divides the same plan unit and line, else from the suggestions alone."""
+    key = (ctx.project.id, int(plan["id"]), line, dimension)
+    state = st.session_state.get(STATE)
+    if state is None or state["key"] != key:
+        current = ops.territory_in_force(ctx.project.id)
+        body = (current or {}).get("payload") or {}
+        fits = body.get("layer_id") == plan["layer_id"] and (body.get("line") or "") == line
+        state = new_state(key, facts, plan, frame, current if fits else None, dimension)
+        st.session_state[STATE] = state
+    return state
+
+
+def new_state(key: tuple, facts: pd.DataFrame, plan: dict, frame: pd.DataFrame, source: dict | None,
+              dimension: str, rev: int = 0) -> dict:
+    body = (source or {}).get("payload") or {}
+    table, gone = T.start_table(facts, suggestions(facts, plan, frame, dimension), body.get("areas"))
+    bids = pd.DataFrame(body.get("bids") or [], columns=["team_id", "area_id", "target_visits", "target_deals",
+                                                         "by", "at"])
+    return {"key": key, "rev": rev + 1, "areas": table, "bids": bids, "gone": gone,
+            "method": (source or {}).get("method") or "manual", "source": source, "index": None, "award": None}
+
+
+def suggestions(facts: pd.DataFrame, plan: dict, frame: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    """Suggested tactic, frequency, staff days and weekly targets per area (:mod:`mapping.ops.tactics`)."""
+    how = TC.suggest(facts.assign(dimension=dimension))
+    high_share, conversion = TC.project_rates(frame)
+    goals = TC.default_targets(facts, B.targets_from_payload(plan["payload"]), high_share, conversion)
+    return how.merge(goals, on="area_id", how="left")
+
+
+def team_labels(teams: pd.DataFrame, table: pd.DataFrame) -> dict[int, str]:
+    """Team id → the name shown (a team deleted since keeps a visible label)."""
+    labels = dict(zip(teams["id"].astype(int), teams["name"].astype(str)))
+    for t in table["team_id"].dropna().astype(int):
+        labels.setdefault(int(t), f"已删除的团队（编号 {int(t)}）")
+    return labels
+
+
+def areas_editor(state: dict, facts: pd.DataFrame, labels: dict[int, str], reasons: dict[str, str], k: int,
+                 edit: bool) -> pd.DataFrame:
+    """The territory table (team, tactic, frequency, staff days, weekly targets); returns it as edited.
+    Areas with fewer than ``k`` visitors (or 样本不足 in the plan) show no count."""
+    table = state["areas"]
+    info = facts.set_index("area_id")
+    hidden = (table["grade"] == G.INSUFFICIENT).to_numpy() | (info.loc[table["area_id"], "visits"] < k).to_numpy()
+    shown = pd.DataFrame({
+        "area_name": table["area_name"], "grade": table["grade"], "potential": T.potential(table).round(1),
+        "visits": np.where(hidden, np.nan, info.loc[table["area_id"], "visits"].to_numpy(dtype=float)),
+        "team": [None if pd.isna(t) else labels.get(int(t)) for t in table["team_id"]],
+        "tactic": table["tactic"].replace("", None), "per_week": table["per_week"],
+        "staff_days": table["staff_days"], "target_visits": table["target_visits"],
+        "target_high": table["target_high"], "target_deals": table["target_deals"],
+        "reason": [reasons.get(a, "") for a in table["area_id"]],
+    }).reset_index(drop=True)  # rows in the order of ``table``
+    if not edit:
+        st.dataframe(shown.rename(columns=AREA_EDITOR), hide_index=True, height=min(520, 38 + 35 * len(shown)),
+                     column_config={"到访": st.column_config.NumberColumn(help=f"少于 {k} 人的区域不显示人数",
+                                                                         format="%d")})
+        return table
+    config = {c: st.column_config.Column(label) for c, label in AREA_EDITOR.items()}
+    config["visits"] = st.column_config.NumberColumn("到访", help=f"少于 {k} 人的区域不显示人数", format="%d")
+    config.update({
+        "team": st.column_config.SelectboxColumn("团队", options=list(labels.values())),
+        "tactic": st.column_config.SelectboxColumn("打法", options=list(TC.TACTICS)),
+        "per_week": st.column_config.NumberColumn("每周次数", min_value=0, step=1),
+        "staff_days": st.column_config.NumberColumn("每周人天", min_value=0.0, step=0.5),
+        "target_visits": st.column_config.NumberColumn("周目标到访", min_value=0, step=1),
+        "target_high": st.column_config.NumberColumn("周目标高意向", min_value=0, step=1),
+        "target_deals": st.column_config.NumberColumn("周目标成交", min_value=0, step=1),
+    })
+    edited = st.data_editor(shown, key=f"tm_areas_{state['rev']}", hide_index=True, num_rows="fixed",
+                            column_config=config, height=min(520, 38 + 35 * len(shown)),
+                            disabled=["area_name", "grade", "potential", "visits", "reason"])
+    ids = {v: k_ for k_, v in labels.items()}
+    out = table.copy()
+    out["team_id"] = pd.array([ids.get(t) if isinstance(t, str) else None for t in edited["team"]], dtype="Int64")
+    out["tactic"] = edited["tactic"].fillna("").astype(str).to_numpy()
+    for col in ("per_week", "target_visits", "target_high", "target_deals"):
+        out[col] = pd.to_numeric(edited[col], errors="coerce").fillna(0).astype(int).to_numpy()
+    out["staff_days"] = pd.to_numeric(edited["staff_days"], errors="coerce").fillna(0.0).to_numpy()
+    return out
+
+
+def replace_areas(state: dict, table: pd.DataFrame, method: str | None = None, **extra) -> None:
+    """Make ``table`` the territory being edited (a new editor revision) and rerun."""
+    state.update(areas=T.areas_frame(table.to_dict("records")), rev=state["rev"] + 1, **extra)
+    if method:
+        state["method"] = method
+    st.rerun()
+
+
+# ----------------------------------------------------------------------------- map
+def map_panel(ctx: MapContext, state: dict, table: pd.DataFrame, teams: pd.DataFrame, labels: dict[int, str],
+              edit: bool) -> None:
+    ids = table["area_id"].tolist()
+    basemap = st.selectbox("底图", list(render.BASEMAPS), format_func=render.basemap_labels().get, key="tm_basemap")
+    polygons = ctx.polygons(ids)
+    named = pd.DataFrame({"id": list(labels), "name": list(labels.values())})
+    title = f"{ctx.project.name} · 片区分配"
+
+    def make() -> dict:
+        return folium_payload(territory_map(polygons, table, named, basemap=basemap, title=title,
+                                            subtitle="颜色 = 团队", sites=project_sites(ctx.project)))
+
+    payload = cached(ctx.key("tm_map", basemap, frame_digest(table), frame_digest(named),
+                             repr(project_sites(ctx.project))), make)
+    if edit:
+        options = [0, *[int(t) for t in teams.loc[teams["active"], "id"]]]
+        team = st.selectbox("点击地图上的区域，分给", options, key="tm_assign",
+                            format_func=lambda t: labels.get(t, NO_TEAM) if t else "取消分配（设为未分配）")
+    state_map = show_map(payload, key="tm_map", height=560, returned_objects=["last_object_clicked"])
+    if edit:
+        clicked(state, table, polygons, state_map, basemap, team)
+
+
+def clicked(state: dict, table: pd.DataFrame, polygons, state_map: dict | None, basemap: str, team: int) -> None:
+    """A new click on an area gives it to the chosen team (once per click)."""
+    point = (state_map or {}).get("last_object_clicked")
+    if not point or point == state.get("click"):
+        return
+    state["click"] = point
+    area = area_at(polygons, float(point["lng"]), float(point["lat"]), basemap)
+    if area is None:
+        return
+    out = table.copy()
+    out.loc[out["area_id"] == area, "team_id"] = team or None
+    replace_areas(state, out, "manual")
+
+
+# ----------------------------------------------------------------------------- balance, auction, checks
+def balance_panel(ctx: MapContext, state: dict, table: pd.DataFrame, facts: pd.DataFrame, teams: pd.DataFrame,
+                  labels: dict[int, str], edit: bool) -> None:
+    active = teams[teams["active"]]
+    if edit:
+        assigned = table.loc[table["team_id"].notna(), "area_id"]
+        names = dict(zip(table["area_id"], table["area_name"]))
+        locked = st.multiselect("自动均衡时保持不变的区域（已分配的）", assigned.tolist(), format_func=names.get,
+                                key=f"tm_locked_{state['rev']}")
+        if st.button("自动均衡", key="tm_balance", icon=":material/balance:",
+                     help="按潜力（得分×等级权重）把区域分给启用的团队：每人潜力大致相等，片区紧凑、靠近驻地"):
+            if not allowed("edit_ops"):
+                st.error(refusal("edit_ops"))
+                return
+            try:
+                result = T.balance(facts, active, {a: int(t) for a, t in zip(table["area_id"], table["team_id"])
+                                                   if a in set(locked)})
+            except ValueError as exc:
+                st.error(str(exc))
+                return
+            out = table.drop(columns="team_id").merge(result, on="area_id", how="left")
+            replace_areas(state, out, "balance")
+    shown = T.balance_index(table[["area_id", "team_id"]], facts, active if len(active) else teams)
+    if len(shown):
+        st.markdown("**均衡指数**（100 = 正好是按人数应得的潜力份额）")
+        st.dataframe(shown.drop(columns=["team_id"]).rename(columns={
+            "team": "团队", "potential": "潜力", "share": "占比", "target_share": "应得占比", "index": "均衡指数",
+            "areas": "片区数", "mean_km": "到驻地平均距离(公里)"}), hide_index=True, column_config={
+            "占比": st.column_config.NumberColumn(format="percent"),
+            "应得占比": st.column_config.NumberColumn(format="percent"),
+            "均衡指数": st.column_config.NumberColumn(format="%.0f"), "潜力": st.column_config.NumberColumn(format="%.0f"),
+            "到驻地平均距离(公里)": st.column_config.NumberColumn(format="%.1f")})
+
+
+def auction_panel(ctx: MapContext, state: dict, table: pd.DataFrame, teams: pd.DataFrame, labels: dict[int, str],
+                  edit: bool) -> None:
+    st.caption("各团队对区域出价：承诺每周带来多少到访、多少成交。定标时每个区域给承诺成交最多的团队（相同时看到访，"
+               "再相同时先出价者、编号小者），中标的承诺就是该区域的周目标。")
+    names = dict(zip(table["area_id"], table["area_name"]))
+    area_of = {name: a for a, name in names.items()}
+    bids = state["bids"]
+    shown = pd.DataFrame({
+        "team": [labels.get(int(t)) if pd.notna(t) else None for t in bids["team_id"]],
+        "area": [names.get(str(a), str(a)) for a in bids["area_id"]],
+        "target_visits": pd.to_numeric(bids["target_visits"], errors="coerce"),
+        "target_deals": pd.to_numeric(bids["target_deals"], errors="coerce"),
+        "by": bids["by"].fillna("").astype(str), "at": bids["at"].fillna("").astype(str)})
+    if not edit:
+        if shown.empty:
+            st.caption("还没有出价。")
+        else:
+            st.dataframe(shown.rename(columns=BID_EDITOR), hide_index=True)
+        show_award(state, labels, names)
+        return
+    edited = st.data_editor(shown, key=f"tm_bids_{state['rev']}", num_rows="dynamic", hide_index=True,
+                            disabled=["by", "at"], column_config={
+                                "team": st.column_config.SelectboxColumn("团队", options=[labels[t] for t in labels
+                                                                                        if t in set(teams["id"])]),
+                                "area": st.column_config.SelectboxColumn("区域", options=list(area_of)),
+                                "target_visits": st.column_config.NumberColumn("承诺周到访", min_value=0, step=1),
+                                "target_deals": st.column_config.NumberColumn("承诺周成交", min_value=0, step=1),
+                                "by": st.column_config.TextColumn("出价人"), "at": st.column_config.TextColumn("出价时间")})
+    current = bid_rows(edited, labels, area_of)
+    state["current_bids"] = current
+    if st.button("定标", key="tm_award", icon=":material/gavel:", type="primary"):
+        if not allowed("edit_ops"):
+            st.error(refusal("edit_ops"))
+            return
+        try:
+            won = T.award(current)
+        except ValueError as exc:
+            st.error(str(exc))
+            return
+        replace_areas(state, T.apply_award(table, won), "auction", bids=current, award=won)
+    show_award(state, labels, names)
+
+
+def bid_rows(edited: pd.DataFrame, labels: dict[int, str], area_of: dict[str, str]) -> pd.DataFrame:
+    """The bids as edited (team and area ids); a new row gets its bidder and time now."""
+    ids = {v: k for k, v in labels.items()}
+    now = dt.datetime.now().isoformat(timespec="seconds")
+    rows = edited.dropna(how="all", subset=["team", "area", "target_visits", "target_deals"])
+    return pd.DataFrame({
+        "team_id": [ids.get(t) for t in rows["team"]], "area_id": [area_of.get(a, "") for a in rows["area"]],
+        "target_visits": rows["target_visits"].to_numpy(), "target_deals": rows["target_deals"].to_numpy(),
+        "by": [b or trail.username() for b in rows["by"].fillna("")],
+        "at": [a or now for a in rows["at"].fillna("")]})
+
+
+def show_award(state: dict, labels: dict[int, str], names: dict[str, str]) -> None:
+    won = state.get("award")
+    if won is None or won.empty:
+        return
+    st.markdown(f"**定标结果**：{len(won)} 个区域")
+    st.dataframe(pd.DataFrame({
+        "区域": [names.get(a, a) for a in won["area_id"]], "中标团队": [labels.get(int(t)) for t in won["team_id"]],
+        "周目标到访": won["target_visits"], "周目标成交": won["target_deals"], "出价团队数": won["bidders"],
+        "次优团队": [labels.get(int(t)) if pd.notna(t) else "—" for t in won["runner_up"]]}), hide_index=True)
+
+
+def flags_panel(table: pd.DataFrame, grades: pd.DataFrame, teams: pd.DataFrame) -> None:
+    flags = T.check(T.payload_areas(table), grades, teams)
+    if flags.empty:
+        st.success("没有重复分配，A/B 级区域都已分配，每个启用的团队都有片区。")
+        return
+    counts = flags["kind"].value_counts()
+    st.warning("；".join(f"{kind} {n} 处" for kind, n in counts.items()) + "。")
+    st.dataframe(flags[["kind", "message"]].rename(columns={"kind": "问题", "message": "说明"}), hide_index=True,
+                 height=min(320, 38 + 35 * len(flags)))
+
+
+# ----------------------------------------------------------------------------- saved sets
+def save_form(ctx: MapContext, ops: Operations, state: dict, table: pd.DataFrame, plan: dict, line: str,
+              dimension: str) -> None:
+    with st.form("tm_save", border=False):
+        name = st.text_input("片区方案名称", value=f"{dt.date.today():%Y-%m-%d} 片区方案", key="tm_save_name")
+        note = st.text_input("备注（可选）", key="tm_save_note")
+        overwrite = st.checkbox("覆盖同名草稿", key="tm_save_overwrite",
+                                help="只覆盖草稿；已批准的版本不会被覆盖，同名保存会成为新的版本")
+        saved = st.form_submit_button("保存片区方案", icon=":material/save:")
+    if not saved:
+        return
+    if not allowed("edit_ops"):
+        st.error(refusal("edit_ops"))
+        return
+    bids = state.get("current_bids", state["bids"])
+    try:
+        payload = {"layer_id": plan["layer_id"], "dimension": dimension, "line": line,
+                   "areas": T.payload_areas(table), "bids": plain_bids(bids), "note": note}
+        set_id = ops.save_territory_set(ctx.project.id, name, payload, snapshot_id=int(plan["id"]),
+                                        method=state["method"], created_by=trail.username(), replace=overwrite)
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    saved_set = ops.territory_set(set_id)
+    trail.record(ctx.store, "territory_save", project_id=ctx.project.id, rows=len(table),
+                 detail=f"{B.plan_label(saved_set)}（{METHOD_LABELS.get(state['method'])}）")
+    state.update(source=saved_set, bids=bids)
+    st.session_state["tm_pick"] = int(set_id)
+    notice(f"已保存片区方案「{B.plan_name(saved_set)}」（草稿，待销售总监批准）。")
+    st.rerun()
+
+
+def plain_bids(bids: pd.DataFrame) -> list[dict]:
+    rows = []
+    for r in bids.to_dict("records"):
+        if r.get("team_id") is None or pd.isna(r.get("team_id")) or not r.get("area_id"):
+            continue
+        rows.append({"team_id": int(r["team_id"]), "area_id": str(r["area_id"]),
+                     "target_visits": int(_number(r.get("target_visits"))),
+                     "target_deals": int(_number(r.get("target_deals"))),
+                     "by": str(r.get("by") or ""), "at": str(r.get("at") or "")})
+    return rows
+
+
+def sets_panel(ctx: MapContext, ops: Operations, state: dict, key: tuple, facts, plan, frame, dimension) -> None:
+    """Saved territory sets, newest first: load one into the editor, approve or delete a draft."""
+    sets = ops.territory_sets(ctx.project.id)
+    if sets.empty:
+        st.caption("还没有保存过片区方案。")
+        return
+    labels = {int(r["id"]): f"{B.plan_label(r)} · {METHOD_LABELS.get(r['method'], r['method'])}"
+              for r in sets.to_dict("records")}
+    if st.session_state.get("tm_pick") not in labels:
+        st.session_state["tm_pick"] = next(iter(labels))
+    chosen = st.selectbox("已存片区方案", list(labels), format_func=labels.get, key="tm_pick")
+    picked = ops.territory_set(chosen)
+    draft = picked["status"] != "approved"
+    c1, c2, c3 = st.columns(3)
+    if c1.button("载入这一版", key="tm_load", icon=":material/upload:"):
+        body = picked["payload"]
+        if body.get("layer_id") != plan["layer_id"]:
+            st.error(f"这一版按「{UL.layer_label(body.get('layer_id', ''))}」划分，与当前计划的分级单元不同，不能载入。")
+            return
+        st.session_state[STATE] = new_state(key, facts, plan, frame, picked, dimension, rev=state["rev"])
+        st.rerun()
+    if draft and allowed("approve_ops") and c2.button("批准", key="tm_approve", type="primary",
+                                                      icon=":material/verified:"):
+        approve(ctx, ops, picked)
+    if draft and allowed("edit_ops") and c3.button("删除草稿", key="tm_delete", icon=":material/delete:"):
+        try:
+            ops.delete_territory_set(int(picked["id"]))
+        except ValueError as exc:
+            st.error(str(exc))
+            return
+        trail.record(ctx.store, "territory_delete", project_id=ctx.project.id, detail=B.plan_label(picked))
+        st.session_state.pop("tm_pick", None)
+        notice(f"已删除草稿：{B.plan_name(picked)}。")
+        st.rerun()
+
+
+def approve(ctx: MapContext, ops: Operations, picked: dict) -> None:
+    if not allowed("approve_ops"):
+        st.error(refusal("approve_ops"))
+        return
+    try:
+        ops.approve_territory_set(int(picked["id"]), trail.username())
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    done = ops.territory_set(int(picked["id"]))
+    trail.record(ctx.store, "territory_approve", project_id=ctx.project.id, detail=B.plan_label(done))
+    notice(f"已批准：{B.plan_label(done)}。各团队按这一版执行，客户归属也按它计算。")
+    st.rerun()
+
+
+# ----------------------------------------------------------------------------- attribution
+def attribution_panel(ctx: MapContext, ops: Operations, layer_id: str, dimension: str, teams: pd.DataFrame) -> None:
+    """How many visitors each team brought under the set in force, how many nobody, and why."""
+    frame = attributed_frame(ctx, ops, ops.version(ctx.project.id), layer_id, dimension)
+    current = ops.territory_in_force(ctx.project.id)
+    channels = ops.ops_settings(ctx.project.id).get("outreach_channels") or []
+    st.caption("归属规则：① 导入文件「拓客人员/渠道团队」列的名称（或别名）对上团队；② 否则，"
+               f"到访渠道是{'、'.join(channels) or '（未设置拓客渠道）'}且所在区域已分给团队；③ 其余为「未归属」。"
+               + (f"片区按「{B.plan_label(current)}」。" if current else "还没有片区方案，只按导入列归属。"))
+    summary = TM.team_summary(frame, teams)
+    st.dataframe(summary.drop(columns=["team_id"]).rename(columns={
+        "team": "团队", "visitors": "到访", "high": "高意向(A/B)", "deals": "成交", "by_import": "按导入列",
+        "by_territory": "按片区规则"}), hide_index=True)
+    reasons = TM.unattributed_reasons(frame, channels)
+    reasons = reasons[reasons["visitors"] > 0]
+    if len(reasons):
+        st.markdown(f"**未归属的 {int(reasons['visitors'].sum()):,} 位客户，原因**")
+        st.dataframe(reasons[["reason", "visitors", "examples"]].rename(columns={
+            "reason": "原因", "visitors": "人数", "examples": "常见的未识别团队名"}), hide_index=True)
+
+
+# ----------------------------------------------------------------------------- page
+def choose_line_and_dimension(plan: dict) -> tuple[str, str]:
+    lines = list(plan["payload"].get("grades", {}).keys()) or [B.ALL_LINES]
+    c1, c2 = st.columns(2)
+    line = c1.selectbox("业态", lines, format_func=B.line_label, key="tm_line")
+    planned = plan["payload"].get("settings", {}).get("dimension")
+    default = planned if planned in S.DIMENSIONS else S.HOME
+    if st.session_state.get("tm_dimension") not in S.DIMENSIONS:
+        st.session_state["tm_dimension"] = default
+    dimension = c2.selectbox("按哪个维度的位置归属客户、计算密度", list(S.DIMENSIONS),
+                             format_func=S.DIMENSION_LABELS.get, key="tm_dimension")
+    return line, dimension
+
+
+def territory_section(ctx: MapContext, ops: Operations, plan: dict, teams: pd.DataFrame, edit: bool) -> None:
+    st.markdown("#### 片区分配")
+    line, dimension = choose_line_and_dimension(plan)
+    frame = attributed_frame(ctx, ops, ops.version(ctx.project.id), ctx.layer_id, dimension)
+    grades = plan_areas(ctx, plan, line)
+    if grades.empty:
+        st.info("这个计划里这个业态没有分级区域。")
+        return
+    facts = area_table(ctx, grades, frame)
+    state = working(ctx, ops, plan, line, dimension, facts, frame)
+    suggested = suggestions(facts, plan, frame, dimension)
+    source = state.get("source")
+    st.caption(("从「" + B.plan_label(source) + "」载入" if source else "新的片区分配（按建议的打法与目标）")
+               + f"；分配方式：{METHOD_LABELS.get(state['method'], state['method'])}。"
+               + (f" 已存方案里有 {len(state['gone'])} 个区域不在当前计划中，没有载入。" if state["gone"] else ""))
+    labels = team_labels(teams, state["areas"])
+    map_area = st.container()
+    tabs = st.tabs(["片区与打法", "自动均衡", "竞拍", "检查", "客户归属"])
+    with tabs[0]:
+        table = areas_editor(state, facts, labels, dict(zip(suggested["area_id"], suggested["reason"])),
+                             ctx.project.min_count, edit)
+        if edit and st.button("按建议重置打法与目标", key="tm_reset_tactics"):
+            fresh = T.start_table(facts, suggested)[0]
+            replace_areas(state, fresh.assign(team_id=table["team_id"].to_numpy()))
+    with tabs[1]:
+        balance_panel(ctx, state, table, facts, teams, labels, edit)
+    with tabs[2]:
+        auction_panel(ctx, state, table, teams, labels, edit)
+    with tabs[3]:
+        flags_panel(table, grades, teams)
+    with tabs[4]:
+        attribution_panel(ctx, ops, ctx.layer_id, dimension, teams)
+    with map_area:
+        map_panel(ctx, state, table, teams, labels, edit)
+    st.markdown("#### 片区方案（版本）")
+    c1, c2 = st.columns([3, 2])
+    with c1:
+        if edit:
+            save_form(ctx, ops, state, table, plan, line, dimension)
+        else:
+            st.caption("你的角色只能查看片区方案。")
+    with c2:
+        sets_panel(ctx, ops, state, state["key"], facts, plan, frame, dimension)
+
+
+def main() -> None:
+    require("view")
+    store = get_store()
+    st.title("团队与片区")
+    ctx = map_context(store)
+    if ctx is None:
+        return
+    ops = Operations(store)
+    edit = allowed("edit_ops")
+    plan = plan_in_force(ctx)
+    ctx = ctx.with_(layer_id=plan_unit(ctx, plan))
+    teams = ops.teams(ctx.project.id)
+    teams_section(ctx, ops, teams, base_areas(ctx, plan), edit)
+    if plan is None:
+        return
+    territory_section(ctx, ops, plan, teams, edit)
+
+
+guarded(main)
