@@ -83,14 +83,16 @@ def plan_areas(ctx: MapContext, plan: dict, line: str) -> pd.DataFrame:
     return grades[grades["grade"] != G.NO_VISITS].reset_index(drop=True)
 
 
-def area_table(ctx: MapContext, grades: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
-    """:func:`mapping.ops.territory.area_facts` of the plan's areas (centroid, km², visits, density,
-    distance), computed once per data version, unit and plan areas for every session."""
+def area_table(ctx: MapContext, grades: pd.DataFrame, frame: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    """:func:`mapping.ops.territory.area_facts` of the plan's areas (centroid, km², visitors of ``frame``
+    per area, density, distance), computed once per data version, unit, dimension and plan areas for
+    every session."""
     def make() -> pd.DataFrame:
         shapes = ctx.polygons(grades["area_id"].astype(str).tolist(), display=False)
         return T.area_facts(grades, shapes, frame["area_id"].value_counts(), ctx.project.site)
 
-    return cached(ctx.key("tm_area_facts", frame_digest(grades), repr(ctx.project.site), len(frame)), make).copy()
+    key = ctx.key("tm_area_facts", dimension, frame_digest(grades), repr(ctx.project.site), len(frame))
+    return cached(key, make).copy()
 
 
 # ----------------------------------------------------------------------------- teams
@@ -101,7 +103,7 @@ def base_areas(ctx: MapContext, plan: dict | None) -> pd.DataFrame:
         ctx.area_names().assign(grade="", score=np.nan)
     if grades.empty:
         return pd.DataFrame(columns=["area_id", "area_name", "lng", "lat"])
-    return area_table(ctx, grades, pd.DataFrame({"area_id": []}))
+    return area_table(ctx, grades, pd.DataFrame({"area_id": []}), "")
 
 
 def teams_section(ctx: MapContext, ops: Operations, teams: pd.DataFrame, facts: pd.DataFrame, edit: bool) -> None:
@@ -558,7 +560,7 @@ def territory_section(ctx: MapContext, ops: Operations, plan: dict, teams: pd.Da
     if grades.empty:
         st.info("这个计划里这个业态没有分级区域。")
         return
-    facts = area_table(ctx, grades, frame)
+    facts = area_table(ctx, grades, frame, dimension)
     state = working(ctx, ops, plan, line, dimension, facts, frame)
     suggested = suggestions(facts, plan, frame, dimension)
     source = state.get("source")

@@ -259,14 +259,18 @@ def _best_swap(owner, movable, pot, d, target, load, reach, scale) -> bool:
 
 
 def _best_compaction(owner, movable, pot, d, target, load) -> bool:
-    """The swap of two areas between teams that most shortens the potential-weighted distance to the seeds,
-    leaving neither team further than :data:`BALANCE_TOLERANCE` of its target beyond where it was."""
+    """The swaps of two areas between teams that most shorten the potential-weighted distance to the seeds,
+    leaving neither team further than :data:`BALANCE_TOLERANCE` of its target beyond where it was: the best
+    swap, then the best of two other teams, and so on (swaps of disjoint teams do not change each other's
+    balance)."""
     if len(movable) < 2:
         return False
-    a, b = np.meshgrid(movable, movable, indexing="ij")
-    a, b = a.ravel(), b.ravel()
+    # a swap only shortens if one of its areas is nearer to another team's seed than to its own
+    mine = d[movable, owner[movable]]
+    astray = movable[mine > d[movable].min(axis=1) + 1e-9]
+    a, b = np.repeat(astray, len(movable)), np.tile(movable, len(astray))
     s, r = owner[a], owner[b]
-    keep = s < r
+    keep = s != r
     a, b, s, r = a[keep], b[keep], s[keep], r[keep]
     if not len(a):
         return False
@@ -279,8 +283,12 @@ def _best_compaction(owner, movable, pot, d, target, load) -> bool:
     if not ok.any():
         return False
     k = np.flatnonzero(ok)
-    best = k[np.lexsort((b[k], a[k], -np.round(shorter[k], 9)))[0]]
-    owner[a[best]], owner[b[best]] = r[best], s[best]
+    busy: set[int] = set()
+    for best in k[np.lexsort((b[k], a[k], -np.round(shorter[k], 9)))]:  # the best swaps of disjoint team pairs
+        if s[best] in busy or r[best] in busy:
+            continue
+        owner[a[best]], owner[b[best]] = r[best], s[best]
+        busy.update((int(s[best]), int(r[best])))
     return True
 
 
