@@ -150,8 +150,23 @@ def _note_small(k: int) -> str:
 
 
 # ----------------------------------------------------------------------------- the territory
-def _areas(territory: Mapping | None) -> pd.DataFrame:
-    """The payload's areas: area_id, area_name, grade, team_id (Int64), the three weekly targets."""
+@dataclass(frozen=True)
+class Plan:
+    """A territory set read once: its areas (area_id, area_name, grade, team_id Int64, the weekly targets),
+    who holds what, the grades, and the Monday it took effect.  Every function here accepts one in place
+    of the territory set dict (:func:`review` reads the set once for all of them)."""
+
+    areas: pd.DataFrame
+    held: dict  # area_id -> team id
+    grades: dict  # area_id -> grade
+    start: dt.date | None
+
+
+def plan_of(territory: Mapping | Plan | None) -> Plan:
+    """:class:`Plan` of a territory set dict (:meth:`~mapping.db.operations.Operations.territory_set`), of a bare
+    payload, or None (no areas)."""
+    if isinstance(territory, Plan):
+        return territory
     payload = (territory or {}).get("payload", territory) or {}
     rows = pd.DataFrame(list(payload.get("areas") or []))
     out = pd.DataFrame({"area_id": rows["area_id"].astype(str) if "area_id" in rows else pd.Series(dtype=object)})
@@ -161,22 +176,25 @@ def _areas(territory: Mapping | None) -> pd.DataFrame:
                       else pd.Series(pd.NA, index=out.index, dtype="Int64"))
     for key in TARGET_KEYS.values():
         out[key] = pd.to_numeric(rows[key], errors="coerce").fillna(0).astype(float) if key in rows else 0.0
-    return out.drop_duplicates("area_id")
+    out = out.drop_duplicates("area_id").reset_index(drop=True)
+    held = out[out["team_id"].notna()]
+    return Plan(areas=out, held=dict(zip(held["area_id"], held["team_id"].astype(int))),
+                grades=dict(zip(out["area_id"], out["grade"])), start=effective_from(territory))
 
 
-def assigned_areas(territory: Mapping | None) -> dict[str, int]:
+def assigned_areas(territory: Mapping | Plan | None) -> dict[str, int]:
     """area_id → team id of the areas a team holds (the payload or the territory set dict).
 
     >>> assigned_areas({"payload": {"areas": [{"area_id": "a", "team_id": 2}, {"area_id": "b", "team_id": None}]}})
     {'a': 2}
     """
-    areas = _areas(territory)
-    held = areas[areas["team_id"].notna()]
-    return dict(zip(held["area_id"], held["team_id"].astype(int)))
+    return dict(plan_of(territory).held)
 
 
-def effective_from(territory: Mapping | None) -> dt.date | None:
+def effective_from(territory: Mapping | Plan | None) -> dt.date | None:
     """The Monday of the week the territory set took effect: approved_at when approved, else created_at."""
+    if isinstance(territory, Plan):
+        return territory.start
     if not territory:
         return None
     when = territory.get("approved_at") if territory.get("status") == "approved" else None
@@ -187,7 +205,7 @@ def effective_from(territory: Mapping | None) -> dt.date | None:
 
 
 # ----------------------------------------------------------------------------- 团队达成
-def team_table(counts: pd.DataFrame, territory: Mapping | None, teams: pd.DataFrame, week: dt.date,
+def team_table(counts: pd.DataFrame, territory: Mapping | Plan | None, teams: pd.DataFrame, week: dt.date,
                min_count: int = 1) -> pd.DataFrame:
     """Per team: weekly targets vs this week's and the cumulative actuals, 达成率 and status.
 
@@ -214,25 +232,26 @@ def team_table(counts: pd.DataFrame, territory: Mapping | None, teams: pd.DataFr
         reaches it, else 落后; 无片区 for a team holding no area; 未设目标 when its areas' targets are 0.
     """
     week = monday(week)
-    areas = _areas(territory)
-    held = areas[areas["team_id"].notna()]
-    targets = held.groupby(held["team_id"].astype(int))[list(TARGET_KEYS.values())].sum()
-    n_areas = held.groupby(held["team_id"].astype(int)).size()
-    start = effective_from(territory)
+    plan = plan_of(territory)
+    held = plan.areas[plan.areas["team_id"].notna()]
+    keys = list(TARGET_KEYS.values())
+    targets = held.groupby(held["team_id"].astype(int))[keys].sum().to_dict("index")
+    n_areas = held.groupby(held["team_id"].astype(int)).size().to_dict()
+    start = plan.start
     n_weeks = (week - start).days // 7 + 1 if start is not None and week >= start else 0
-    this = _window(counts, week, 1).groupby("team_id")[["visits", "high", "deals"]].sum()
+    measures = [key for key, _ in MEASURES]
+    this = _window(counts, week, 1).groupby("team_id")[measures].sum().to_dict("index")
     since = (counts[(counts["week"] >= pd.Timestamp(start)) & (counts["week"] <= _ts(week))]
-             .groupby("team_id")[["visits", "high", "deals"]].sum() if n_weeks else this.iloc[0:0])
+             .groupby("team_id")[measures].sum().to_dict("index") if n_weeks else {})
+    k = max(int(min_count), 1)
+    none = dict.fromkeys(measures, 0)
     rows = []
-    for team in _team_rows(teams, set(n_areas.index) | set(this.index) | set(since.index)):
+    for team in _team_rows(teams, set(n_areas) | set(this) | set(since)):
         tid = team["id"]
         row = {"团队": team["name"], "类型": team["kind"], "片区数": int(n_areas.get(tid, 0))}
-        goal = targets.loc[tid] if tid in targets.index else pd.Series(0.0, index=list(TARGET_KEYS.values()))
-        now = this.loc[tid] if tid in this.index else pd.Series(0, index=["visits", "high", "deals"])
-        total = since.loc[tid] if tid in since.index else pd.Series(0, index=["visits", "high", "deals"])
-        notes = []
-        hide_now = bool(_withheld(pd.Series([now["visits"]]), min_count).iloc[0])
-        hide_total = bool(_withheld(pd.Series([total["visits"]]), min_count).iloc[0])
+        goal = targets.get(tid, dict.fromkeys(keys, 0.0))
+        now, total = this.get(tid, none), since.get(tid, none)
+        hide_now, hide_total = 0 < now["visits"] < k, 0 < total["visits"] < k
         for key, label in MEASURES:
             target = float(goal[TARGET_KEYS[key]]) if tid != NO_TEAM else np.nan
             row[f"本周目标{label}"] = target
@@ -245,10 +264,11 @@ def team_table(counts: pd.DataFrame, territory: Mapping | None, teams: pd.DataFr
             row[f"累计{label}"] = np.nan if hide_total or not n_weeks else int(total[key])
             row[f"累计{label}达成率"] = np.nan if hide_total or not n_weeks else _rate(total[key], target)
         row["状态"] = _status(tid, row["片区数"], goal, now)
+        notes = []
         if hide_now:
-            notes.append("本周" + _note_small(min_count))
+            notes.append("本周" + _note_small(k))
         if hide_total and n_weeks:
-            notes.append("累计" + _note_small(min_count))
+            notes.append("累计" + _note_small(k))
         if tid == NO_TEAM:
             notes.append("未能归属到团队的到访：导入没有团队名称，或不是拓客渠道，或所在片区没有分给团队")
         elif not n_weeks and start is not None:
@@ -288,7 +308,7 @@ def _rate(actual, target) -> float:
     return float(actual) / target if target and target > 0 else np.nan
 
 
-def _status(team_id: int, n_areas: int, goal: pd.Series, now: pd.Series) -> str:
+def _status(team_id: int, n_areas: int, goal: Mapping, now: Mapping) -> str:
     if team_id == NO_TEAM:
         return "—"
     if n_areas == 0:
@@ -327,17 +347,17 @@ def producing(counts: pd.DataFrame, week: dt.date, min_count: int = 1, weeks: in
     return per.sort_values(["withheld", "visits", "area_name"], ascending=[True, False, True]).reset_index(drop=True)
 
 
-def new_battlefields(counts: pd.DataFrame, territory: Mapping | None, week: dt.date, min_count: int = 1,
-                     weeks: int = RECENT_WEEKS) -> pd.DataFrame:
+def new_battlefields(counts: pd.DataFrame, territory: Mapping | Plan | None, week: dt.date, min_count: int = 1,
+                     weeks: int = RECENT_WEEKS, *, produced: pd.DataFrame | None = None) -> pd.DataFrame:
     """新战场: producing areas (:func:`producing`) that no team holds in the territory set.
 
     Columns: 片区, 等级 (the plan's, 未分级 when the area is not in it), 近N周到访, 近N周高意向, 近N周成交,
-    说明 (why it is listed; counts blank for areas under *k*)."""
-    held = assigned_areas(territory)
-    grades = dict(zip(*_areas(territory)[["area_id", "grade"]].T.values)) if territory else {}
-    per = producing(counts, week, min_count, weeks)
-    per = per[~per["area_id"].isin(list(held))]
-    return _area_rows(per, weeks, min_count, grades=grades)
+    说明 (why it is listed; counts blank for areas under *k*).  ``produced``: :func:`producing` of the same
+    week, when already at hand."""
+    plan = plan_of(territory)
+    per = producing(counts, week, min_count, weeks) if produced is None else produced
+    per = per[~per["area_id"].isin(list(plan.held))]
+    return _area_rows(per, weeks, min_count, grades=plan.grades)
 
 
 def _area_rows(per: pd.DataFrame, weeks: int, k: int, grades: Mapping[str, str] | None = None,
@@ -356,7 +376,7 @@ def _area_rows(per: pd.DataFrame, weeks: int, k: int, grades: Mapping[str, str] 
     return out
 
 
-def silent_areas(counts: pd.DataFrame, territory: Mapping | None, teams: pd.DataFrame | None, week: dt.date,
+def silent_areas(counts: pd.DataFrame, territory: Mapping | Plan | None, teams: pd.DataFrame | None, week: dt.date,
                  silent_weeks: int = DEFAULT_SILENT_WEEKS) -> pd.DataFrame:
     """沉默片区: areas a team holds with no visitor for ``silent_weeks`` weeks or more up to ``week``.
 
@@ -366,7 +386,7 @@ def silent_areas(counts: pd.DataFrame, territory: Mapping | None, teams: pd.Data
     if silent_weeks < 1:
         raise ValueError(f"沉默周数应为至少 1 的整数，收到 {silent_weeks}。")
     end = _ts(week)
-    areas = _areas(territory)
+    areas = plan_of(territory).areas
     held = areas[areas["team_id"].notna()]
     names = dict(zip(teams["id"].astype(int), teams["name"].astype(str))) if teams is not None and len(teams) else {}
     seen = counts[(counts["visits"] > 0) & (counts["week"] <= end)]
@@ -387,8 +407,8 @@ def silent_areas(counts: pd.DataFrame, territory: Mapping | None, teams: pd.Data
 # ----------------------------------------------------------------------------- 好不好
 def competitors_near(counts: pd.DataFrame, centroids: pd.DataFrame | None, competitors: Iterable[Mapping],
                      week: dt.date, min_count: int = 1, radius_km: float = DEFAULT_RADIUS_KM,
-                     weeks: int = RECENT_WEEKS, territory: Mapping | None = None,
-                     teams: pd.DataFrame | None = None) -> pd.DataFrame:
+                     weeks: int = RECENT_WEEKS, territory: Mapping | Plan | None = None,
+                     teams: pd.DataFrame | None = None, *, produced: pd.DataFrame | None = None) -> pd.DataFrame:
     """Competitor sites within ``radius_km`` of a producing area's centre (:func:`producing`).
 
     ``centroids``: ``area_id``, ``lng``, ``lat`` (WGS-84) of the layer's areas; ``competitors``: the
@@ -406,13 +426,13 @@ def competitors_near(counts: pd.DataFrame, centroids: pd.DataFrame | None, compe
         else:
             sites.append((str(site.get("name") or "（未命名）"), float(lng), float(lat)))
     columns = ["片区", "归属", f"近{weeks}周到访", "竞品", "距离（公里）"]
-    per = producing(counts, week, min_count, weeks)
+    per = producing(counts, week, min_count, weeks) if produced is None else produced
     if not sites or per.empty or centroids is None or centroids.empty:
         out = pd.DataFrame(columns=columns)
         out.attrs["skipped"] = skipped
         return out
     per = per.merge(centroids[["area_id", "lng", "lat"]], on="area_id", how="inner")
-    held = assigned_areas(territory)
+    held = plan_of(territory).held
     names = dict(zip(teams["id"].astype(int), teams["name"].astype(str))) if teams is not None and len(teams) else {}
     rows = []
     for name, lng, lat in sites:
@@ -431,19 +451,19 @@ def competitors_near(counts: pd.DataFrame, centroids: pd.DataFrame | None, compe
 
 
 # ----------------------------------------------------------------------------- 对不对
-def assignment_share(counts: pd.DataFrame, territory: Mapping | None, week: dt.date, min_count: int = 1,
+def assignment_share(counts: pd.DataFrame, territory: Mapping | Plan | None, week: dt.date, min_count: int = 1,
                      weeks: int = 1) -> pd.DataFrame:
     """Where the week's visitors came from: areas a team holds, other areas, or no area at all.
 
     Columns: 来源, 到访, 占比 (of every visitor of the ``weeks`` weeks ending with ``week``); a row with 1
     to k − 1 visitors has both withheld."""
     rows = _window(counts, week, weeks)
-    held = set(assigned_areas(territory))
-    kind = np.where(rows["area_id"] == "", "位置未落到片区",
-                    np.where(rows["area_id"].isin(list(held)), "已分配片区", "未分配片区"))
-    sums = rows.groupby(kind)["visits"].sum()
+    per_area = rows.groupby("area_id")["visits"].sum()  # few rows: one per area
+    held = per_area.index.isin(list(plan_of(territory).held))
+    nowhere = per_area.index == ""
     order = ["已分配片区", "未分配片区", "位置未落到片区"]
-    visits = pd.Series([int(sums.get(k, 0)) for k in order], index=order)
+    visits = pd.Series([int(per_area[held & ~nowhere].sum()), int(per_area[~held & ~nowhere].sum()),
+                        int(per_area[nowhere].sum())], index=order)
     total = visits.sum()
     hide = _withheld(visits, min_count)
     return pd.DataFrame({"来源": order, "到访": visits.where(~hide).astype(float).to_numpy(),
@@ -451,13 +471,13 @@ def assignment_share(counts: pd.DataFrame, territory: Mapping | None, week: dt.d
                          "说明": np.where(hide, _note_small(min_count), "")})
 
 
-def grade_mix(counts: pd.DataFrame, territory: Mapping | None, week: dt.date, min_count: int = 1,
-              weeks: int = RECENT_WEEKS) -> pd.DataFrame:
+def grade_mix(counts: pd.DataFrame, territory: Mapping | Plan | None, week: dt.date, min_count: int = 1,
+              weeks: int = RECENT_WEEKS, *, produced: pd.DataFrame | None = None) -> pd.DataFrame:
     """The grade mix of the producing areas (:func:`producing`): per grade of the plan (未分级 when an area
     is not in it), 产出片区数, 到访, 到访占比; a grade whose areas bring 1 to k − 1 visitors is withheld."""
-    per = producing(counts, week, min_count, weeks)
-    grades = dict(zip(*_areas(territory)[["area_id", "grade"]].T.values)) if territory else {}
-    per["grade"] = [grades.get(a) or UNGRADED for a in per["area_id"]]
+    per = producing(counts, week, min_count, weeks) if produced is None else produced
+    grades = plan_of(territory).grades
+    per = per.assign(grade=[grades.get(a) or UNGRADED for a in per["area_id"]])
     mix = per.groupby("grade").agg(areas=("area_id", "size"), visits=("visits", "sum"))
     order = sorted(mix.index, key=lambda g: (g == UNGRADED, g))
     mix = mix.reindex(order)
@@ -487,13 +507,16 @@ def review(counts: pd.DataFrame, territory: Mapping | None, teams: pd.DataFrame,
            min_count: int = 1, silent_weeks: int = DEFAULT_SILENT_WEEKS, centroids: pd.DataFrame | None = None,
            competitors: Iterable[Mapping] = (), radius_km: float = DEFAULT_RADIUS_KM,
            weeks: int = RECENT_WEEKS) -> Review:
-    """Every table of the week ``week`` (any day of it) from :func:`week_counts`."""
+    """Every table of the week ``week`` (any day of it) from :func:`week_counts` (the territory set read
+    once, the producing areas found once)."""
     week = monday(week)
-    return Review(week=week, teams=team_table(counts, territory, teams, week, min_count),
-                  new_battlefields=new_battlefields(counts, territory, week, min_count, weeks),
-                  silent=silent_areas(counts, territory, teams, week, silent_weeks),
+    plan = plan_of(territory)
+    made = producing(counts, week, min_count, weeks)
+    return Review(week=week, teams=team_table(counts, plan, teams, week, min_count),
+                  new_battlefields=new_battlefields(counts, plan, week, min_count, weeks, produced=made),
+                  silent=silent_areas(counts, plan, teams, week, silent_weeks),
                   competitors=competitors_near(counts, centroids, competitors, week, min_count, radius_km, weeks,
-                                               territory, teams),
-                  share=assignment_share(counts, territory, week, min_count),
-                  grade_mix=grade_mix(counts, territory, week, min_count, weeks),
+                                               plan, teams, produced=made),
+                  share=assignment_share(counts, plan, week, min_count),
+                  grade_mix=grade_mix(counts, plan, week, min_count, weeks, produced=made),
                   actuals=area_actuals(counts, week, min_count))
