@@ -44,6 +44,13 @@ def test_setting_a_target_shows_the_status_in_words(app_env):
     settings = Operations(store).ops_settings(pid)
     store.engine.dispose()
     assert settings["xuke"] == {"洋房": {"units": 10, "ratio": 2.5}} and settings["opening_date"] == "2024-04-15"
+    from mapping.access import audit
+
+    store = Store()
+    entries = audit.entries(store)
+    store.engine.dispose()
+    saved = entries[entries["action"] == "ops_settings"]
+    assert len(saved) == 1 and "洋房 10 套 × 2.5" in saved.iloc[0]["detail"]
     # the closers: the last 4 full weeks (W1–W3 and the week before) of 洋房: 9 high-intention visitors of 甲队 in
     # 浦东新区 by 拓客 = 9 / 4 = 2.25 a week; 7 short → 4 weeks of that output
     closers = table_with(at, "类型", "名称", "每周可增加高意向")

@@ -64,7 +64,7 @@ def save_targets(ctx: MapContext, ops, settings: dict, chosen: dict[str, tuple[i
         st.error(f"蓄客目标没有保存：{exc}")
         return
     detail = "；".join(f"{P.line_label(line)} {u} 套 × {r:g}" for line, (u, r) in chosen.items())
-    trail.record(ctx.store, "project_settings", project_id=ctx.project.id,
+    trail.record(ctx.store, "ops_settings", project_id=ctx.project.id,
                  detail=f"蓄客目标：{detail}；开盘日期 {opening or '未设置'}")
     notice("已保存蓄客目标。")
     st.rerun()
