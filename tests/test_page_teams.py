@@ -95,10 +95,11 @@ def _add_two_teams(at: AppTest, monkeypatch, plan: dict) -> dict[str, int]:
     bases = [graded["area_name"].iloc[0], graded["area_name"].iloc[-1]]  # the best area and a weak one
 
     def with_two_more(data: pd.DataFrame) -> pd.DataFrame:
-        new = pd.DataFrame({"name": ["测试甲队", "测试乙队"], "kind": ["拓客小组", "渠道团队"], "size": [3, 2],
-                            "cost_model": ["按人天", "按人天"], "day_rate": [300.0, 280.0], "commission": [0.0, 0.0],
-                            "monthly_fee": [0.0, 0.0], "base": bases, "aliases": ["甲队、A队", ""],
-                            "active": [True, True]})
+        new = pd.DataFrame({"name": ["测试甲队", "测试乙队", "测试中介"], "kind": ["拓客小组", "渠道团队", "中介公司"],
+                            "size": [3, 2, 5], "cost_model": ["按人天", "按人天", "按成交佣金"],
+                            "day_rate": [300.0, 280.0, 0.0], "commission": [0.0, 0.0, 8000.0],
+                            "monthly_fee": [0.0, 0.0, 0.0], "base": [*bases, None], "aliases": ["甲队、A队", "", ""],
+                            "active": [True, True, True]})
         return pd.concat([data, new], ignore_index=True)  # added rows come back without an id
 
     _patch_editor(monkeypatch, "tm_teams_", with_two_more)
@@ -127,6 +128,7 @@ def test_teams_balance_auction_save_and_approve(monkeypatch):
     has_potential = T.potential(areas) > 0
     assert areas.loc[has_potential, "team_id"].notna().all()
     assert {ids["测试甲队"], ids["测试乙队"]} <= set(areas["team_id"].dropna().astype(int))
+    assert ids["测试中介"] not in set(areas["team_id"].dropna().astype(int))  # agencies take no territory by default
     index = next(d.value for d in at.dataframe if "均衡指数" in d.value.columns)
     assert set(index["团队"]) >= {"测试甲队", "测试乙队"} and index["均衡指数"].between(50, 150).all()
 

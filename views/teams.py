@@ -315,6 +315,13 @@ def clicked(state: dict, table: pd.DataFrame, polygons, state_map: dict | None, 
 def balance_panel(ctx: MapContext, state: dict, table: pd.DataFrame, facts: pd.DataFrame, teams: pd.DataFrame,
                   labels: dict[int, str], edit: bool) -> None:
     active = teams[teams["active"]]
+    usual = active[active["kind"].isin(TM.AREA_KINDS)]
+    names_of = dict(zip(active["id"].astype(int), active["name"]))
+    chosen = st.multiselect("参与均衡的团队", list(names_of), format_func=names_of.get, disabled=not edit,
+                            default=[int(t) for t in (usual if len(usual) else active)["id"]],
+                            key="tm_balance_teams_" + "_".join(map(str, names_of)),  # new teams: the default again
+                            help="默认是启用的渠道团队、拓客小组和小蜜蜂（中介公司、置业顾问通常不分片区）")
+    active = active[active["id"].isin(chosen)]
     if edit:
         assigned = table.loc[table["team_id"].notna(), "area_id"]
         names = dict(zip(table["area_id"], table["area_name"]))
@@ -325,6 +332,9 @@ def balance_panel(ctx: MapContext, state: dict, table: pd.DataFrame, facts: pd.D
             if not allowed("edit_ops"):
                 st.error(refusal("edit_ops"))
                 return
+            if active.empty:
+                st.error("请先在「参与均衡的团队」里选至少一个团队，再自动均衡。")
+                return
             try:
                 result = T.balance(facts, active, {a: int(t) for a, t in zip(table["area_id"], table["team_id"])
                                                    if a in set(locked)})
@@ -333,7 +343,9 @@ def balance_panel(ctx: MapContext, state: dict, table: pd.DataFrame, facts: pd.D
                 return
             out = table.drop(columns="team_id").merge(result, on="area_id", how="left")
             replace_areas(state, out, "balance")
-    shown = T.balance_index(table[["area_id", "team_id"]], facts, active if len(active) else teams)
+    owners = set(table["team_id"].dropna().astype(int))
+    shown = T.balance_index(table[["area_id", "team_id"]], facts,
+                            teams[teams["id"].isin(set(active["id"]) | owners)])
     if len(shown):
         st.markdown("**均衡指数**（100 = 正好是按人数应得的潜力份额）")
         st.dataframe(shown.drop(columns=["team_id"]).rename(columns={
@@ -526,11 +538,12 @@ def attribution_panel(ctx: MapContext, ops: Operations, layer_id: str, dimension
     st.caption("归属规则：① 导入文件「拓客人员/渠道团队」列的名称（或别名）对上团队；② 否则，"
                f"到访渠道是{'、'.join(channels) or '（未设置拓客渠道）'}且所在区域已分给团队；③ 其余为「未归属」。"
                + (f"片区按「{B.plan_label(current)}」。" if current else "还没有片区方案，只按导入列归属。"))
-    summary = TM.team_summary(frame, teams)
+    summary, reasons = cached(ctx.key("tm_attribution", ops.version(ctx.project.id), layer_id, dimension,
+                                      tuple(channels)),
+                              lambda: (TM.team_summary(frame, teams), TM.unattributed_reasons(frame, channels)))
     st.dataframe(summary.drop(columns=["team_id"]).rename(columns={
         "team": "团队", "visitors": "到访", "high": "高意向(A/B)", "deals": "成交", "by_import": "按导入列",
         "by_territory": "按片区规则"}), hide_index=True)
-    reasons = TM.unattributed_reasons(frame, channels)
     reasons = reasons[reasons["visitors"] > 0]
     if len(reasons):
         st.markdown(f"**未归属的 {int(reasons['visitors'].sum()):,} 位客户，原因**")

@@ -36,6 +36,7 @@ from mapping.geo import hexgrid
 
 TEAM_KINDS = S.TEAM_KINDS  # the kinds and cost models a team may have (kept in the schema)
 COST_MODELS = S.COST_MODELS
+AREA_KINDS = ("渠道团队", "拓客小组", "小蜜蜂")  # kinds that work a territory (中介公司 and 置业顾问 do not, by default)
 UNATTRIBUTED = "未归属"
 SOURCE_IMPORT = "导入列"
 SOURCE_TERRITORY = "片区规则"
