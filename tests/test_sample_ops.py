@@ -137,3 +137,29 @@ def test_a_failure_removes_what_was_written_and_the_next_start_retries(store, qu
     assert SO.ensure_sample_operations(store, (SH,)) == [pid]
     assert len(ops.teams(pid)) == 4 and ops.territory_in_force(pid)["status"] == "approved"
     assert len(store.snapshots(pid)) == 1  # the plan approved by the failed try is used, not made again
+
+
+def test_the_weekly_review_of_the_sample_has_content(store, quiet_admin):
+    from mapping.ops import weekly as W
+
+    pid = bootstrap.load_sample(store)
+    SO.ensure_sample_operations(store, (SH,))
+    ops = Operations(store)
+    project = store.project(pid)
+    layer = boundaries.load_layer(project.area_layer, city=project.city_adcode)
+    frame = OT.visitor_frame(Facts.from_columns(store.fact_columns(pid), project.city_adcode),
+                             project.area_layer, "home", layer)
+    territory = ops.territory_in_force(pid)
+    teams = ops.teams(pid)
+    attributed = OT.attribute(frame, teams, territory["payload"], ops.ops_settings(pid)["outreach_channels"])
+    # rule 2 only (the sample file has no team column): every 拓客 visitor in an assigned area has its team
+    tuoke = attributed[attributed["channel"] == "拓客"]
+    assigned = tuoke["area_id"].isin(OT.territory_owners(territory["payload"]).keys())
+    assert tuoke.loc[assigned, "team_id"].notna().all() and assigned.mean() > 0.5  # 74 %: the rest live far or unplaced
+    counts = W.week_counts(attributed)
+    review = W.review(counts, territory, teams, dt.date(2024, 4, 22), min_count=project.min_count)
+    table = review.teams.set_index("团队")
+    workers = [t["name"] for t in SO.SAMPLE_TEAMS[SH] if t["kind"] in SO.AREA_KINDS]
+    assert (table.loc[workers, "本周到访"] > 0).all()
+    assert (table.loc[workers, "本周目标到访"] > 0).all()
+    assert table.loc["链家（中介）", "状态"] == W.STATUS_NO_AREAS
