@@ -12,6 +12,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from mapping.analysis.facts import PERIODS
 from mapping.db.operations import Operations
 from mapping.db.store import Store
 from tests.conftest import sign_in
@@ -152,3 +153,60 @@ def test_a_viewer_reads_but_cannot_enter_import_undo_or_export():
     assert any("只读" in i for i in _texts(at, "info"))
     assert "只读角色不能导出" in "\n".join(c.value for c in at.caption)
     assert any("测试批次" in str(d.value.to_dict()) for d in at.dataframe)  # the costs are shown
+
+
+def _eager_downloads(monkeypatch) -> dict:
+    """Downloads are made on click (deferred), so AppTest would not run them: make them as the buttons
+    are drawn.  Returns {button key: bytes}, filled as pages run."""
+    from streamlit.delta_generator import DeltaGenerator
+
+    made, original = {}, DeltaGenerator.download_button
+
+    def eager(self, label, data, *args, **kwargs):
+        if callable(data):
+            made[kwargs.get("key")] = data()
+        return original(self, label, data, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", eager)
+    monkeypatch.setattr(st, "download_button", lambda *args, **kwargs: eager(st._main, *args, **kwargs))
+    return made
+
+
+def test_every_period_unit_and_dimension_renders_and_the_export_is_formula_safe(monkeypatch):
+    import io
+
+    from openpyxl import load_workbook
+
+    made = _eager_downloads(monkeypatch)
+    at = _page()
+    store, ops = _ops()
+    ops.add_costs(1, pd.DataFrame({"period_start": [dt.date(2024, 3, 1)], "period_end": [dt.date(2024, 3, 31)],
+                                   "channel": ['=HYPERLINK("http://x","点我")'], "team_id": [None], "area_id": [""],
+                                   "category": ["媒体"], "amount": [5_000.0], "leads": [None], "note": [""]}),
+                  batch="公式")
+    at.run()
+    for period in PERIODS:
+        at.selectbox(key="co_period").set_value(period).run()
+        assert not at.exception, (period, at.exception)
+    for layer in ("districts", at.session_state["co_layer"]):
+        at.selectbox(key="co_layer").set_value(layer).run()
+        assert not at.exception, (layer, at.exception)
+    for dimension in ("work", "leisure", "home"):
+        at.selectbox(key="co_dimension").set_value(dimension).run()
+        assert not at.exception, (dimension, at.exception)
+    at.toggle(key="co_estimate").set_value(False).run()
+    assert not at.exception, at.exception
+    at.selectbox(key="co_period").set_value("all").run()
+    book = load_workbook(io.BytesIO(made["co_dl_xlsx"]))
+    assert book.sheetnames == ["说明", "按渠道", "按团队", "按区域"]
+    channels = [row[0] for row in book["按渠道"].iter_rows(min_row=2, values_only=True)]
+    assert "'=HYPERLINK(\"http://x\",\"点我\")" in channels and not any(str(c).startswith("=") for c in channels)
+    assert C_template_ok(made["co_template"])
+
+
+def C_template_ok(data: bytes) -> bool:
+    """The template the page offers reads back as costs without a refused row."""
+    from mapping.ops import costs as C
+
+    store, ops = _ops()
+    return C.read_costs(data, C.TEMPLATE_NAME, ops.teams(1)).rejected.empty

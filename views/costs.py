@@ -22,6 +22,7 @@ from ui import trail
 from ui.auth import allowed, download_button, require
 from ui.common import get_store, guarded
 from ui.context import MapContext, map_context
+from ui.shared import cached
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ERRORS_SHOWN = 8
@@ -250,6 +251,21 @@ def cost_chart(table: pd.DataFrame, by: str, target: float | None):
     return chart.properties(height=max(120, 32 * len(data)))
 
 
+def stage_chart(table: pd.DataFrame, by: str, top: int = 8):
+    """到访 → 高意向 → 认购 → 签约 of the groups with the largest spend (withheld groups left out)."""
+    data = table[(table["key"] != "") & table["到访"].notna()]
+    data = data.sort_values(["投入(元)", "到访"], ascending=False).head(top)
+    if data.empty:
+        return None
+    stages = ["到访", "高意向", "认购", "签约"]
+    long = data.melt(id_vars=["名称"], value_vars=stages, var_name="阶段", value_name="人数")
+    return alt.Chart(long).mark_bar().encode(
+        x=alt.X("阶段:N", sort=stages, title=None), xOffset=alt.XOffset("名称:N", sort=data["名称"].tolist()),
+        y=alt.Y("人数:Q", title="人数"), color=alt.Color("名称:N", title=C.AXES[by], sort=data["名称"].tolist()),
+        tooltip=[alt.Tooltip("名称:N", title=C.AXES[by]), "阶段:N", alt.Tooltip("人数:Q", format=",")],
+    ).properties(height=280, title=f"漏斗（投入最多的 {len(data)} 个{C.AXES[by]}）")
+
+
 def funnel_view(table: pd.DataFrame, by: str, target: float | None) -> None:
     for line in C.warnings_of(table):
         st.warning(f"{C.AXES[by]}{line}", icon=":material/warning:")
@@ -258,9 +274,13 @@ def funnel_view(table: pd.DataFrame, by: str, target: float | None) -> None:
              ("投入(元)", "每到访成本", "每高意向成本", "每成交成本")}
     st.dataframe(shown, hide_index=True, width="stretch", column_config={
         **money, "线索": st.column_config.NumberColumn(format="%.0f")})
+    left, right = st.columns(2)
     chart = cost_chart(table, by, target)
     if chart is not None:
-        st.altair_chart(chart, width="stretch")
+        left.altair_chart(chart, width="stretch")
+    stages = stage_chart(table, by)
+    if stages is not None:
+        right.altair_chart(stages, width="stretch")
 
 
 def funnels(ctx: MapContext, costs: pd.DataFrame, frame: pd.DataFrame, bounds: tuple, target: float | None,
@@ -286,20 +306,36 @@ def downloads(ctx: MapContext, tables: dict[str, pd.DataFrame], bounds: tuple, t
                     icon=":material/table:")
 
 
+def reading(ctx: MapContext, ops: Operations, costs: pd.DataFrame, teams: pd.DataFrame, settings: dict,
+            bounds: tuple, target: float | None, estimate: bool) -> dict | None:
+    """The funnel tables by channel, team and area and the count of visitors without a team; None without
+    any cost.  Made once per data version, ops version, unit, dimension, k, period, target and estimate
+    choice for every session (read-only)."""
+    def make() -> dict | None:
+        frame = attributed(ctx, ops)
+        used = with_estimates(costs, teams, ops, ctx, frame, settings) if estimate and len(teams) else costs
+        if used.empty:
+            return None
+        return {"tables": funnels(ctx, used, frame, bounds, target),
+                "unattributed": int(frame["team_id"].isna().sum())}
+
+    key = ctx.key("co_funnels", ops.version(ctx.project.id), ctx.dimension, ctx.min_count, tuple(bounds), target,
+                  estimate)
+    return cached(key, make)
+
+
 def results(ctx: MapContext, ops: Operations, costs: pd.DataFrame, teams: pd.DataFrame, settings: dict,
             bounds: tuple, target: float | None) -> None:
     st.subheader("费效：投入 → 线索 → 到访 → 高意向 → 认购 → 签约")
-    frame = attributed(ctx, ops)
     estimate = st.toggle("没有录入人工/佣金的团队，按团队的费用方式估算（人天 × 日薪、佣金 × 成交、月费）",
                          value=True, key="co_estimate")
-    used = with_estimates(costs, teams, ops, ctx, frame, settings) if estimate and len(teams) else costs
-    if used.empty:
+    read = reading(ctx, ops, costs, teams, settings, bounds, target, estimate)
+    if read is None:
         st.info("还没有费用，算不出费效。请先录入或导入费用，或在「团队与片区」页填写团队的费用方式。")
         return
-    tables = funnels(ctx, used, frame, bounds, target)
-    unattributed = int(frame["team_id"].isna().sum())
+    tables = read["tables"]
     st.caption(f"「未分配」一行：没有指定渠道/团队/区域的费用，以及没有归属到团队或没有落到区域的客户"
-               f"（当前 {unattributed:,} 位客户未归属团队）；它不参与排名。")
+               f"（当前 {read['unattributed']:,} 位客户未归属团队）；它不参与排名。")
     for tab, by in zip(st.tabs([f"按{C.AXES[b]}" for b in C.AXES]), C.AXES):
         with tab:
             funnel_view(tables[by], by, target)

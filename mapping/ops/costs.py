@@ -923,16 +923,27 @@ def _cost_keys(costs: pd.DataFrame, by: str) -> tuple[pd.Series, dict]:
     return keys, names
 
 
-def _frame_keys(frame: pd.DataFrame, by: str) -> tuple[pd.Series, dict]:
-    if by == "team":
-        ids = frame["team_id"].astype("Int64")
-        keys = ids.astype(object).where(ids.notna(), "").map(lambda v: "" if v == "" else str(int(v)))
-        names = dict(zip(keys, frame["team"].astype(str))) if "team" in frame else {}
-        return keys, names
-    col = "channel" if by == "channel" else "area_id"
-    keys = frame[col].fillna("").astype(str)
-    names = dict(zip(keys, frame["area_name"].astype(str))) if by == "area" and "area_name" in frame else {}
-    return keys, names
+_FRAME_KEY = {"channel": "channel", "team": "team_id", "area": "area_id"}
+_FRAME_NAME = {"team": "team", "area": "area_name"}
+
+
+def _frame_counts(frame: pd.DataFrame, by: str, flags: dict[str, np.ndarray]) -> tuple[pd.DataFrame, dict]:
+    """Per group key ("" = nothing on the axis) the count of each flag, and the group's name; one
+    factorize and a bincount per flag (a million visitors in well under a second)."""
+    codes, uniques = pd.factorize(frame[_FRAME_KEY[by]], use_na_sentinel=True)
+    slot = np.where(codes < 0, len(uniques), codes)
+    keys = [("" if pd.isna(u) or u == "" else str(int(u)) if by == "team" else str(u)) for u in uniques] + [""]
+    counts = pd.DataFrame({name: np.bincount(slot[mask], minlength=len(keys)) for name, mask in flags.items()})
+    counts["key"] = keys
+    counts = counts.groupby("key", sort=False).sum()
+    names: dict = {}
+    if by in _FRAME_NAME and _FRAME_NAME[by] in frame:
+        first = np.full(len(keys), -1, dtype=np.int64)
+        first[slot[::-1]] = np.arange(len(slot) - 1, -1, -1)  # the first row of each group
+        present = np.flatnonzero(first >= 0)
+        labels = frame[_FRAME_NAME[by]].iloc[first[present]].tolist()
+        names = {keys[p]: str(n) for p, n in zip(present, labels) if keys[p]}
+    return counts, names
 
 
 def _in_period(frame: pd.DataFrame, period: tuple | None) -> tuple[np.ndarray, np.ndarray]:
@@ -995,23 +1006,20 @@ def _group_totals(costs: pd.DataFrame, frame: pd.DataFrame, by: str, period: tup
     leads = pd.Series(leads_raw.to_numpy(dtype=float) * share if len(costs) else [], index=ckeys.index)
     spend = amount.groupby(ckeys.to_numpy()).sum()
     lead_sum = leads.groupby(ckeys.to_numpy()).sum(min_count=1)
-    fkeys, fnames = _frame_keys(frame, by) if len(frame) else (pd.Series(dtype=str), {})
     visited, dealt = _in_period(frame, period) if len(frame) else (np.zeros(0, bool), np.zeros(0, bool))
-    flags = pd.DataFrame({
-        "到访": visited, "高意向": visited & frame["high"].to_numpy(bool) if len(frame) else visited,
-        "认购": dealt & frame["deal"].to_numpy(bool) if len(frame) else dealt,
-        "签约": dealt & frame["signed"].to_numpy(bool) if len(frame) else dealt,
-    }).astype(int)
-    counts = flags.groupby(fkeys.to_numpy()).sum() if len(frame) else flags.iloc[:0]
+    flags = {"到访": visited, "高意向": visited & frame["high"].to_numpy(bool) if len(frame) else visited,
+             "认购": dealt & frame["deal"].to_numpy(bool) if len(frame) else dealt,
+             "签约": dealt & frame["signed"].to_numpy(bool) if len(frame) else dealt}
+    counts, fnames = _frame_counts(frame, by, flags)
     counts = counts[counts["到访"].gt(0) | counts["认购"].gt(0)]
     keys = list(dict.fromkeys([*spend.index, *counts.index]))
     names = {**cnames, **fnames}
     out = pd.DataFrame({"key": keys})
     out["名称"] = [UNALLOCATED if k == "" else names.get(k, k) or k for k in keys]
-    out["投入(元)"] = [float(spend.get(k, 0.0)) for k in keys]
-    out["线索"] = [float(lead_sum.get(k, np.nan)) for k in keys]
+    out["投入(元)"] = spend.reindex(keys, fill_value=0.0).to_numpy(dtype=float)
+    out["线索"] = lead_sum.reindex(keys).to_numpy(dtype=float)
     for c in ("到访", "高意向", "认购", "签约"):
-        out[c] = [float(counts[c].get(k, 0)) if k in counts.index else 0.0 for k in keys]
+        out[c] = counts[c].reindex(keys, fill_value=0).to_numpy(dtype=float)
     return out
 
 
