@@ -58,7 +58,8 @@ def suggest(areas: pd.DataFrame) -> pd.DataFrame:
     graded = areas["grade"].isin(G.GRADES)
     density = pd.to_numeric(areas["density"], errors="coerce")
     cut = float(density[graded].median()) if density[graded].notna().any() else math.inf
-    rows = [_one(r, cut) for r in areas.assign(density=density).to_dict("records")]
+    km = pd.to_numeric(areas["distance_km"], errors="coerce")
+    rows = [_one(r, cut) for r in areas.assign(density=density, distance_km=km).to_dict("records")]
     return pd.DataFrame(rows, columns=list(SUGGEST_COLUMNS))
 
 
@@ -67,7 +68,7 @@ def _one(area: dict, dense_from: float) -> dict:
     if grade not in G.GRADES:
         return {"area_id": area["area_id"], "tactic": "", "per_week": 0, "staff_days": 0.0,
                 "reason": f"{grade}：不分级，暂不安排拓客。"}
-    km = pd.to_numeric(pd.Series([area["distance_km"]]), errors="coerce").iloc[0]
+    km = area["distance_km"]
     near, far = bool(km <= NEAR_KM), bool(km > FAR_KM)  # NaN: neither
     dense = bool(area["density"] >= dense_from)  # NaN: not dense
     if grade == "D":
