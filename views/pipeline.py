@@ -29,8 +29,9 @@ def target_form(ctx: MapContext, ops, settings: dict, lines: list[str]) -> None:
     table = P.targets(settings, lines)
     launch = ctx.project.launch_date
     opening = P.opening_date(settings, launch)
-    with st.form("pl_targets"):
-        st.markdown("**蓄客目标**：开盘前每个业态需要的高意向（A/B）客户组数 = 可售套数 × 蓄客比")
+    unset = bool((table["target"] <= 0).all())
+    with st.expander("设置蓄客目标：可售套数、蓄客比、开盘日期", expanded=unset), st.form("pl_targets"):
+        st.markdown("开盘前每个业态需要的高意向（A/B）客户组数 = 可售套数 × 蓄客比")
         chosen = {}
         for row in table.itertuples():
             c1, c2, c3 = st.columns([1.2, 2, 2])

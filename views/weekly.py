@@ -41,8 +41,13 @@ def team_section(ctx: MapContext, review: W.Review, frame_key: tuple, outreach: 
     st.subheader("① 团队达成：目标 vs 实际")
     st.caption("每周目标 = 团队所有片区的周目标之和；累计从片区方案批准（草稿则从创建）那一周算起，累计目标 = 周数 × 每周目标。"
                "状态按本周：每项有目标的都达到为「达标」。客户按首次到访那一周计，成交按成交日期那一周计。")
-    config = {c: RATE for c in review.teams.columns if c.endswith("达成率")}
-    st.dataframe(review.teams, hide_index=True, column_config=config)
+    table = review.teams
+    config = {c: RATE for c in table.columns if c.endswith("达成率")}
+    week_cols = [c for c in table.columns if not c.startswith("累计")]
+    total_cols = ["团队", "类型", "片区数", *[c for c in table.columns if c.startswith("累计")], "备注"]
+    this_week, so_far = st.tabs(["本周", "累计（自片区方案生效）"])
+    this_week.dataframe(table[week_cols], hide_index=True, column_config=config)
+    so_far.dataframe(table[total_cols], hide_index=True, column_config=config)
     behind = review.teams.loc[review.teams["状态"] == W.STATUS_BEHIND, "团队"].tolist()
     if behind:
         st.markdown("本周落后：" + "、".join(behind) + "。例会上问一问：片区去了没有、打法对不对、人手够不够。")
