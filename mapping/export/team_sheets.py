@@ -243,7 +243,8 @@ _ACTUAL_TABLE = (("本周到访", "visits", 0.68, "right"),)
 
 
 def _map_areas(polygons: gpd.GeoDataFrame, frame: pd.DataFrame, team_id: int) -> gpd.GeoDataFrame:
-    """The polygons around the team's areas (its own filled by grade, others grey, unassigned white)."""
+    """The polygons around the team's areas (its own filled by grade, others grey, unassigned white); the
+    others are cut at a frame of half the territory's extent (at least 0.03°) around it."""
     if "area_id" not in polygons.columns:
         raise ValueError("参数 polygons 缺少 area_id 列")
     shapes = polygons[["area_id", "geometry"]].copy()
@@ -254,11 +255,13 @@ def _map_areas(polygons: gpd.GeoDataFrame, frame: pd.DataFrame, team_id: int) ->
     joined["fill"] = np.where(mine, joined["grade"].map(G.GRADE_COLOURS).fillna(G.GRADE_COLOURS["D"]),
                               np.where(joined["team_id"].notna(), OTHER_FILL, FREE_FILL))
     joined["label"] = np.where(mine, joined["area_name"].fillna(""), "")
-    if mine.any():  # the team's areas with some surroundings, not the whole city
+    if mine.any():  # the team's areas and their surroundings, cut at a frame around them (not the whole city)
         x0, y0, x1, y1 = joined.loc[mine].total_bounds
-        pad = 0.35 * max(x1 - x0, y1 - y0, 0.02)
-        near = joined.intersects(shapely.box(x0 - pad, y0 - pad, x1 + pad, y1 + pad))
-        joined = joined[near | mine]
+        pad = max(0.5 * max(x1 - x0, y1 - y0), 0.03)
+        frame_box = shapely.box(x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+        joined = joined[joined.intersects(frame_box)].copy()
+        others = ~(joined["team_id"] == team_id).fillna(False).to_numpy(bool)
+        joined.loc[others, "geometry"] = joined.geometry[others].intersection(frame_box)
     return joined
 
 
