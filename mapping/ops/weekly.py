@@ -360,8 +360,7 @@ def new_battlefields(counts: pd.DataFrame, territory: Mapping | Plan | None, wee
     return _area_rows(per, weeks, min_count, grades=plan.grades)
 
 
-def _area_rows(per: pd.DataFrame, weeks: int, k: int, grades: Mapping[str, str] | None = None,
-               extra: Mapping[str, pd.Series] | None = None) -> pd.DataFrame:
+def _area_rows(per: pd.DataFrame, weeks: int, k: int, grades: Mapping[str, str] | None = None) -> pd.DataFrame:
     label = f"近{weeks}周"
     out = pd.DataFrame({"片区": per["area_name"].astype(str).to_numpy()})
     if grades is not None:
@@ -369,8 +368,6 @@ def _area_rows(per: pd.DataFrame, weeks: int, k: int, grades: Mapping[str, str] 
     hide = per["withheld"].to_numpy()
     for key, name in MEASURES:
         out[f"{label}{name}"] = np.where(hide, np.nan, per[key].to_numpy(dtype=float))
-    for name, values in (extra or {}).items():
-        out[name] = np.asarray(values)
     reason = np.where(per["visits"].to_numpy() >= max(int(k), 1), f"{label}到访不少于 {max(int(k), 1)} 人", "有成交")
     out["说明"] = np.where(hide, reason + "；" + _note_small(k), reason)
     return out
