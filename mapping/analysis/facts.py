@@ -35,7 +35,7 @@ from scipy.spatial import cKDTree
 
 from mapping import schema as S
 from mapping.analysis import aggregate
-from mapping.geo import hexgrid
+from mapping.geo import boundaries, hexgrid
 from mapping.place import gazetteer
 from mapping.place.resolve import METHOD_EMPTY
 
@@ -146,20 +146,48 @@ class Facts:
     lat: np.ndarray
     adcode: np.ndarray  # object
     town_code: np.ndarray  # object
-    label: np.ndarray  # int32 index into labels (-1 none)
-    labels: list[str]
-    rows: pd.DataFrame  # the columns ``aggregate.place`` needs
     given: np.ndarray  # bool: a location was filled in
     resolved: np.ndarray  # bool: resolved to a district
     outside: np.ndarray  # bool: outside the project's city
+    city: str = S.SHANGHAI  # the project's city: whose landmarks name the places (:attr:`label`)
+    # place labels are worked out on first use (:attr:`label`): most first runs never show one
+    _place_labels: tuple[np.ndarray, list[str]] | None = field(default=None, repr=False)
     _areas: dict[str, tuple[list[str], np.ndarray]] = field(default_factory=dict, repr=False)
     _rest: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # per layer: row in a remainder area
     # Facts are shared by every session (ui.common.project_facts): sessions asking for the same new
     # layer at once wait for one assignment instead of each placing every row themselves
     _areas_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _labels_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.dim)
+
+    @property
+    def rows(self) -> pd.DataFrame:
+        """The columns :func:`aggregate.place` / :func:`aggregate.remainder` read, one row per location
+        (``method`` only tells given from empty).  Built when asked: placing uses the arrays."""
+        return pd.DataFrame({"lng": self.lng, "lat": self.lat, "adcode": self.adcode,
+                             "method": np.where(self.given, "", METHOD_EMPTY).astype(object),
+                             "outside": self.outside})
+
+    @property
+    def label(self) -> np.ndarray:
+        """int32 index into :attr:`labels` per row (-1 none): :func:`place_labels`, computed once on first use."""
+        return self._labelled()[0]
+
+    @property
+    def labels(self) -> list[str]:
+        """The distinct place labels (landmarks, towns, "<landmark>附近"), sorted."""
+        return self._labelled()[1]
+
+    def _labelled(self) -> tuple[np.ndarray, list[str]]:
+        # a k-d tree over every distinct point (1.6 s at a million visitors): only pages that show places pay
+        if self._place_labels is None:
+            with self._labels_lock:
+                if self._place_labels is None:
+                    self._place_labels = place_labels(pd.DataFrame({"town_code": self.town_code}),
+                                                      self.lng, self.lat, self.city)
+        return self._place_labels
 
     # ---------------------------------------------------------------- building
     @classmethod
@@ -176,7 +204,6 @@ class Facts:
         epoch = pd.Timestamp(EPOCH)
         lng = pd.to_numeric(loc["lng"], errors="coerce").to_numpy(dtype=float)
         lat = pd.to_numeric(loc["lat"], errors="coerce").to_numpy(dtype=float)
-        label, labels = place_labels(loc, lng, lat, city)
         rows = pd.DataFrame({
             "lng": lng, "lat": lat, "adcode": loc["adcode"].fillna("").astype(str).to_numpy(),
             "method": loc["method"].fillna("").astype(str).to_numpy(),
@@ -194,9 +221,8 @@ class Facts:
             high=loc["intention"].isin(S.HIGH_INTENTION).to_numpy(),
             lng=lng, lat=lat, adcode=rows["adcode"].to_numpy(),
             town_code=loc["town_code"].fillna("").astype(str).to_numpy(),
-            label=label, labels=labels, rows=rows,
             given=(rows["method"] != METHOD_EMPTY).to_numpy(), resolved=(rows["adcode"] != "").to_numpy(),
-            outside=rows["outside"].to_numpy(),
+            outside=rows["outside"].to_numpy(), city=city,
         )
 
     @classmethod
@@ -213,12 +239,8 @@ class Facts:
         lat = cols["lat"].to_numpy(dtype=float)
         adcode = _category_values(cols["adcode"])
         town_code = _category_values(cols["town_code"])
-        label, labels = place_labels(pd.DataFrame({"town_code": town_code}), lng, lat, city)
         given = cols["given"].to_numpy(dtype=bool)
         outside = cols["outside"].to_numpy(dtype=bool)
-        # the columns aggregate.place / remainder read (method only tells given from empty)
-        rows = pd.DataFrame({"lng": lng, "lat": lat, "adcode": adcode,
-                             "method": np.where(given, "", METHOD_EMPTY).astype(object), "outside": outside})
         high = np.isin(np.asarray(intentions_all, dtype=object), list(S.HIGH_INTENTION))
         return cls(
             visitor=cols["visitor_id"].to_numpy(dtype=np.int64),
@@ -230,7 +252,7 @@ class Facts:
             deal_line=deal_line, deal_lines_all=deal_lines_all,
             high=high[intention] if len(intention) else np.zeros(0, dtype=bool),
             lng=lng, lat=lat, adcode=adcode, town_code=town_code,
-            label=label, labels=labels, rows=rows, given=given, resolved=adcode != "", outside=outside,
+            given=given, resolved=adcode != "", outside=outside, city=city,
         )
 
     # ---------------------------------------------------------------- vocabulary
@@ -277,13 +299,33 @@ class Facts:
         else:
             if layer is None:
                 raise ValueError(f"layer {layer_key!r} is not cached: pass the layer")
-            placed = aggregate.place(self.rows, layer)
-            ids = layer["area_id"].astype(str).tolist()
-            lookup = pd.Series(np.arange(len(ids), dtype=np.int32), index=ids)
-            index = placed.map(lookup).fillna(-1).to_numpy(dtype=np.int32)
-            rest = aggregate.remainder(self.rows, layer, placed).to_numpy() != ""
+            ids, index, rest = self._place_on(layer)
         self._rest[layer_key] = rest  # before _areas: a reader that sees the layer finds its rest
         self._areas[layer_key] = (ids, index)
+
+    def _place_on(self, layer: gpd.GeoDataFrame) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """(area ids, area index per row, row in a remainder area): what :func:`aggregate.place` and
+        :func:`aggregate.remainder` say of :attr:`rows`, computed on codes (no area id string per row:
+        at a million visitors pandas' string conversions cost more than placing the points)."""
+        ids = layer["area_id"].astype(str).tolist()
+        index = np.full(len(self), -1, dtype=np.int32)
+        has_point = ~(np.isnan(self.lng) | np.isnan(self.lat)) & self.resolved
+        if has_point.any():
+            index[has_point] = boundaries.assign_index(self.lng[has_point], self.lat[has_point], layer)
+        # a location known only to its district: on the area that is that district, if the layer has one
+        codes, districts = pd.factorize(self.adcode)
+        first = {}
+        for i, area in enumerate(ids):
+            first.setdefault(area, i)  # the first area of an id, as a lookup by id finds it
+        area_of = np.array([first.get(str(d), -1) for d in districts] + [-1], dtype=np.int32)
+        whole = ~has_point
+        index[whole] = area_of[codes[whole]]
+        if has_point.any() and len(first) != len(ids):  # repeated ids: a point takes the first area of its id
+            index[has_point] = np.array([first[a] for a in ids] + [-1], dtype=np.int32)[index[has_point]]
+        split = aggregate.split_districts(layer)
+        in_split = np.array([str(d) in split for d in districts] + [False])
+        rest = (index < 0) & in_split[codes] & ~self.outside
+        return ids, index, rest
 
     # ---------------------------------------------------------------- filtering
     def mask(self, filters: Filters) -> np.ndarray:

@@ -230,8 +230,32 @@ def assign_points(
     y = np.asarray(lat, dtype="float64").ravel()
     if x.shape != y.shape:
         raise ValueError(f"lng and lat differ in length ({x.size} vs {y.size})")
-    geoms = np.asarray(layer.geometry.values, dtype=object)
     ids = layer[id_column].astype(str).to_numpy(dtype=object)
+    hit = assign_index(x, y, layer)
+    out = np.full(x.size, "", dtype=object)
+    out[hit >= 0] = ids[hit[hit >= 0]]
+    return out
+
+
+def assign_index(lng: ArrayLike, lat: ArrayLike, layer: gpd.GeoDataFrame) -> np.ndarray:
+    """The row (position) in ``layer`` of the area containing each point, -1 where none does:
+    :func:`assign_points` without building an id per point (a caller that counts by area
+    needs no strings).  A point on a shared border goes to the first row.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> layer = gpd.GeoDataFrame({"area_id": ["a", "b"]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs=4326)
+    >>> assign_index([0.5, 1.0, 1.5, 3.0], [0.5, 0.5, 0.5, 0.5], layer).tolist()
+    [0, 0, 1, -1]
+    """
+    x = np.asarray(lng, dtype="float64").ravel()
+    y = np.asarray(lat, dtype="float64").ravel()
+    if x.shape != y.shape:
+        raise ValueError(f"lng and lat differ in length ({x.size} vs {y.size})")
+    if layer.crs is not None and not layer.crs.equals("EPSG:4326"):
+        layer = layer.to_crs(4326)
+    geoms = np.asarray(layer.geometry.values, dtype=object)
     shapely.prepare(geoms)
     hit = np.full(x.size, -1, dtype=np.int64)
     open_ = np.isfinite(x) & np.isfinite(y)
@@ -244,9 +268,7 @@ def assign_points(
         inside = cand[shapely.intersects_xy(geom, x[cand], y[cand])]
         hit[inside] = i
         open_[inside] = False
-    out = np.full(x.size, "", dtype=object)
-    out[hit >= 0] = ids[hit[hit >= 0]]
-    return out
+    return hit
 
 
 # --- project cities ----------------------------------------------------------------------
