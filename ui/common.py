@@ -18,6 +18,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from mapping import snapshots
 from mapping.analysis import metro
 from mapping.analysis.facts import Facts
 from mapping.analysis.grading import GradingError
@@ -185,8 +186,10 @@ def project_facts(_store: Store, project_id: int, version: str, city: str) -> Fa
     """A project's locations as code arrays; area assignments are added to it as layers are used.
 
     Built from the database's compact columns (:meth:`Store.fact_columns`), not from
-    :func:`project_locations`: no page that needs only the facts reads every location row."""
-    return Facts.from_columns(_store.fact_columns(project_id), city)
+    :func:`project_locations`: no page that needs only the facts reads every location row; after a
+    restart they come from the data version's snapshot on disk (:mod:`mapping.snapshots`)."""
+    columns = snapshots.frame(_store, project_id, version, "fact_columns", lambda: _store.fact_columns(project_id))
+    return Facts.from_columns(columns, city)
 
 
 def data_changed() -> None:
@@ -214,7 +217,9 @@ def location_groups(store: Store, project_id: int) -> pd.DataFrame:
     for every session: the home page's shares, coverage and city check all come from it.
     Shared: read-only."""
     version = store.data_version(project_id)
-    return cached((*scope(store, project_id, version), "location_groups"), lambda: store.location_groups(project_id))
+    return cached((*scope(store, project_id, version), "location_groups"),
+                  lambda: snapshots.frame(store, project_id, version, "location_groups",
+                                          lambda: store.location_groups(project_id)))
 
 
 def adcode_counts(store: Store, project_id: int) -> dict[str, int]:
