@@ -421,3 +421,21 @@ def test_fast_csv_reader_leaves_an_overlong_cell_to_the_csv_module():
     data = (_HEAD + "C1,张三,138,2024-03-05,公寓," + "浦" * 140_000 + ",自然到访,金融\n").encode()
     with pytest.raises(IngestError, match="某个单元格内容过长"):
         read_table(data, "v.csv")
+
+
+def test_excel_row_numbers_count_the_blank_rows_the_reader_leaves_out():
+    """A blank line above the header and one between data rows: the report and the rejected rows say
+    the rows Excel shows (2 is the header, the bad date is on row 6), not their positions."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in ([], ["到访日期", "居住区域"], ["2024-03-01", "浦东"], [], ["2024-03-02", "浦东"],
+                ["不是日期", "浦东"]):
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    table = read_table(buf.getvalue(), "v.xlsx")
+    assert table.header_row == 2 and [table.row_number(p) for p in range(len(table.frame))] == [3, 5, 6]
+    result = validate(table, auto_map(table.frame.columns), secret=SECRET)
+    assert result.report["行号"].tolist() == [6]
+    assert result.records["row_number"].tolist() == [3, 5]
+    assert ingest.rejected_rows(table, result, auto_map(table.frame.columns))["原行号"].tolist() == [6]

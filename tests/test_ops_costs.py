@@ -162,7 +162,9 @@ def test_an_excel_file_with_real_dates_a_month_column_and_amounts_in_wan():
     data.append(["月份", "渠道", "区域", "费用类别", "投放金额（万元）"])
     data.append([dt.datetime(2024, 3, 1), "广告", "金桥", "媒体", 24])
     data.append([dt.datetime(2024, 4, 1), "拓客", "火星", "快闪", 1.5])
+    data.append([])  # a blank row: the next one is row 5 in Excel, and the report says so
     data.append([dt.datetime(2024, 4, 1), "拓客", "张江", "快闪", "8000元"])
+    data.append([dt.datetime(2024, 4, 1), "拓客", "张江", "快闪", "三千"])
     buf = io.BytesIO()
     wb.save(buf)
     areas = pd.DataFrame({"area_id": ["310115001", "310115002"], "area_name": ["金桥镇", "张江镇"]})
@@ -172,7 +174,8 @@ def test_an_excel_file_with_real_dates_a_month_column_and_amounts_in_wan():
     assert read.rows["area_id"].tolist() == ["310115001", "310115002"]  # 金桥 is 金桥镇: noted
     assert read.rows["period_end"].tolist() == [D(2024, 3, 31), D(2024, 4, 30)]
     refused = read.report[read.report["处理"] == "拒绝"]
-    assert refused[["行号", "列"]].values.tolist() == [[3, "区域"]]
+    assert refused[["行号", "列"]].values.tolist() == [[3, "区域"], [6, "投放金额（万元）"]]  # the file's header
+    assert read.rejected["原行号"].tolist() == [3, 6]
     assert "火星" in refused.iloc[0]["原因"] and "金桥镇" in refused.iloc[0]["原因"]
 
 

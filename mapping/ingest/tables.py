@@ -68,9 +68,12 @@ class Table:
     sheets: list[str] = field(default_factory=list)
     encoding: str | None = None
     delimiter: str | None = None
+    file_rows: list[int] | None = None  # the file row of each data row when blank rows were left out between them
 
     def row_number(self, position: int) -> int:
         """Spreadsheet row number (as Excel shows it) of the data row at ``position``."""
+        if self.file_rows is not None:
+            return self.file_rows[position]
         return self.header_row + 1 + position
 
 
@@ -99,16 +102,16 @@ def read_table(data: bytes, filename: str, sheet: str | None = None) -> Table:
         suffix = ".xls"
     if suffix in CSV_SUFFIXES:
         raw, encoding, delimiter = _read_csv(data)
-        frame, header_row = _promote_header(raw)
-        table = Table(frame, header_row, encoding=encoding, delimiter=delimiter)
+        frame, header_row, file_rows = _promote_header(raw)
+        table = Table(frame, header_row, encoding=encoding, delimiter=delimiter, file_rows=file_rows)
     elif suffix in EXCEL_SUFFIXES and _text_named_excel(data):  # a CRM's tab-separated "xls"
         raw, encoding, delimiter = _read_csv(data)
-        frame, header_row = _promote_header(raw)
-        table = Table(frame, header_row, encoding=encoding, delimiter=delimiter)
+        frame, header_row, file_rows = _promote_header(raw)
+        table = Table(frame, header_row, encoding=encoding, delimiter=delimiter, file_rows=file_rows)
     elif suffix in EXCEL_SUFFIXES:
         raw, used_sheet, sheets = _read_excel(data, suffix, sheet)
-        frame, header_row = _promote_header(raw)
-        table = Table(frame, header_row, sheet=used_sheet, sheets=sheets)
+        frame, header_row, file_rows = _promote_header(raw)
+        table = Table(frame, header_row, sheet=used_sheet, sheets=sheets, file_rows=file_rows)
     else:
         raise IngestError(
             f"不支持的文件类型「{suffix or filename}」。请上传 CSV（.csv）或 Excel（.xlsx / .xls）文件。"
@@ -426,10 +429,11 @@ def _read_excel(data: bytes, suffix: str, sheet: str | None) -> tuple[pd.DataFra
             ) from exc
         if len(rows) > L.MAX_ROWS + 20:
             raise IngestError(_too_many_rows())
-        rows = [r for r in rows if any(_cell_text(c) for c in r)]
+        kept = [i for i, r in enumerate(rows) if any(_cell_text(c) for c in r)]  # blank rows left out, their
+        rows = [rows[i] for i in kept]  # numbers kept in the index (row numbers as Excel shows them)
         if rows:
             width = max(len(r) for r in rows)
-            frame = pd.DataFrame([list(r) + [""] * (width - len(r)) for r in rows], dtype=object)
+            frame = pd.DataFrame([list(r) + [""] * (width - len(r)) for r in rows], dtype=object, index=kept)
             return frame, name, sheets
     if sheet is not None:
         raise IngestError(f"工作表「{sheet}」是空的。这个文件里的工作表有：{'、'.join(sheets)}。")
@@ -452,8 +456,12 @@ def _cell_text(value: object) -> str:
 HEADER_SEARCH_ROWS = 20  # exports put titles, filters and notes above the header
 
 
-def _promote_header(raw: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """Find the header row (exports often have a title row above it) and use it."""
+def _promote_header(raw: pd.DataFrame) -> tuple[pd.DataFrame, int, list[int] | None]:
+    """Find the header row (exports often have a title row above it) and use it.
+
+    ``raw``'s index is each row's 0-based position in the file (an Excel sheet's blank rows are left
+    out); returns the data rows, the header's file row (1-based) and each data row's file row when
+    they are not the rows right after the header (None when they are)."""
     if raw.empty:
         raise IngestError("文件里没有任何内容。请重新导出到访客户数据后再上传。")
     best_row, best_hits = 0, -1
@@ -463,10 +471,13 @@ def _promote_header(raw: pd.DataFrame) -> tuple[pd.DataFrame, int]:
             best_row, best_hits = i, hits
     headers = [_cell_text(v) for v in raw.iloc[best_row]]
     headers = _unique_headers(headers)
+    header_row = int(raw.index[best_row]) + 1
+    file_rows = raw.index[best_row + 1 :].to_numpy(dtype=np.int64) + 1
+    contiguous = np.array_equal(file_rows, np.arange(header_row + 1, header_row + 1 + len(file_rows)))
     body = raw.iloc[best_row + 1 :].reset_index(drop=True)
     body.columns = headers
     body = body.drop(columns=[h for h in headers if h.startswith("列") and body[h].map(_cell_text).eq("").all()])
-    return body, best_row + 1
+    return body, header_row, None if contiguous else file_rows.tolist()
 
 
 def _unique_headers(headers: list[str]) -> list[str]:

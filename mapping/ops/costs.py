@@ -389,16 +389,18 @@ def _cell(value: object) -> str:
     return str(value).strip()
 
 
-def _promote(frame: pd.DataFrame, header_row: int) -> tuple[pd.DataFrame, int]:
+def _promote(table: T.Table) -> tuple[pd.DataFrame, list[int]]:
     """The table with the row holding the most cost headers as its header (read_table's own choice
-    counts visitor headers; a cost sheet with a title line above its header needs this)."""
+    counts visitor headers; a cost sheet with a title line above its header needs this), and the
+    file row of each data row."""
+    frame = table.frame
     best, hits = None, len(match_cost_headers(frame.columns))
     for i in range(min(HEADER_SEARCH_ROWS, len(frame))):
         n = len(match_cost_headers([_cell(v) for v in frame.iloc[i]]))
         if n > hits:
             best, hits = i, n
     if best is None:
-        return frame, header_row
+        return frame, [table.row_number(p) for p in range(len(frame))]
     headers, seen = [], {}
     for j, v in enumerate(frame.iloc[best]):
         h = _cell(v) or f"列{j + 1}"
@@ -406,11 +408,12 @@ def _promote(frame: pd.DataFrame, header_row: int) -> tuple[pd.DataFrame, int]:
         headers.append(h if seen[h] == 1 else f"{h}_{seen[h]}")
     body = frame.iloc[best + 1:].reset_index(drop=True)
     body.columns = headers
-    return body, header_row + 1 + best
+    return body, [table.row_number(p) for p in range(best + 1, len(frame))]
 
 
-def _table(data: bytes, filename: str, sheet: str | None) -> tuple[pd.DataFrame, int, str | None]:
-    """The cost sheet's cells (the sheet with the most cost headers unless ``sheet`` is given)."""
+def _table(data: bytes, filename: str, sheet: str | None) -> tuple[pd.DataFrame, list[int], str | None]:
+    """The cost sheet's cells (the sheet with the most cost headers unless ``sheet`` is given) and the
+    file row of each."""
     if sheet is None and Path(filename).suffix.lower() in T.EXCEL_SUFFIXES:
         try:
             names = T.list_sheets(data, filename)
@@ -419,27 +422,27 @@ def _table(data: bytes, filename: str, sheet: str | None) -> tuple[pd.DataFrame,
         best, best_hits = None, -1
         for name in names if len(names) > 1 else []:
             try:
-                table = T.read_table(data, filename, sheet=name)
+                frame, _ = _promote(T.read_table(data, filename, sheet=name))
             except T.IngestError:
                 continue
-            frame, _ = _promote(table.frame, table.header_row)
             hits = len(match_cost_headers(frame.columns))
             if hits > best_hits:
                 best, best_hits = name, hits
         sheet = best
     table = T.read_table(data, filename, sheet=sheet)
-    frame, header_row = _promote(table.frame, table.header_row)
-    return frame, header_row, table.sheet
+    frame, numbers = _promote(table)
+    return frame, numbers, table.sheet
 
 
 class _Rows:
     """The report lines of one file, and which rows were refused."""
 
-    def __init__(self, header_row: int, mapping: dict[str, str]):
-        self.header_row, self.mapping, self.lines, self.refused = header_row, mapping, [], {}
+    def __init__(self, numbers: list[int], mapping: dict[str, str]):
+        self.numbers, self.mapping, self.lines, self.refused = numbers, mapping, [], {}
 
     def row(self, pos: int) -> int:
-        return self.header_row + 1 + pos
+        """The row number (as in the file, or 1 = a typed table's first row) of data row ``pos``."""
+        return self.numbers[pos]
 
     def add(self, pos: int, col: str, value: str, kind: str, action: str, reason: str) -> None:
         header = self.mapping.get(col, HEADER_LABELS.get(col, col))
@@ -498,11 +501,11 @@ def read_costs(source, filename: str | None = None, teams: pd.DataFrame | None =
         A problem with the whole file (empty, too large, unreadable, no 金额 or no period column).
     """
     data, filename = _file_bytes(source, filename)
-    frame, header_row, used_sheet = _table(data, filename, sheet)
+    frame, numbers, used_sheet = _table(data, filename, sheet)
     mapping = match_cost_headers(frame.columns)
     _check_columns(mapping, list(frame.columns))
     cells = pd.DataFrame({c: frame[h].map(_cell) for c, h in mapping.items()}, index=frame.index)
-    rows = _Rows(header_row, mapping)
+    rows = _Rows(numbers, mapping)
     good = _parse_rows(cells, rows, mapping, teams, areas, channels, year)
     rejected = _rejected(frame, rows)
     return CostRead(good, rows.report(), rejected, mapping, used_sheet)
@@ -530,7 +533,7 @@ def read_entries(table: pd.DataFrame, teams: pd.DataFrame | None = None, *, area
             cells[col] = ""
     typed = [c for c in ("amount", "channel", "team", "area", "leads", "note") if c in cells]
     cells = cells[cells[typed].ne("").any(axis=1)]  # a row with only its preset dates and category is blank
-    rows = _Rows(0, mapping)
+    rows = _Rows(list(range(1, len(table) + 1)), mapping)
     good = _parse_rows(cells, rows, mapping, teams, areas, channels, None)
     return CostRead(good, rows.report(), pd.DataFrame(), mapping)
 
