@@ -5,7 +5,8 @@ The first page of a project after a server start reads every location of it from
 ≈ 6–8 s at a million visitors on SQLite, most of it the database turning 3M rows into text.  The
 same columns, once read, are written here as an Arrow file (lz4) and read back by the next
 process that needs them — after a restart, by another app instance on the same disk — in a
-fraction of a second.  The first reader after an import still pays the read (and the write).
+fraction of a second.  The first reader after an import still pays the read (the file is written
+in a background thread beside the page's own work: :func:`wait` waits for it).
 
 A snapshot is found by a **key** that changes with the data, so a stale one is never read:
 
@@ -37,6 +38,8 @@ import hashlib
 import logging
 import os
 import tempfile
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -52,6 +55,8 @@ log = logging.getLogger("tuoke")
 TOKEN_SETTING = "snapshot_token"  # app_settings key: this database's identity for snapshot files
 DEFAULT_MB = 4096
 SUFFIX = ".arrow"
+_PENDING: list[threading.Thread] = []  # snapshots being written
+_PENDING_LOCK = threading.Lock()
 
 
 def frame(store, project_id: int, version: str, name: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
@@ -70,8 +75,24 @@ def frame(store, project_id: int, version: str, name: str, build: Callable[[], p
         except (OSError, pa.ArrowException, ValueError) as exc:
             log.warning("snapshot %s unreadable (%s): reading the database instead", path.name, exc)
     out = build()
-    _write(folder, path, _prefix(store, project_id, name), out)
+    # written beside the page's own work (Arrow encodes and compresses without the GIL): the first
+    # reader after an import does not wait for the file
+    writer = threading.Thread(target=_write, args=(folder, path, _prefix(store, project_id, name), out),
+                              name=f"snapshot-{name}", daemon=True)
+    with _PENDING_LOCK:
+        _PENDING.append(writer)
+    writer.start()
     return out
+
+
+def wait() -> None:
+    """Until the snapshots being written now are on disk (tests; a script about to exit)."""
+    with _PENDING_LOCK:
+        pending = list(_PENDING)
+    for writer in pending:
+        writer.join()
+    with _PENDING_LOCK:
+        _PENDING[:] = [w for w in _PENDING if w.is_alive()]
 
 
 def directory(store) -> Path | None:
@@ -158,6 +179,9 @@ def _prune(folder: Path, keep: Path) -> None:
         budget = float(raw) * 1024 * 1024 if raw else DEFAULT_MB * 1024 * 1024
     except ValueError:
         budget = DEFAULT_MB * 1024 * 1024
+    for left in folder.glob(".writing-*"):  # a writer stopped by the process's end
+        if left.stat().st_mtime < time.time() - 3600:
+            left.unlink(missing_ok=True)
     files = sorted(folder.glob(f"*{SUFFIX}"), key=lambda p: p.stat().st_mtime, reverse=True)
     total = 0
     for file in files:

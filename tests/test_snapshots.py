@@ -38,6 +38,7 @@ def test_a_new_store_reads_the_frame_back_and_an_undo_reads_the_database(store, 
     direct = store.fact_columns(pid)
     build = Builds(lambda: store.fact_columns(pid))
     first = snapshots.frame(store, pid, store.data_version(pid), "fact_columns", build)
+    snapshots.wait()  # written in the background
     assert build.calls == 1 and len(list(folder.glob("*.arrow"))) == 1
 
     again = Store(str(store.engine.url.render_as_string(hide_password=False)))  # another process, same database
@@ -54,6 +55,7 @@ def test_a_new_store_reads_the_frame_back_and_an_undo_reads_the_database(store, 
     store.undo_import(int(store.imports(pid)["id"].iloc[0]))
     build = Builds(lambda: store.fact_columns(pid))
     after = snapshots.frame(store, pid, store.data_version(pid), "fact_columns", build)
+    snapshots.wait()
     assert build.calls == 1 and len(after) == 0
     assert len(list(folder.glob("*.arrow"))) == 1
 
@@ -66,6 +68,7 @@ def test_another_database_at_the_same_path_does_not_read_its_files(tmp_path, mon
     pid = load_sample(store)
     version = store.data_version(pid)
     snapshots.frame(store, pid, version, "location_groups", lambda: store.location_groups(pid))
+    snapshots.wait()
     assert len(list((tmp_path / "app.sqlite3.snapshots").glob("*.arrow"))) == 1  # next to the database file
     store.engine.dispose()
     path.unlink()
@@ -85,12 +88,14 @@ def test_an_unreadable_file_is_rebuilt_and_said(tmp_path, folder, caplog):
     pid = store.create_project(**SAMPLE_PROJECT)
     frame = pd.DataFrame({"a": [1, 2, 3]})
     snapshots.frame(store, pid, "v1", "x", lambda: frame)
+    snapshots.wait()
     (file,) = folder.glob("*.arrow")
     file.write_bytes(file.read_bytes()[:20])  # cut short (a full disk, a crash while copying)
     build = Builds(lambda: frame)
     with caplog.at_level(logging.WARNING, logger="tuoke"):
         assert snapshots.frame(store, pid, "v1", "x", build).equals(frame)
     assert build.calls == 1 and "unreadable" in caplog.text
+    snapshots.wait()
     assert snapshots.frame(store, pid, "v1", "x", lambda: 1 / 0).equals(frame)  # written again, whole
     store.engine.dispose()
 
