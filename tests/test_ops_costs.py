@@ -112,8 +112,9 @@ CSV = """2024年3月渠道费用表,,,,,,
 2024-03,中介,,佣金,一万,,
 2024-13,线上,,投放,5000,,
 第12周,拓客,金桥一组,人天,"3,500元",三个,
+2024-03,拓客,王五13812345678,人工,100,,
 合计,,,,"26.5万",,
-"""
+"""  # row 9 names a team with a phone number in it: refused, the number masked in the report
 
 
 def test_a_csv_with_a_title_line_and_bad_rows():
@@ -129,18 +130,20 @@ def test_a_csv_with_a_title_line_and_bad_rows():
     assert rows["note"].iloc[1] == "联系人 *******5678"  # a phone number in a 备注 is masked
 
     refused = report[report["处理"] == "拒绝"]
-    assert refused[["行号", "列"]].values.tolist() == [[5, "团队"], [6, "金额"], [7, "期间"]]
+    assert refused[["行号", "列"]].values.tolist() == [[5, "团队"], [6, "金额"], [7, "期间"], [9, "团队"]]
+    assert refused.iloc[3]["原值"] == "王五*******5678" and "13812345678" not in refused.iloc[3]["原因"]
     team = refused.iloc[0]["原因"]
     assert "不存在队" in team and "金桥一组、张江二组" in team and "团队与片区" in team
     assert "汉字数字" in refused.iloc[1]["原因"] and "月份 13 不存在" in refused.iloc[2]["原因"]
     fixed = report[report["处理"] == "已修正"]
     assert fixed[["行号", "列", "原值"]].values.tolist() == [[8, "来电", "三个"]]  # the row imports, leads blank
-    assert [8 in report["行号"].tolist(), 9 in report["行号"].tolist()] == [True, True]  # 合计 is noted, skipped
+    assert report[report["行号"] == 10]["问题"].tolist() == ["合计行"]  # 合计 is noted, skipped
 
     read = C.read_costs(CSV.encode("utf-8"), "费用.csv", TEAMS)
-    assert read.rejected["原行号"].tolist() == [5, 6, 7]
+    assert read.rejected["原行号"].tolist() == [5, 6, 7, 9]
+    assert "13812345678" not in read.rejected.to_csv()
     assert read.rejected.columns[:2].tolist() == ["原行号", "拒绝原因"]
-    assert len(rows) + len(read.rejected) == 6  # every data row is imported or refused: nothing lost
+    assert len(rows) + len(read.rejected) == 7  # every data row is imported or refused: nothing lost
 
 
 def test_a_week_without_a_year_in_a_file_naming_two_years_is_refused():

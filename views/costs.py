@@ -128,10 +128,14 @@ def import_form(ctx: MapContext, ops: Operations, teams: pd.DataFrame, channels:
     upload = st.file_uploader("费用表（Excel 或 CSV）", type=["xlsx", "xls", "xlsm", "csv", "txt"], key="co_upload")
     if upload is None:
         return
+    this_year = dt.date.today().year
+    years = [None, this_year - 1, this_year, this_year + 1]
+    year = st.selectbox("没写年份的期间（如「第12周」「3月」）按哪一年", years, key="co_year",
+                        format_func=lambda y: "不指定（文件里只有一个年份时按那一年，否则拒绝这些行）" if y is None else f"{y} 年")
     data = upload.getvalue()
     digest = file_digest(data)
     try:
-        read = C.read_costs(data, upload.name, teams, areas=ctx.area_names(), channels=channels)
+        read = C.read_costs(data, upload.name, teams, areas=ctx.area_names(), channels=channels, year=year)
     except IngestError as exc:
         st.error(str(exc))
         return

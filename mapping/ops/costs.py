@@ -446,7 +446,8 @@ class _Rows:
 
     def add(self, pos: int, col: str, value: str, kind: str, action: str, reason: str) -> None:
         header = self.mapping.get(col, HEADER_LABELS.get(col, col))
-        self.lines.append((self.row(pos), header, value, kind, action, reason))
+        reason = mask_phones_in(reason)  # a phone number typed into a team or area cell is quoted masked
+        self.lines.append((self.row(pos), header, mask_phones_in(value), kind, action, reason))
         if action == REJECT:
             self.refused.setdefault(pos, []).append(reason)
 
