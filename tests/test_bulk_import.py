@@ -192,16 +192,18 @@ def test_bulk_rows_round_trip_awkward_values(store):
     monkeypatch.setattr(store_mod, "_bulk_insert", lambda conn, table, cols: used.append(table.name)
                         or original(conn, table, cols))
     copies = []
-    original_copy = store_mod._copy
-    monkeypatch.setattr(store_mod, "_copy", lambda conn, name, cols: copies.append(name)
-                        or original_copy(conn, name, cols))
+    original_copy = store_mod._copy_table
+    monkeypatch.setattr(store_mod, "_copy_table", lambda conn, name, table: copies.append(name)
+                        or original_copy(conn, name, table))
     try:
         store.write_import(pid, dict(filename="x.csv", file_sha256="x", rows_total=6, accepted=6, fixed=0,
                                      rejected=0, unchanged=0), records, records.iloc[:0], _no_locations(records))
     finally:
         monkeypatch.undo()
-    assert "visitors" in used and "visitor_versions" in used
-    assert copies == (["visitor_versions", "visitors"] if store.dialect == "postgresql" else [])
+    if store.dialect == "postgresql":  # new visitors: Arrow tables built ahead, sent by the writer thread
+        assert copies == ["visitor_versions", "visitors"]
+    else:
+        assert "visitors" in used and "visitor_versions" in used and copies == []
     stored = store.visitors(pid).set_index("visitor_key").loc[records["visitor_key"]]
     assert stored["channel"].tolist() == awkward and stored["home_text"].tolist() == awkward[::-1]
     assert pd.isna(stored["deal_amount"].iloc[0]) and stored["deal_amount"].iloc[4] == records["deal_amount"].iloc[4]
@@ -218,9 +220,9 @@ def test_changed_visitors_go_through_a_staging_table_on_postgresql(store, monkey
     pid = _project(store)
     importer.import_records(store, pid, _result(store, _rows(12)), "a.csv", "a")
     copies = []
-    original_copy = store_mod._copy
-    monkeypatch.setattr(store_mod, "_copy", lambda conn, name, cols: copies.append(name)
-                        or original_copy(conn, name, cols))
+    original_copy = store_mod._copy_table
+    monkeypatch.setattr(store_mod, "_copy_table", lambda conn, name, table: copies.append(name)
+                        or original_copy(conn, name, table))
     b = importer.import_records(store, pid, _result(store, _rows(14, change={2, 3})), "b.csv", "b")
     assert (b.inserted, b.updated) == (2, 2)
     if store.dialect == "postgresql":
@@ -262,3 +264,34 @@ def test_one_ahead_keeps_order_runs_in_a_worker_and_raises_its_error():
         for item in importer._one_ahead(items()):
             got.append(item)
     assert got == [0, 1, 2] and seen == [False, False, False]
+
+
+def test_behind_sends_in_order_in_a_worker_and_waits_for_it_before_raising():
+    import threading
+    import time
+
+    sent, busy = [], []
+
+    def send(item):
+        busy.append(item)
+        time.sleep(0.05)  # the producer's error below comes while this is still running
+        sent.append((item, threading.current_thread() is threading.main_thread()))
+        busy.remove(item)
+
+    def items():
+        yield from range(3)
+        raise ValueError("resolver crashed")
+
+    with pytest.raises(ValueError, match="resolver crashed"):
+        store_mod._behind(items(), send)
+    assert sent == [(0, False), (1, False), (2, False)] and busy == []  # the last send finished first
+
+    def failing(item):
+        if item == 1:
+            raise RuntimeError("COPY failed")
+        sent.append(item)
+
+    sent.clear()
+    with pytest.raises(RuntimeError, match="COPY failed"):
+        store_mod._behind(iter(range(5)), failing)
+    assert sent == [0]

@@ -19,6 +19,7 @@ import json
 import os
 import secrets
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
@@ -641,15 +642,50 @@ class Store:
                 project_id=project_id, imported_at=dt.datetime.now(), **values, inserted=0, updated=0,
             ).returning(ImportBatch.id)).scalar_one()
             inserted = updated = 0
-            for new, changed, locations in chunks:
-                previous_ids = self._write_versions(conn, project_id, batch_id, new, changed)
-                ids = self._insert_visitors(conn, project_id, batch_id, new)
-                changed_ids = self._update_visitors(conn, project_id, batch_id, changed, previous_ids)
-                self._write_locations(conn, locations, {**ids, **changed_ids}, replace=list(changed_ids.values()))
-                inserted, updated = inserted + len(new), updated + len(changed)
+            if conn.dialect.name == "postgresql":
+                inserted, updated = self._write_chunks_behind(conn, project_id, batch_id, chunks)
+            else:
+                for new, changed, locations in chunks:
+                    previous_ids = self._write_versions(conn, project_id, batch_id, new, changed)
+                    ids = self._insert_visitors(conn, project_id, batch_id, new)
+                    changed_ids = self._update_visitors(conn, project_id, batch_id, changed, previous_ids)
+                    self._write_locations(conn, locations, {**ids, **changed_ids},
+                                          replace=list(changed_ids.values()))
+                    inserted, updated = inserted + len(new), updated + len(changed)
             conn.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(
                 inserted=inserted, updated=updated))
         return batch_id
+
+    def _write_chunks_behind(self, conn, project_id: int, batch_id: int,
+                             chunks: Iterable[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]) -> tuple[int, int]:
+        """PostgreSQL: the chunks of :meth:`write_import_chunks`, with each chunk's new visitors, their versions
+        and locations turned into Arrow tables in the caller's thread while a writer thread sends the previous
+        chunk (``COPY``), so the server's work (foreign-key checks, indexes) overlaps Python's instead of
+        following it.  The writer does, in the order of the sequential path: the versions (the stored state
+        of changed visitors read there), ids for the new visitors, the visitors, the changed ones' update,
+        then the locations.  Only the writer thread uses ``conn``.  Returns (inserted, updated)."""
+        counts = [0, 0]
+
+        def built():
+            for new, changed, locations in chunks:
+                counts[0], counts[1] = counts[0] + len(new), counts[1] + len(changed)
+                yield _NewRows.build(conn, project_id, batch_id, new, locations), changed, locations
+
+        def send(item) -> None:
+            rows, changed, locations = item
+            _copy_table(conn, VisitorVersion.__tablename__, rows.versions)
+            previous_ids = self._write_versions(conn, project_id, batch_id, rows.none, changed)
+            if rows.count:
+                ids = np.asarray(_new_ids(conn, Visitor.__table__, rows.count), dtype=np.int64)
+                _copy_table(conn, Visitor.__tablename__, rows.visitors.add_column(0, "id", pa.array(ids)))
+            changed_ids = self._update_visitors(conn, project_id, batch_id, changed, previous_ids)
+            self._write_locations(conn, locations, changed_ids, replace=list(changed_ids.values()))
+            if rows.locations is not None:
+                _copy_table(conn, Location.__tablename__,
+                            rows.locations.add_column(0, "visitor_id", pa.array(ids[rows.at])))
+
+        _behind(built(), send)
+        return counts[0], counts[1]
 
     def put_places_bulk(self, city: str, version: str, results: dict[str, dict]) -> None:
         """:meth:`put_places` for the many strings of a large import, in one transaction: PostgreSQL
@@ -735,7 +771,11 @@ class Store:
         at = pd.Index(list(ids)).get_indexer(locations["visitor_key"])  # a hash join, not a dict lookup per row
         keep = at >= 0
         loc = locations if keep.all() else locations[keep]
-        _insert_locations(conn, np.fromiter(ids.values(), dtype=np.int64, count=len(ids))[at[keep]].tolist(), loc)
+        visitor_ids = np.fromiter(ids.values(), dtype=np.int64, count=len(ids))[at[keep]]
+        # in the order of the primary key (visitor_id, dimension): the key's index and the foreign-key
+        # lookups in visitors then walk forward instead of jumping back once per dimension
+        order = np.argsort(visitor_ids, kind="stable")
+        _insert_locations(conn, visitor_ids[order].tolist(), loc.iloc[order])
 
     # ---------------------------------------------------------------- undoing an import
     def dependent_imports(self, import_id: int) -> list[int]:
@@ -1334,8 +1374,12 @@ def _insert_locations(conn, visitor_ids: list[int], loc: pd.DataFrame) -> None:
     """Insert ``loc`` (resolver columns + ``dimension``) as the locations of ``visitor_ids`` (same order)."""
     if not len(visitor_ids):
         return
-    _bulk_insert(conn, Location.__table__, {
-        "visitor_id": list(visitor_ids),
+    _bulk_insert(conn, Location.__table__, {"visitor_id": list(visitor_ids), **_location_columns(conn, loc)})
+
+
+def _location_columns(conn, loc: pd.DataFrame) -> dict[str, list]:
+    """The locations table's columns but ``visitor_id`` for ``loc``, as plain Python values."""
+    return {
         "dimension": _texts(loc["dimension"]),
         "adcode": _texts(loc["adcode"]),
         "lng": _floats(loc["lng"]),
@@ -1346,15 +1390,18 @@ def _insert_locations(conn, visitor_ids: list[int], loc: pd.DataFrame) -> None:
         "town_code": loc["town_code"].fillna("").astype(str).tolist(),
         "outside": _bools(conn, loc["outside"]),
         "candidates": loc["candidates"].fillna("").astype(str).tolist(),
-    })
+    }
 
 
-def _visitor_columns(conn, records: pd.DataFrame, project_id: int, batch_id: int, ids: list[int]) -> dict[str, list]:
+def _visitor_columns(conn, records: pd.DataFrame, project_id: int, batch_id: int,
+                     ids: list[int] | None) -> dict[str, list]:
     """The visitors table's columns for prepared ``records``, as lists of plain Python values the driver
-    takes as they are (missing → None; dates as ISO text on SQLite, as SQLAlchemy stores them)."""
+    takes as they are (missing → None; dates as ISO text on SQLite, as SQLAlchemy stores them); no ``id``
+    column when ``ids`` is None."""
     n = len(records)
-    columns: dict[str, list] = {"id": list(ids), "project_id": [project_id] * n, "import_id": [batch_id] * n,
-                                "visitor_key": _texts(records["visitor_key"]), "row_hash": _texts(records["row_hash"])}
+    columns: dict[str, list] = {} if ids is None else {"id": list(ids)}
+    columns.update({"project_id": [project_id] * n, "import_id": [batch_id] * n,
+                    "visitor_key": _texts(records["visitor_key"]), "row_hash": _texts(records["row_hash"])})
     for name in VISITOR_FIELDS:
         kind = Visitor.__table__.c[name].type.python_type
         values = records[name]
@@ -1440,25 +1487,77 @@ def _bulk_insert(conn, table, columns: dict[str, list]) -> None:
 
 
 def _copy(conn, table_name: str, columns: dict[str, list]) -> None:
-    """``COPY table (columns) FROM STDIN`` of the column lists, through the transaction's own connection.
+    """``COPY table (columns) FROM STDIN`` of the column lists, through the transaction's own connection
+    (:func:`_arrow_table`, then :func:`_copy_table`)."""
+    _copy_table(conn, table_name, _arrow_table(table_name, columns))
 
-    The payload is built a column at a time: the lists become Arrow arrays of the column's type (in
-    the model's table, or the one a staging table is ``LIKE``), which pyarrow writes as one CSV
+
+def _arrow_table(table_name: str, columns: dict[str, list]) -> pa.Table:
+    """The column lists as Arrow arrays of the column's type (in the model's table, or the one a staging
+    table is ``LIKE``)."""
+    like = _STAGING[table_name] if table_name in _STAGING else Visitor.metadata.tables[table_name]
+    return pa.table({name: _arrow(values, like.c[name].type.python_type) for name, values in columns.items()})
+
+
+def _copy_table(conn, table_name: str, table: pa.Table) -> None:
+    """``COPY table_name (table's columns) FROM STDIN`` of an Arrow table: pyarrow writes it as one CSV
     buffer (strings always quoted, so ``""`` is an empty string and an empty field is NULL, as
     ``COPY … (FORMAT csv)`` reads them) handed to psycopg in one ``write``: no Python call per row,
     and the CSV writer runs without the GIL."""
-    like = _STAGING[table_name] if table_name in _STAGING else Visitor.metadata.tables[table_name]
-    table = pa.table({name: _arrow(values, like.c[name].type.python_type) for name, values in columns.items()})
+    if not table.num_rows:
+        return
     payload = pa.BufferOutputStream()
     pa_csv.write_csv(table, payload, pa_csv.WriteOptions(include_header=False, batch_size=8192))
     cursor = conn.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {table_name} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy:
+    with cursor.copy(f"COPY {table_name} ({', '.join(table.column_names)}) FROM STDIN (FORMAT csv)") as copy:
         copy.write(memoryview(payload.getvalue()))
     cursor.close()
 
 
 _STAGING = {"import_stage_visitors": Visitor.__table__, "import_stage_places": PlaceCache.__table__}
 _ARROW_TYPES = {str: pa.string(), float: pa.float64(), int: pa.int64(), bool: pa.bool_(), dt.date: pa.date32()}
+
+class _NewRows:
+    """A chunk's new visitors as Arrow tables ready for ``COPY``, all but their ids (taken when written):
+    ``visitors`` (no ``id``), their ``versions`` (NULL previous state), their ``locations`` (no
+    ``visitor_id``; ``at`` is each row's visitor's position, in that order), ``count``, and ``none``
+    (no visitors, for the calls that expect a frame)."""
+
+    def __init__(self, count, visitors, versions, locations, at, none):
+        self.count, self.visitors, self.versions, self.locations, self.at, self.none = (
+            count, visitors, versions, locations, at, none)
+
+    @classmethod
+    def build(cls, conn, project_id: int, batch_id: int, new: pd.DataFrame, locations: pd.DataFrame) -> "_NewRows":
+        n = len(new)
+        versions = _arrow_table(VisitorVersion.__tablename__, {
+            "import_id": [batch_id] * n, "visitor_key": new["visitor_key"].tolist(), "previous": [None] * n})
+        visitors = _arrow_table(Visitor.__tablename__, _visitor_columns(conn, new, project_id, batch_id, None))
+        at = pd.Index(new["visitor_key"]).get_indexer(locations["visitor_key"])
+        mine = np.flatnonzero(at >= 0)
+        mine = mine[np.argsort(at[mine], kind="stable")]  # in the primary key's order (see _write_locations)
+        loc = _arrow_table(Location.__tablename__, _location_columns(conn, locations.iloc[mine])) if len(mine) else None
+        return cls(n, visitors, versions, loc, at[mine], pd.DataFrame({"visitor_key": []}, dtype=object))
+
+
+def _behind(items: Iterable, send) -> None:
+    """``send(item)`` for each of ``items``, in order, in one worker thread, while this thread produces the
+    next item (at most one sent at a time, one waiting).  An error on either side stops both; it is
+    raised here once the worker has finished what it was doing, so nothing else uses what ``send``
+    uses (the import's connection) until then."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-write") as pool:
+        pending = None
+        try:
+            for item in items:
+                if pending is not None:
+                    pending.result()
+                pending = pool.submit(send, item)
+            if pending is not None:
+                pending.result()
+        finally:
+            if pending is not None:
+                wait([pending])
+
 
 
 def _arrow(values, kind: type) -> pa.Array:
