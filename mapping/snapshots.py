@@ -78,7 +78,7 @@ def frame(store, project_id: int, version: str, name: str, build: Callable[[], p
     # written beside the page's own work (Arrow encodes and compresses without the GIL): the first
     # reader after an import does not wait for the file
     writer = threading.Thread(target=_write, args=(folder, path, _prefix(store, project_id, name), out),
-                              name=f"snapshot-{name}", daemon=True)
+                              name=f"snapshot-{name}")  # not a daemon: an exiting process finishes the file
     with _PENDING_LOCK:
         _PENDING.append(writer)
     writer.start()
