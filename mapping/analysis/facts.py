@@ -109,12 +109,23 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
 
 def _category_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     """:func:`_codes` of a categorical column: its categories sorted (as ``pd.Categorical`` of the
-    plain values sorts them), unused ones dropped, so the vocabulary is the same."""
-    cat = pd.Categorical(values).remove_unused_categories()
-    if not cat.categories.is_monotonic_increasing:
-        cat = cat.reorder_categories(sorted(cat.categories))
-    dtype = np.int16 if len(cat.categories) <= np.iinfo(np.int16).max else np.int32
-    return cat.codes.astype(dtype), [str(c) for c in cat.categories]
+    plain values sorts them), unused ones dropped, so the vocabulary is the same.  Counted with one
+    ``bincount`` over the codes (pandas' ``remove_unused_categories`` sorts them all: 1 s at 3M rows).
+
+    >>> codes, vocabulary = _category_codes(pd.Series(pd.Categorical(["b", "a", "b"], categories=["c", "b", "a"])))
+    >>> codes.tolist(), vocabulary
+    ([1, 0, 1], ['a', 'b'])
+    """
+    cat = pd.Categorical(values)
+    old = cat.codes.astype(np.int64)
+    names = [str(c) for c in cat.categories]
+    used = np.flatnonzero(np.bincount(old[old >= 0], minlength=len(names)))
+    vocabulary = sorted(names[i] for i in used)
+    rank = {name: k for k, name in enumerate(vocabulary)}
+    new_code = np.full(len(names) + 1, -1, dtype=np.int64)  # the last one: a missing value (code -1) stays -1
+    new_code[used] = [rank[names[i]] for i in used]
+    dtype = np.int16 if len(vocabulary) <= np.iinfo(np.int16).max else np.int32
+    return new_code[old].astype(dtype), vocabulary
 
 
 def _category_values(values: pd.Series) -> np.ndarray:
