@@ -212,8 +212,8 @@ def target_form(ctx: MapContext, ops: Operations, settings: dict, can_edit: bool
     if st.session_state.get("co_target_stored") != target:  # saved elsewhere since: show the stored target
         st.session_state["co_target_stored"] = target
         st.session_state["co_target"] = float(target or 0)
-    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    value = c1.number_input("目标每成交成本（元，0 表示不设）", min_value=0.0, step=1000.0,
+    c1, c2, _ = st.columns([2, 1, 3], vertical_alignment="bottom")
+    value = c1.number_input("目标每成交成本（元，0 表示不设）", min_value=0.0, step=1000.0, format="%.0f",
                             key="co_target", help="每成交成本高于它的渠道、团队、区域会被标出预警")
     if c2.button("保存目标", key="co_target_save"):
         ops.put_ops_settings(ctx.project.id, {**settings, "target_cost_per_deal": float(value) or None})
@@ -242,7 +242,7 @@ def cost_chart(table: pd.DataFrame, by: str, target: float | None):
         return None
     label = C.AXES[by]
     bars = alt.Chart(data).mark_bar().encode(
-        y=alt.Y("名称:N", title=label, sort=data["名称"].tolist()),
+        y=alt.Y("名称:N", title=label, sort=data["名称"].tolist(), axis=alt.Axis(labelOverlap=False, labelLimit=160)),
         x=alt.X("每成交成本:Q", title="每成交成本（元）"),
         color=alt.condition(alt.datum["预警"] != "", alt.value("#c0392b"), alt.value("#2e86c1")),
         tooltip=[alt.Tooltip("名称:N", title=label), alt.Tooltip("投入(元):Q", format=",.0f"),
@@ -252,7 +252,7 @@ def cost_chart(table: pd.DataFrame, by: str, target: float | None):
     chart = bars
     if target:
         chart = bars + alt.Chart(pd.DataFrame({"目标": [target]})).mark_rule(strokeDash=[4, 4]).encode(x="目标:Q")
-    return chart.properties(height=max(120, 32 * len(data)))
+    return chart.properties(height=max(160, 40 * len(data)), title="每成交成本（红色：高于目标；虚线：目标）")
 
 
 def stage_chart(table: pd.DataFrame, by: str, top: int = 8):
@@ -276,6 +276,7 @@ def funnel_view(table: pd.DataFrame, by: str, target: float | None) -> None:
     shown = C.table_for_export(table, by)
     money = {c: st.column_config.NumberColumn(format="localized") for c in
              ("投入(元)", "每到访成本", "每高意向成本", "每成交成本")}
+    shown[list(money)] = shown[list(money)].round(0)  # whole 元 on screen; the export keeps the fen
     st.dataframe(shown, hide_index=True, width="stretch", column_config={
         **money, "线索": st.column_config.NumberColumn(format="%.0f")})
     left, right = st.columns(2)
@@ -365,17 +366,20 @@ def main() -> None:
     can_edit = allowed("edit_ops")
     ctx, bounds = controls(ctx, ops)
     channels = list(dict.fromkeys([*ctx.facts.channels, *S.CHANNELS]))
-    if can_edit:
-        left, right = st.columns(2, gap="large")
-        with left:
-            entry_form(ctx, ops, teams, channels)
-        with right:
-            import_form(ctx, ops, teams, channels)
-    else:
-        st.info("只读：你的角色可以查看费用和费效，不能录入、导入或撤销费用。")
     target = target_form(ctx, ops, settings, can_edit)
     results(ctx, ops, costs, teams, settings, bounds, target)
-    cost_list(ctx, ops, costs, can_edit)
+    st.divider()
+    if not can_edit:
+        st.info("只读：你的角色可以查看费用和费效，不能录入、导入或撤销费用。")
+        cost_list(ctx, ops, costs, can_edit)
+        return
+    enter, upload, listed = st.tabs(["录入费用", "导入费用表", f"已录入的费用（{len(costs):,} 笔）与撤销"])
+    with enter:
+        entry_form(ctx, ops, teams, channels)
+    with upload:
+        import_form(ctx, ops, teams, channels)
+    with listed:
+        cost_list(ctx, ops, costs, can_edit)
 
 
 guarded(main)
