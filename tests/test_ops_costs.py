@@ -313,7 +313,7 @@ def test_typed_rows_with_only_the_preset_dates_and_category_are_blank():
     typed = pd.DataFrame({"开始日期": [D(2024, 3, 1)] * 3, "结束日期": [D(2024, 3, 31)] * 3,
                           "渠道": ["", "拓客", None], "团队": [None, "一组", None], "类别": ["媒体", "人工", "媒体"],
                           "金额": ["", "9000", None], "来电/留资": pd.array([None, None, None], dtype="Int64")})
-    read = C.read_entries(typed, TEAMS)
+    read = C.read_entries(typed.set_axis([7, 3, 9]), TEAMS)  # an editor's index: rows are still 1, 2, 3
     assert read.rows[["team_id", "amount", "row_number"]].values.tolist() == [[1, 9_000.0, 2]] and read.report.empty
     typed.loc[2, "渠道"] = "广告"  # something typed, no amount: refused by its row
     read = C.read_entries(typed, TEAMS)

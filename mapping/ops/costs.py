@@ -528,7 +528,8 @@ def read_entries(table: pd.DataFrame, teams: pd.DataFrame | None = None, *, area
     ([['广告', '媒体', 240000.0]], 1)
     """
     mapping = match_cost_headers(table.columns)
-    cells = pd.DataFrame({c: table[h].map(_cell) for c, h in mapping.items()}, index=range(len(table)))
+    table = table.reset_index(drop=True)  # an editor's added rows come with their own index
+    cells = pd.DataFrame({c: table[h].map(_cell) for c, h in mapping.items()}, index=table.index)
     for col in ("amount", "start"):
         if col not in cells:
             cells[col] = ""
