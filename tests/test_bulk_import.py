@@ -295,3 +295,20 @@ def test_behind_sends_in_order_in_a_worker_and_waits_for_it_before_raising():
     with pytest.raises(RuntimeError, match="COPY failed"):
         store_mod._behind(iter(range(5)), failing)
     assert sent == [0]
+
+
+@pytest.mark.parametrize("values, kind", [
+    (pd.Series(["a\tb", None, "", "\\N", "空"], dtype="str"), str),
+    (pd.Series(["a", None, float("nan"), 2, 1.5], dtype=object), str),
+    (pd.Series([1.5, float("nan"), None, "x", "2"], dtype=object), float),
+    (pd.Series([121.25, float("nan"), -0.0]), float),
+    (pd.Series([True, None, False, 1], dtype=object), bool),
+    (pd.Series([dt.date(2024, 3, 1), None, dt.datetime(2024, 3, 2, 13, 5), "2024-03-03", pd.NaT], dtype=object),
+     dt.date),
+])
+def test_arrow_of_a_column_equals_the_arrow_of_its_value_list(values, kind):
+    """The PostgreSQL builder's column-wise Arrow arrays hold what the per-value lists held."""
+    lists = {str: store_mod._texts, float: store_mod._floats, dt.date: lambda v: store_mod._dates(None, v),
+             bool: lambda v: v.fillna(False).astype(bool).tolist()}
+    expected = store_mod._arrow(lists[kind](values), kind)
+    assert store_mod._arrow_of(values, kind).to_pylist() == expected.to_pylist()

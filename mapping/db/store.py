@@ -1443,8 +1443,8 @@ def _bools(conn, values: pd.Series) -> list:
 
 
 def _dates(conn, values: pd.Series) -> list:
-    """Dates (anything else → None): ``date`` objects on PostgreSQL, ISO text on SQLite."""
-    iso = conn.dialect.name != "postgresql"
+    """Dates (anything else → None): ``date`` objects on PostgreSQL (or ``conn`` None), ISO text on SQLite."""
+    iso = conn is not None and conn.dialect.name != "postgresql"
     out = []
     for d in values.tolist():
         if isinstance(d, dt.datetime):
@@ -1514,9 +1514,6 @@ def _copy_table(conn, table_name: str, table: pa.Table) -> None:
     cursor.close()
 
 
-_STAGING = {"import_stage_visitors": Visitor.__table__, "import_stage_places": PlaceCache.__table__}
-_ARROW_TYPES = {str: pa.string(), float: pa.float64(), int: pa.int64(), bool: pa.bool_(), dt.date: pa.date32()}
-
 class _NewRows:
     """A chunk's new visitors as Arrow tables ready for ``COPY``, all but their ids (taken when written):
     ``visitors`` (no ``id``), their ``versions`` (NULL previous state), their ``locations`` (no
@@ -1530,14 +1527,54 @@ class _NewRows:
     @classmethod
     def build(cls, conn, project_id: int, batch_id: int, new: pd.DataFrame, locations: pd.DataFrame) -> "_NewRows":
         n = len(new)
-        versions = _arrow_table(VisitorVersion.__tablename__, {
-            "import_id": [batch_id] * n, "visitor_key": new["visitor_key"].tolist(), "previous": [None] * n})
-        visitors = _arrow_table(Visitor.__tablename__, _visitor_columns(conn, new, project_id, batch_id, None))
+        keys = _arrow_of(new["visitor_key"], str)
+        versions = pa.table({"import_id": pa.array(np.full(n, batch_id, dtype=np.int64)), "visitor_key": keys,
+                             "previous": pa.nulls(n, pa.string())})
+        visitors = _arrow_frame(Visitor.__table__, new, ("visitor_key", "row_hash", *VISITOR_FIELDS),
+                                project_id=project_id, import_id=batch_id)
         at = pd.Index(new["visitor_key"]).get_indexer(locations["visitor_key"])
         mine = np.flatnonzero(at >= 0)
         mine = mine[np.argsort(at[mine], kind="stable")]  # in the primary key's order (see _write_locations)
-        loc = _arrow_table(Location.__tablename__, _location_columns(conn, locations.iloc[mine])) if len(mine) else None
+        loc = None
+        if len(mine):
+            loc = locations.iloc[mine]
+            loc = _arrow_frame(Location.__table__, loc.assign(town_code=loc["town_code"].fillna("").astype(str),
+                                                              candidates=loc["candidates"].fillna("").astype(str)),
+                               [c.name for c in Location.__table__.columns if c.name != "visitor_id"])
         return cls(n, visitors, versions, loc, at[mine], pd.DataFrame({"visitor_key": []}, dtype=object))
+
+
+def _arrow_frame(table, frame: pd.DataFrame, names, **constants: int) -> pa.Table:
+    """The columns ``names`` of ``frame`` as an Arrow table of ``table``'s column types (:func:`_arrow_of`),
+    after a column of each of ``constants`` (one integer repeated)."""
+    n = len(frame)
+    arrays = {name: pa.array(np.full(n, value, dtype=np.int64)) for name, value in constants.items()}
+    arrays.update((name, _arrow_of(frame[name], table.c[name].type.python_type)) for name in names)
+    return pa.table(arrays)
+
+
+def _arrow_of(values: pd.Series, kind: type) -> pa.Array:
+    """A column as the Arrow array that :func:`_arrow` makes of its :func:`_texts` / :func:`_floats` /
+    :func:`_bools` / :func:`_dates` list (missing → null), built from the column's own memory
+    (Arrow strings as they are, numpy floats and booleans) instead of one Python value per row.
+
+    >>> _arrow_of(pd.Series([1.5, None, "x"], dtype=object), float).to_pylist()
+    [1.5, None, None]
+    >>> _arrow_of(pd.Series(["a", None, 2], dtype=object), str).to_pylist()
+    ['a', None, '2']
+    """
+    if kind is str:
+        if isinstance(values.array, pd.arrays.ArrowStringArray):
+            return pa.array(values.array).cast(pa.string())
+        return _arrow(_texts(values), str)
+    if kind is float:
+        return pa.array(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan),
+                        from_pandas=True)
+    if kind is bool:
+        return pa.array(values.fillna(False).astype(bool).to_numpy())
+    if kind is dt.date:
+        return pa.array(_dates(None, values), type=pa.date32())
+    return _arrow(values.tolist(), kind)
 
 
 def _behind(items: Iterable, send) -> None:
@@ -1558,6 +1595,9 @@ def _behind(items: Iterable, send) -> None:
             if pending is not None:
                 wait([pending])
 
+
+_STAGING = {"import_stage_visitors": Visitor.__table__, "import_stage_places": PlaceCache.__table__}
+_ARROW_TYPES = {str: pa.string(), float: pa.float64(), int: pa.int64(), bool: pa.bool_(), dt.date: pa.date32()}
 
 
 def _arrow(values, kind: type) -> pa.Array:
