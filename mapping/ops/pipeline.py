@@ -137,7 +137,8 @@ def _line_rows(frame: pd.DataFrame, lines: Iterable[str] | str | None) -> pd.Dat
 
 
 def _visit_days(frame: pd.DataFrame) -> pd.Series:
-    return pd.to_datetime(frame["visit_date"]).dt.normalize()
+    """Visit dates as datetime64 (compare with ``< day + 1`` for "on or before day": a time of day may be set)."""
+    return pd.to_datetime(frame["visit_date"])
 
 
 # ----------------------------------------------------------------------------- the pool of one line
@@ -251,9 +252,11 @@ def pipeline(frame: pd.DataFrame, line: str, *, units: int, ratio: float, openin
     if opening is not None:
         keep &= (days < pd.Timestamp(opening)).to_numpy()
     if as_of is not None:
-        keep &= (days <= pd.Timestamp(as_of)).to_numpy()
+        keep &= (days < pd.Timestamp(as_of) + pd.Timedelta(days=1)).to_numpy()
     kept = days[keep]
-    per_week = (kept - pd.to_timedelta(kept.dt.day_of_week, unit="D")).value_counts().sort_index()
+    mondays = (pd.to_datetime(rows["week"])[keep] if "week" in rows  # the frame's own Monday column
+               else kept.dt.normalize() - pd.to_timedelta(kept.dt.day_of_week, unit="D"))
+    per_week = mondays.value_counts().sort_index()
     per_week.index = [w.date() for w in per_week.index]  # few: one per week
     current = int(keep.sum())
     pace, used = _pace(per_week, as_of, pace_weeks)
