@@ -277,7 +277,8 @@ def replace_areas(state: dict, table: pd.DataFrame, method: str | None = None, *
 def map_panel(ctx: MapContext, state: dict, table: pd.DataFrame, teams: pd.DataFrame, labels: dict[int, str],
               edit: bool) -> None:
     ids = table["area_id"].tolist()
-    basemap = st.selectbox("底图", list(render.BASEMAPS), format_func=render.basemap_labels().get, key="tm_basemap")
+    left, right = st.columns(2)
+    basemap = left.selectbox("底图", list(render.BASEMAPS), format_func=render.basemap_labels().get, key="tm_basemap")
     polygons = ctx.polygons(ids)
     named = pd.DataFrame({"id": list(labels), "name": list(labels.values())})
     title = f"{ctx.project.name} · 片区分配"
@@ -289,9 +290,9 @@ def map_panel(ctx: MapContext, state: dict, table: pd.DataFrame, teams: pd.DataF
     payload = cached(ctx.key("tm_map", basemap, frame_digest(table), frame_digest(named),
                              repr(project_sites(ctx.project))), make)
     if edit:
-        options = [0, *[int(t) for t in teams.loc[teams["active"], "id"]]]
-        team = st.selectbox("点击地图上的区域，分给", options, key="tm_assign",
-                            format_func=lambda t: labels.get(t, NO_TEAM) if t else "取消分配（设为未分配）")
+        options = [*[int(t) for t in teams.loc[teams["active"], "id"]], 0]
+        team = right.selectbox("点击地图上的区域，分给", options, key="tm_assign",
+                               format_func=lambda t: labels.get(t, NO_TEAM) if t else "取消分配（设为未分配）")
     state_map = show_map(payload, key="tm_map", height=560, returned_objects=["last_object_clicked"])
     if edit:
         clicked(state, table, polygons, state_map, basemap, team)
@@ -492,7 +493,7 @@ def sets_panel(ctx: MapContext, ops: Operations, state: dict, key: tuple, facts,
     picked = ops.territory_set(chosen)
     draft = picked["status"] != "approved"
     c1, c2, c3 = st.columns(3)
-    if c1.button("载入这一版", key="tm_load", icon=":material/upload:"):
+    if c1.button("载入", key="tm_load", icon=":material/upload:", help="把这一版载入上面的表格和地图，可在其上修改后另存"):
         body = picked["payload"]
         if body.get("layer_id") != plan["layer_id"]:
             st.error(f"这一版按「{UL.layer_label(body.get('layer_id', ''))}」划分，与当前计划的分级单元不同，不能载入。")
@@ -502,7 +503,8 @@ def sets_panel(ctx: MapContext, ops: Operations, state: dict, key: tuple, facts,
     if draft and allowed("approve_ops") and c2.button("批准", key="tm_approve", type="primary",
                                                       icon=":material/verified:"):
         approve(ctx, ops, picked)
-    if draft and allowed("edit_ops") and c3.button("删除草稿", key="tm_delete", icon=":material/delete:"):
+    if draft and allowed("edit_ops") and c3.button("删除", key="tm_delete", icon=":material/delete:",
+                                                   help="只能删除草稿；已批准的版本保留"):
         try:
             ops.delete_territory_set(int(picked["id"]))
         except ValueError as exc:
