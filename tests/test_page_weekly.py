@@ -205,3 +205,18 @@ def test_a_territory_on_a_layer_this_session_does_not_have_is_said(app_env):
     at = open_page("views/weekly.py", pid)
     assert any("这里用不了" in w.value and "上传的图层" in w.value for w in at.warning)
     assert table_with(at, "团队", "本周到访")["团队"].tolist() == ["甲队", "乙队", "丙队", "未归属"]
+
+
+def test_a_week_before_the_territory_took_effect_is_said(app_env):
+    pid = make_project()
+    store = Store()
+    with store.engine.begin() as conn:  # approved in W3 instead
+        conn.execute(update(TerritorySet).where(TerritorySet.project_id == pid)
+                     .values(approved_at=dt.datetime(2024, 3, 20, 9)))
+    store.engine.dispose()
+    at = open_page("views/weekly.py", pid)
+    assert table_with(at, "团队", "累计到访").set_index("团队").loc["甲队", "累计周数"] == 1
+    at.selectbox(key="wk_week").set_value(W2).run()
+    assert "所选这一周早于片区方案生效的那一周（2024-03-18）" in texts(at)
+    jia = table_with(at, "团队", "累计到访").set_index("团队").loc["甲队"]
+    assert jia["累计周数"] == 0 and pd.isna(jia["累计到访"])

@@ -37,7 +37,8 @@ def teams_link() -> None:
 
 
 # ----------------------------------------------------------------------------- sections
-def team_section(ctx: MapContext, review: W.Review, frame_key: tuple, outreach: list[str], get_frame) -> None:
+def team_section(ctx: MapContext, review: W.Review, frame_key: tuple, outreach: list[str], get_frame,
+                 territory: dict | None = None) -> None:
     st.subheader("① 团队达成：目标 vs 实际")
     st.caption("每周目标 = 团队所有片区的周目标之和；累计从片区方案批准（草稿则从创建）那一周算起，累计目标 = 周数 × 每周目标。"
                "状态按本周：每项有目标的都达到为「达标」。客户按首次到访那一周计，成交按成交日期那一周计。")
@@ -45,6 +46,9 @@ def team_section(ctx: MapContext, review: W.Review, frame_key: tuple, outreach: 
     config = {c: RATE for c in table.columns if c.endswith("达成率")}
     week_cols = [c for c in table.columns if not c.startswith("累计")]
     total_cols = ["团队", "类型", "片区数", *[c for c in table.columns if c.startswith("累计")], "备注"]
+    start = W.effective_from(territory)
+    if start is not None and review.week < start:
+        st.caption(f"所选这一周早于片区方案生效的那一周（{start:%Y-%m-%d}）：本周对照的是现在的片区和目标，累计为空。")
     this_week, so_far = st.tabs(["本周", "累计（自片区方案生效）"])
     this_week.dataframe(table[week_cols], hide_index=True, column_config=config)
     so_far.dataframe(table[total_cols], hide_index=True, column_config=config)
@@ -204,7 +208,8 @@ def main() -> None:
     if undated:
         st.caption(f"另有 {undated:,} 位客户没有到访日期，不计入任何一周。")
     outreach = list(settings.get("outreach_channels") or [])
-    team_section(ctx, review, key, outreach, lambda: OD.attributed_frame(ctx, ops, ops_version, layer_id, dimension))
+    team_section(ctx, review, key, outreach, lambda: OD.attributed_frame(ctx, ops, ops_version, layer_id, dimension),
+                 territory)
     battlefield_section(review, k)
     silent_section(review, silent_weeks)
     competitor_section(ctx, review, float(radius))
