@@ -374,7 +374,8 @@ def test_launch_page_plans_mode_hints_then_compares_two_saved_plans():
     at.session_state["lc_mode"] = "plans"
     at.run()
     _launch_ok(at, "plans")
-    assert any("还没有已存的计划" in i.value and "拓客作战地图" in i.value for i in at.info)
+    # the sample comes with its approved 示例拓客计划 (mapping.sample_ops): one plan, not yet two to compare
+    assert any("只有 1 个已存计划" in i.value and "拓客作战地图" in i.value for i in at.info)
 
     import datetime as dt
     from dataclasses import replace
