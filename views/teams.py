@@ -11,6 +11,7 @@ without editors or buttons.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -179,36 +180,53 @@ def _number(value) -> float:
 
 
 # ----------------------------------------------------------------------------- the working territory
-def working(ctx: MapContext, ops: Operations, plan: dict, line: str, dimension: str, facts: pd.DataFrame,
-            frame: pd.DataFrame) -> dict:
+@dataclass(frozen=True)
+class Scope:
+    """What the territory section works on, read once per run and passed down (one value, not ten)."""
+
+    ctx: MapContext  # its layer_id is the plan's unit
+    ops: Operations
+    plan: dict  # the plan in force (a Store.snapshot dict)
+    line: str  # product line ("" = all)
+    dimension: str  # whose locations place a visitor in an area
+    grades: pd.DataFrame  # the plan's areas of the line: area_id, area_name, grade, score
+    facts: pd.DataFrame  # :func:`area_table` of them
+    frame: pd.DataFrame  # the attributed visitors (shared, read-only)
+    teams: pd.DataFrame  # Operations.teams
+    edit: bool  # the role may edit (edit_ops)
+
+    @property
+    def key(self) -> tuple:
+        return self.ctx.project.id, int(self.plan["id"]), self.line, self.dimension
+
+
+def working(sc: Scope) -> dict:
     """The session's territory for this plan, line and dimension, started from the set in force when it
     divides the same plan unit and line, else from the suggestions alone."""
-    key = (ctx.project.id, int(plan["id"]), line, dimension)
     state = st.session_state.get(STATE)
-    if state is None or state["key"] != key:
-        current = ops.territory_in_force(ctx.project.id)
+    if state is None or state["key"] != sc.key:
+        current = sc.ops.territory_in_force(sc.ctx.project.id)
         body = (current or {}).get("payload") or {}
-        fits = body.get("layer_id") == plan["layer_id"] and (body.get("line") or "") == line
-        state = new_state(key, facts, plan, frame, current if fits else None, dimension)
+        fits = body.get("layer_id") == sc.plan["layer_id"] and (body.get("line") or "") == sc.line
+        state = new_state(sc, current if fits else None)
         st.session_state[STATE] = state
     return state
 
 
-def new_state(key: tuple, facts: pd.DataFrame, plan: dict, frame: pd.DataFrame, source: dict | None,
-              dimension: str, rev: int = 0) -> dict:
+def new_state(sc: Scope, source: dict | None, rev: int = 0) -> dict:
     body = (source or {}).get("payload") or {}
-    table, gone = T.start_table(facts, suggestions(facts, plan, frame, dimension), body.get("areas"))
+    table, gone = T.start_table(sc.facts, suggestions(sc), body.get("areas"))
     bids = pd.DataFrame(body.get("bids") or [], columns=["team_id", "area_id", "target_visits", "target_deals",
                                                          "by", "at"])
-    return {"key": key, "rev": rev + 1, "areas": table, "bids": bids, "gone": gone,
-            "method": (source or {}).get("method") or "manual", "source": source, "index": None, "award": None}
+    return {"key": sc.key, "rev": rev + 1, "areas": table, "bids": bids, "gone": gone,
+            "method": (source or {}).get("method") or "manual", "source": source, "award": None}
 
 
-def suggestions(facts: pd.DataFrame, plan: dict, frame: pd.DataFrame, dimension: str) -> pd.DataFrame:
+def suggestions(sc: Scope) -> pd.DataFrame:
     """Suggested tactic, frequency, staff days and weekly targets per area (:mod:`mapping.ops.tactics`)."""
-    how = TC.suggest(facts.assign(dimension=dimension))
-    high_share, conversion = TC.project_rates(frame)
-    goals = TC.default_targets(facts, B.targets_from_payload(plan["payload"]), high_share, conversion)
+    how = TC.suggest(sc.facts.assign(dimension=sc.dimension))
+    high_share, conversion = TC.project_rates(sc.frame)
+    goals = TC.default_targets(sc.facts, B.targets_from_payload(sc.plan["payload"]), high_share, conversion)
     return how.merge(goals, on="area_id", how="left")
 
 
@@ -220,12 +238,11 @@ def team_labels(teams: pd.DataFrame, table: pd.DataFrame) -> dict[int, str]:
     return labels
 
 
-def areas_editor(state: dict, facts: pd.DataFrame, labels: dict[int, str], reasons: dict[str, str], k: int,
-                 edit: bool) -> pd.DataFrame:
+def areas_editor(sc: Scope, state: dict, labels: dict[int, str], reasons: dict[str, str]) -> pd.DataFrame:
     """The territory table (team, tactic, frequency, staff days, weekly targets); returns it as edited.
-    Areas with fewer than ``k`` visitors (or 样本不足 in the plan) show no count."""
-    table = state["areas"]
-    info = facts.set_index("area_id")
+    Areas with fewer than k visitors (or 样本不足 in the plan) show no count."""
+    table, k, edit = state["areas"], sc.ctx.project.min_count, sc.edit
+    info = sc.facts.set_index("area_id")
     hidden = (table["grade"] == G.INSUFFICIENT).to_numpy() | (info.loc[table["area_id"], "visits"] < k).to_numpy()
     shown = pd.DataFrame({
         "area_name": table["area_name"], "grade": table["grade"], "potential": T.potential(table).round(1),
@@ -274,8 +291,8 @@ def replace_areas(state: dict, table: pd.DataFrame, method: str | None = None, *
 
 
 # ----------------------------------------------------------------------------- map
-def map_panel(ctx: MapContext, state: dict, table: pd.DataFrame, teams: pd.DataFrame, labels: dict[int, str],
-              edit: bool) -> None:
+def map_panel(sc: Scope, state: dict, table: pd.DataFrame, labels: dict[int, str]) -> None:
+    ctx, teams, edit = sc.ctx, sc.teams, sc.edit
     ids = table["area_id"].tolist()
     left, right = st.columns(2)
     basemap = left.selectbox("底图", list(render.BASEMAPS), format_func=render.basemap_labels().get, key="tm_basemap")
@@ -313,8 +330,8 @@ def clicked(state: dict, table: pd.DataFrame, polygons, state_map: dict | None, 
 
 
 # ----------------------------------------------------------------------------- balance, auction, checks
-def balance_panel(ctx: MapContext, state: dict, table: pd.DataFrame, facts: pd.DataFrame, teams: pd.DataFrame,
-                  labels: dict[int, str], edit: bool) -> None:
+def balance_panel(sc: Scope, state: dict, table: pd.DataFrame) -> None:
+    teams, facts, edit = sc.teams, sc.facts, sc.edit
     active = teams[teams["active"]]
     usual = active[active["kind"].isin(TM.AREA_KINDS)]
     names_of = dict(zip(active["id"].astype(int), active["name"]))
@@ -358,8 +375,8 @@ def balance_panel(ctx: MapContext, state: dict, table: pd.DataFrame, facts: pd.D
             "到驻地平均距离(公里)": st.column_config.NumberColumn(format="%.1f")})
 
 
-def auction_panel(ctx: MapContext, state: dict, table: pd.DataFrame, teams: pd.DataFrame, labels: dict[int, str],
-                  edit: bool) -> None:
+def auction_panel(sc: Scope, state: dict, table: pd.DataFrame, labels: dict[int, str]) -> None:
+    teams, edit = sc.teams, sc.edit
     st.caption("各团队对区域出价：承诺每周带来多少到访、多少成交。定标时每个区域给承诺成交最多的团队（相同时看到访，"
                "再相同时先出价者、编号小者），中标的承诺就是该区域的周目标。")
     names = dict(zip(table["area_id"], table["area_name"]))
@@ -436,8 +453,8 @@ def flags_panel(table: pd.DataFrame, grades: pd.DataFrame, teams: pd.DataFrame) 
 
 
 # ----------------------------------------------------------------------------- saved sets
-def save_form(ctx: MapContext, ops: Operations, state: dict, table: pd.DataFrame, plan: dict, line: str,
-              dimension: str) -> None:
+def save_form(sc: Scope, state: dict, table: pd.DataFrame) -> None:
+    ctx, ops, plan, line, dimension = sc.ctx, sc.ops, sc.plan, sc.line, sc.dimension
     with st.form("tm_save", border=False):
         name = st.text_input("片区方案名称", value=f"{dt.date.today():%Y-%m-%d} 片区方案", key="tm_save_name")
         note = st.text_input("备注（可选）", key="tm_save_note")
@@ -479,8 +496,9 @@ def plain_bids(bids: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def sets_panel(ctx: MapContext, ops: Operations, state: dict, key: tuple, facts, plan, frame, dimension) -> None:
+def sets_panel(sc: Scope, state: dict) -> None:
     """Saved territory sets, newest first: load one into the editor, approve or delete a draft."""
+    ctx, ops, plan = sc.ctx, sc.ops, sc.plan
     sets = ops.territory_sets(ctx.project.id)
     if sets.empty:
         st.caption("还没有保存过片区方案。")
@@ -498,7 +516,7 @@ def sets_panel(ctx: MapContext, ops: Operations, state: dict, key: tuple, facts,
         if body.get("layer_id") != plan["layer_id"]:
             st.error(f"这一版按「{UL.layer_label(body.get('layer_id', ''))}」划分，与当前计划的分级单元不同，不能载入。")
             return
-        st.session_state[STATE] = new_state(key, facts, plan, frame, picked, dimension, rev=state["rev"])
+        st.session_state[STATE] = new_state(sc, picked, rev=state["rev"])
         st.rerun()
     if draft and allowed("approve_ops") and c2.button("批准", key="tm_approve", type="primary",
                                                       icon=":material/verified:"):
@@ -532,9 +550,10 @@ def approve(ctx: MapContext, ops: Operations, picked: dict) -> None:
 
 
 # ----------------------------------------------------------------------------- attribution
-def attribution_panel(ctx: MapContext, ops: Operations, layer_id: str, dimension: str, teams: pd.DataFrame) -> None:
+def attribution_panel(sc: Scope) -> None:
     """How many visitors each team brought under the set in force, how many nobody, and why."""
-    frame = attributed_frame(ctx, ops, ops.version(ctx.project.id), layer_id, dimension)
+    ctx, ops, frame, teams = sc.ctx, sc.ops, sc.frame, sc.teams
+    layer_id, dimension = ctx.layer_id, sc.dimension
     current = ops.territory_in_force(ctx.project.id)
     channels = ops.ops_settings(ctx.project.id).get("outreach_channels") or []
     st.caption("归属规则：① 导入文件「拓客人员/渠道团队」列的名称（或别名）对上团队；② 否则，"
@@ -575,9 +594,10 @@ def territory_section(ctx: MapContext, ops: Operations, plan: dict, teams: pd.Da
     if grades.empty:
         st.info("这个计划里这个业态没有分级区域。")
         return
-    facts = area_table(ctx, grades, frame, dimension)
-    state = working(ctx, ops, plan, line, dimension, facts, frame)
-    suggested = suggestions(facts, plan, frame, dimension)
+    sc = Scope(ctx, ops, plan, line, dimension, grades, area_table(ctx, grades, frame, dimension), frame, teams,
+               edit)
+    state = working(sc)
+    suggested = suggestions(sc)
     source = state.get("source")
     st.caption(("从「" + B.plan_label(source) + "」载入" if source else "新的片区分配（按建议的打法与目标）")
                + f"；分配方式：{METHOD_LABELS.get(state['method'], state['method'])}。"
@@ -586,30 +606,29 @@ def territory_section(ctx: MapContext, ops: Operations, plan: dict, teams: pd.Da
     map_area = st.container()
     tabs = st.tabs(["片区与打法", "自动均衡", "竞拍", "检查", "客户归属"])
     with tabs[0]:
-        table = areas_editor(state, facts, labels, dict(zip(suggested["area_id"], suggested["reason"])),
-                             ctx.project.min_count, edit)
+        table = areas_editor(sc, state, labels, dict(zip(suggested["area_id"], suggested["reason"])))
         if edit and st.button("按建议重置打法与目标", key="tm_reset_tactics"):
-            fresh = T.start_table(facts, suggested)[0]
+            fresh = T.start_table(sc.facts, suggested)[0]
             replace_areas(state, fresh.assign(team_id=table["team_id"].to_numpy()))
     with tabs[1]:
-        balance_panel(ctx, state, table, facts, teams, labels, edit)
+        balance_panel(sc, state, table)
     with tabs[2]:
-        auction_panel(ctx, state, table, teams, labels, edit)
+        auction_panel(sc, state, table, labels)
     with tabs[3]:
         flags_panel(table, grades, teams)
     with tabs[4]:
-        attribution_panel(ctx, ops, ctx.layer_id, dimension, teams)
+        attribution_panel(sc)
     with map_area:
-        map_panel(ctx, state, table, teams, labels, edit)
+        map_panel(sc, state, table, labels)
     st.markdown("#### 片区方案（版本）")
     c1, c2 = st.columns([3, 2])
     with c1:
         if edit:
-            save_form(ctx, ops, state, table, plan, line, dimension)
+            save_form(sc, state, table)
         else:
             st.caption("你的角色只能查看片区方案。")
     with c2:
-        sets_panel(ctx, ops, state, state["key"], facts, plan, frame, dimension)
+        sets_panel(sc, state)
 
 
 def main() -> None:
