@@ -177,7 +177,7 @@ def test_teams_balance_auction_save_and_approve(monkeypatch):
     assert "tm_approve" not in [b.key for b in at.button] and "tm_delete" not in [b.key for b in at.button]
 
 
-def test_a_click_on_the_map_assigns_the_area(monkeypatch):
+def test_a_click_on_the_map_assigns_the_area_and_balancing_keeps_other_teams_areas(monkeypatch):
     at, plan = _page()
     ids = _add_two_teams(at, monkeypatch, plan)
     best = _graded(plan).iloc[0]
@@ -191,6 +191,15 @@ def test_a_click_on_the_map_assigns_the_area(monkeypatch):
     assert not at.exception, at.exception
     row = at.session_state[STATE]["areas"].set_index("area_id").loc[str(best["area_id"])]
     assert int(row["team_id"]) == ids["测试甲队"] and at.session_state[STATE]["method"] == "manual"
+
+    # the same area clicked for the agency (a new click), then 自动均衡 among the area teams: it stays the agency's
+    click["last_object_clicked"] = {"lng": point.x + 1e-6, "lat": point.y}
+    at.selectbox(key="tm_assign").set_value(ids["测试中介"]).run()
+    at.button(key="tm_balance").click().run()
+    assert not at.exception, at.exception
+    areas = at.session_state[STATE]["areas"]
+    assert at.session_state[STATE]["method"] == "balance"
+    assert areas.loc[areas["team_id"] == ids["测试中介"], "area_id"].tolist() == [str(best["area_id"])]
 
 
 def test_a_viewer_reads_but_cannot_change_anything(monkeypatch):

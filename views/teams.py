@@ -338,10 +338,12 @@ def balance_panel(sc: Scope, state: dict, table: pd.DataFrame) -> None:
     chosen = st.multiselect("参与均衡的团队", list(names_of), format_func=names_of.get, disabled=not edit,
                             default=[int(t) for t in (usual if len(usual) else active)["id"]],
                             key="tm_balance_teams_" + "_".join(map(str, names_of)),  # new teams: the default again
-                            help="默认是启用的渠道团队、拓客小组和小蜜蜂（中介公司、置业顾问通常不分片区）")
+                            help="默认是启用的渠道团队、拓客小组和小蜜蜂（中介公司、置业顾问通常不分片区）；"
+                                 "不参与的团队已有的片区保持不变")
     active = active[active["id"].isin(chosen)]
     if edit:
-        assigned = table.loc[table["team_id"].notna(), "area_id"]
+        mine = table["team_id"].isin(chosen).fillna(False).to_numpy(dtype=bool)
+        assigned = table.loc[mine, "area_id"]
         names = dict(zip(table["area_id"], table["area_name"]))
         locked = st.multiselect("自动均衡时保持不变的区域（已分配的）", assigned.tolist(), format_func=names.get,
                                 key=f"tm_locked_{state['rev']}")
@@ -353,13 +355,16 @@ def balance_panel(sc: Scope, state: dict, table: pd.DataFrame) -> None:
             if active.empty:
                 st.error("请先在「参与均衡的团队」里选至少一个团队，再自动均衡。")
                 return
+            kept = table["team_id"].notna().to_numpy() & ~mine  # areas of teams left out of the balancing
             try:
-                result = T.balance(facts, active, {a: int(t) for a, t in zip(table["area_id"], table["team_id"])
-                                                   if a in set(locked)})
+                result = T.balance(facts[~facts["area_id"].isin(table.loc[kept, "area_id"])], active,
+                                   {a: int(t) for a, t in zip(table["area_id"], table["team_id"]) if a in set(locked)})
             except ValueError as exc:
                 st.error(str(exc))
                 return
-            out = table.drop(columns="team_id").merge(result, on="area_id", how="left")
+            owners = dict(zip(result["area_id"], result["team_id"]))
+            out = table.assign(team_id=pd.array([t if k else owners.get(a) for a, t, k in
+                                                 zip(table["area_id"], table["team_id"], kept)], dtype="Int64"))
             replace_areas(state, out, "balance")
     owners = set(table["team_id"].dropna().astype(int))
     shown = T.balance_index(table[["area_id", "team_id"]], facts,
