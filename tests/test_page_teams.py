@@ -102,6 +102,10 @@ def _add_two_teams(at: AppTest, monkeypatch, plan: dict) -> dict[str, int]:
                             "active": [True, True, True]})
         return pd.concat([data, new], ignore_index=True)  # added rows come back without an id
 
+    # a team whose base is a precise spot in the best area: saving the table unchanged keeps that spot
+    spot = _ops().save_team(1, name="测试驻点队", kind="小蜜蜂", base_area=str(graded["area_id"].iloc[0]),
+                            base_lng=121.6012, base_lat=31.2345, active=False)
+    at.run()
     _patch_editor(monkeypatch, "tm_teams_", with_two_more)
     at.button(key="tm_teams_save").click().run()
     assert not at.exception, at.exception
@@ -112,6 +116,7 @@ def _add_two_teams(at: AppTest, monkeypatch, plan: dict) -> dict[str, int]:
     assert mine["size"].tolist() == [3, 2] and mine["aliases"].tolist() == ["甲队、A队", ""]
     assert mine["base_area"].tolist() == graded.set_index("area_name").loc[bases, "area_id"].tolist()
     assert mine["base_lng"].notna().all() and mine["base_lat"].notna().all()
+    assert teams.set_index("id").loc[spot, ["base_lng", "base_lat"]].tolist() == [121.6012, 31.2345]
     return ids
 
 

@@ -97,11 +97,10 @@ def area_table(ctx: MapContext, grades: pd.DataFrame, frame: pd.DataFrame, dimen
 
 
 # ----------------------------------------------------------------------------- teams
-def base_areas(ctx: MapContext, plan: dict | None) -> pd.DataFrame:
-    """The areas a team's base may be in (the plan's graded areas, else the unit's areas with visitors),
+def base_areas(ctx: MapContext) -> pd.DataFrame:
+    """The areas a team's base may be in (every area of the unit; for hexagons, those with visitors),
     with a point inside each: area_id, area_name, lng, lat."""
-    grades = plan_areas(ctx, plan, "") if plan is not None else \
-        ctx.area_names().assign(grade="", score=np.nan)
+    grades = ctx.area_names().assign(grade="", score=np.nan)
     if grades.empty:
         return pd.DataFrame(columns=["area_id", "area_name", "lng", "lat"])
     return area_table(ctx, grades, pd.DataFrame({"area_id": []}), "")
@@ -148,13 +147,19 @@ def save_teams(ctx: MapContext, ops: Operations, before: pd.DataFrame, edited: p
         return
     by_name = {n: (a, lng, lat) for a, n, lng, lat in zip(facts["area_id"], facts["area_name"], facts["lng"],
                                                         facts["lat"])}
+    names = dict(zip(facts["area_id"], facts["area_name"]))
+    # a base left as it was keeps its own point (a team's base may be a precise spot, not the area's centre)
+    kept = {int(r["id"]): (names.get(r["base_area"], r["base_area"]), (r["base_area"], r["base_lng"], r["base_lat"]))
+            for r in before.to_dict("records")}
     done, pid = [], ctx.project.id
     rows = edited.reset_index(drop=True)
     gone = set(before["id"].astype(int)) - {int(i) for i in rows["id"].dropna()}
     for n, row in enumerate(rows.to_dict("records"), start=1):
-        area, lng, lat = by_name.get(row.get("base") or "", ("", None, None))
+        team_id = None if pd.isna(row.get("id")) else int(row["id"])
+        shown, old = kept.get(team_id, (None, None))
+        area, lng, lat = old if row.get("base") == shown and old is not None else \
+            by_name.get(row.get("base") or "", ("", None, None))
         try:
-            team_id = None if pd.isna(row.get("id")) else int(row["id"])
             ops.save_team(pid, team_id=team_id, name=row.get("name") or "", kind=row.get("kind") or S.TEAM_KINDS[0],
                           size=row.get("size") if pd.notna(row.get("size")) else 1,
                           cost_model=row.get("cost_model") or S.COST_MODELS[0],
@@ -648,7 +653,7 @@ def main() -> None:
     plan = plan_in_force(ctx)
     ctx = ctx.with_(layer_id=plan_unit(ctx, plan))
     teams = ops.teams(ctx.project.id)
-    teams_section(ctx, ops, teams, base_areas(ctx, plan), edit)
+    teams_section(ctx, ops, teams, base_areas(ctx), edit)
     if plan is None:
         return
     territory_section(ctx, ops, plan, teams, edit)
