@@ -309,7 +309,7 @@ def map_panel(sc: Scope, state: dict, table: pd.DataFrame, labels: dict[int, str
         return folium_payload(territory_map(polygons, table, named, basemap=basemap, title=title,
                                             subtitle="颜色 = 团队", sites=project_sites(ctx.project)))
 
-    payload = cached(ctx.key("tm_map", basemap, frame_digest(table), frame_digest(named),
+    payload = cached(ctx.key("tm_map", basemap, title, frame_digest(table), frame_digest(named),
                              repr(project_sites(ctx.project))), make)
     if edit:
         options = [*[int(t) for t in teams.loc[teams["active"], "id"]], 0]
