@@ -56,7 +56,8 @@ def _audit(action: str):
 
 def test_a_channel_manager_drafts_and_a_director_approves():
     at = _battle("channel", "wang_channel")
-    assert "尚无已批准的方案：当前分级为草稿，供讨论" in _captions(at)
+    # the sample comes with its approved 示例拓客计划 (mapping.sample_ops): that one is in force until another is
+    assert any(c.startswith("按已批准方案「示例拓客计划」第 1 版") for c in _captions(at))
     _save(at, "第一周计划")
     assert any("已保存计划「第一周计划」第 1 版（草稿）" in s.value for s in at.success), [e.value for e in at.error]
     pick = at.selectbox(key="bm_snap_pick")
@@ -66,6 +67,8 @@ def test_a_channel_manager_drafts_and_a_director_approves():
     assert len(saved) == 1 and saved.iloc[0]["username"] == "wang_channel" and saved.iloc[0]["project_id"] == 1
 
     at = _battle("director", "zhang_director")
+    plans = Store().snapshots(1)  # the approved sample plan is picked first: pick the draft
+    at.selectbox(key="bm_snap_pick").set_value(int(plans.loc[plans["name"] == "第一周计划", "id"].iloc[0])).run()
     at.button(key="bm_snap_approve").click().run()
     assert not at.exception, at.exception
     assert any("已批准：第一周计划 · 第 1 版 · 已批准（zhang_director " in s.value for s in at.success)
