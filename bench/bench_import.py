@@ -144,9 +144,13 @@ def run_import(csv_path: str, n: int, db: str) -> list[dict]:
         def run():
             timer = StageTimer()
             timer.wrap(importer, "resolve_records", "resolve")
-            if db != "sqlite":  # the COPY calls of the write: Arrow arrays, CSV payload, the rest is the server
-                timer.wrap(store_mod, "_copy", "copy")
-                timer.wrap(store_mod, "_arrow", "arrow")
+            if db != "sqlite":  # the write: Arrow tables built in the caller's thread; CSV + COPY in the writer's
+                if hasattr(store_mod, "_copy_table"):
+                    timer.wrap(store_mod, "_copy_table", "copy")
+                    timer.wrap(store_mod._NewRows, "build", "arrow")
+                else:  # before the writer thread (1fc1aa4): Arrow arrays inside _copy
+                    timer.wrap(store_mod, "_copy", "copy")
+                    timer.wrap(store_mod, "_arrow", "arrow")
                 timer.wrap(store_mod.pa_csv, "write_csv", "csv")
                 timer.wrap(store_mod, "_new_ids", "ids")
             t0 = time.perf_counter()
@@ -170,11 +174,10 @@ def run_import(csv_path: str, n: int, db: str) -> list[dict]:
             if db == "sqlite":
                 head += f"resolve {stages['resolve']:.1f} + write {stages['write']:.1f} s"
             else:  # importer resolves the next chunk in a worker thread while PostgreSQL writes this one
-                head += (f"import_records {stages['import_records']:.1f} s (resolve {stages['resolve']:.1f} s "
-                         "in a worker thread, overlapping the write; in the writing thread: COPY "
-                         f"{stages['copy']:.1f} s = Arrow arrays {stages['arrow']:.1f} + CSV {stages['csv']:.1f} + "
-                         f"sending and the server {stages['copy'] - stages['arrow'] - stages['csv']:.1f} s, "
-                         f"new ids {stages['ids']:.1f} s)")
+                head += (f"import_records {stages['import_records']:.1f} s (three threads overlapping: resolve "
+                         f"{stages['resolve']:.1f} s; Arrow tables {stages['arrow']:.1f} s; COPY "
+                         f"{stages['copy']:.1f} s = CSV {stages['csv']:.1f} + sending and the server "
+                         f"{stages['copy'] - stages['csv']:.1f} s, new ids {stages['ids']:.1f} s)")
             return f"{head}; {_summary(v[1])}; {len(ticks)} progress calls"
 
         result, summary = BF.measure(rows, group, f"{label}: import (read + validate + resolve + write)", run, split)

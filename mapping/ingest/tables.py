@@ -643,7 +643,8 @@ def validate(
     _duplicates(table, out, issues, ctx.status)
     out["row_number"] = [table.row_number(p) for p in out.index]
     out["status"] = ctx.status
-    records = out[ctx.status != REJECTED].reset_index(drop=True)
+    kept = (ctx.status != REJECTED).to_numpy()
+    records = (out if kept.all() else out[kept]).reset_index(drop=True)  # a filter copies every column
     report = _report(issues, table, mapping)
     return IngestResult(records=records, report=report, row_status=ctx.status, empty_rows=empty_rows,
                         unknown=ctx.unknowns.frame(), total_rows=[table.row_number(p) for p in total_rows])
@@ -766,7 +767,10 @@ def _cells_text(column: pd.Series) -> pd.Series:
     if isinstance(column.array, pd.arrays.ArrowStringArray) and not column.hasnans:
         import pyarrow.compute as pc  # Python's str.strip: trims exactly the characters str.isspace() names
 
-        trimmed = pc.utf8_trim(column.array.__arrow_array__(), characters=_PY_WHITESPACE)
+        cells = column.array.__arrow_array__()
+        trimmed = pc.utf8_trim(cells, characters=_PY_WHITESPACE)
+        if pc.sum(pc.binary_length(trimmed)) == pc.sum(pc.binary_length(cells)):  # nothing to trim (the usual
+            return pd.Series(column.array, index=column.index)  # case): the file's cells, not a second copy
         return pd.Series(pd.array(trimmed, dtype="str"), index=column.index)
     if len(column) and pd.api.types.infer_dtype(column, skipna=False) == "string":
         # Python's str.strip on each value (as _cell_text), not Arrow's default trim: their whitespace differs
