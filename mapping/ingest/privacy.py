@@ -55,7 +55,11 @@ def mask_phone(value: object) -> str:
     >>> mask_phone("+86 138-1234-5678"), mask_phone("6234 5678"), mask_phone("12345")
     ('*******5678', '*******5678', '***45')
     """
-    digits = normalise_phone(value)
+    return _mask_digits(normalise_phone(value))
+
+
+def _mask_digits(digits: str) -> str:
+    """:func:`mask_phone` of a number already normalised (:func:`normalise_phone`)."""
     if not digits:
         return ""
     if len(digits) >= 7:
@@ -176,20 +180,68 @@ def _protect_column(values: pd.Series, kind: str, secret: PiiSecret) -> tuple[pd
     """(masked, keyed hash, salted digest) of a phone or name column, each distinct value done once."""
     codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
     if kind == "phone":
-        norm = [normalise_phone(v) for v in uniques]
-        masks = [mask_phone(v) for v in norm]
+        norm = normalise_phones(uniques)
+        masks = [_mask_digits(v) for v in norm]
     else:
         norm = [_WHITESPACE.sub("", "" if pd.isna(v) else str(v)) for v in uniques]
         masks = [mask_name(v) for v in norm]
-    salt = secret.salt
-    digests = [salted_digest(v, salt) if v else "" for v in norm]
-    hashes = rekey_many(digests, secret.key)
+    digests, hashes = _digests_and_hashes(norm, secret)
     columns = []
     for column in (masks, hashes, digests):
         arr = np.empty(len(column), dtype=object)
         arr[:] = column
         columns.append(pd.Series(arr[codes], index=values.index, dtype="str"))
     return tuple(columns)
+
+
+def normalise_phones(values) -> list[str]:
+    """:func:`normalise_phone` of each value (same results): the values that are ASCII text, nearly all,
+    in one Arrow pass (there ``\\D`` is exactly ``[^0-9]``), the others one by one.
+
+    >>> normalise_phones(["+86 138-1234-5678", "００８６１３８１２３４５６７８", None, float("nan"), "0086 13812345678", 12345])
+    ['13812345678', '００８６１３８１２３４５６７８', '', '', '13812345678', '12345']
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = list(values)
+    text = pa.array(["" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v) for v in values],
+                    type=pa.string())
+    digits = pc.replace_substring_regex(text, pattern="[^0-9]+", replacement="")
+    length = pc.binary_length(digits)
+    digits = pc.if_else(pc.and_(pc.equal(length, 13), pc.starts_with(digits, "86")),
+                        pc.utf8_slice_codeunits(digits, 2), digits)
+    digits = pc.if_else(pc.and_(pc.equal(length, 15), pc.starts_with(digits, "0086")),
+                        pc.utf8_slice_codeunits(digits, 4), digits)
+    out = digits.to_pylist()
+    for i in np.flatnonzero(~pc.string_is_ascii(text).to_numpy(zero_copy_only=False)):
+        out[i] = normalise_phone(values[i])
+    return out
+
+
+def _digests_and_hashes(norm: list[str], secret: PiiSecret) -> tuple[list[str], list[str]]:
+    """(:func:`salted_digest`, :func:`hash_value`) of each normalised value ("" for ""), in one pass: the
+    salt's and the key's hash states computed once and copied per value (same results)."""
+    salted = hashlib.sha256((secret.salt + "\x1f").encode("utf-8"))
+    block = hashlib.sha256().block_size
+    key = secret.key
+    padded = (hashlib.sha256(key).digest() if len(key) > block else key).ljust(block, b"\0")
+    inner0, outer0 = hashlib.sha256(padded.translate(_IPAD)), hashlib.sha256(padded.translate(_OPAD))
+    digests, hashes = [], []
+    for value in norm:
+        if not value:
+            digests.append("")
+            hashes.append("")
+            continue
+        h = salted.copy()
+        h.update(value.encode("utf-8"))
+        digest = h.hexdigest()[:32]
+        inner, outer = inner0.copy(), outer0.copy()
+        inner.update(digest.encode("ascii"))
+        outer.update(inner.digest())
+        digests.append(digest)
+        hashes.append(outer.hexdigest()[:32])
+    return digests, hashes
 
 
 _WHITESPACE = re.compile(r"\s+")
