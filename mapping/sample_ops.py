@@ -53,6 +53,7 @@ TERRITORY_NAME = "示例片区方案"
 COST_BATCH = "示例费用"
 EQUAL_AREA = "EPSG:6933"  # WGS 84 / NSIDC EASE-Grid 2.0 Global: areas in m²
 REACH_KM = 30.0  # areas farther from the site are left to 线上定投 and the agency (not balanced)
+EFFECTIVE_WEEKS = 8  # the sample territory set took effect this many weeks before the data end
 AREA_KINDS = ("拓客小组", "小蜜蜂", "渠道团队")  # team kinds that work a territory
 # app_settings key per sample project: its operations were added (or skipped) once; never again
 SAMPLE_OPS_SETTING = "sample_operations:{name}"
@@ -271,7 +272,10 @@ def _territory(ops: Operations, project, layer, facts: Facts, plan_id: int, payl
                      "tactic": str(how["tactic"]), "per_week": int(how["per_week"]),
                      "staff_days": float(how["staff_days"]), "target_visits": int(goal["target_visits"]),
                      "target_high": int(goal["target_high"]), "target_deals": int(goal["target_deals"])})
+    span = facts.date_range()  # the sample's visits are from the past: the territory took effect 8 weeks before they end
+    start = (span[1] - dt.timedelta(weeks=EFFECTIVE_WEEKS)).isoformat() if span else None
     body = {"layer_id": project.area_layer, "dimension": dimension, "line": "", "areas": rows, "bids": [],
+            "effective_from": start,
             "note": f"示例：离项目 {REACH_KM:g} 公里内的已分级片区按潜力均衡分给各拓客团队；中介公司不分片区"}
     return ops.save_territory_set(project.id, TERRITORY_NAME, body, snapshot_id=plan_id, method="balance",
                                   created_by=SAMPLE_USER)

@@ -163,3 +163,11 @@ def test_the_weekly_review_of_the_sample_has_content(store, quiet_admin):
     assert (table.loc[workers, "本周到访"] > 0).all()
     assert (table.loc[workers, "本周目标到访"] > 0).all()
     assert table.loc["链家（中介）", "状态"] == W.STATUS_NO_AREAS
+    # the territory set took effect 8 weeks before the data end (not at its approval in the present): the
+    # cumulative columns count from then
+    assert W.effective_from(territory) == W.monday(Facts.from_columns(store.fact_columns(pid)).date_range()[1]
+                                                  - dt.timedelta(weeks=SO.EFFECTIVE_WEEKS))
+    last = W.review(counts, territory, teams, W.effective_from(territory) + dt.timedelta(weeks=4),
+                    min_count=project.min_count).teams.set_index("团队")
+    assert (last.loc[workers, "累计周数"] == 5).all() and (last.loc[workers, "累计到访"] > 0).all()
+    assert (table.loc[workers, "累计周数"] == 0).all()  # 2024-04-22 is before it took effect

@@ -192,11 +192,25 @@ def assigned_areas(territory: Mapping | Plan | None) -> dict[str, int]:
 
 
 def effective_from(territory: Mapping | Plan | None) -> dt.date | None:
-    """The Monday of the week the territory set took effect: approved_at when approved, else created_at."""
+    """The Monday of the week the territory set took effect: the payload's ``effective_from`` (执行起始日,
+    ISO date) when given, else approved_at when approved, else created_at.
+
+    >>> effective_from({"payload": {"effective_from": "2024-03-06"}, "status": "approved",
+    ...                 "approved_at": dt.datetime(2026, 12, 6)})
+    datetime.date(2024, 3, 4)
+    >>> effective_from({"payload": {}, "status": "draft", "created_at": dt.datetime(2026, 12, 6, 9)})
+    datetime.date(2026, 11, 30)
+    """
     if isinstance(territory, Plan):
         return territory.start
     if not territory:
         return None
+    given = (territory.get("payload", territory) or {}).get("effective_from")
+    if given:
+        try:
+            return monday(pd.Timestamp(dt.date.fromisoformat(str(given)[:10])))
+        except ValueError:
+            pass  # a hand-edited payload with a bad date: fall back to the approval
     when = territory.get("approved_at") if territory.get("status") == "approved" else None
     when = when if when is not None and not pd.isna(when) else territory.get("created_at")
     if when is None or pd.isna(when):
