@@ -80,3 +80,33 @@ def test_one_pass_of_an_empty_project(store):
     groups = store.location_groups(pid)
     assert groups.empty and store.adcode_counts_of(groups) == {}
     assert store.summary(pid, groups=groups) == store.summary(pid)
+
+
+def test_placing_on_codes_is_placing_by_area_id(sample):
+    """aggregate.place_index (what Facts and the home page's coverage use) says what place / remainder say,
+    row by row, on the sample's locations plus odd rows: a point outside every area, a point with no
+    district, a district-only row of a split and of a whole district, an outside row, a missing code."""
+    import numpy as np
+
+    store, pid = sample
+    rows = store.locations(pid)[["lng", "lat", "adcode", "outside"]]
+    odd = pd.DataFrame({"lng": [100.0, 121.5, np.nan, np.nan, np.nan, 121.5], "lat": [20.0, 31.2, np.nan, np.nan,
+                                                                                     np.nan, 31.2],
+                        "adcode": ["310115", "", "310115", "310104", "310115", None],
+                        "outside": [False, False, False, False, True, False]})
+    rows = pd.concat([rows, odd], ignore_index=True)
+    rows["adcode"] = rows["adcode"].fillna("")
+    for key in ("districts_bankuai", "districts"):
+        layer = load_layer(key)
+        ids, index, rest = aggregate.place_index(rows["lng"].to_numpy(float), rows["lat"].to_numpy(float),
+                                                 rows["adcode"].to_numpy(object), rows["outside"].to_numpy(bool),
+                                                 layer)
+        placed = aggregate.place(rows, layer)
+        by_id = np.where(index >= 0, np.asarray(ids + [""], dtype=object)[index], "")
+        assert by_id.tolist() == placed.tolist(), key
+        assert rest.tolist() == (aggregate.remainder(rows, layer, placed) != "").tolist(), key
+        assert 0 < int((index >= 0).sum()) < len(rows)
+    assert rest.sum() == 0 and index[-5] == -1  # districts: no split; the row without a district is nowhere
+    cat = pd.Categorical(rows["adcode"].replace("", None))  # a categorical column with missing codes: the same
+    assert (aggregate.place_index(rows["lng"].to_numpy(float), rows["lat"].to_numpy(float), cat,
+                                  rows["outside"].to_numpy(bool), layer)[1] == index).all()

@@ -79,6 +79,43 @@ def place(locations: pd.DataFrame, layer: gpd.GeoDataFrame) -> pd.Series:
     return area
 
 
+def place_index(lng: np.ndarray, lat: np.ndarray, adcode, outside: np.ndarray,
+                layer: gpd.GeoDataFrame) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """What :func:`place` and :func:`remainder` say of location rows, on codes: (area ids of ``layer``,
+    int32 index into them per row, -1 where unplaced; whether the row is in a remainder area).
+
+    ``adcode`` is an array or a categorical column ("" or missing: unresolved).  No area id string is
+    made per row: at a million locations pandas' string conversions cost more than the placing.
+
+    >>> from shapely.geometry import box
+    >>> layer = gpd.GeoDataFrame({"area_id": ["PD01", "310104"], "adcode": ["310115", "310104"]},
+    ...                          geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)])
+    >>> ids, index, rest = place_index(np.array([0.5, np.nan, np.nan]), np.array([0.5, np.nan, np.nan]),
+    ...                                np.array(["310115", "310115", "310104"], dtype=object), np.zeros(3, bool), layer)
+    >>> index.tolist(), rest.tolist()
+    ([0, -1, 1], [False, True, False])
+    """
+    ids = layer["area_id"].astype(str).tolist()
+    codes, districts = pd.factorize(adcode)
+    named = np.array([isinstance(d, str) and d != "" for d in districts] + [False])
+    index = np.full(len(codes), -1, dtype=np.int32)
+    has_point = ~(np.isnan(lng) | np.isnan(lat)) & named[codes]
+    if has_point.any():
+        index[has_point] = boundaries.assign_index(lng[has_point], lat[has_point], layer)
+    first = {}
+    for i, area in enumerate(ids):
+        first.setdefault(area, i)  # the first area of an id, as a lookup by id finds it
+    if has_point.any() and len(first) != len(ids):  # repeated ids: a point takes the first area of its id
+        index[has_point] = np.array([first[a] for a in ids] + [-1], dtype=np.int32)[index[has_point]]
+    # a location known only to its district: on the area that is that district, if the layer has one
+    area_of = np.array([first.get(str(d), -1) for d in districts] + [-1], dtype=np.int32)
+    index[~has_point] = area_of[codes[~has_point]]
+    split = split_districts(layer)
+    in_split = np.array([str(d) in split for d in districts] + [False])
+    rest = (index < 0) & in_split[codes] & ~np.asarray(outside, dtype=bool)
+    return ids, index, rest
+
+
 def split_districts(layer: gpd.GeoDataFrame) -> set[str]:
     """District adcodes that ``layer`` splits into finer areas: named in its ``adcode``
     column, but not an area of their own (浦东新区 in a 板块 layer)."""
@@ -349,24 +386,20 @@ def grouped_coverages(groups: pd.DataFrame, layer_key: str, layer: gpd.GeoDataFr
     ``layer`` is None for an H3 key (``h3:<res>``): a location with a point is on a cell."""
     from mapping.geo import hexgrid
 
-    rows = pd.DataFrame({
-        "lng": pd.to_numeric(groups["lng"], errors="coerce").to_numpy(dtype=float),
-        "lat": pd.to_numeric(groups["lat"], errors="coerce").to_numpy(dtype=float),
-        "adcode": pd.Series(_plain_text(groups["adcode"]), dtype=object),
-        "outside": groups["outside"].fillna(False).astype(bool).to_numpy(),
-    })
-    resolved = (rows["adcode"] != "").to_numpy()
-    outside = rows["outside"].to_numpy()
+    lng = pd.to_numeric(groups["lng"], errors="coerce").to_numpy(dtype=float)
+    lat = pd.to_numeric(groups["lat"], errors="coerce").to_numpy(dtype=float)
+    codes, districts = pd.factorize(groups["adcode"])  # a categorical column: by its codes
+    resolved = np.array([isinstance(d, str) and d != "" for d in districts] + [False])[codes]
+    outside = groups["outside"].fillna(False).astype(bool).to_numpy()
     res = hexgrid.parse_layer_id(layer_key)
     if res is not None:
-        placed = hexgrid.cells_for_points(rows["lng"].to_numpy(), rows["lat"].to_numpy(), res) != ""
+        placed = hexgrid.cells_for_points(lng, lat, res) != ""
         rest = ~placed & resolved & ~outside
     else:
         if layer is None:
             raise ValueError(f"layer {layer_key!r}: pass the layer")
-        where = place(rows, layer)
-        placed = (where != "").to_numpy()
-        rest = (remainder(rows, layer, where) != "").to_numpy()
+        _, index, rest = place_index(lng, lat, groups["adcode"], outside, layer)
+        placed = index >= 0
     given = groups["given"].fillna(False).astype(bool).to_numpy()
     n = groups["n"].to_numpy(dtype=np.int64)
     dims = _plain_text(groups["dimension"])

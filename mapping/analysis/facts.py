@@ -35,7 +35,7 @@ from scipy.spatial import cKDTree
 
 from mapping import schema as S
 from mapping.analysis import aggregate
-from mapping.geo import boundaries, hexgrid
+from mapping.geo import hexgrid
 from mapping.place import gazetteer
 from mapping.place.resolve import METHOD_EMPTY
 
@@ -315,28 +315,8 @@ class Facts:
         self._areas[layer_key] = (ids, index)
 
     def _place_on(self, layer: gpd.GeoDataFrame) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """(area ids, area index per row, row in a remainder area): what :func:`aggregate.place` and
-        :func:`aggregate.remainder` say of :attr:`rows`, computed on codes (no area id string per row:
-        at a million visitors pandas' string conversions cost more than placing the points)."""
-        ids = layer["area_id"].astype(str).tolist()
-        index = np.full(len(self), -1, dtype=np.int32)
-        has_point = ~(np.isnan(self.lng) | np.isnan(self.lat)) & self.resolved
-        if has_point.any():
-            index[has_point] = boundaries.assign_index(self.lng[has_point], self.lat[has_point], layer)
-        # a location known only to its district: on the area that is that district, if the layer has one
-        codes, districts = pd.factorize(self.adcode)
-        first = {}
-        for i, area in enumerate(ids):
-            first.setdefault(area, i)  # the first area of an id, as a lookup by id finds it
-        area_of = np.array([first.get(str(d), -1) for d in districts] + [-1], dtype=np.int32)
-        whole = ~has_point
-        index[whole] = area_of[codes[whole]]
-        if has_point.any() and len(first) != len(ids):  # repeated ids: a point takes the first area of its id
-            index[has_point] = np.array([first[a] for a in ids] + [-1], dtype=np.int32)[index[has_point]]
-        split = aggregate.split_districts(layer)
-        in_split = np.array([str(d) in split for d in districts] + [False])
-        rest = (index < 0) & in_split[codes] & ~self.outside
-        return ids, index, rest
+        """(area ids, area index per row, row in a remainder area): :func:`aggregate.place_index` of the rows."""
+        return aggregate.place_index(self.lng, self.lat, self.adcode, self.outside, layer)
 
     # ---------------------------------------------------------------- filtering
     def mask(self, filters: Filters) -> np.ndarray:
