@@ -30,6 +30,7 @@ from mapping.geo import boundaries
 from mapping.ingest.tables import auto_map, read_table, validate
 from tests.conftest import sign_in
 from tests.test_pages import _eager_downloads
+from tests.shown_tables import read
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 180
@@ -120,7 +121,7 @@ def texts(at: AppTest) -> str:
 
 
 def table_with(at: AppTest, *columns: str) -> pd.DataFrame:
-    return next(d.value for d in at.dataframe if set(columns) <= set(d.value.columns))
+    return read(next(d.value for d in at.dataframe if set(columns) <= set(d.value.columns)))
 
 
 def _representative_point(area_id: str) -> tuple[float, float]:

@@ -11,6 +11,7 @@ import streamlit as st
 from mapping.ops import pipeline as P
 from ui import ops_data as OD
 from ui import trail
+from ui import tables
 from ui.auth import allowed, refusal, require
 from ui.common import get_store, guarded, notice
 from ui.context import MapContext, map_context
@@ -86,7 +87,7 @@ def show_status(pipes: list[P.Pipeline]) -> None:
         else:
             st.warning(p.text)
     table = P.summary(pipes)
-    st.dataframe(table.drop(columns=["说明"]), hide_index=True, column_config={
+    tables.dataframe(table.drop(columns=["说明"]), hide_index=True, column_config={
         "蓄客比": st.column_config.NumberColumn(format="%.1f"),
         "每周速度": st.column_config.NumberColumn(format="%.1f", help="最近 4 个整周平均每周新增的高意向客户"),
         "距开盘周数": st.column_config.NumberColumn(format="%.1f"),
@@ -135,7 +136,7 @@ def closers(ctx: MapContext, ops, frame: pd.DataFrame, p: P.Pipeline, key: tuple
     if table.empty:
         st.info("最近几周没有带来高意向客户的团队、片区或渠道。")
     else:
-        st.dataframe(table, hide_index=True, column_config={
+        tables.dataframe(table, hide_index=True, column_config={
             "高意向率": st.column_config.NumberColumn(format="percent"),
             "每周可增加高意向": st.column_config.NumberColumn(format="%.1f"),
             "每高意向成本": st.column_config.NumberColumn(format="¥%,.0f", help="来自「费用与费效」录入的费用；空白 = 没有费用记录"),

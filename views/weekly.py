@@ -14,6 +14,7 @@ from mapping.ops import teams as T
 from mapping.ops import weekly as W
 from ui import layers as UL
 from ui import ops_data as OD
+from ui import tables
 from ui.auth import download_button, require
 from ui.common import get_store, guarded
 from ui.context import MapContext, map_context
@@ -50,8 +51,8 @@ def team_section(ctx: MapContext, review: W.Review, frame_key: tuple, outreach: 
     if start is not None and review.week < start:
         st.caption(f"所选这一周早于片区方案生效的那一周（{start:%Y-%m-%d}）：本周对照的是现在的片区和目标，累计为空。")
     this_week, so_far = st.tabs(["本周", "累计（自片区方案生效）"])
-    this_week.dataframe(table[week_cols], hide_index=True, column_config=config)
-    so_far.dataframe(table[total_cols], hide_index=True, column_config=config)
+    tables.dataframe(container=this_week, df=table[week_cols], hide_index=True, column_config=config)
+    tables.dataframe(container=so_far, df=table[total_cols], hide_index=True, column_config=config)
     behind = review.teams.loc[review.teams["状态"] == W.STATUS_BEHIND, "团队"].tolist()
     if behind:
         st.markdown("本周落后：" + "、".join(behind) + "。例会上问一问：片区去了没有、打法对不对、人手够不够。")
@@ -61,7 +62,7 @@ def team_section(ctx: MapContext, review: W.Review, frame_key: tuple, outreach: 
             reasons = cached((*frame_key, "unattributed_reasons", tuple(outreach)),
                              lambda: T.unattributed_reasons(get_frame(), outreach))
             shown = reasons[reasons["visitors"] > 0][["reason", "visitors", "examples"]]
-            st.dataframe(shown.rename(columns={"reason": "原因", "visitors": "客户数（全部时间）", "examples": "导入的名称举例"}),
+            tables.dataframe(shown.rename(columns={"reason": "原因", "visitors": "客户数（全部时间）", "examples": "导入的名称举例"}),
                          hide_index=True)
             st.caption("在「团队与片区」给团队补上别名、把片区分给团队，或在导入表里填上拓客人员/团队，这些客户就能归属。")
 
@@ -72,7 +73,7 @@ def battlefield_section(review: W.Review, k: int) -> None:
     if review.new_battlefields.empty:
         st.info("没有：最近两周的产出都在各团队的片区里。")
     else:
-        st.dataframe(review.new_battlefields, hide_index=True)
+        tables.dataframe(review.new_battlefields, hide_index=True)
 
 
 def silent_section(review: W.Review, silent_weeks: int) -> None:
@@ -82,7 +83,7 @@ def silent_section(review: W.Review, silent_weeks: int) -> None:
     if review.silent.empty:
         st.info(f"没有：每个已分配片区在最近 {silent_weeks} 周内都有到访。")
     else:
-        st.dataframe(review.silent, hide_index=True)
+        tables.dataframe(review.silent, hide_index=True)
 
 
 def competitor_section(ctx: MapContext, review: W.Review, radius: float) -> None:
@@ -96,7 +97,7 @@ def competitor_section(ctx: MapContext, review: W.Review, radius: float) -> None
     if review.competitors.empty:
         st.info(f"产出片区 {radius:g} 公里内没有已登记的竞品。")
     else:
-        st.dataframe(review.competitors, hide_index=True)
+        tables.dataframe(review.competitors, hide_index=True)
     if skipped:
         st.caption("没有坐标、没有计入的竞品：" + "、".join(skipped) + "（到「项目设置」补上位置）。")
 
@@ -109,8 +110,8 @@ def direction_section(review: W.Review) -> None:
         st.markdown(f"本周 **{assigned.iloc[0]:.0%}** 的到访来自已分配给团队的片区；比例低说明客户在片区方案之外，"
                     "片区或渠道可能要调整。")
     c1, c2 = st.columns(2)
-    c1.dataframe(share, hide_index=True, column_config={"占比": RATE})
-    c2.dataframe(review.grade_mix, hide_index=True, column_config={"到访占比": RATE})
+    tables.dataframe(container=c1, df=share, hide_index=True, column_config={"占比": RATE})
+    tables.dataframe(container=c2, df=review.grade_mix, hide_index=True, column_config={"到访占比": RATE})
     c2.caption(f"最近 {W.RECENT_WEEKS} 周产出片区按方案等级：A/B 片区产出多，说明分级对；「未分级」多，说明客户在方案之外。")
 
 
