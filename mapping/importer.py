@@ -21,6 +21,7 @@ before anything is done).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import time
@@ -28,7 +29,10 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy.exc import SQLAlchemyError
 
 from mapping import schema as S
@@ -335,13 +339,52 @@ def prepare(records: pd.DataFrame) -> pd.DataFrame:
     md5, hashes = hashlib.md5, []
     for start in range(0, len(out), HASH_ROWS):  # the fields' text a slice at a time: bounded memory
         part = out.iloc[start:start + HASH_ROWS]
-        columns = [_texts(part[c]) for c in VISITOR_FIELDS]
-        # an empty team (the last field) is left out: a row without one hashes as before the column existed,
-        # so re-importing a file of then is "unchanged"
-        hashes += [md5("\x1f".join(values if values[-1] else values[:-1]).encode()).hexdigest()
-                   for values in zip(*columns)]
+        # the fields' texts joined by Arrow; an empty team (the last field) is left out: a row without one
+        # hashes as before the column existed, so re-importing a file of then is "unchanged"
+        columns = [_arrow_texts(part[c]) for c in VISITOR_FIELDS]
+        joined = pc.if_else(pc.equal(columns[-1], ""), pc.binary_join_element_wise(*columns[:-1], _SEPARATOR),
+                            pc.binary_join_element_wise(*columns, _SEPARATOR))
+        hashes += [md5(value).hexdigest() for value in joined.cast(pa.large_binary()).to_pylist()]
     out["row_hash"] = hashes
     return out
+
+
+_SEPARATOR = pa.scalar("\x1f", pa.large_string())
+
+
+def _row_hashes_reference(records: pd.DataFrame) -> list[str]:
+    """The row hashes of prepared ``records`` one row at a time in Python: what :func:`prepare` must give."""
+    columns = [_texts(records[c]) for c in VISITOR_FIELDS]
+    return [hashlib.md5("\x1f".join(values if values[-1] else values[:-1]).encode()).hexdigest()
+            for values in zip(*columns)]
+
+
+def _arrow_texts(values: pd.Series) -> pa.Array:
+    """:func:`_texts` of a column as an Arrow string array, computed per distinct value (categories, dates)
+    or per number where a column is made of them; the same texts, built without a Python string per row.
+
+    >>> _arrow_texts(pd.Series([121.0, float("nan"), 1e-05])).to_pylist()
+    ['121.0', '', '1e-05']
+    >>> _arrow_texts(pd.Series([True, False])).to_pylist()
+    ['True', 'False']
+    """
+    n = len(values)
+    if isinstance(values.array, pd.arrays.ArrowStringArray):
+        return pc.fill_null(pa.array(values.array), "").cast(pa.large_string())
+    if values.dtype == bool:
+        return pa.array(np.where(values.to_numpy(), "True", "False"), type=pa.large_string())
+    if values.dtype == float:
+        arr = values.to_numpy()
+        text = np.full(n, "", dtype=object)
+        real = ~np.isnan(arr)
+        text[real] = [str(v) for v in arr[real].tolist()]
+        return pa.array(text, type=pa.large_string())
+    if values.dtype == object:
+        codes, uniques = pd.factorize(values.to_numpy(), use_na_sentinel=True)
+        if all(type(u) is str or type(u) is dt.date for u in uniques):  # equal means same text for these
+            texts = np.array([str(u) for u in uniques] + [""], dtype=object)
+            return pa.array(texts[codes], type=pa.large_string())  # code -1 (missing) takes the last: ""
+    return pa.array(_texts(values), type=pa.large_string())
 
 
 HASH_ROWS = 100_000
