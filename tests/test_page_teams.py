@@ -3,6 +3,7 @@ territory set, a 销售总监 approving it, a 渠道经理 who may edit but not 
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -154,6 +155,7 @@ def test_teams_balance_auction_save_and_approve(monkeypatch):
 
     # 保存片区方案: a draft, version 1, with the bids and the award's targets
     at.text_input(key="tm_save_name").set_value("测试片区")
+    at.date_input(key="tm_save_start").set_value(dt.date(2024, 3, 6))  # 执行起始日: 周复盘 counts from its Monday
     next(b for b in at.button if b.label == "保存片区方案").click().run()
     assert not at.exception, at.exception
     sets = _ops().territory_sets(1)
@@ -161,6 +163,7 @@ def test_teams_balance_auction_save_and_approve(monkeypatch):
     assert saved[["version", "status", "method"]].values.tolist() == [[1, "draft", "auction"]]
     body = _ops().territory_set(int(saved["id"].iloc[0]))["payload"]
     assert body["layer_id"] == plan["layer_id"] and len(body["bids"]) == 2
+    assert body["effective_from"] == "2024-03-06"
     assert all(b["by"] == "test_admin" and b["at"] for b in body["bids"])
     won = next(a for a in body["areas"] if a["area_id"] == str(best["area_id"]))
     assert (won["team_id"], won["target_visits"], won["target_deals"]) == (ids["测试乙队"], 45, 2)

@@ -468,6 +468,8 @@ def save_form(sc: Scope, state: dict, table: pd.DataFrame) -> None:
     with st.form("tm_save", border=False):
         name = st.text_input("片区方案名称", value=f"{dt.date.today():%Y-%m-%d} 片区方案", key="tm_save_name")
         note = st.text_input("备注（可选）", key="tm_save_note")
+        start = st.date_input("执行起始日", value=_effective_default(state), key="tm_save_start", format="YYYY/MM/DD",
+                              help="周复盘的累计目标和累计实际从这一天所在的周算起（默认今天）")
         overwrite = st.checkbox("覆盖同名草稿", key="tm_save_overwrite",
                                 help="只覆盖草稿；已批准的版本不会被覆盖，同名保存会成为新的版本")
         saved = st.form_submit_button("保存片区方案", icon=":material/save:")
@@ -479,7 +481,8 @@ def save_form(sc: Scope, state: dict, table: pd.DataFrame) -> None:
     bids = state.get("current_bids", state["bids"])
     try:
         payload = {"layer_id": plan["layer_id"], "dimension": dimension, "line": line,
-                   "areas": T.payload_areas(table), "bids": plain_bids(bids), "note": note}
+                   "areas": T.payload_areas(table), "bids": plain_bids(bids), "note": note,
+                   "effective_from": start.isoformat() if start else None}
         set_id = ops.save_territory_set(ctx.project.id, name, payload, snapshot_id=int(plan["id"]),
                                         method=state["method"], created_by=trail.username(), replace=overwrite)
     except ValueError as exc:
@@ -492,6 +495,15 @@ def save_form(sc: Scope, state: dict, table: pd.DataFrame) -> None:
     st.session_state["tm_pick"] = int(set_id)
     notice(f"已保存片区方案「{B.plan_name(saved_set)}」（草稿，待销售总监批准）。")
     st.rerun()
+
+
+def _effective_default(state: dict) -> dt.date:
+    """The 执行起始日 offered: the loaded set's own, else today."""
+    given = ((state.get("source") or {}).get("payload") or {}).get("effective_from")
+    try:
+        return dt.date.fromisoformat(str(given)[:10]) if given else dt.date.today()
+    except ValueError:
+        return dt.date.today()
 
 
 def plain_bids(bids: pd.DataFrame) -> list[dict]:
