@@ -28,6 +28,7 @@ from mapping.ops import tactics as TC
 from mapping.ops import teams as TM
 from mapping.ops import territory as T
 from ui import layers as UL
+from ui import tables
 from ui import trail
 from ui.auth import allowed, refusal, require
 from ui.common import get_store, guarded, notice
@@ -115,7 +116,7 @@ def teams_section(ctx: MapContext, ops: Operations, teams: pd.DataFrame, facts: 
         if shown.empty:
             st.caption("这个项目还没有团队。")
         else:
-            st.dataframe(shown.drop(columns="id").rename(columns=TEAM_EDITOR), hide_index=True)
+            tables.dataframe(shown.drop(columns="id").rename(columns=TEAM_EDITOR), hide_index=True)
         return
     st.caption("渠道团队、拓客小组、中介公司、置业顾问、小蜜蜂都在这里建。驻地区域是团队出发的地方（自动均衡时就近分片区）；"
                "别名是导入文件「拓客人员/渠道团队」列里这个团队的其他写法，用顿号分隔。删除一行即删除团队（其费用保留、不再属于任何团队）。")
@@ -259,7 +260,7 @@ def areas_editor(sc: Scope, state: dict, labels: dict[int, str], reasons: dict[s
         "reason": [reasons.get(a, "") for a in table["area_id"]],
     }).reset_index(drop=True)  # rows in the order of ``table``
     if not edit:
-        st.dataframe(shown.rename(columns=AREA_EDITOR), hide_index=True, height=min(520, 38 + 35 * len(shown)),
+        tables.dataframe(shown.rename(columns=AREA_EDITOR), hide_index=True, height=min(520, 38 + 35 * len(shown)),
                      column_config={"到访": st.column_config.NumberColumn(help=f"少于 {k} 人的区域不显示人数",
                                                                          format="%d")})
         return table
@@ -376,7 +377,7 @@ def balance_panel(sc: Scope, state: dict, table: pd.DataFrame) -> None:
                             teams[teams["id"].isin(set(active["id"]) | owners)])
     if len(shown):
         st.markdown("**均衡指数**（100 = 正好是按人数应得的潜力份额）")
-        st.dataframe(shown.drop(columns=["team_id"]).rename(columns={
+        tables.dataframe(shown.drop(columns=["team_id"]).rename(columns={
             "team": "团队", "potential": "潜力", "share": "占比", "target_share": "应得占比", "index": "均衡指数",
             "areas": "片区数", "mean_km": "到驻地平均距离(公里)"}), hide_index=True, column_config={
             "占比": st.column_config.NumberColumn(format="percent"),
@@ -402,7 +403,7 @@ def auction_panel(sc: Scope, state: dict, table: pd.DataFrame, labels: dict[int,
         if shown.empty:
             st.caption("还没有出价。")
         else:
-            st.dataframe(shown.rename(columns=BID_EDITOR), hide_index=True)
+            tables.dataframe(shown.rename(columns=BID_EDITOR), hide_index=True)
         show_award(state, labels, names)
         return
     edited = st.data_editor(shown, key=f"tm_bids_{state['rev']}", num_rows="dynamic", hide_index=True,
@@ -445,7 +446,7 @@ def show_award(state: dict, labels: dict[int, str], names: dict[str, str]) -> No
     if won is None or won.empty:
         return
     st.markdown(f"**定标结果**：{len(won)} 个区域")
-    st.dataframe(pd.DataFrame({
+    tables.dataframe(pd.DataFrame({
         "区域": [names.get(a, a) for a in won["area_id"]], "中标团队": [labels.get(int(t)) for t in won["team_id"]],
         "周目标到访": won["target_visits"], "周目标成交": won["target_deals"], "出价团队数": won["bidders"],
         "次优团队": [labels.get(int(t)) if pd.notna(t) else "—" for t in won["runner_up"]]}), hide_index=True)
@@ -458,7 +459,7 @@ def flags_panel(table: pd.DataFrame, grades: pd.DataFrame, teams: pd.DataFrame) 
         return
     counts = flags["kind"].value_counts()
     st.warning("；".join(f"{kind} {n} 处" for kind, n in counts.items()) + "。")
-    st.dataframe(flags[["kind", "message"]].rename(columns={"kind": "问题", "message": "说明"}), hide_index=True,
+    tables.dataframe(flags[["kind", "message"]].rename(columns={"kind": "问题", "message": "说明"}), hide_index=True,
                  height=min(320, 38 + 35 * len(flags)))
 
 
@@ -584,13 +585,13 @@ def attribution_panel(sc: Scope) -> None:
     summary, reasons = cached(ctx.key("tm_attribution", ops.version(ctx.project.id), layer_id, dimension,
                                       tuple(channels)),
                               lambda: (TM.team_summary(frame, teams), TM.unattributed_reasons(frame, channels)))
-    st.dataframe(summary.drop(columns=["team_id"]).rename(columns={
+    tables.dataframe(summary.drop(columns=["team_id"]).rename(columns={
         "team": "团队", "visitors": "到访", "high": "高意向(A/B)", "deals": "成交", "by_import": "按导入列",
         "by_territory": "按片区规则"}), hide_index=True)
     reasons = reasons[reasons["visitors"] > 0]
     if len(reasons):
         st.markdown(f"**未归属的 {int(reasons['visitors'].sum()):,} 位客户，原因**")
-        st.dataframe(reasons[["reason", "visitors", "examples"]].rename(columns={
+        tables.dataframe(reasons[["reason", "visitors", "examples"]].rename(columns={
             "reason": "原因", "visitors": "人数", "examples": "常见的未识别团队名"}), hide_index=True)
 
 
