@@ -173,7 +173,7 @@ def import_form(ctx: MapContext, ops: Operations, teams: pd.DataFrame, channels:
 
 # ----------------------------------------------------------------------------- the list and its batches
 def cost_list(ctx: MapContext, ops: Operations, costs: pd.DataFrame, can_edit: bool) -> None:
-    st.subheader("已录入的费用")
+    st.subheader(f"已录入的费用（{len(costs):,} 笔）")
     if costs.empty:
         st.caption("还没有费用。" + ("在上面录入或导入。" if can_edit else ""))
         return
@@ -186,7 +186,8 @@ def cost_list(ctx: MapContext, ops: Operations, costs: pd.DataFrame, can_edit: b
                  column_config={"金额(元)": st.column_config.NumberColumn(format="localized")})
     batches = (costs.groupby("batch", sort=False)
                .agg(行数=("id", "size"), 金额合计=("amount", "sum"), 最早=("period_start", "min"),
-                    最晚=("period_end", "max"), 录入人=("created_by", "first")).reset_index())
+                    最晚=("period_end", "max"), 录入人=("created_by", "first"), newest=("id", "max"))
+               .sort_values("newest", ascending=False).drop(columns="newest").reset_index())  # newest first
     st.markdown("**导入批次**")
     st.dataframe(batches.assign(最早=batches["最早"].dt.date, 最晚=batches["最晚"].dt.date).rename(
         columns={"batch": "批次", "金额合计": "金额合计(元)"}), hide_index=True, width="stretch",
@@ -341,7 +342,7 @@ def results(ctx: MapContext, ops: Operations, costs: pd.DataFrame, teams: pd.Dat
     tables = read["tables"]
     st.caption(f"「未分配」一行：没有指定渠道/团队/区域的费用，以及没有归属到团队或没有落到区域的客户"
                f"（当前 {read['unattributed']:,} 位客户未归属团队）；它不参与排名。")
-    for tab, by in zip(st.tabs([f"按{C.AXES[b]}" for b in C.AXES]), C.AXES):
+    for tab, by in zip(st.tabs([f"按{C.AXES[b]}" for b in C.AXES], key="co_axis"), C.AXES):
         with tab:
             funnel_view(tables[by], by, target)
     downloads(ctx, tables, bounds, target)
@@ -373,7 +374,7 @@ def main() -> None:
         st.info("只读：你的角色可以查看费用和费效，不能录入、导入或撤销费用。")
         cost_list(ctx, ops, costs, can_edit)
         return
-    enter, upload, listed = st.tabs(["录入费用", "导入费用表", f"已录入的费用（{len(costs):,} 笔）与撤销"])
+    enter, upload, listed = st.tabs(["录入费用", "导入费用表", "已录入的费用与撤销"], key="co_tabs")  # kept over reruns
     with enter:
         entry_form(ctx, ops, teams, channels)
     with upload:
