@@ -189,6 +189,16 @@ def test_a_channel_spelled_otherwise_is_unified_and_an_unknown_one_is_kept_and_n
     assert report[["行号", "问题", "处理"]].values.tolist() == [[3, "渠道无到访", "提示"]]
 
 
+def test_start_and_end_columns_and_values_too_long_for_the_store():
+    text = ("开始日期,结束日期,渠道,金额\n2024-03-04,2024-03-10,拓客,100\n2024-03-04,,拓客,100\n"
+            "2024-03-04,下周,拓客,100\n2024-03-04,2024-03-10," + "很长的渠道名" * 11 + ",100\n")
+    rows, report = C.read_costs(text.encode(), "a.csv", TEAMS)
+    assert (rows["period_start"].tolist(), rows["period_end"].tolist()) == (
+        [D(2024, 3, 4), D(2024, 3, 4)], [D(2024, 3, 10), D(2024, 3, 4)])  # a start alone is that day
+    assert report[["行号", "列", "处理"]].values.tolist() == [[4, "结束日期", "拒绝"], [5, "渠道", "拒绝"]]
+    assert "最多 64 个字" in report.iloc[1]["原因"]
+
+
 def test_a_file_without_an_amount_or_a_period_column_is_refused_whole():
     with pytest.raises(IngestError, match="没有金额列"):
         C.read_costs("期间,渠道\n2024-03,广告\n".encode(), "a.csv", TEAMS)

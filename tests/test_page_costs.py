@@ -201,10 +201,10 @@ def test_every_period_unit_and_dimension_renders_and_the_export_is_formula_safe(
     assert book.sheetnames == ["说明", "按渠道", "按团队", "按区域"]
     channels = [row[0] for row in book["按渠道"].iter_rows(min_row=2, values_only=True)]
     assert "'=HYPERLINK(\"http://x\",\"点我\")" in channels and not any(str(c).startswith("=") for c in channels)
-    assert C_template_ok(made["co_template"])
+    assert _template_reads_back(made["co_template"])
 
 
-def C_template_ok(data: bytes) -> bool:
+def _template_reads_back(data: bytes) -> bool:
     """The template the page offers reads back as costs without a refused row."""
     from mapping.ops import costs as C
 

@@ -613,17 +613,15 @@ def _one_row(pos, cell, rows: _Rows, team_look, team_names, area_look, channel_o
         m = re.search(r"(19|20)\d{2}", get("year"))
         row_year = int(m.group(0)) if m else year
     start = end = None
+    col = "start" if get("start") else "period"
     try:
-        if get("start"):
-            start, end = parse_period(get("start"), row_year, hint="")
-            if get("end"):
-                end = parse_period(get("end"), start.year)[1]
-                if end < start:
-                    raise ValueError(f"结束日期「{get('end')}」早于开始日期「{get('start')}」：请检查起止顺序")
-        else:
-            start, end = parse_period(get("period"), row_year, hint=hint)
+        start, end = parse_period(get(col), row_year, hint="" if col == "start" else hint)
+        if col == "start" and get("end"):
+            col = "end"
+            end = parse_period(get("end"), start.year)[1]
+            if end < start:
+                raise ValueError(f"结束日期「{get('end')}」早于开始日期「{get('start')}」：请检查起止顺序")
     except ValueError as exc:
-        col = "start" if get("start") else "period"
         rows.add(pos, col, get(col), "期间无法识别", REJECT, str(exc))
     amount = None
     try:
@@ -662,7 +660,7 @@ def _team(pos, text, rows: _Rows, look: _Lookup, names: list[str]):
 
 def _area(pos, text, rows: _Rows, look: _Lookup | None) -> str:
     if not text or look is None:
-        return text
+        return "" if _too_long(pos, "area", text, 120, rows) else text
     k = _key(text)
     if k in look.index and k not in look.ambiguous:
         return look.index[k][0]
@@ -677,7 +675,16 @@ def _area(pos, text, rows: _Rows, look: _Lookup | None) -> str:
     return ""
 
 
+def _too_long(pos, col: str, text: str, limit: int, rows: _Rows) -> bool:
+    if len(text) <= limit:
+        return False
+    rows.add(pos, col, text, "内容过长", REJECT, f"{HEADER_LABELS[col]}最多 {limit} 个字，这里有 {len(text)} 个字：请改短")
+    return True
+
+
 def _channel(pos, text, rows: _Rows, channel_of: dict) -> str:
+    if _too_long(pos, "channel", text, 64, rows):
+        return ""
     if not text or text not in channel_of:
         return text
     channel, how = channel_of[text]
