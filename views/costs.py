@@ -18,6 +18,7 @@ from mapping.ingest.tables import IngestError, file_digest
 from mapping.ops import costs as C
 from ui import layers as U
 from ui import ops_data as OD
+from ui import tables as UT
 from ui import trail
 from ui.auth import allowed, download_button, require
 from ui.common import get_store, guarded
@@ -153,7 +154,7 @@ def import_form(ctx: MapContext, ops: Operations, teams: pd.DataFrame, channels:
                         key="co_rejected", rows=len(read.rejected), icon=":material/download:")
     if len(read.report):
         with st.expander(f"逐行报告（{len(read.report)} 条）", expanded=bool(len(refused))):
-            st.dataframe(read.report, hide_index=True, width="stretch")
+            UT.dataframe(read.report, hide_index=True, width="stretch")
     if st.session_state.get("co_imported") == digest:
         st.info("这个文件已经导入。要重新导入，请先在下方「导入批次」里撤销那一批。")
         return
@@ -182,14 +183,14 @@ def cost_list(ctx: MapContext, ops: Operations, costs: pd.DataFrame, can_edit: b
         "开始日期": costs["period_start"].dt.date, "结束日期": costs["period_end"].dt.date, "渠道": costs["channel"],
         "团队": costs["team"], "区域": costs["area_id"].map(lambda a: names.get(a, a)), "类别": costs["category"],
         "金额(元)": costs["amount"], "来电/留资": costs["leads"], "备注": costs["note"], "批次": costs["batch"]})
-    st.dataframe(shown, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(shown)),
+    UT.dataframe(shown, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(shown)),
                  column_config={"金额(元)": st.column_config.NumberColumn(format="localized")})
     batches = (costs.groupby("batch", sort=False)
                .agg(行数=("id", "size"), 金额合计=("amount", "sum"), 最早=("period_start", "min"),
                     最晚=("period_end", "max"), 录入人=("created_by", "first"), newest=("id", "max"))
                .sort_values("newest", ascending=False).drop(columns="newest").reset_index())  # newest first
     st.markdown("**导入批次**")
-    st.dataframe(batches.assign(最早=batches["最早"].dt.date, 最晚=batches["最晚"].dt.date).rename(
+    UT.dataframe(batches.assign(最早=batches["最早"].dt.date, 最晚=batches["最晚"].dt.date).rename(
         columns={"batch": "批次", "金额合计": "金额合计(元)"}), hide_index=True, width="stretch",
         column_config={"金额合计(元)": st.column_config.NumberColumn(format="localized")})
     if not can_edit:
@@ -278,7 +279,7 @@ def funnel_view(table: pd.DataFrame, by: str, target: float | None) -> None:
     money = {c: st.column_config.NumberColumn(format="localized") for c in
              ("投入(元)", "每到访成本", "每高意向成本", "每成交成本")}
     shown[list(money)] = shown[list(money)].round(0)  # whole 元 on screen; the export keeps the fen
-    st.dataframe(shown, hide_index=True, width="stretch", column_config={
+    UT.dataframe(shown, hide_index=True, width="stretch", column_config={
         **money, "线索": st.column_config.NumberColumn(format="%.0f")})
     left, right = st.columns(2)
     chart = cost_chart(table, by, target)
