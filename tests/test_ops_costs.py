@@ -369,3 +369,23 @@ def test_entered_costs_replace_the_estimate_of_the_same_team_category_and_week()
     merged = C.merge_estimates(_costs(), est)
     assert merged["amount"].tolist() == [240_000.0, 30_000.0, 20_000.0, 5_000.0, 2_000.0]  # April kept
     assert merged["period_start"].tolist()[-1] == D(2024, 4, 1)
+
+
+# ----------------------------------------------------------------------------- through the store (SQLite, PostgreSQL)
+def test_a_read_file_is_stored_read_back_and_measured(store):
+    from mapping.db.operations import Operations
+
+    ops = Operations(store)
+    project = store.create_project("金桥项目", "310000", D(2024, 6, 1), ["公寓", "洋房"])
+    pid = project.id if hasattr(project, "id") else int(project)
+    one = ops.save_team(pid, name="金桥一组", aliases="一组、金桥组")
+    read = C.read_costs(CSV.encode("utf-8"), "费用.csv", ops.teams(pid))
+    assert ops.add_costs(pid, read.rows, batch="导入 费用.csv", created_by="wang") == 3
+    costs = ops.costs(pid)
+    assert costs["amount"].tolist() == [240_000.0, 12_000.0, 3_500.0]
+    assert costs["team_id"].tolist()[1:] == [one, one] and costs["team"].tolist()[1:] == ["金桥一组", "金桥一组"]
+    frame = _frame().assign(team_id=pd.array([None] * 25 + [one] * 5, dtype="Int64"))
+    table = C.funnel(costs, frame, by="channel")
+    assert table.set_index("名称").loc["广告", ["投入(元)", "每到访成本", "每成交成本"]].tolist() == [
+        240_000, 16_000, 80_000]
+    assert ops.delete_costs(pid, batch="导入 费用.csv") == 3 and ops.costs(pid).empty
