@@ -112,3 +112,15 @@ def test_off_and_in_memory_databases_always_build(tmp_path, monkeypatch):
     snapshots.frame(file_store, 1, "v", "x", build)
     snapshots.frame(file_store, 1, "v", "x", build)
     assert build.calls == 2 and not list(tmp_path.rglob("*.arrow"))
+
+
+def test_a_database_that_cannot_take_the_token_reads_the_database(tmp_path, monkeypatch, caplog):
+    monkeypatch.delenv("TUOKE_SNAPSHOT_DIR", raising=False)
+    path = tmp_path / "app.sqlite3"
+    Store(f"sqlite:///{path}").migrate()
+    read_only = Store(f"sqlite:///file:{path}?mode=ro&uri=true")
+    build = Builds(lambda: pd.DataFrame({"a": [1]}))
+    with caplog.at_level(logging.WARNING, logger="tuoke"):
+        assert snapshots.frame(read_only, 1, "v", "x", build).equals(pd.DataFrame({"a": [1]}))
+    assert build.calls == 1 and "no snapshot key" in caplog.text
+    read_only.engine.dispose()
