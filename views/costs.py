@@ -83,7 +83,8 @@ def _editor_frame() -> pd.DataFrame:
 def entry_form(ctx: MapContext, ops: Operations, teams: pd.DataFrame, channels: list[str]) -> None:
     """A table to type costs in (amounts as 24万 / 1.2w / 3,500元), saved as one batch 「手工录入 <time>」."""
     st.subheader("录入费用")
-    st.caption("每行一笔费用。金额可写 240000、24万、1.2w、3,500元；团队、区域可留空（留空的计入「未分配」）。")
+    st.caption("每行一笔费用。金额可写 240000、24万、1.2w、3,500元；团队、区域可留空（留空的计入「未分配」）。"
+               f"区域按上面选的区域单元（{ctx.layer_label()}）识别。")
     n = st.session_state.setdefault("co_entry_n", 0)
     names = ctx.area_names()
     edited = st.data_editor(_editor_frame(), num_rows="dynamic", hide_index=True, key=f"co_entry_{n}",
@@ -124,6 +125,7 @@ def import_form(ctx: MapContext, ops: Operations, teams: pd.DataFrame, channels:
     """Upload an Excel/CSV cost file: the report (row, column, what to do), the refused rows to download,
     and an import of the good rows as one batch."""
     st.subheader("导入费用表")
+    st.caption(f"表里的「区域」按上面选的区域单元（{ctx.layer_label()}）识别；「团队」写团队名称或别名。")
     download_button("下载费用模板", data=lambda: C.cost_template(teams), file_name=C.TEMPLATE_NAME, mime=XLSX,
                     key="co_template", icon=":material/download:")
     upload = st.file_uploader("费用表（Excel 或 CSV）", type=["xlsx", "xls", "xlsm", "csv", "txt"], key="co_upload")
