@@ -94,3 +94,43 @@ def test_a_click_on_the_map_assigns_an_area_and_the_saved_set_has_it(page, app_u
         assert next(a for a in saved["payload"]["areas"] if a["area_id"] in new)["team_id"] == team
     finally:
         store.engine.dispose()
+
+
+def test_the_weekly_review_exports_the_workbook_and_the_team_sheets(page, app_url):  # noqa: F811
+    """周复盘 in the browser: the Excel workbook (团队达成 and one sheet per team) and the A4 作战单 PDF
+    (one page per team) download, made on click."""
+    import io
+    import re
+
+    import openpyxl
+
+    page.goto(app_url)
+    page.get_by_role("button", name="退出登录").wait_for(timeout=120_000)
+    store = _app_store(app_url)
+    try:
+        ops = Operations(store)
+        territory = ops.territory_in_force(1)
+        assert territory is not None  # the sample (or the test above) has one
+        held = {a["team_id"] for a in territory["payload"]["areas"] if a.get("team_id") is not None}
+        names = ops.teams(1).set_index("id")["name"]
+        page.goto(app_url + "/weekly")
+        page.get_by_text("团队达成").first.wait_for(timeout=120_000)
+        wait_idle(page)
+        button = page.get_by_role("button", name="下载周复盘（Excel）")
+        button.scroll_into_view_if_needed()
+        with page.expect_download(timeout=120_000) as got:
+            button.click()
+        book = openpyxl.load_workbook(io.BytesIO(open(got.value.path(), "rb").read()))
+        assert got.value.suggested_filename.endswith(".xlsx")
+        assert {"说明", "团队达成"} <= set(book.sheetnames)
+        assert {str(names[t])[:31] for t in held} <= {s[:31] for s in book.sheetnames}
+        team_rows = [r[0] for r in book["团队达成"].iter_rows(min_row=2, values_only=True)]
+        assert {str(names[t]) for t in held} <= set(team_rows)
+
+        button = page.get_by_role("button", name="下载各团队 A4 作战单（PDF，每队一页）")
+        with page.expect_download(timeout=120_000) as got:
+            button.click()
+        pdf = open(got.value.path(), "rb").read()
+        assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) >= len(held) > 0
+    finally:
+        store.engine.dispose()
