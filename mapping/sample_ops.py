@@ -41,6 +41,8 @@ from mapping.db.operations import Operations
 from mapping.db.store import Store
 from mapping.export.plan import graded_lines
 from mapping.geo import boundaries
+from mapping.ops import tactics, territory
+from mapping.ops.teams import AREA_KINDS, visitor_frame
 
 __all__ = ["REACH_KM", "SAMPLE_COSTS", "SAMPLE_OPS_SETTING", "SAMPLE_SETTINGS", "SAMPLE_TEAMS", "SAMPLE_USER",
            "PLAN_NAME", "TERRITORY_NAME", "ensure_sample_operations", "seed_operations"]
@@ -51,10 +53,8 @@ SAMPLE_USER = "admin"
 PLAN_NAME = "示例拓客计划"
 TERRITORY_NAME = "示例片区方案"
 COST_BATCH = "示例费用"
-EQUAL_AREA = "EPSG:6933"  # WGS 84 / NSIDC EASE-Grid 2.0 Global: areas in m²
 REACH_KM = 30.0  # areas farther from the site are left to 线上定投 and the agency (not balanced)
 EFFECTIVE_WEEKS = 8  # the sample territory set took effect this many weeks before the data end
-AREA_KINDS = ("拓客小组", "小蜜蜂", "渠道团队")  # team kinds that work a territory
 # app_settings key per sample project: its operations were added (or skipped) once; never again
 SAMPLE_OPS_SETTING = "sample_operations:{name}"
 
@@ -211,14 +211,6 @@ def _plan(store: Store, project, layer, facts: Facts) -> tuple[int, dict]:
     return plan_id, payload
 
 
-def _area_points(layer) -> pd.DataFrame:
-    """area_id → lng/lat of a point inside each area (WGS-84) and its area in km²."""
-    shapes = layer.set_crs(4326) if layer.crs is None else layer.to_crs(4326)
-    points = shapes.geometry.representative_point()
-    return pd.DataFrame({"area_id": shapes["area_id"].astype(str).to_numpy(), "lng": points.x.to_numpy(),
-                         "lat": points.y.to_numpy(), "km2": shapes.to_crs(EQUAL_AREA).area.to_numpy() / 1e6})
-
-
 def _base_area(points: pd.DataFrame, layer, lng: float, lat: float) -> str:
     """The area the base lies in (else the nearest area's point)."""
     import shapely
@@ -227,13 +219,11 @@ def _base_area(points: pd.DataFrame, layer, lng: float, lat: float) -> str:
     inside = shapes[shapes.geometry.contains(shapely.Point(lng, lat))]
     if len(inside):
         return str(inside["area_id"].iloc[0])
-    from mapping.ops.territory import haversine_km
-
-    return str(points["area_id"].iloc[int(np.argmin(haversine_km(points["lng"], points["lat"], lng, lat)))])
+    return str(points["area_id"].iloc[int(np.argmin(territory.haversine_km(points["lng"], points["lat"], lng, lat)))])
 
 
 def _teams(ops: Operations, project_id: int, teams: list[dict], layer) -> list[int]:
-    points = _area_points(layer)
+    points = territory.area_facts(layer[["area_id"]], layer)
     return [ops.save_team(project_id, base_area=_base_area(points, layer, t["base_lng"], t["base_lat"]), **t)
             for t in teams]
 
@@ -241,19 +231,10 @@ def _teams(ops: Operations, project_id: int, teams: list[dict], layer) -> list[i
 def _territory(ops: Operations, project, layer, facts: Facts, plan_id: int, payload: dict) -> int:
     """Balance the plan's graded areas near the site among the area teams, add tactics and weekly targets
     (:mod:`mapping.ops.tactics`) and save it as a draft; its id."""
-    from mapping.ops import tactics, territory
-    from mapping.ops.teams import visitor_frame
-
     dimension = payload["settings"]["dimension"]
     dimension = dimension if dimension in S.DIMENSIONS else S.HOME
     frame = visitor_frame(facts, project.area_layer, dimension, layer)
-    areas = B.snapshot_grades(payload, "").merge(_area_points(layer), on="area_id", how="left")
-    visits = frame["area_id"].value_counts()
-    areas["visits"] = areas["area_id"].map(visits).fillna(0).astype(int)
-    areas["density"] = areas["visits"] / areas["km2"].where(areas["km2"] > 0)
-    site = project.site
-    areas["distance_km"] = (territory.haversine_km(areas["lng"], areas["lat"], site[0], site[1]) if site
-                            else np.nan)
+    areas = territory.area_facts(B.snapshot_grades(payload, ""), layer, frame["area_id"].value_counts(), project.site)
     areas["dimension"] = dimension
     teams = ops.teams(project.id)
     workers = teams[teams["kind"].isin(AREA_KINDS)]
