@@ -37,3 +37,17 @@ def test_protect_column_gives_the_per_value_masks_digests_and_hashes():
             assert masked.tolist() == [P.mask_name(v) for v in norm]
         assert digest.tolist() == [P.salted_digest(v, secret.salt) if v else "" for v in norm]
         assert hashed.tolist() == [P.hash_value(v, secret.key, secret.salt) for v in norm]
+
+
+def test_the_column_prefilter_never_misses_a_mobile_number_mobile_in_finds():
+    from mapping.ingest.tables import _may_hold_mobile
+
+    rng = random.Random(11)
+    alphabet = "0123456789" * 4 + "13813-+ \t\u3000\u00a0\x0b\x1c\u2028１３８٣浦东路号"
+    cells = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20))) for _ in range(20000)]
+    cells += ["13812345678", "138 1234 5678", "138\u30001234\u30005678", "+86 139-1234-5678", "回电13912345678"]
+    hits = [c for c in cells if P.MOBILE_IN.search(c)]
+    assert len(hits) > 20  # the random cells hold some numbers too
+    for cell in hits:
+        assert _may_hold_mobile(pd.Series([cell], dtype="str")), repr(cell)
+    assert not _may_hold_mobile(pd.Series(["浦东13号楼", "金桥路13弄5号楼2单元", "1381234567"], dtype="str"))

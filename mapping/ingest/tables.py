@@ -696,7 +696,7 @@ def _hide_phones_in_text(ctx: _Context) -> None:
         if col in S.PII_COLUMNS or col in _NOT_FREE_TEXT:
             continue
         values = frame[col]
-        if not MOBILE_IN.search("\n".join(values.tolist())):  # one regex pass over the column: the usual case
+        if not _may_hold_mobile(values):  # one pass over the column: the usual case
             continue
         found = values.str.contains(MOBILE_IN, regex=True)
         if not found.any():
@@ -718,6 +718,23 @@ def _hide_phones_in_text(ctx: _Context) -> None:
                        f"{label}里夹带的手机号已隐去（个人信息不入库），只保留后 4 位")
             frame.loc[found, col] = masked
             _fix(status, found)
+
+
+# Every match of MOBILE_IN holds a match of this RE2 pattern: its core (1[3-9]\d(?:[\s-]?\d{4}){2}) with \d as
+# \p{Nd} and \s as every character Python's str.isspace names.
+_MOBILE_CORE_RE2 = r"1[3-9]\p{Nd}(?:[\t\n\x{0b}\f\r\x{1c}-\x{1f} \x{85}\p{Z}-]?\p{Nd}{4}){2}"
+
+
+def _may_hold_mobile(values: pd.Series) -> bool:
+    """False when no cell of a text column can hold a mobile number (:data:`MOBILE_IN`): Arrow text is
+    searched by RE2 for the digits such a number is made of, without a Python string per cell; other
+    columns are joined and searched by MOBILE_IN.  True means: look cell by cell."""
+    if isinstance(values.array, pd.arrays.ArrowStringArray):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        return pc.any(pc.match_substring_regex(pa.array(values.array), _MOBILE_CORE_RE2)).as_py() is True
+    return bool(MOBILE_IN.search("\n".join(values.tolist())))
 
 
 def _clean_text(ctx: _Context) -> None:
