@@ -160,6 +160,12 @@ class Facts:
     given: np.ndarray  # bool: a location was filled in
     resolved: np.ndarray  # bool: resolved to a district
     outside: np.ndarray  # bool: outside the project's city
+    # the visitor's 拓客人员/团队 text and sales stage (来访/认筹/认购/签约/退房 or ""): codes into the sorted
+    # vocabularies, like channel; None (no such column given) becomes all "" in __post_init__
+    team: np.ndarray | None = None
+    teams_all: list[str] | None = None
+    stage: np.ndarray | None = None
+    stages_all: list[str] | None = None
     city: str = S.SHANGHAI  # the project's city: whose landmarks name the places (:attr:`label`)
     # place labels are worked out on first use (:attr:`label`): most first runs never show one
     _place_labels: tuple[np.ndarray, list[str]] | None = field(default=None, repr=False)
@@ -169,6 +175,12 @@ class Facts:
     # layer at once wait for one assignment instead of each placing every row themselves
     _areas_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _labels_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in ("team", "stage"):
+            if getattr(self, name) is None or getattr(self, f"{name}s_all") is None:
+                setattr(self, name, np.zeros(len(self.dim), dtype=np.int16))
+                setattr(self, f"{name}s_all", [""])
 
     def __len__(self) -> int:
         return len(self.dim)
@@ -210,6 +222,8 @@ class Facts:
         channel, channels_all = _codes(loc["channel"])
         intention, intentions_all = _codes(loc["intention"])
         deal_line, deal_lines_all = _codes(loc.get("deal_product_line", pd.Series("", index=loc.index)))
+        team, teams_all = _codes(loc.get("team", pd.Series("", index=loc.index)))
+        stage, stages_all = _codes(loc.get("stage", pd.Series("", index=loc.index)))
         visit = pd.to_datetime(loc["visit_date"], errors="coerce")
         deal_date = pd.to_datetime(loc.get("deal_date", pd.Series(None, index=loc.index)), errors="coerce")
         epoch = pd.Timestamp(EPOCH)
@@ -234,6 +248,7 @@ class Facts:
             town_code=loc["town_code"].fillna("").astype(str).to_numpy(),
             given=(rows["method"] != METHOD_EMPTY).to_numpy(), resolved=(rows["adcode"] != "").to_numpy(),
             outside=rows["outside"].to_numpy(), city=city,
+            team=team, teams_all=teams_all, stage=stage, stages_all=stages_all,
         )
 
     @classmethod
@@ -246,6 +261,8 @@ class Facts:
         channel, channels_all = _category_codes(cols["channel"])
         intention, intentions_all = _category_codes(cols["intention"])
         deal_line, deal_lines_all = _category_codes(cols["deal_product_line"])
+        team, teams_all = _category_codes(cols["team"]) if "team" in cols else (None, None)
+        stage, stages_all = _category_codes(cols["stage"]) if "stage" in cols else (None, None)
         lng = cols["lng"].to_numpy(dtype=float)
         lat = cols["lat"].to_numpy(dtype=float)
         adcode = _category_values(cols["adcode"])
@@ -264,6 +281,7 @@ class Facts:
             high=high[intention] if len(intention) else np.zeros(0, dtype=bool),
             lng=lng, lat=lat, adcode=adcode, town_code=town_code,
             given=given, resolved=adcode != "", outside=outside, city=city,
+            team=team, teams_all=teams_all, stage=stage, stages_all=stages_all,
         )
 
     # ---------------------------------------------------------------- vocabulary

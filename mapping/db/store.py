@@ -974,7 +974,7 @@ class Store:
                    Location.level, Location.method, Location.confidence, Location.town_code,
                    Location.outside, Location.candidates, Visitor.product_line,
                    Visitor.intention, Visitor.channel, Visitor.visit_date, Visitor.deal,
-                   Visitor.deal_date, Visitor.deal_product_line)
+                   Visitor.deal_date, Visitor.deal_product_line, Visitor.team, Visitor.stage)
             .join(Visitor, Visitor.id == Location.visitor_id)
             .where(Visitor.project_id == project_id)
         )
@@ -1099,8 +1099,9 @@ class Store:
         as compact typed columns: ``visitor_id`` (int64), ``dim`` (int8 index into
         :data:`mapping.schema.DIMENSIONS`), ``adcode`` and ``town_code`` (categorical), ``lng``, ``lat``
         (float, NaN without a point), ``given`` / ``outside`` (bool), the visitor's ``product_line``,
-        ``channel``, ``intention``, ``deal_product_line`` (categorical), ``day`` / ``deal_day`` (int32 days
-        since 1970-01-01, 0 without a date) and ``deal`` (bool).  The same facts as :meth:`locations`.
+        ``channel``, ``intention``, ``deal_product_line``, ``team``, ``stage`` (categorical), ``day`` /
+        ``deal_day`` (int32 days since 1970-01-01, 0 without a date) and ``deal`` (bool).  The same facts
+        as :meth:`locations`.
 
         Reading :meth:`locations` at 1,000,000 visitors (3,000,000 rows, 18 columns through SQLAlchemy's
         row processing, dates parsed one by one) took 30 s.  Here visitor fields are read once per
@@ -1115,6 +1116,11 @@ class Store:
         with self.engine.connect() as conn:
             v = read(conn, visitors, _FACT_VISITOR_COLS)
             loc = read(conn, locations, _FACT_LOCATION_COLS)
+            if v.pop("team:sparse", False) and len(v["team"]) != np.count_nonzero(v["deal"] & 2):
+                v = self._fact_read_rows(conn, visitors, _FACT_VISITOR_COLS)  # a team text holding the separator
+            odd = {} if not ((v["deal"] >> 2) == len(_FACT_STAGES)).any() else dict(conn.execute(select(
+                Visitor.id, Visitor.stage).where(Visitor.project_id == project_id,
+                                                 Visitor.stage.notin_(_FACT_STAGES))).all())
         order = np.argsort(v["id"], kind="stable")
         at = order[np.searchsorted(v["id"], loc["visitor_id"], sorter=order)] if len(order) else \
             np.zeros(0, dtype=np.int64)
@@ -1127,7 +1133,9 @@ class Store:
             out[col] = v[col].take(at)
         out["day"] = v["day"].astype(np.int32).take(at)
         out["deal_day"] = v["deal_day"].astype(np.int32).take(at)
-        out["deal"] = (v["deal"] > 0).take(at)
+        out["deal"] = ((v["deal"] & 1) > 0).take(at)
+        out["team"] = _fact_texts(v["team"], (v["deal"] & 2) > 0).take(at)
+        out["stage"] = _fact_stages(v["deal"] >> 2, v["id"], order, odd).take(at)
         return pd.DataFrame(out)
 
     def _fact_queries(self, project_id: int):
@@ -1140,7 +1148,11 @@ class Store:
                 return func.coalesce(col - sa_literal(dt.date(1970, 1, 1)), 0)
         visitors = select(Visitor.id, func.coalesce(Visitor.product_line, ""), func.coalesce(Visitor.channel, ""),
                           func.coalesce(Visitor.intention, ""), func.coalesce(Visitor.deal_product_line, ""),
-                          case((Visitor.deal, 1), else_=0), days(Visitor.visit_date), days(Visitor.deal_date)
+                          # bit 0 成交, bit 1 a team text, above them the stage's index in _FACT_STAGES
+                          case((Visitor.deal, 1), else_=0) + case((Visitor.team != "", 2), else_=0) + 4 * case(
+                              {s: i for i, s in enumerate(_FACT_STAGES)}, value=func.coalesce(Visitor.stage, ""),
+                              else_=len(_FACT_STAGES)),
+                          days(Visitor.visit_date), days(Visitor.deal_date), func.nullif(Visitor.team, ""),
                           ).where(Visitor.project_id == project_id)
         dim = case(*((Location.dimension == d, i) for i, d in enumerate(S.DIMENSIONS)), else_=3)
         flags = (dim + case((func.coalesce(Location.method, "") != METHOD_EMPTY, 4), else_=0)
@@ -1167,7 +1179,7 @@ class Store:
         cols = list(query.selected_columns)  # aggregated in the same SELECT: no subquery to materialise
         parts = [func.count()]
         for col, (_, kind) in zip(cols, columns):
-            if kind == "text":
+            if kind in ("text", "sparse"):  # group_concat leaves NULLs out: a sparse column gives its texts only
                 parts.append(func.group_concat(col, _UNIT_SEP))
             elif kind == "float":  # x * 2**52 is an exact integer for 1 <= |x| < 1024 (0: no value)
                 parts.append(func.group_concat(func.coalesce(sa_cast(col * float(2 ** 52), Integer), 0)))
@@ -1184,6 +1196,10 @@ class Store:
                 if len(items) != n:  # a value holding the separator itself: read it row by row
                     return Store._fact_read_rows(conn, query, columns)
                 out[name] = pd.Categorical(items)
+            elif kind == "sparse":  # the caller knows how many texts to expect
+                out[name] = pd.Categorical(values[i].split(_UNIT_SEP) if values[i] is not None else [])
+                out[f"{name}:sparse"] = True
+                i += 1
             elif kind == "float":
                 low, high = values[i + 1], values[i + 2]
                 if low is not None and (low < 1 or high >= 1024):  # |x| < 1° (or not a coordinate): row by row
@@ -1220,21 +1236,55 @@ METHOD_EMPTY = "empty"  # the method of a location left blank: mapping.place.res
 
 # columns of Store.fact_columns' two queries: (name, kind)
 _FACT_VISITOR_COLS = (("id", "int"), ("product_line", "text"), ("channel", "text"), ("intention", "text"),
-                      ("deal_product_line", "text"), ("deal", "int"), ("day", "int"), ("deal_day", "int"))
+                      ("deal_product_line", "text"), ("deal", "int"), ("day", "int"), ("deal_day", "int"),
+                      ("team", "sparse"))  # sparse: text or NULL; SQLite's read gives the texts only
+_FACT_STAGES = ("", *S.STAGES)  # a visitor's stage as a small integer in fact_columns' deal column
 _FACT_LOCATION_COLS = (("visitor_id", "int"), ("flags", "int"), ("adcode", "text"), ("town_code", "text"),
                        ("lng", "float"), ("lat", "float"))
 _COVERAGE_POINT_COLS = (("flags", "int"), ("adcode", "text"), ("lng", "float"), ("lat", "float"))
 _UNIT_SEP = "\x1f"  # joins text values in one group_concat; a value holding it is read row by row
 
 
+def _fact_texts(texts: pd.Categorical, given: np.ndarray) -> pd.Categorical:
+    """Per visitor a text or "": ``texts`` one per visitor (NaN for none), or only those of the visitors
+    ``given`` marks, in their order (what SQLite's ``group_concat`` of a sparse column gives).
+
+    >>> _fact_texts(pd.Categorical(["甲"]), np.array([False, False, True])).tolist()
+    ['', '', '甲']
+    >>> _fact_texts(pd.Categorical(["乙", None, "甲"]), np.array([True, False, True])).tolist()
+    ['乙', '', '甲']
+    """
+    if len(texts) == len(given):
+        codes = texts.codes.astype(np.int32) + 1
+    else:
+        codes = np.zeros(len(given), dtype=np.int32)
+        codes[given] = texts.codes + 1
+    return pd.Categorical.from_codes(codes, ["", *texts.categories])
+
+
+def _fact_stages(codes: np.ndarray, ids: np.ndarray, order: np.ndarray, odd: dict[int, str]) -> pd.Categorical:
+    """Stages from their index in :data:`_FACT_STAGES`; ``odd`` ({visitor id: text}) gives those outside it.
+
+    >>> _fact_stages(np.array([1, 4, 6]), np.array([1, 2, 3]), np.array([0, 1, 2]), {3: "意向"}).tolist()
+    ['来访', '签约', '意向']
+    """
+    vocabulary, codes = list(_FACT_STAGES), codes.astype(np.int32)
+    if odd:
+        extra = sorted(set(odd.values()))
+        vocabulary += extra
+        at = order[np.searchsorted(ids, np.fromiter(odd, np.int64, len(odd)), sorter=order)]
+        codes[at] = [len(_FACT_STAGES) + extra.index(text) for text in odd.values()]
+    return pd.Categorical.from_codes(codes, vocabulary)
+
+
 def _fact_array(values: tuple, kind: str):
-    if kind == "text":
+    if kind in ("text", "sparse"):
         return pd.Categorical(values)
     return np.array(values, dtype=float if kind == "float" else np.int64)
 
 
 def _fact_concat(parts: list, kind: str):
-    if kind == "text":
+    if kind in ("text", "sparse"):
         return pd.api.types.union_categoricals(parts, sort_categories=True) if parts else pd.Categorical([])
     if not parts:
         return np.zeros(0, dtype=float if kind == "float" else np.int64)
