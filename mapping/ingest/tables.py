@@ -900,7 +900,9 @@ def _resolve(ctx: _Context, field: str, col: str, allowed: list[str], project_ma
 
 def _provisional(resolved: V.Resolved, unknown: pd.Series, fallback: str | None) -> pd.Series:
     """The suggestion for unknown rows, or ``fallback`` when there is none."""
-    suggested = resolved.key.map(lambda k: resolved.suggestions.get(k) or fallback)
+    keys = resolved.key
+    # one lookup per distinct unknown key, not a Python call per row (rows that are not unknown keep their value)
+    suggested = keys.map({k: resolved.suggestions.get(k) or fallback for k in pd.unique(keys[unknown])})
     return resolved.value.where(~unknown, suggested)
 
 
