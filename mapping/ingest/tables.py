@@ -1003,7 +1003,7 @@ def _amounts(frame, issues, status) -> pd.Series:
 
 def _locations(frame, out, issues, status, default_crs) -> None:
     crs_raw = frame[S.COORD_SYSTEM]
-    crs = crs_raw.map(normalise_crs)
+    crs = crs_raw.map(functools.lru_cache(maxsize=None)(normalise_crs))  # a few labels, repeated on every row
     unknown_crs = (crs_raw != "") & crs.isna()
     has_any_coord = pd.Series(False, index=frame.index)
     for dim in S.DIMENSIONS:
