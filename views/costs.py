@@ -4,6 +4,7 @@ by channel, team and area with the 费效比 rank and a warning above the projec
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import altair as alt
 import pandas as pd
@@ -315,14 +316,25 @@ def downloads(ctx: MapContext, tables: dict[str, pd.DataFrame], bounds: tuple, t
                     icon=":material/table:")
 
 
-def reading(ctx: MapContext, ops: Operations, costs: pd.DataFrame, teams: pd.DataFrame, settings: dict,
-            bounds: tuple, target: float | None, estimate: bool) -> dict | None:
+@dataclass(frozen=True)
+class Books:
+    """What the page read once: the project's operations store, teams, ops settings and costs."""
+
+    ops: Operations
+    teams: pd.DataFrame
+    settings: dict
+    costs: pd.DataFrame
+
+
+def reading(ctx: MapContext, books: Books, bounds: tuple, target: float | None, estimate: bool) -> dict | None:
     """The funnel tables by channel, team and area and the count of visitors without a team; None without
     any cost.  Made once per data version, ops version, unit, dimension, k, period, target and estimate
     choice for every session (read-only)."""
+    ops, teams, costs = books.ops, books.teams, books.costs
+
     def make() -> dict | None:
         frame = attributed(ctx, ops)
-        used = with_estimates(costs, teams, ops, ctx, frame, settings) if estimate and len(teams) else costs
+        used = with_estimates(costs, teams, ops, ctx, frame, books.settings) if estimate and len(teams) else costs
         if used.empty:
             return None
         return {"tables": funnels(ctx, used, frame, bounds, target),
@@ -333,12 +345,11 @@ def reading(ctx: MapContext, ops: Operations, costs: pd.DataFrame, teams: pd.Dat
     return cached(key, make)
 
 
-def results(ctx: MapContext, ops: Operations, costs: pd.DataFrame, teams: pd.DataFrame, settings: dict,
-            bounds: tuple, target: float | None) -> None:
+def results(ctx: MapContext, books: Books, bounds: tuple, target: float | None) -> None:
     st.subheader("费效：投入 → 线索 → 到访 → 高意向 → 认购 → 签约")
     estimate = st.toggle("没有录入人工/佣金的团队，按团队的费用方式估算（人天 × 日薪、佣金 × 成交、月费）",
                          value=True, key="co_estimate")
-    read = reading(ctx, ops, costs, teams, settings, bounds, target, estimate)
+    read = reading(ctx, books, bounds, target, estimate)
     if read is None:
         st.info("还没有费用，算不出费效。请先录入或导入费用，或在「团队与片区」页填写团队的费用方式。")
         return
@@ -371,7 +382,7 @@ def main() -> None:
     ctx, bounds = controls(ctx, ops)
     channels = list(dict.fromkeys([*ctx.facts.channels, *S.CHANNELS]))
     target = target_form(ctx, ops, settings, can_edit)
-    results(ctx, ops, costs, teams, settings, bounds, target)
+    results(ctx, Books(ops, teams, settings, costs), bounds, target)
     st.divider()
     if not can_edit:
         st.info("只读：你的角色可以查看费用和费效，不能录入、导入或撤销费用。")
