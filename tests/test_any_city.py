@@ -199,3 +199,50 @@ def test_a_project_created_in_the_wrong_city_is_told_and_moved_in_one_click(app_
     assert not placed["outside"].any() and set(placed["adcode"].str[:4]) == {"5101"}
     assert not any("项目城市是" in w.value for w in at.warning)
     assert any("项目城市已改为成都" in s.value for s in at.success)
+
+
+def test_the_operations_pages_work_for_the_city(monkeypatch, projects):
+    """团队与片区, 费用与费效, 蓄客目标 and 周复盘 on the 成都 project: two teams based in its districts, an approved
+    plan and territory set balanced between them (as the samples get theirs), a cost; every page opens and
+    shows the city's areas and the teams."""
+    from mapping import sample_ops as SO
+    from mapping.analysis.facts import Facts
+    from mapping.db.operations import Operations
+
+    db, made = projects
+    pid = made["510100"]
+    store = Store(f"sqlite:///{db}")
+    project = store.project(pid)
+    layer = boundaries.load_layer(project.area_layer, city=project.city_adcode)
+    points = _districts("510100").head(8).geometry.representative_point()
+    store.set_sites(pid, (points.iloc[0].x, points.iloc[0].y), [])
+    project = store.project(pid)
+    facts = Facts.from_columns(store.fact_columns(pid), project.city_adcode)
+    plan_id, payload = SO._plan(store, project, layer, facts)
+    ops = Operations(store)
+    ops.save_team(pid, name="锦江拓客组", kind="拓客小组", size=4, base_lng=points.iloc[0].x, base_lat=points.iloc[0].y)
+    ops.save_team(pid, name="青羊拓客组", kind="拓客小组", size=4, base_lng=points.iloc[3].x, base_lat=points.iloc[3].y)
+    territory = SO._territory(ops, project, layer, facts, plan_id, payload)
+    ops.approve_territory_set(territory, "test_admin")
+    held = {a["team_id"] for a in ops.territory_set(territory)["payload"]["areas"] if a.get("team_id") is not None}
+    assert len(held) == 2  # both teams got areas of 成都
+    ops.add_costs(pid, pd.DataFrame([{"period_start": dt.date(2024, 4, 1), "period_end": dt.date(2024, 4, 30),
+                                      "channel": "广告", "category": "媒体", "amount": 50000.0, "leads": 20}]),
+                  batch="测试费用")
+    ops.put_ops_settings(pid, {"xuke": {"公寓": {"units": 40, "ratio": 3.0}}})
+    store.engine.dispose()
+
+    at = _app(monkeypatch, projects, "510100", "views/teams.py")
+    areas = at.session_state["tm_state"]["areas"]  # the territory being edited: the approved set, loaded
+    assert set(areas["area_name"]) & CITY_DISTRICTS["510100"]
+    assert set(areas["team_id"].dropna().astype(int)) == held
+    assert "没有重复分配，A/B 级区域都已分配，每个启用的团队都有片区" in _text(at)
+    at.switch_page("views/weekly.py").run()
+    assert not at.exception, at.exception
+    assert {"锦江拓客组", "青羊拓客组", "未归属"} <= set(_table_with(at, "团队", "本周到访")["团队"])
+    at.switch_page("views/costs.py").run()
+    assert not at.exception, at.exception
+    assert "广告" in set(_table_with(at, "渠道", "投入(元)")["渠道"])
+    at.switch_page("views/pipeline.py").run()
+    assert not at.exception, at.exception
+    assert "公寓" in _text(at)
