@@ -256,8 +256,10 @@ def cost_chart(table: pd.DataFrame, by: str, target: float | None):
                  alt.Tooltip("费效比排名:Q")])
     chart = bars
     if target:
-        chart = bars + alt.Chart(pd.DataFrame({"目标": [target]})).mark_rule(strokeDash=[4, 4]).encode(x="目标:Q")
-    return chart.properties(height=max(160, 40 * len(data)), title="每成交成本（红色：高于目标；虚线：目标）")
+        chart = bars + alt.Chart(pd.DataFrame({"目标": [target]})).mark_rule(strokeDash=[4, 4]).encode(
+            x=alt.X("目标:Q", title="每成交成本（元）"))  # the same title: one axis title, not two joined
+    # a band per group (a fixed height squeezed the bars of a layered chart into its first 40 pixels)
+    return chart.properties(height=alt.Step(28), title="每成交成本（红色：高于目标；虚线：目标）")
 
 
 def stage_chart(table: pd.DataFrame, by: str, top: int = 8):
