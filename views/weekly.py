@@ -41,7 +41,7 @@ def teams_link() -> None:
 def team_section(ctx: MapContext, review: W.Review, frame_key: tuple, outreach: list[str], get_frame,
                  territory: dict | None = None) -> None:
     st.subheader("① 团队达成：目标 vs 实际")
-    st.caption("每周目标 = 团队所有片区的周目标之和；累计从片区方案批准（草稿则从创建）那一周算起，累计目标 = 周数 × 每周目标。"
+    st.caption("每周目标 = 团队所有片区的周目标之和；累计从片区方案的执行起始日（未填则从批准，草稿从创建）那一周算起，累计目标 = 周数 × 每周目标。"
                "状态按本周：每项有目标的都达到为「达标」。客户按首次到访那一周计，成交按成交日期那一周计。")
     table = review.teams
     config = {c: RATE for c in table.columns if c.endswith("达成率")}
