@@ -244,6 +244,9 @@ def _territory(ops: Operations, project, layer, facts: Facts, plan_id: int, payl
     plan = tactics.suggest(areas).set_index("area_id")
     high_share, conversion = tactics.project_rates(frame)
     goals = tactics.default_targets(areas, B.targets_from_payload(payload), high_share, conversion).set_index("area_id")
+    span = facts.date_range()  # the sample's visits are from the past: the territory took effect 8 weeks before they end
+    start = span[1] - dt.timedelta(weeks=EFFECTIVE_WEEKS) if span else None
+    goals = _reachable(goals, frame, start, high_share, conversion)
     rows = []
     for r in areas.itertuples(index=False):
         team, how, goal = r.team_id, plan.loc[r.area_id], goals.loc[r.area_id]
@@ -253,13 +256,27 @@ def _territory(ops: Operations, project, layer, facts: Facts, plan_id: int, payl
                      "tactic": str(how["tactic"]), "per_week": int(how["per_week"]),
                      "staff_days": float(how["staff_days"]), "target_visits": int(goal["target_visits"]),
                      "target_high": int(goal["target_high"]), "target_deals": int(goal["target_deals"])})
-    span = facts.date_range()  # the sample's visits are from the past: the territory took effect 8 weeks before they end
-    start = (span[1] - dt.timedelta(weeks=EFFECTIVE_WEEKS)).isoformat() if span else None
     body = {"layer_id": project.area_layer, "dimension": dimension, "line": "", "areas": rows, "bids": [],
-            "effective_from": start,
+            "effective_from": start.isoformat() if start else None,
             "note": f"示例：离项目 {REACH_KM:g} 公里内的已分级片区按潜力均衡分给各拓客团队；中介公司不分片区"}
     return ops.save_territory_set(project.id, TERRITORY_NAME, body, snapshot_id=plan_id, method="balance",
                                   created_by=SAMPLE_USER)
+
+
+def _reachable(goals: pd.DataFrame, frame: pd.DataFrame, start: dt.date | None, high_share: float,
+               conversion: float) -> pd.DataFrame:
+    """The sample's weekly visit targets: what its 拓客 visitors brought per area per week over the weeks the
+    territory ran (the plan's KPI table counts every visitor of an area; a team is credited only its outreach
+    channel's), so its 周复盘 shows teams on target in some weeks and behind in others, not always behind."""
+    if start is None:
+        return goals
+    ran = frame[(frame["channel"] == "拓客") & (frame["visit_date"] >= pd.Timestamp(start))]
+    pace = ran["area_id"].value_counts() / EFFECTIVE_WEEKS
+    out = goals.copy()
+    out["target_visits"] = np.round(out.index.to_series().map(pace).fillna(0).to_numpy()).astype(int)
+    out["target_high"] = np.round(out["target_visits"] * high_share).astype(int)
+    out["target_deals"] = np.round(out["target_visits"] * conversion).astype(int)
+    return out
 
 
 def _add_costs(ops: Operations, project_id: int, rows: list[dict]) -> int:
