@@ -40,8 +40,8 @@ from sqlalchemy.exc import IntegrityError
 from mapping import schema as S
 from mapping.db.models import Cost, GradingSnapshot, ProjectOps, Team, TerritorySet
 from mapping.db.models import Project as ProjectRow
+from mapping.db.versions import APPROVED, DRAFT, save_version
 
-DRAFT, APPROVED = "draft", "approved"
 TERRITORY_METHODS = ("manual", "balance", "auction")
 TEAM_COLUMNS = ["id", "name", "kind", "size", "cost_model", "day_rate", "commission", "monthly_fee", "base_area",
                 "base_lng", "base_lat", "aliases", "active"]
@@ -168,21 +168,7 @@ class Operations:
                 if snapshot_id is not None and conn.execute(select(GradingSnapshot.project_id).where(
                         GradingSnapshot.id == snapshot_id)).scalar() != project_id:
                     raise ValueError(f"这个项目没有编号为 {snapshot_id} 的分级方案（可能已被删除），请刷新页面。")
-                latest = conn.execute(
-                    select(TerritorySet.id, TerritorySet.version, TerritorySet.status)
-                    .where(TerritorySet.project_id == project_id, TerritorySet.name == name)
-                    .order_by(TerritorySet.version.desc()).limit(1)).first()
-                if latest is not None and latest.status != APPROVED:
-                    if not replace:
-                        raise ValueError(f"已有名为「{name}」的片区分配草稿（第 {latest.version} 版）。"
-                                         "换一个名字，或勾选“覆盖同名草稿”。")
-                    conn.execute(update(TerritorySet).where(TerritorySet.id == latest.id,
-                                                            TerritorySet.status == DRAFT).values(**values))
-                    return int(latest.id)
-                version = 1 if latest is None else int(latest.version) + 1
-                return conn.execute(insert(TerritorySet).values(
-                    project_id=project_id, name=name, version=version, status=DRAFT, **values)
-                    .returning(TerritorySet.id)).scalar_one()
+                return save_version(conn, TerritorySet, project_id, name, values, replace=replace, what="片区分配")
         except IntegrityError as exc:  # someone saved the same name and version a moment ago
             raise ValueError(f"刚才有人同时保存了「{name}」。请再保存一次。") from exc
 

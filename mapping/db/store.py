@@ -28,8 +28,9 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, case, create_engine, delete, event, func, insert, inspect, select, update
-from sqlalchemy import Integer, cast as sa_cast, literal as sa_literal
+from sqlalchemy import Engine, Integer, case, create_engine, delete, event, func, insert, inspect, select, update
+from sqlalchemy import cast as sa_cast
+from sqlalchemy import literal as sa_literal
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
@@ -46,12 +47,12 @@ from mapping.db.models import (
     VisitorVersion,
 )
 from mapping.db.models import Project as ProjectRow
+from mapping.db.versions import APPROVED, DRAFT, save_version
 from mapping.ingest import keys
 from mapping.paths import VAR
 from mapping.project import Project
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-DRAFT, APPROVED = "draft", "approved"  # GradingSnapshot.status
 SNAPSHOT_COLUMNS = ["id", "name", "version", "status", "created_at", "created_by", "approved_by", "approved_at",
                     "layer_id", "dimension"]
 CHUNK = 5000
@@ -530,21 +531,7 @@ class Store:
                       payload=json.dumps(payload, ensure_ascii=False), created_by=str(created_by or "")[:64])
         try:
             with self.engine.begin() as conn:
-                latest = conn.execute(
-                    select(GradingSnapshot.id, GradingSnapshot.version, GradingSnapshot.status)
-                    .where(GradingSnapshot.project_id == project_id, GradingSnapshot.name == name)
-                    .order_by(GradingSnapshot.version.desc()).limit(1)).first()
-                if latest is not None and latest.status != APPROVED:
-                    if not replace:
-                        raise ValueError(f"已有名为「{name}」的方案草稿（第 {latest.version} 版）。"
-                                         "换一个名字，或勾选“覆盖同名草稿”。")
-                    conn.execute(update(GradingSnapshot).where(GradingSnapshot.id == latest.id,
-                                                               GradingSnapshot.status == DRAFT).values(**values))
-                    return int(latest.id)
-                version = 1 if latest is None else int(latest.version) + 1
-                return conn.execute(insert(GradingSnapshot).values(
-                    project_id=project_id, name=name, version=version, status=DRAFT, **values)
-                    .returning(GradingSnapshot.id)).scalar_one()
+                return save_version(conn, GradingSnapshot, project_id, name, values, replace=replace, what="方案")
         except IntegrityError as exc:  # someone saved the same name and version a moment ago
             raise ValueError(f"刚才有人同时保存了「{name}」。请再保存一次。") from exc
 
