@@ -44,7 +44,7 @@ from mapping.geo import boundaries
 from mapping.ops import tactics, territory
 from mapping.ops.teams import AREA_KINDS, visitor_frame
 
-__all__ = ["REACH_KM", "SAMPLE_COSTS", "SAMPLE_OPS_SETTING", "SAMPLE_SETTINGS", "SAMPLE_TEAMS", "SAMPLE_USER",
+__all__ = ["REACH_KM", "approved_plan", "SAMPLE_COSTS", "SAMPLE_OPS_SETTING", "SAMPLE_SETTINGS", "SAMPLE_TEAMS", "SAMPLE_USER",
            "PLAN_NAME", "TERRITORY_NAME", "ensure_sample_operations", "seed_operations"]
 
 log = logging.getLogger("tuoke")
@@ -187,7 +187,7 @@ def seed_operations(store: Store, project_id: int, sample: str) -> dict:
     project = store.project(project_id)
     layer = boundaries.load_layer(project.area_layer, city=project.city_adcode)
     facts = Facts.from_columns(store.fact_columns(project.id), project.city_adcode)
-    plan_id, payload = _plan(store, project, layer, facts)
+    plan_id, payload = approved_plan(store, project, layer, facts)
     team_ids = _teams(ops, project_id, SAMPLE_TEAMS[sample], layer)
     territory_id = _territory(ops, project, layer, facts, plan_id, payload)
     added = _add_costs(ops, project_id, SAMPLE_COSTS[sample])
@@ -196,8 +196,9 @@ def seed_operations(store: Store, project_id: int, sample: str) -> dict:
     return {"plan_id": plan_id, "team_ids": team_ids, "territory_id": territory_id, "costs": added}
 
 
-def _plan(store: Store, project, layer, facts: Facts) -> tuple[int, dict]:
-    """The approved plan (made, saved and approved now when the sample has none): its id and payload."""
+def approved_plan(store: Store, project, layer, facts: Facts) -> tuple[int, dict]:
+    """The project's approved plan on its area unit (made from the default grading, saved and approved now
+    when it has none, as the battle map saves one): its id and payload."""
     plan = store.approved_plan(project.id)
     if plan is not None and plan.get("layer_id") == project.area_layer:
         return int(plan["id"]), plan["payload"]

@@ -218,7 +218,7 @@ def test_the_operations_pages_work_for_the_city(monkeypatch, projects):
     store.set_sites(pid, (points.iloc[0].x, points.iloc[0].y), [])
     project = store.project(pid)
     facts = Facts.from_columns(store.fact_columns(pid), project.city_adcode)
-    plan_id, payload = SO._plan(store, project, layer, facts)
+    plan_id, payload = SO.approved_plan(store, project, layer, facts)
     ops = Operations(store)
     ops.save_team(pid, name="锦江拓客组", kind="拓客小组", size=4, base_lng=points.iloc[0].x, base_lat=points.iloc[0].y)
     ops.save_team(pid, name="青羊拓客组", kind="拓客小组", size=4, base_lng=points.iloc[3].x, base_lat=points.iloc[3].y)

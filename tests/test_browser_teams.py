@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from mapping.analysis import battle as B
-from mapping.analysis import grading as G
-from mapping.analysis.facts import Facts, Filters
+from mapping import sample_ops
+from mapping.analysis.facts import Facts
 from mapping.db.operations import Operations
 from mapping.db.store import Store
-from mapping.export.plan import graded_lines
 from mapping.geo import boundaries
 from tests.test_browser import _APP_DB, app_url, browser, page, wait_idle  # noqa: F401  (fixtures)
 
@@ -34,16 +32,9 @@ def _app_store(url: str) -> Store:
 def _plan_and_team(store: Store) -> int:
     """An approved plan and an active area team on the sample project (made here when the sample has
     none); the id of the first active team (what the page offers first)."""
-    if store.approved_plan(1) is None:
-        project = store.project(1)
-        facts = Facts.from_columns(store.fact_columns(1), project.city_adcode)
-        layer = boundaries.load_layer(project.area_layer, city=project.city_adcode)
-        run = B.fit_run(facts, project.area_layer, B.Settings(), Filters(), list(project.product_lines), layer)
-        tables = graded_lines(facts, run, layer[["area_id", "area_name"]], Filters(), project.lines_with_all(),
-                              layer)
-        sid = store.save_snapshot(1, "浏览器测试计划", run.layer_id, run.settings.dimension,
-                                  B.snapshot_payload(run, tables, G.DEFAULT_TARGETS.copy()), created_by="t")
-        store.approve_snapshot(sid, "t")
+    project = store.project(1)
+    facts = Facts.from_columns(store.fact_columns(1), project.city_adcode)
+    sample_ops.approved_plan(store, project, boundaries.load_layer(project.area_layer, city=project.city_adcode), facts)
     ops = Operations(store)
     if ops.teams(1, active_only=True).empty:
         ops.save_team(1, name="浏览器测试队", kind="拓客小组", size=3)

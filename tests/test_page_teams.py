@@ -11,12 +11,12 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from mapping import sample_ops
 from mapping.analysis import battle as B
 from mapping.analysis import grading as G
-from mapping.analysis.facts import Facts, Filters
+from mapping.analysis.facts import Facts
 from mapping.db.operations import Operations
 from mapping.db.store import Store
-from mapping.export.plan import graded_lines
 from mapping.geo import boundaries
 from mapping.ops import territory as T
 from tests.conftest import sign_in
@@ -36,19 +36,10 @@ def _ensure_plan() -> dict:
     """The sample project's approved plan (made and approved here when the sample has none)."""
     store = Store()
     try:
-        plan = store.approved_plan(1)
-        if plan is None:
-            project = store.project(1)
-            facts = Facts.from_columns(store.fact_columns(1), project.city_adcode)
-            layer = boundaries.load_layer(project.area_layer, city=project.city_adcode)
-            run = B.fit_run(facts, project.area_layer, B.Settings(), Filters(), list(project.product_lines), layer)
-            tables = graded_lines(facts, run, layer[["area_id", "area_name"]], Filters(), project.lines_with_all(),
-                                  layer)
-            sid = store.save_snapshot(1, "测试计划", run.layer_id, run.settings.dimension,
-                                      B.snapshot_payload(run, tables, G.DEFAULT_TARGETS.copy()), created_by="t")
-            store.approve_snapshot(sid, "t")
-            plan = store.approved_plan(1)
-        return plan
+        project = store.project(1)
+        facts = Facts.from_columns(store.fact_columns(1), project.city_adcode)
+        layer = boundaries.load_layer(project.area_layer, city=project.city_adcode)
+        return store.snapshot(sample_ops.approved_plan(store, project, layer, facts)[0])
     finally:
         store.engine.dispose()
 
