@@ -99,6 +99,18 @@ def test_import_page_upload_report_and_commit():
     at.button(key="commit").click().run()
     assert not at.exception, at.exception
     assert any("导入完成" in s.value for s in at.success)
+    # the import page read the new data once for everyone: its snapshot is on disk for the next process
+    from mapping import snapshots
+    from mapping.db.store import Store
+
+    snapshots.wait()
+    store = Store()
+    pid = int(at.session_state["project_id"])
+    folder, version = snapshots.directory(store), store.data_version(pid)
+    for name in ("fact_columns", "location_groups"):
+        path = folder / f"{snapshots._prefix(store, pid, name)}{snapshots._digest(store, pid, version)}{snapshots.SUFFIX}"
+        assert path.exists(), name
+    store.engine.dispose()
 
 
 def test_import_page_shows_clear_error_for_empty_file():

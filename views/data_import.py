@@ -34,6 +34,7 @@ from ui.common import (
     get_store,
     guarded,
     pick_project,
+    prepare_views,
     project_caption,
     select_project,
 )
@@ -223,6 +224,8 @@ def commit_step(store, project, upload, result, chosen) -> None:
                      detail=f"「{upload.name}」（导入 #{summary.import_id}）：新增 {summary.inserted}，更新 {summary.updated}，"
                             f"未变 {summary.unchanged}，拒绝 {summary.rejected}")
         data_changed()
+        if summary.inserted or summary.updated:
+            prepare_views(store, project)
         st.success(summary.message() + " 导错了项目或文件？在下面的「导入记录」里点「撤销」即可恢复。")
         st.page_link("views/customer_map.py", label="查看客户地图", icon=":material/map:")
         city_hint(store, project, offer=False)
