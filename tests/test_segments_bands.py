@@ -60,6 +60,8 @@ def test_parse_area_refuses_with_reason(text, reason):
     ("3000000", (300.0, 300.0)),        # bare number above 10000 is 元
     ("3,000,000元", (300.0, 300.0)),
     ("300", (300.0, 300.0)),            # bare small number is 万元
+    ("10000", (10000.0, 10000.0)),      # up to 10000: 万元 (1亿)
+    ("100000", (10.0, 10.0)),           # from 100000: 元
     ("1.2亿", (12000.0, 12000.0)),
     ("1-1.5亿", (10000.0, 15000.0)),    # left side takes the right side's unit
     ("300万-1亿", (300.0, 10000.0)),
@@ -79,6 +81,7 @@ def test_parse_price_reads(text, expected):
     ("看情况", "看不懂"),
     ("400-300万", "前大后小"),
     ("0", "总价为 0"),
+    ("45000", "像是单价"),               # 元/㎡, not a total
     (None, "未填"),
 ])
 def test_parse_price_refuses_with_reason(text, reason):

@@ -53,6 +53,7 @@ _AREA_PART = re.compile(_NUMBER + r"\s*(?:m2|平方米|平方|平米|平|方|sqm
 _PRICE_PART = re.compile(_NUMBER + r"\s*(万元|万|w|亿元|亿|元)?")
 _PRICE_SCALE = {"万元": 1.0, "万": 1.0, "w": 1.0, "亿元": 10000.0, "亿": 10000.0, "元": 1e-4}
 _AREA_MAX = 5000.0
+_UNIT_PRICE = (10000.0, 100000.0)  # a bare number in between is a price per ㎡ in 元, not a total
 
 
 class ReadError(ValueError):
@@ -137,6 +138,8 @@ def _price_one(raw: object) -> tuple[float, float]:
     for m, unit in zip(parts, units):
         number = float(m.group(1))
         unit = unit or last_unit
+        if unit is None and _UNIT_PRICE[0] < number < _UNIT_PRICE[1]:
+            raise ReadError(f"「{raw}」像是单价（元/㎡），不是总价", "请填总价，如 300万；单价请乘以面积")
         if unit is None:  # a bare number: 元 when it is large, else 万元
             values.append(number / 10000.0 if number > 10000 else number)
         else:
@@ -173,7 +176,8 @@ def parse_area(value: object) -> tuple[float, float]:
 def parse_price(value: object) -> tuple[float, float]:
     """Read one 意向总价 / 预算 value into ``(lo, hi)`` 万元.
 
-    A bare number above 10000 is taken as 元 (3000000 → 300万); at or below, as 万元.
+    A bare number of 100000 or more is taken as 元 (3000000 → 300万); up to 10000, as 万元;
+    in between (e.g. 45000) it looks like a price per ㎡ and is refused.
     In a range, a side without a unit takes the other side's ("300-400万").
 
     >>> parse_price("300万")
