@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from mapping.segments.bands import (
-    AREA_BANDS, PRICE_BANDS, UNREAD, BandError, Bands, ReadError, assign, parse_area, parse_price, read, report,
+    AREA_BANDS, PRICE_BANDS, UNREAD, BandError, Bands, ReadError, assign, bands_from_text, parse_area, parse_price, read,
+    report,
 )
 
 INF = math.inf
@@ -173,3 +174,17 @@ def test_read_parses_each_distinct_value_once(monkeypatch):
     assert len(table) == 3005
     assert table["lo"].iloc[:3].tolist()[:2] == [90.0, 120.0] and math.isnan(table["lo"].iloc[2])
     assert table["原因"].iloc[3000:].tolist() == ["未填"] * 5
+
+
+def test_bands_from_typed_cut_points():
+    bands = bands_from_text("price", "２００，300、500")
+    assert bands.edges == (0.0, 200.0, 300.0, 500.0, INF)
+    assert bands.labels == ("200万以下", "200–300万", "300–500万", "500万以上")
+    assert assign(["250万", "600万"], bands).tolist() == ["200–300万", "500万以上"]
+
+
+@pytest.mark.parametrize("text, match", [("", "从小到大的正数"), ("120, 90", "从小到大的正数"), ("0, 90", "从小到大的正数"),
+                                         ("90, 一百二", "应为数字")])
+def test_bad_cut_points_are_refused(text, match):
+    with pytest.raises(BandError, match=match):
+        bands_from_text("area", text)

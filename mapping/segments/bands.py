@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "AREA_BANDS", "PRICE_BANDS", "UNREAD", "BandError", "Bands", "ReadError", "assign", "parse_area",
-    "parse_price", "read", "report",
+    "AREA_BANDS", "PRICE_BANDS", "UNREAD", "BandError", "Bands", "ReadError", "assign", "bands_from_text",
+    "parse_area", "parse_price", "read", "report",
 ]
 
 UNREAD = "未填/无法识别"
@@ -251,6 +251,24 @@ def _default_labels(edges: tuple, unit: str) -> tuple:
         else:
             labels.append(f"{_fmt(lo)}–{_fmt(hi)}{unit}")
     return tuple(labels)
+
+
+def bands_from_text(kind: str, text: str) -> Bands:
+    """A band table from the cut points a user types, e.g. "90, 120, 144" (0 and ∞ are added).
+
+    >>> bands_from_text("area", "90，120、144").labels
+    ('90㎡以下', '90–120㎡', '120–144㎡', '144㎡以上')
+    >>> bands_from_text("price", "300 500").edges
+    (0.0, 300.0, 500.0, inf)
+    """
+    pieces = [p for p in re.split(r"[\s,，、;；/]+", unicodedata.normalize("NFKC", str(text)).strip()) if p]
+    try:
+        cuts = [float(p) for p in pieces]
+    except ValueError:
+        raise BandError(f"分段点应为数字，用逗号隔开（如 90, 120, 144），收到「{text}」") from None
+    if not cuts or any(c <= 0 for c in cuts) or any(b <= a for a, b in zip(cuts, cuts[1:])):
+        raise BandError(f"分段点应为从小到大的正数（如 90, 120, 144），收到「{text}」")
+    return Bands(kind, (0.0, *cuts, _INF))
 
 
 AREA_BANDS = Bands("area", (0, 90, 120, 144, 180, _INF))
