@@ -235,7 +235,9 @@ def _territory(ops: Operations, project, layer, facts: Facts, plan_id: int, payl
     dimension = payload["settings"]["dimension"]
     dimension = dimension if dimension in S.DIMENSIONS else S.HOME
     frame = visitor_frame(facts, project.area_layer, dimension, layer)
-    areas = territory.area_facts(B.snapshot_grades(payload, ""), layer, frame["area_id"].value_counts(), project.site)
+    grades = B.snapshot_grades(payload, "")
+    grades = grades[grades["grade"] != G.NO_VISITS]  # as 团队与片区 lists a plan's areas: those with visitors
+    areas = territory.area_facts(grades, layer, frame["area_id"].value_counts(), project.site)
     areas["dimension"] = dimension
     teams = ops.teams(project.id)
     workers = teams[teams["kind"].isin(AREA_KINDS)]
