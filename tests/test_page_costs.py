@@ -16,6 +16,7 @@ from mapping.analysis.facts import PERIODS
 from mapping.db.operations import Operations
 from mapping.db.store import Store
 from tests.conftest import sign_in
+from tests.test_pages import _eager_downloads
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 180
@@ -153,23 +154,6 @@ def test_a_viewer_reads_but_cannot_enter_import_undo_or_export():
     assert any("只读" in i for i in _texts(at, "info"))
     assert "只读角色不能导出" in "\n".join(c.value for c in at.caption)
     assert any("测试批次" in str(d.value.to_dict()) for d in at.dataframe)  # the costs are shown
-
-
-def _eager_downloads(monkeypatch) -> dict:
-    """Downloads are made on click (deferred), so AppTest would not run them: make them as the buttons
-    are drawn.  Returns {button key: bytes}, filled as pages run."""
-    from streamlit.delta_generator import DeltaGenerator
-
-    made, original = {}, DeltaGenerator.download_button
-
-    def eager(self, label, data, *args, **kwargs):
-        if callable(data):
-            made[kwargs.get("key")] = data()
-        return original(self, label, data, *args, **kwargs)
-
-    monkeypatch.setattr(DeltaGenerator, "download_button", eager)
-    monkeypatch.setattr(st, "download_button", lambda *args, **kwargs: eager(st._main, *args, **kwargs))
-    return made
 
 
 def test_every_period_unit_and_dimension_renders_and_the_export_is_formula_safe(monkeypatch):
