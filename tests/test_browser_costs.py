@@ -49,7 +49,8 @@ def _type_in(pg, editor, column: int, text: str) -> None:
     arrow keys (the grid is a canvas), type, Enter; read back from the grid's accessible table (a cell is
     ``#glide-cell-<column + 1>-<row>``) and try again when the keys went elsewhere."""
     cell = editor.locator(f"#glide-cell-{column + 1}-0")
-    for _ in range(3):
+    for _ in range(5):
+        wait_idle(pg)  # a rerun (e.g. the sample's operations landing) redraws the grid under the keys
         editor.scroll_into_view_if_needed()
         box = editor.bounding_box()
         pg.mouse.click(box["x"] + 60, box["y"] + 35 + 17)
