@@ -46,5 +46,5 @@ except (ValueError, PiiKeyError) as exc:  # a setting that stops the start (a we
     st.error(f"拓客图无法启动：{exc}")
     st.stop()
 account = auth.sign_in_gate(store, pages(None))  # the sign-in form and a stop when nobody is signed in
-st.navigation(pages(account.role), expanded=True).run()  # all 13 pages listed, none folded under 「View 3 more」
+st.navigation(pages(account.role)).run()
 auth.sidebar_footer(store, account)
