@@ -28,6 +28,8 @@ PAGES = [
     ("views/costs.py", "费用与费效", ":material/payments:", "costs"),
     ("views/pipeline.py", "蓄客目标", ":material/trending_up:", "pipeline"),
     ("views/weekly.py", "周复盘", ":material/event_note:", "weekly"),
+    ("views/segments.py", "客群细分", ":material/diversity_3:", "segments"),
+    ("views/prospects.py", "跨项目潜客", ":material/person_search:", "prospects"),
     ("views/admin.py", "用户与审计", ":material/manage_accounts:", "admin"),
 ]
 

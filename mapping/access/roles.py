@@ -79,6 +79,8 @@ PAGE_ACTIONS: dict[str, str] = {
     "costs": "view",
     "pipeline": "view",
     "weekly": "view",
+    "segments": "view",
+    "prospects": "view",  # lists only projects the account may view; the export asks for "export"
     "admin": "manage_users",
 }
 
