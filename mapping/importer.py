@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 from sqlalchemy.exc import SQLAlchemyError
 
 from mapping import schema as S
-from mapping.db.store import VISITOR_FIELDS, Store
+from mapping.db.store import TRAILING_FIELDS, VISITOR_FIELDS, Store
 from mapping.ingest.tables import IngestResult
 from mapping.place import geocode as GC
 from mapping.place.gazetteer import version as gazetteer_version
@@ -331,32 +331,53 @@ def prepare(records: pd.DataFrame) -> pd.DataFrame:
     ``visitor_code`` and a ``row_hash`` over the stored fields, so an unchanged row is recognised."""
     out = records.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     out["visitor_code"] = out[S.VISITOR_ID].fillna("").astype(str).str.slice(0, 100)
-    if S.TEAM not in out:  # records made without the 拓客人员 column
-        out[S.TEAM] = ""
+    for name in TRAILING_FIELDS:  # records made without the 拓客人员 or segment columns
+        if name not in out:
+            out[name] = ""
     if out["visitor_key"].duplicated().any():
         out = out.drop_duplicates("visitor_key", keep="last")
     out = out.reset_index(drop=True)
     md5, hashes = hashlib.md5, []
     for start in range(0, len(out), HASH_ROWS):  # the fields' text a slice at a time: bounded memory
         part = out.iloc[start:start + HASH_ROWS]
-        # the fields' texts joined by Arrow; an empty team (the last field) is left out: a row without one
-        # hashes as before the column existed, so re-importing a file of then is "unchanged"
-        columns = [_arrow_texts(part[c]) for c in VISITOR_FIELDS]
-        joined = pc.if_else(pc.equal(columns[-1], ""), pc.binary_join_element_wise(*columns[:-1], _SEPARATOR),
-                            pc.binary_join_element_wise(*columns, _SEPARATOR))
-        hashes += [md5(value).hexdigest() for value in joined.cast(pa.large_binary()).to_pylist()]
+        hashes += [md5(value).hexdigest() for value in _joined_fields(part).cast(pa.large_binary()).to_pylist()]
     out["row_hash"] = hashes
     return out
 
 
 _SEPARATOR = pa.scalar("\x1f", pa.large_string())
+_BASE_FIELDS = VISITOR_FIELDS[:len(VISITOR_FIELDS) - len(TRAILING_FIELDS)]
+
+
+def _joined_fields(part: pd.DataFrame) -> pa.Array:
+    """The texts of a row's stored fields joined by the unit separator, by Arrow, without the trailing
+    EMPTY optional fields (:data:`TRAILING_FIELDS`: team, then the segment columns): a row with none of
+    them joins as before those columns existed, so re-importing a file of then is "unchanged"."""
+    joined = pc.binary_join_element_wise(*(_arrow_texts(part[c]) for c in _BASE_FIELDS), _SEPARATOR)
+    optional = [_arrow_texts(part[c]) for c in TRAILING_FIELDS]
+    kept = np.zeros(len(part), dtype=np.int8)  # how many optional fields each row keeps: up to its last non-empty
+    for i, column in enumerate(optional):
+        given = pc.not_equal(column, "").to_numpy(zero_copy_only=False)
+        kept[given] = i + 1
+    for i, column in enumerate(optional):
+        keep = kept > i
+        if keep.any():
+            joined = pc.if_else(pa.array(keep), pc.binary_join_element_wise(joined, column, _SEPARATOR), joined)
+    return joined
 
 
 def _row_hashes_reference(records: pd.DataFrame) -> list[str]:
     """The row hashes of prepared ``records`` one row at a time in Python: what :func:`prepare` must give."""
     columns = [_texts(records[c]) for c in VISITOR_FIELDS]
-    return [hashlib.md5("\x1f".join(values if values[-1] else values[:-1]).encode()).hexdigest()
-            for values in zip(*columns)]
+    base = len(_BASE_FIELDS)
+
+    def kept(values):
+        end = len(values)
+        while end > base and not values[end - 1]:
+            end -= 1
+        return values[:end]
+
+    return [hashlib.md5("\x1f".join(kept(values)).encode()).hexdigest() for values in zip(*columns)]
 
 
 def _arrow_texts(values: pd.Series) -> pa.Array:

@@ -30,6 +30,9 @@ class Project:
     min_count: int = 5  # areas with fewer visitors are 样本不足 on every page
     deal_stage: str = "认购"  # the first sales stage that counts as 成交 (认购 or 签约)
     stages: tuple[str, ...] = ("来访", "认筹", "认购", "签约")  # the stages this sales office uses
+    # 面积段 / 总价段 cut points as JSON {"area": "0,90,120,144,180", "price": "0,200,300,500,800,1000"},
+    # each as mapping.segments.bands.bands_from_text reads it; "" = the defaults (Store.set_segment_bands)
+    segment_bands: str = ""
 
     @property
     def site(self) -> tuple[float, float] | None:

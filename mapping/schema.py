@@ -86,6 +86,12 @@ PURPOSE = "purpose"
 PHONE = "phone"
 NAME = "name"
 TEAM = "team"  # 拓客人员/渠道团队/经纪公司/置业顾问: who brought the visitor (free text; mapping.ops.teams attributes it)
+# segments (issue 15): kept as the cleaned text the file gave; parsed into the project's bands at read time
+AREA_WANT = "area_want"  # 意向面积 ("120-140", "90㎡"): mapping.segments.bands reads it
+PRICE_WANT = "price_want"  # 意向总价 / 预算 ("300万")
+INTENDED_AREA = "intended_text"  # 意向区域: where the visitor wants to buy (free text, like a location text)
+ID_NUMBER = "id_number"  # 身份证号: NEVER stored; read only when the user opts in to derive HOMETOWN
+HOMETOWN = "hometown"  # 籍贯: 6-digit city code derived from ID_NUMBER (mapping.segments.hometown), "" if not
 
 
 def text_col(dim: str) -> str:
@@ -103,12 +109,15 @@ def lat_col(dim: str) -> str:
 LOCATION_COLUMNS = tuple(c for d in DIMENSIONS for c in (text_col(d), lng_col(d), lat_col(d)))
 PROFILE_COLUMNS = (AGE_BAND, INDUSTRY, INCOME_BAND, FAMILY, PURPOSE)
 PII_COLUMNS = (PHONE, NAME)
+WANT_COLUMNS = (AREA_WANT, PRICE_WANT, INTENDED_AREA)  # the segment columns a file may give
+# optional visitor fields stored after TEAM, in this order (mapping.db.store.VISITOR_FIELDS)
+SEGMENT_FIELDS = (*WANT_COLUMNS, HOMETOWN)
 
 CANONICAL_COLUMNS = (
     VISITOR_ID, VISIT_DATE, PRODUCT_LINE, INTENTION, CHANNEL,
     *LOCATION_COLUMNS, COORD_SYSTEM,
     DEAL, STAGE, DEAL_DATE, SIGN_DATE, DEAL_PRODUCT_LINE, DEAL_AMOUNT,
-    *PROFILE_COLUMNS, *PII_COLUMNS, TEAM,
+    *PROFILE_COLUMNS, *PII_COLUMNS, TEAM, *WANT_COLUMNS, ID_NUMBER,
 )
 
 # A file must give a visit date and at least one location column.
@@ -126,6 +135,7 @@ COLUMN_LABELS: dict[str, str] = {
     DEAL_PRODUCT_LINE: "成交业态", DEAL_AMOUNT: "成交金额",
     AGE_BAND: "年龄段", INDUSTRY: "行业", INCOME_BAND: "收入", FAMILY: "家庭结构",
     PURPOSE: "置业目的", PHONE: "手机", NAME: "姓名", TEAM: "拓客人员/团队",
+    AREA_WANT: "意向面积", PRICE_WANT: "意向总价", INTENDED_AREA: "意向区域", ID_NUMBER: "身份证号", HOMETOWN: "籍贯",
 }
 
 # Header aliases; matching is done on a normalised header (lower case, no spaces,
@@ -168,6 +178,11 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     # not a bare 渠道: that is 到访渠道
     TEAM: ("拓客人员", "拓客专员", "渠道团队", "拓客团队", "拓客小组", "经纪公司", "中介公司", "分销公司", "置业顾问",
            "销售顾问", "归属团队", "所属团队", "team", "agent", "consultant"),
+    AREA_WANT: ("意向面积", "需求面积", "面积需求", "意向面积段", "面积段", "意向户型面积", "购房面积", "areawant"),
+    # not a bare 总价: that is 成交金额
+    PRICE_WANT: ("意向总价", "预算", "购房预算", "总价预算", "总价段", "意向总价段", "心理价位", "意向价格", "budget"),
+    INTENDED_AREA: ("意向区域", "意向板块", "意向购房区域", "购房意向区域", "意向片区", "intendedarea"),
+    ID_NUMBER: ("身份证号", "身份证", "身份证号码", "证件号码", "证件号", "idcard", "idnumber"),
 }
 
 # --- grades and levels ----------------------------------------------------------------

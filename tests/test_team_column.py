@@ -14,7 +14,7 @@ from sqlalchemy import select
 from mapping import importer
 from mapping import schema as S
 from mapping.db.models import Visitor
-from mapping.db.store import VISITOR_FIELDS
+from mapping.db.store import TRAILING_FIELDS, VISITOR_FIELDS
 from mapping.ingest import limits as L
 from mapping.ingest.headers import auto_map
 from mapping.ingest.tables import read_table, validate
@@ -90,8 +90,9 @@ def test_rows_without_a_team_hash_as_before_the_column(store):
     headers = HEADERS[:-1]
     rows = [row[:-1] for row in ROWS]
     records = importer.prepare(_result(store, rows, headers).records)
-    assert VISITOR_FIELDS[-1] == "team" and (records["team"] == "").all()
-    old_fields = VISITOR_FIELDS[:-1]  # the fields as they were, joined as importer.prepare did
+    first_optional = VISITOR_FIELDS.index("team")  # team, then the segment columns of issue 15: all trailing
+    assert VISITOR_FIELDS[first_optional:] == TRAILING_FIELDS and (records["team"] == "").all()
+    old_fields = VISITOR_FIELDS[:first_optional]  # the fields as they were, joined as importer.prepare did
     old = [hashlib.md5("\x1f".join(importer._texts(records[c])[i] for c in old_fields).encode()).hexdigest()
            for i in range(len(records))]
     assert records["row_hash"].tolist() == old

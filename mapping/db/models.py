@@ -42,6 +42,8 @@ class Project(Base):
     stages: Mapped[str] = mapped_column(Text, default="来访,认筹,认购,签约", server_default="来访,认筹,认购,签约")
     settings_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # part of data_version
     ops_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # bumped by mapping.db.operations
+    # 面积段 / 总价段 edges, JSON {"area": "90,120,…", "price": "200,300,…"} ("" = defaults; Store.set_segment_bands)
+    segment_bands: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class ImportBatch(Base):
@@ -102,6 +104,12 @@ class Visitor(Base):
     phone_hash: Mapped[str] = mapped_column(String(32), default="")
     name_masked: Mapped[str] = mapped_column(String(64), default="")
     name_hash: Mapped[str] = mapped_column(String(32), default="")
+    # segments (issue 15): 意向面积 / 意向总价 as the file gave them (read into bands at read time), 意向区域,
+    # 籍贯 as a 6-digit city code derived at ingest when the user opted in (the ID number is never stored)
+    area_want: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    price_want: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    intended_text: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    hometown: Mapped[str] = mapped_column(String(6), default="", server_default="")
 
 
 class Location(Base):

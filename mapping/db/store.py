@@ -58,11 +58,15 @@ SNAPSHOT_COLUMNS = ["id", "name", "version", "status", "created_at", "created_by
 CHUNK = 5000
 COPY_ROWS = 20_000  # rows per executemany on SQLite
 
+# Optional fields added after the first schema, stored last in this order: mapping.importer.prepare leaves
+# the trailing EMPTY ones out of row_hash, so a row that has none of them hashes as before they existed
+# (re-importing an older file is "unchanged").
+TRAILING_FIELDS = (S.TEAM, *S.SEGMENT_FIELDS)
 VISITOR_FIELDS = (
     "visitor_code", "visit_date", "product_line", "intention", "channel", "coord_system",
     *S.LOCATION_COLUMNS, "deal", "deal_date", "deal_product_line", "deal_amount",
     *S.PROFILE_COLUMNS, "phone_masked", "phone_hash", "name_masked", "name_hash", "stage", "stage_date",
-    S.TEAM,  # last: mapping.importer.prepare leaves it out of row_hash when empty (hashes from before it stay)
+    *TRAILING_FIELDS,
 )
 
 def default_url() -> str:
@@ -229,7 +233,7 @@ class Store:
             site_lng=row["site_lng"], site_lat=row["site_lat"],
             competitors=tuple(json.loads(row["competitors"])) if row["competitors"] else (),
             archived=bool(row["archived"]), min_count=int(row["min_count"]), deal_stage=row["deal_stage"],
-            stages=tuple(x for x in row["stages"].split(",") if x))
+            stages=tuple(x for x in row["stages"].split(",") if x), segment_bands=row["segment_bands"] or "")
 
     def set_sites(self, project_id: int, site: tuple[float, float] | None, competitors: list[dict]) -> None:
         """The project's own site and its competitors ({name, lng, lat} in WGS-84)."""
@@ -352,6 +356,49 @@ class Store:
             return conn.execute(update(Visitor).where(
                 Visitor.project_id == project_id, Visitor.stage != "", Visitor.deal != is_deal,
             ).values(deal=is_deal)).rowcount
+
+    def set_segment_bands(self, project_id: int, area_text: str, price_text: str) -> None:
+        """Save the project's 面积段 and 总价段 as the cut points a user typed ("90, 120, 144"; "" = the
+        defaults of :mod:`mapping.segments.bands`) and bump the settings version, so every cache keyed by
+        :meth:`data_version` refreshes.  Stored as JSON {"area": "90,120,144", "price": "…"} in
+        :attr:`Project.segment_bands`, each text one :func:`mapping.segments.bands.bands_from_text` reads
+        (a leading 0 the user typed is dropped: 0 is always the first edge).
+
+        Raises
+        ------
+        ValueError
+            In Chinese, naming 面积段 or 总价段: cut points that are not increasing positive numbers.
+        """
+        texts = {"area": self._clean_band_text("area", area_text), "price": self._clean_band_text("price", price_text)}
+        payload = json.dumps(texts, ensure_ascii=False) if any(texts.values()) else ""
+        with self.engine.begin() as conn:
+            current = self._project_row(conn, project_id)
+            if (current["segment_bands"] or "") == payload:
+                return
+            conn.execute(update(ProjectRow).where(ProjectRow.id == project_id).values(
+                segment_bands=payload, settings_version=ProjectRow.settings_version + 1))
+
+    @staticmethod
+    def _clean_band_text(kind: str, text) -> str:
+        """The cut points of ``text`` as "90,120,144" ("" for none), checked by ``bands_from_text``."""
+        from mapping.segments.bands import BandError, bands_from_text  # pure module; imported where used
+
+        label = "面积段" if kind == "area" else "总价段"
+        text = "" if text is None else str(text).strip()
+        if not text:
+            return ""
+        if len(text) > 200:
+            raise ValueError(f"{label}的分段点太长（{len(text)} 个字符），请只写几个数字，如 90, 120, 144。")
+        pieces = [p for p in text.replace("，", ",").replace("、", ",").split(",") if p.strip()]
+        if len(pieces) > 1 and pieces[0].strip() in ("0", "0.0"):
+            text = ",".join(pieces[1:])
+        try:
+            bands = bands_from_text(kind, text)
+        except BandError as exc:
+            raise ValueError(f"{label}：{exc}") from None
+        if len(bands.labels) > 20:
+            raise ValueError(f"{label}分了 {len(bands.labels)} 段，最多 20 段；请合并一些分段点。")
+        return ",".join(f"{edge:g}" for edge in bands.edges[1:-1])
 
     def archive_project(self, project_id: int, archived: bool = True) -> None:
         """Hide a project from the pickers (``archived=False`` shows it again); its data stays."""
@@ -1123,6 +1170,29 @@ class Store:
         out["deal"] = ((v["deal"] & 1) > 0).take(at)
         out["team"] = _fact_texts(v["team"], (v["deal"] & 2) > 0).take(at)
         out["stage"] = _fact_stages(v["deal"] >> 2, v["id"], order, odd).take(at)
+        return pd.DataFrame(out)
+
+    SEGMENT_COLUMNS = (*S.PROFILE_COLUMNS, S.AREA_WANT, S.PRICE_WANT, S.HOMETOWN, S.INTENDED_AREA)
+
+    def segment_columns(self, project_id: int) -> pd.DataFrame:
+        """One row per visitor of the project, ordered by ``visitor_id`` (int64, ``visitors.id``: the id
+        :attr:`mapping.analysis.facts.Facts.visitor` holds), then the categorical columns
+        :data:`SEGMENT_COLUMNS` (年龄段, 行业, 收入, 家庭结构, 置业目的, 意向面积, 意向总价, 籍贯, 意向区域)
+        as stored, "" where empty.  One narrow query; on SQLite each column comes back as one
+        ``group_concat`` string (as :meth:`fact_columns` reads), on PostgreSQL in chunks."""
+        query = select(Visitor.id, *(func.coalesce(getattr(Visitor, c), "") for c in self.SEGMENT_COLUMNS)
+                       ).where(Visitor.project_id == project_id)
+        columns = (("id", "int"), *((c, "text") for c in self.SEGMENT_COLUMNS))
+        read = self._fact_read_sqlite if self.dialect == "sqlite" else self._fact_read_rows
+        with self.engine.connect() as conn:
+            v = read(conn, query, columns)
+        ids = np.asarray(v["id"], dtype=np.int64)
+        order = np.argsort(ids, kind="stable")
+        ordered = bool((order == np.arange(len(ids))).all())
+        out = {"visitor_id": ids if ordered else ids[order]}
+        for col in self.SEGMENT_COLUMNS:
+            values = v[col] if len(ids) else pd.Categorical([], categories=[""])
+            out[col] = values if ordered else values.take(order)
         return pd.DataFrame(out)
 
     def _fact_queries(self, project_id: int):

@@ -774,6 +774,8 @@ def _canonical_frame(table: Table, mapping: dict[str, str]) -> pd.DataFrame:
     src = table.frame
     data = {}
     for col in S.CANONICAL_COLUMNS:
+        if col == S.ID_NUMBER:  # read only to derive 籍贯, when the user asked for it
+            continue
         header = mapping.get(col)
         data[col] = _cells_text(src[header]) if header else pd.Series("", index=src.index, dtype=object)
     return pd.DataFrame(data, index=src.index)
