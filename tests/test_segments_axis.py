@@ -2,11 +2,15 @@
 
 import datetime as dt
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from shapely.geometry import box
 
-from mapping.analysis.facts import Facts
+from mapping.analysis import battle as B
+from mapping.analysis import grading as G
+from mapping.analysis.facts import Facts, Filters, area_stats, area_stats_by_segment
 from mapping.segments import axis as AX
 from mapping.segments import bands as SB
 
@@ -148,3 +152,113 @@ def test_row_index_with_sparse_ids():
     rows = np.array([5, 70, 6, 10_000_000_000, 5], dtype=np.int64)
     assert AX._row_index(ids, rows).tolist() == [1, 2, 3, 0, 1]
     assert AX._row_index(ids[:0], rows).tolist() == [0] * 5
+
+
+# ------------------------------------------------------------------ filters, counts and runs per segment
+JIA, YI = "310115", "310104"  # two districts: the areas of a tiny layer
+LAYER_KEY = "test:two"
+TWO = gpd.GeoDataFrame({"area_id": [JIA, YI], "adcode": [JIA, YI], "area_name": ["甲区", "乙区"]},
+                       geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs="EPSG:4326")
+
+# (area, 意向面积, product line, intention, deal, how many visitors)
+PEOPLE = [
+    (JIA, "80㎡", "公寓", "A", True, 1), (JIA, "80㎡", "公寓", "C", True, 1), (JIA, "80㎡", "公寓", "C", False, 2),
+    (JIA, "80㎡", "洋房", "C", False, 2),  # 甲 × 90㎡以下: 6 visitors, 1 A, 2 deals
+    (JIA, "130", "公寓", "C", False, 2),  # 甲 × 120–144㎡: 2
+    (YI, "85平", "公寓", "C", False, 1),  # 乙 × 90㎡以下: 1
+    (YI, "120-140", "洋房", "C", True, 3), (YI, "125㎡", "洋房", "D", False, 4),  # 乙 × 120–144㎡: 7, 3 deals
+    (YI, "", "洋房", "C", False, 3),  # 乙 × 未填: 3
+]
+
+
+@pytest.fixture
+def two_areas():
+    rows, areas = [], []
+    vid = 0
+    for area, want, line, intention, deal, count in PEOPLE:
+        for _ in range(count):
+            vid += 1
+            rows.append({"visitor_id": vid, "dimension": "home", "adcode": area, "lng": None, "lat": None,
+                         "method": "district_name", "town_code": "", "outside": False, "product_line": line,
+                         "intention": intention, "channel": "拓客", "visit_date": D, "deal": deal,
+                         "deal_date": D if deal else None, "deal_product_line": line if deal else ""})
+            areas.append(want)
+    facts = Facts.build(pd.DataFrame(rows))
+    columns = columns_of({"visitor_id": list(range(1, vid + 1)), "area_want": areas})
+    seg = AX.Segments.build(facts, columns, {"area": SB.AREA_BANDS})
+    facts.areas(LAYER_KEY, TWO)
+    return facts, facts.with_segments(seg)
+
+
+def test_with_segments_shares_the_areas_and_filters_by_segment(two_areas):
+    plain, facts = two_areas
+    assert facts.areas(LAYER_KEY) is plain.areas(LAYER_KEY)  # placed once, shared
+    small = Filters(segments=(("area_band", ("90㎡以下",)),))
+    stats = area_stats(facts, LAYER_KEY, small).set_index("area_id")
+    assert stats.loc[[JIA, YI], "visits_home"].tolist() == [6, 1]
+    assert stats.loc[[JIA, YI], "deals_home"].tolist() == [2, 0]
+    both = Filters(product_line="公寓", segments=(("area_band", ("90㎡以下", "120–144㎡")),))
+    assert area_stats(facts, LAYER_KEY, both).set_index("area_id").loc[[JIA, YI], "visits_home"].tolist() == [6, 1]
+    assert area_stats(facts, LAYER_KEY, Filters(segments=(("area_band", ("没有这段",)),)))["visits_home"].sum() == 0
+    with pytest.raises(ValueError, match="with_segments"):
+        area_stats(plain, LAYER_KEY, small)
+    with pytest.raises(ValueError, match="同一数据版本"):
+        plain.with_segments(AX.Segments.build(facts_of([(1, "A", "拓客")]), columns_of({"visitor_id": [1]}), {}))
+
+
+def test_describe_names_the_segments():
+    f = Filters(product_line="公寓", segments=(("area_band", ("90㎡以下", "90–120㎡")), ("industry", ("金融",))))
+    assert f.describe() == "公寓 · 面积段：90㎡以下、90–120㎡ · 行业：金融"
+    assert f.with_segment("area_band").describe() == "公寓 · 行业：金融"
+    assert f.segment("industry") == ("金融",) and f.segment("family") == ()
+
+
+def test_area_stats_per_segment_value_in_one_pass(two_areas):
+    _, facts = two_areas
+    tables = area_stats_by_segment(facts, LAYER_KEY, "area_band")
+    assert list(tables) == ["90㎡以下", "120–144㎡", SB.UNREAD]
+    visits = {v: t.set_index("area_id").loc[[JIA, YI], "visits_home"].tolist() for v, t in tables.items()}
+    assert visits == {"90㎡以下": [6, 1], "120–144㎡": [2, 7], SB.UNREAD: [0, 3]}
+    assert tables["90㎡以下"].set_index("area_id").loc[JIA, "high_intention_home"] == 1
+    assert tables["120–144㎡"].set_index("area_id").loc[YI, "deals_home"] == 3
+    # the product line in force narrows every cell; a filter on the axis itself is ignored
+    flat = Filters(product_line="公寓", segments=(("area_band", ("120–144㎡",)),))
+    tables = area_stats_by_segment(facts, LAYER_KEY, "area_band", flat)
+    visits = {v: t.set_index("area_id").loc[[JIA, YI], "visits_home"].tolist() for v, t in tables.items()}
+    assert visits == {"90㎡以下": [4, 1], "120–144㎡": [2, 0], SB.UNREAD: [0, 0]}
+    # each value's table equals area_stats filtered to that value
+    for value, table in area_stats_by_segment(facts, LAYER_KEY, "area_band").items():
+        one = area_stats(facts, LAYER_KEY, Filters(segments=(("area_band", (value,)),)))
+        pd.testing.assert_frame_equal(table, one)
+
+
+def test_axis_run_bins_are_shared_across_the_series(two_areas):
+    _, facts = two_areas
+    settings = B.Settings("home", scheme="fisher_jenks", min_count=5)
+    run = B.fit_axis_runs(facts, LAYER_KEY, [settings], Filters(), "area_band")[0]
+    assert run.axis == "area_band" and list(run.bins) == [""]
+    # graded cells (≥ 5 visitors): 甲 × 90㎡以下 score 6 + 2×1 + 5×2 = 18; 乙 × 120–144㎡ 7 + 5×3 = 22
+    assert run.bins_for("").cuts == (18.0,)
+    names = TWO[["area_id", "area_name"]]
+    small = B.graded(facts, run, names, B.axis_filters(Filters(), run, "90㎡以下")).set_index("area_name")
+    large = B.graded(facts, run, names, B.axis_filters(Filters(), run, "120–144㎡")).set_index("area_name")
+    unread = B.graded(facts, run, names, B.axis_filters(Filters(), run, SB.UNREAD)).set_index("area_name")
+    # on the shared scale 甲's 18 is B although it is the best 90㎡以下 area; 乙's 22 is A
+    assert small.loc["甲区", ["grade", "score"]].tolist() == ["B", 18.0]
+    assert large.loc["乙区", ["grade", "score"]].tolist() == ["A", 22.0]
+    # every cell under k is withheld: 乙 × 90㎡以下 (1), 甲 × 120–144㎡ (2), 乙 × 未填 (3)
+    assert small.loc["乙区", "grade"] == G.INSUFFICIENT
+    assert large.loc["甲区", "grade"] == G.INSUFFICIENT
+    assert unread.loc["乙区", "grade"] == G.INSUFFICIENT and unread.loc["甲区", "grade"] == G.NO_VISITS
+    shown = B.public_table(small.reset_index(), 5).set_index("area_name")
+    assert pd.isna(shown.loc["乙区", "visits"]) and shown.loc["乙区", "note"] == "少于 5 人，不显示人数"
+
+
+def test_axis_run_for_a_product_line(two_areas):
+    _, facts = two_areas
+    settings = B.Settings("home", scheme="fisher_jenks", min_count=2)
+    run = B.fit_axis_runs(facts, LAYER_KEY, [settings], Filters(product_line="公寓"), "area_band")[0]
+    # 公寓 cells ≥ 2: 甲 × 90㎡以下 4 visitors, 1 A, 2 deals → 16; 甲 × 120–144㎡ 2 → 2
+    assert list(run.bins) == ["公寓"] and run.bins_for("公寓").cuts == (2.0,)
+    with pytest.raises(KeyError, match="请重新分级"):
+        run.bins_for("洋房")

@@ -23,7 +23,7 @@ import pandas as pd
 
 from mapping import schema as S
 from mapping.analysis import grading as G
-from mapping.analysis.facts import Facts, Filters, area_stats, area_stats_by_line, top_places
+from mapping.analysis.facts import Facts, Filters, area_stats, area_stats_by_line, area_stats_by_segment, top_places
 
 ALL_LINES = ""  # product-line key of the all-lines map
 ALL_LINES_LABEL = "全部业态"
@@ -65,16 +65,27 @@ class Settings:
 
 @dataclass(frozen=True)
 class Run:
-    """Bins fitted once per product line ("" = all lines) for one layer and settings."""
+    """Bins fitted once per product line ("" = all lines) for one layer and settings.
+
+    With a segment ``axis`` (a :data:`mapping.segments.axis.SEGMENTS` key; :func:`fit_axis_runs`) the
+    maps are one per value of that segment under one product line: ``bins`` then holds that line's
+    bins, fitted once on the pooled scores of every area × value cell, so every map of the series
+    is graded on the same scale.
+    """
 
     layer_id: str
     settings: Settings
-    filters: Filters  # the filters the bins were fitted under (product_line unset)
+    filters: Filters  # the filters the bins were fitted under (product_line unset; no axis value)
     bins: dict[str, G.Bins]
     fitted_at: str
+    axis: str = ""  # "" = one map per product line; else the segment key of the series
 
     def bins_for(self, line: str) -> G.Bins:
-        return self.bins.get(line or ALL_LINES) or self.bins[ALL_LINES]
+        found = self.bins.get(line or ALL_LINES) or self.bins.get(ALL_LINES)
+        if found is None:  # an axis run knows the line it was fitted for only
+            raise KeyError(f"这次分级只拟合了业态「{'、'.join(line_label(x) for x in self.bins)}」，"
+                           f"没有「{line_label(line)}」：请重新分级")
+        return found
 
 
 def scores(facts: Facts, layer_id: str, settings: Settings, filters: Filters,
@@ -103,6 +114,34 @@ def fit_runs(facts: Facts, layer_id: str, settings: list[Settings], filters: Fil
             bins[line] = G.fit(G.graded_scores(table, s.min_count), s.scheme, s.manual)
         runs.append(Run(layer_id, s, base, bins, fitted_at))
     return runs
+
+
+def fit_axis_runs(facts: Facts, layer_id: str, settings: list[Settings], filters: Filters, axis: str,
+                  layer: gpd.GeoDataFrame | None = None) -> list[Run]:
+    """Runs for a series of maps, one per value of the segment ``axis``, under the product line in force.
+
+    The counts of every area × value cell come from one pass (:func:`area_stats_by_segment`); the
+    bins of each settings are fitted once on the scores of all cells with at least ``min_count``
+    visitors (each cell is graded, or withheld, on its own count), and kept under the line's key.
+    A filter on ``axis`` itself is ignored (the series takes every value); ``facts`` need a
+    Segments (:meth:`mapping.analysis.facts.Facts.with_segments`).
+    """
+    base = filters.with_segment(axis)
+    by_value = area_stats_by_segment(facts, layer_id, axis, base, layer)
+    fitted_at = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    line = filters.product_line or ALL_LINES
+    runs = []
+    for s in settings:
+        pooled = [G.graded_scores(G.score_table(t, s.dimension, s.weights), s.min_count) for t in by_value.values()]
+        scores_all = np.concatenate(pooled) if pooled else np.zeros(0)
+        bins = {line: G.fit(scores_all, s.scheme, s.manual)}
+        runs.append(Run(layer_id, s, replace(base, product_line=None), bins, fitted_at, axis=axis))
+    return runs
+
+
+def axis_filters(filters: Filters, run: Run, value: str) -> Filters:
+    """The filters of one map of an axis run: ``filters`` with the axis segment set to ``value``."""
+    return filters.with_segment(run.axis, (value,)) if run.axis else filters
 
 
 def graded(facts: Facts, run: Run, names: pd.DataFrame, filters: Filters,

@@ -38,6 +38,7 @@ from mapping.analysis import aggregate
 from mapping.geo import hexgrid
 from mapping.place import gazetteer
 from mapping.place.resolve import METHOD_EMPTY
+from mapping.segments.axis import SEGMENTS
 
 EPOCH = dt.date(1970, 1, 1)
 MEASURES = ("visits", "high_intention", "deals")
@@ -62,6 +63,9 @@ class Filters:
     channels: tuple[str, ...] = ()
     intentions: tuple[str, ...] = ()
     deal_lines_only: bool = False  # with a product line: count deals only of that line
+    # customer segments (mapping.segments.axis keys): (key, values) pairs; a row passes when its value is
+    # one of the values.  Needs Facts with a Segments attached (:meth:`Facts.with_segments`)
+    segments: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def describe(self) -> str:
         parts = [self.product_line or "全部业态"]
@@ -71,7 +75,26 @@ class Filters:
             parts.append("渠道：" + "、".join(self.channels))
         if self.intentions:
             parts.append("意向：" + "、".join(self.intentions))
+        for key, values in self.segments:
+            parts.append(f"{SEGMENTS.get(key, key)}：" + "、".join(values))
         return " · ".join(parts)
+
+    def segment(self, key: str) -> tuple[str, ...]:
+        """The values the filter keeps of one segment (empty: that segment is not filtered).
+
+        >>> Filters(segments=(("area_band", ("90㎡以下",)),)).segment("area_band")
+        ('90㎡以下',)
+        """
+        return next((values for k, values in self.segments if k == key), ())
+
+    def with_segment(self, key: str, values: tuple[str, ...] | list[str] = ()) -> Filters:
+        """These filters with one segment set to ``values`` (replacing it; empty removes it).
+
+        >>> Filters(segments=(("industry", ("金融",)),)).with_segment("area_band", ["90㎡以下"]).describe()
+        '全部业态 · 行业：金融 · 面积段：90㎡以下'
+        """
+        kept = tuple((k, v) for k, v in self.segments if k != key)
+        return replace(self, segments=kept + (((key, tuple(values)),) if values else ()))
 
 
 PERIODS = {"all": "全部时间", "pre": "蓄水期（开盘前）", "post": "开盘后", "recent": "最近 4 周", "custom": "自定义"}
@@ -175,6 +198,10 @@ class Facts:
     # layer at once wait for one assignment instead of each placing every row themselves
     _areas_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _labels_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    # customer segments of these rows (mapping.segments.axis.Segments), for Filters.segments; attached to
+    # a shallow copy by :meth:`with_segments`, whose place labels are its base's (worked out once)
+    segments: object | None = field(default=None, repr=False, compare=False)
+    _base: Facts | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("team", "stage"):
@@ -203,7 +230,20 @@ class Facts:
         """The distinct place labels (landmarks, towns, "<landmark>附近"), sorted."""
         return self._labelled()[1]
 
+    def with_segments(self, segments) -> Facts:
+        """A shallow copy of these facts that :meth:`mask` can filter by customer segment.
+
+        The copy shares every array and the area assignments (:meth:`areas`) with these facts;
+        ``segments`` (:class:`mapping.segments.axis.Segments`) must be built on these rows.
+        """
+        if len(segments) != len(self):
+            raise ValueError(f"'segments' 有 {len(segments)} 行，这份 Facts 有 {len(self)} 行："
+                             "请用同一数据版本的 Facts 重新生成 Segments")
+        return replace(self, segments=segments, _base=self._base or self)
+
     def _labelled(self) -> tuple[np.ndarray, list[str]]:
+        if self._base is not None:
+            return self._base._labelled()
         # a k-d tree over every distinct point (1.6 s at a million visitors): only pages that show places pay
         if self._place_labels is None:
             with self._labels_lock:
@@ -349,7 +389,16 @@ class Facts:
             keep &= np.isin(self.channel, [self._code(self.channels_all, c) for c in filters.channels])
         if filters.intentions:
             keep &= np.isin(self.intention, [self._code(self.intentions_all, c) for c in filters.intentions])
+        for key, values in filters.segments:
+            codes, vocabulary = self.segment_codes(key)
+            keep &= np.isin(codes, [self._code(vocabulary, v) for v in values])
         return keep
+
+    def segment_codes(self, key: str) -> tuple[np.ndarray, list[str]]:
+        """(int32 code per row, -1 none; vocabulary) of a customer segment (:meth:`with_segments` first)."""
+        if self.segments is None:
+            raise ValueError(f"按客群细分（{SEGMENTS.get(key, key)}）筛选需要先附上 Segments：facts.with_segments(...)")
+        return self.segments.codes(key)
 
     @staticmethod
     def _code(vocabulary: list[str], value: str) -> int:
@@ -404,6 +453,39 @@ def area_stats_by_line(facts: Facts, layer_key: str, filters: Filters = Filters(
                 if line:
                     tables[line][f"{measure}_{dim}"] = grid[code].astype(int)
     return {line: pd.DataFrame(t) for line, t in tables.items()}
+
+
+def area_stats_by_segment(facts: Facts, layer_key: str, key: str, filters: Filters = Filters(),
+                          layer: gpd.GeoDataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """:func:`area_stats` for each value of one customer segment (the series of a map axis), in one
+    ``bincount`` per dimension and measure over (value × area) cells.
+
+    Keyed by value in the segment's order (:meth:`mapping.segments.axis.Segments.codes`); rows without
+    a value are in no table.  ``filters`` apply (the product line included), except a filter on
+    ``key`` itself: the axis takes every value.  ``facts`` need a Segments (:meth:`Facts.with_segments`).
+    """
+    codes, values = facts.segment_codes(key)
+    ids, index = facts.areas(layer_key, layer)
+    keep = facts.mask(filters.with_segment(key)) & (index >= 0) & (codes >= 0)
+    deals = facts.deal
+    if filters.product_line and filters.deal_lines_only:
+        deals = deals & (facts.deal_line == facts._code(facts.deal_lines_all, filters.product_line))
+    n, n_values = len(ids), len(values)
+    size = n_values * n
+    tables = {value: {"area_id": ids} for value in values}
+    for d, dim in enumerate(S.DIMENSIONS):
+        rows = keep & (facts.dim == d)
+        cell = codes[rows].astype(np.int64) * n + index[rows]
+        counts = {
+            "visits": np.bincount(cell, minlength=size),
+            "high_intention": np.bincount(cell, weights=facts.high[rows], minlength=size),
+            "deals": np.bincount(cell, weights=deals[rows], minlength=size),
+        }
+        for measure, flat in counts.items():
+            grid = flat.reshape(n_values, n).astype(int) if size else np.zeros((n_values, n), dtype=int)
+            for code, value in enumerate(values):
+                tables[value][f"{measure}_{dim}"] = grid[code]
+    return {value: pd.DataFrame(t) for value, t in tables.items()}
 
 
 def deals_by_line(facts: Facts, layer_key: str, dimension: str | None, filters: Filters = Filters(),
