@@ -53,18 +53,27 @@ def test_files_on_disk_are_what_the_generator_writes(frame):
 
 
 @pytest.mark.parametrize("name", ["chengdu_visitors_sample_utf8bom.csv", "chengdu_visitors_sample.xlsx"])
-def test_file_reads_and_validates_cleanly(name):
+def test_file_reads_and_validates_cleanly(name, truth):
     data = (SAMPLES / name).read_bytes()
     table = read_table(data, name)
-    result = validate(table, auto_map(table.frame.columns), secret=SECRET, product_lines=LINES)
+    result = validate(table, auto_map(table.frame.columns), secret=SECRET, product_lines=LINES,
+                      derive_hometown=True)  # as bootstrap loads it
     assert len(table.frame) == gen.CHENGDU_ROWS
     assert result.counts == {"accepted": gen.CHENGDU_ROWS, "fixed": 0, "rejected": 0}
-    assert result.report.empty and result.unknown.empty
+    assert result.unknown.empty
     assert set(result.records["product_line"]) == set(LINES)
+    # the report's only lines are notes on the segment columns' values written unreadable on purpose
+    report = result.report
+    rows = {col: sorted(report.loc[report["列"] == col, "行号"].astype(int)) for col in set(report["列"])}
+    unreadable = {"意向面积": truth["_area_want_kind"] == "unreadable", "意向总价": truth["_price_want_kind"] == "unreadable",
+                  "身份证号": ~truth["_id_kind"].isin(["valid18", "valid15", "blank"])}
+    assert rows == {col: (np.flatnonzero(m.to_numpy()) + 2).tolist() for col, m in unreadable.items()}
+    assert (report.loc[report["列"] == "身份证号", "原值"] == "（不显示）").all()
 
 
 def test_xlsx_holds_the_csv_rows():
-    opts = {"dtype": {"手机": str}, "keep_default_na": False, "na_values": [""]}
+    text = {c: str for c in ("手机", "意向面积", "意向总价", "意向区域", "身份证号")}
+    opts = {"dtype": text, "keep_default_na": False, "na_values": [""]}
     csv = pd.read_csv(SAMPLES / "chengdu_visitors_sample_utf8bom.csv", encoding="utf-8-sig", **opts)
     xlsx = pd.read_excel(SAMPLES / "chengdu_visitors_sample.xlsx", sheet_name="到访客户", engine="openpyxl", **opts)
     for col in ("到访日期", "成交日期"):

@@ -21,6 +21,7 @@ EXPECTED_HEADERS = [
     "居住区域", "居住经度", "居住纬度", "工作区域", "工作经度", "工作纬度",
     "生活区域", "生活经度", "生活纬度", "坐标系", "是否成交", "成交日期", "成交业态",
     "成交金额(万元)", "年龄段", "行业", "收入", "家庭结构", "置业目的",
+    "意向面积", "意向总价", "意向区域", "身份证号",  # issue 15 (tests/test_sample_segments.py)
 ]
 DEAL_VALUES = {"是": True, "已成交": True, "Y": True, "1": True,
                "否": False, "未成交": False, "N": False, "0": False}
@@ -75,8 +76,8 @@ def test_truth_columns_only_on_request():
     plain = gen.generate(rows=50)
     with_truth = gen.generate(rows=50, with_truth=True)
     assert not any(c.startswith("_") for c in plain.columns)
-    assert list(with_truth.columns[:26]) == EXPECTED_HEADERS
-    assert all(c.startswith("_") for c in with_truth.columns[26:])
+    assert list(with_truth.columns[:30]) == EXPECTED_HEADERS
+    assert all(c.startswith("_") for c in with_truth.columns[30:])
     assert {"_true_home_bankuai", "_true_work_area", "_true_leisure_district", "_true_crs"} <= set(with_truth)
     pd.testing.assert_frame_equal(plain, with_truth.loc[:, EXPECTED_HEADERS])
 
@@ -230,7 +231,8 @@ def test_files_on_disk_are_what_the_generator_writes(frame, truth):
 
 def test_three_files_read_back_equal(frame):
     # only empty cells are missing: junk answers such as "N/A" must survive as text
-    opts = {"dtype": {"手机": str}, "keep_default_na": False, "na_values": [""]}
+    text = {c: str for c in ("手机", "意向面积", "意向总价", "意向区域", "身份证号")}
+    opts = {"dtype": text, "keep_default_na": False, "na_values": [""]}
     utf8 = pd.read_csv(SAMPLES / "visitors_sample_utf8bom.csv", encoding="utf-8-sig", **opts)
     gb = pd.read_csv(SAMPLES / "visitors_sample_gb18030.csv", encoding="gb18030", **opts)
     xlsx = pd.read_excel(SAMPLES / "visitors_sample.xlsx", sheet_name="到访客户", engine="openpyxl", **opts)

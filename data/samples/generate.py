@@ -7,7 +7,7 @@ outputs in ``data/samples/`` byte for byte::
     visitors_sample_utf8bom.csv    UTF-8 with BOM (what Excel writes as "CSV UTF-8")
     visitors_sample_gb18030.csv    GB18030 (what Chinese Excel writes as plain "CSV")
     visitors_sample.xlsx           one sheet 到访客户, real Excel dates
-    visitors_bad_rows.csv          ~30 rows with deliberate problems (see README.md)
+    visitors_bad_rows.csv          32 rows with deliberate problems (see README.md)
     sample_place_texts.csv         every place text the generator can emit, with its truth
     README.md                      what the files are and the worked case, with numbers
     chengdu_visitors_sample_utf8bom.csv, chengdu_visitors_sample.xlsx,
@@ -45,6 +45,7 @@ import sys
 import time
 import zipfile
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -60,6 +61,7 @@ from mapping.schema import BD09, GCJ02, WGS84  # noqa: E402
 
 SAMPLES_DIR = Path(__file__).resolve().parent
 BANKUAI_CSV = ROOT / "data" / "boundaries" / "pudong_bankuai_centres.csv"
+ID_CODES_CSV = ROOT / "data" / "idcodes" / "address_codes.csv"  # national address codes (see data/idcodes)
 
 DEFAULT_ROWS = 5000
 DEFAULT_SEED = 20240101
@@ -75,7 +77,7 @@ LAUNCH = dt.date(2024, 5, 1)  # 开盘
 N_DAYS = (END - START).days + 1
 LAUNCH_DAY = (LAUNCH - START).days
 
-HEADERS = (
+BASE_HEADERS = (
     "客户编号", "姓名", "手机", "到访日期", "意向业态", "意向等级", "到访渠道",
     "居住区域", "居住经度", "居住纬度",
     "工作区域", "工作经度", "工作纬度",
@@ -83,6 +85,11 @@ HEADERS = (
     "坐标系", "是否成交", "成交日期", "成交业态", "成交金额(万元)",
     "年龄段", "行业", "收入", "家庭结构", "置业目的",
 )
+# Issue 15's columns, drawn from their own random stream (seed + SEGMENT_SEED_OFFSET) after
+# everything else, so the BASE_HEADERS columns are what they were before these existed.
+SEGMENT_HEADERS = ("意向面积", "意向总价", "意向区域", "身份证号")
+SEGMENT_SEED_OFFSET = 15
+HEADERS = BASE_HEADERS + SEGMENT_HEADERS
 DIMS = ("home", "work", "leisure")
 DIM_HEADERS = {
     "home": ("居住区域", "居住经度", "居住纬度"),
@@ -422,6 +429,44 @@ def _shanghai_entries() -> list[dict]:
     return entries
 
 
+class SegmentSpec(NamedTuple):
+    """How a sample project's issue-15 columns are drawn: 意向面积, 意向总价, 意向区域, 身份证号.
+
+    ID numbers are synthetic: a real address code of a plausible place of origin, a birth
+    date consistent with the row's 年龄段, a random sequence number and the GB 11643 check
+    digit. They name nobody.
+    """
+
+    area_ranges: dict[str, tuple[float, float, float]]  # per product line: (low, mode, high) ㎡
+    intended_weights: dict[str, float]   # 意向区域 text -> weight
+    p_intended_home: float               # share of answers naming the visitor's own home area
+    local_share: float                   # share of ID numbers issued in the project's own region
+    local_origins: dict[str, float]      # address-code prefix (2, 4 or 6 digits) -> weight
+    other_origins: dict[str, float]
+    historic: tuple[tuple[str, int, str, float], ...]  # (old code, last year, prefix it replaces, share)
+
+
+SHANGHAI_SEGMENTS = SegmentSpec(
+    area_ranges={"公寓": (40, 70, 105), "洋房": (90, 125, 165), "别墅": (180, 240, 400), "商铺": (30, 80, 220)},
+    intended_weights={
+        "金桥": 26, "张江": 9, "浦东新区": 6, "浦东": 3, "唐镇": 5, "川沙": 5, "金桥、张江": 3, "碧云": 2,
+        "联洋": 3, "花木": 3, "陆家嘴": 2, "曹路": 2, "高行": 2, "外高桥": 1.5, "世博前滩": 1,
+        "徐汇区": 1, "闵行区": 1, "杨浦区": 1, "黄浦区": 0.5, "静安区": 0.5},
+    p_intended_home=0.2,
+    local_share=0.5,
+    local_origins={"31": 60, "310115": 40},  # 上海, 浦东新区 counted twice
+    other_origins={
+        "3205": 4, "3206": 4, "3209": 3, "3203": 2, "3202": 1.5, "3208": 1.5, "3213": 1, "3212": 1.5, "3210": 1,
+        "3304": 2, "3306": 1.5, "3302": 1.5, "3310": 1.5, "3303": 2, "3301": 1,
+        "3412": 2, "3401": 1.5, "3413": 1.5, "3415": 1.5, "3408": 1.5,
+        "3708": 1, "3713": 1.5, "3714": 1, "4115": 1.5, "4116": 1.5, "4117": 1, "4113": 1,
+        "3604": 1, "3611": 1, "4201": 0.8, "4209": 0.7, "5101": 0.6, "5113": 0.6, "4306": 0.5,
+        "3505": 0.5, "2301": 0.5, "11": 0.5, "12": 0.2},
+    historic=(("310108", 2014, "31", 0.06), ("310103", 2010, "31", 0.04), ("310102", 1999, "31", 0.04),
+              ("310225", 2000, "31", 0.03), ("310230", 2015, "31", 0.02)),  # 闸北 卢湾 南市 南汇县 崇明县
+)
+
+
 class Spec(NamedTuple):
     """What one sample project is: its site and calendar, its places and its story.
 
@@ -458,11 +503,15 @@ class Spec(NamedTuple):
     line_deal_mult: np.ndarray
     industry_groups: tuple[tuple[str, ...], ...]  # work areas with their own industry mix
     industry_probs: np.ndarray     # one row per group, then the default row first
+    segments: SegmentSpec          # how 意向面积/意向总价/意向区域/身份证号 are drawn
     trad: dict
     km_lng: float
     typos: dict[str, str]          # right -> misspelt, for 'variant' answers
     p_typo: float = 0.0            # share of 'variant' answers written with a typo
     address_suffixes: tuple[str, str, str] = ("号", "弄", "号")  # after the house number
+    # Industry mix of the deals of workers in industry_groups[0] (rows: 公寓 deals, other
+    # deals), replacing that group's row for them; None keeps the group's row for everyone.
+    buyer_industry_probs: np.ndarray | None = None
 
     @property
     def n_days(self) -> int:
@@ -492,7 +541,11 @@ SHANGHAI = Spec(
         [6, 8, 32, 32, 6, 4, 5, 7],
         [8, 55, 10, 5, 10, 3, 4, 5],
         [55, 12, 3, 8, 6, 4, 6, 6]], float),
-    trad=TRAD, km_lng=KM_LNG, typos={},
+    segments=SHANGHAI_SEGMENTS, trad=TRAD, km_lng=KM_LNG, typos={},
+    # 外高桥/金桥 workers who buy: 公寓 buyers work in factories and logistics, those who buy
+    # 洋房/别墅/商铺 mostly not (the work map by industry, issue 15)
+    buyer_industry_probs=np.array([[1, 2, 46, 46, 1, 1, 1, 2],
+                                   [16, 16, 15, 15, 12, 8, 8, 10]], float),
 )
 
 # ===================================================================================
@@ -634,6 +687,24 @@ def _chengdu_entries() -> list[dict]:
     return entries
 
 
+CHENGDU_SEGMENTS = SegmentSpec(
+    area_ranges={"公寓": (35, 55, 90), "洋房": (95, 120, 145), "叠拼": (140, 180, 250), "商铺": (30, 70, 180)},
+    intended_weights={
+        "天府新区": 25, "高新南区": 12, "华阳": 6, "麓湖": 4, "双流区": 4, "双流": 2, "兴隆湖": 3, "武侯区": 5,
+        "锦江区": 5, "成华区": 3, "高新区": 5, "青羊区": 2, "金牛区": 1.5, "龙泉驿区": 1.5, "天府新区、双流": 2,
+        "新津区": 1, "郫都区": 1, "温江区": 1},
+    p_intended_home=0.2,
+    local_share=0.7,
+    local_origins={"5101": 50, "5106": 5, "5107": 5, "5114": 5, "5120": 3, "5113": 4, "5109": 3, "5110": 3,
+                   "5111": 3, "5105": 2, "5115": 2, "5116": 2, "5117": 3, "5119": 1.5, "5108": 1.5, "5118": 1,
+                   "5134": 1},
+    other_origins={"50": 30, "5201": 3, "5203": 3, "5301": 2.5, "6101": 3, "6107": 2, "6201": 1.5, "4201": 2,
+                   "4301": 1.5, "4113": 1.5, "11": 1, "4403": 1, "5401": 1},
+    historic=(("510122", 2014, "5101", 0.05), ("510124", 2015, "5101", 0.04), ("510132", 2019, "5101", 0.02),
+              ("512221", 1991, "50", 0.15)),  # 双流县 郫县 新津县 万县 (now 重庆)
+)
+
+
 CHENGDU = Spec(
     key="chengdu_", project_name=CHENGDU_PROJECT_NAME, city_adcode="510100", city_full="成都市", city_short="成都",
     site=CHENGDU_SITE_WGS84, id_prefix="TFS-",
@@ -661,6 +732,7 @@ CHENGDU = Spec(
         [30, 42, 3, 4, 6, 3, 5, 7],
         [10, 40, 8, 5, 14, 12, 4, 7],
         [5, 6, 45, 20, 6, 5, 6, 7]], float),
+    segments=CHENGDU_SEGMENTS,
     trad=CHENGDU_TRAD, km_lng=1 / (111.32 * np.cos(np.radians(30.6))), typos=CHENGDU_TYPOS, p_typo=0.45,
     address_suffixes=("号", "号", "号附1号"),
 )
@@ -759,12 +831,16 @@ def generate(rows: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED, with_truth: boo
     out["成交业态"] = np.where(deal, np.array(spec.lines, dtype=object)[deal_line], None)
     out["成交金额(万元)"] = np.where(deal, _amounts(rng, deal_line, spec), np.nan)
 
-    out.update(_profile(rng, areas, work, line, spec))
+    out.update(_profile(rng, areas, work, line, spec, deal_line))
+    seg_rng = np.random.default_rng(seed + SEGMENT_SEED_OFFSET)  # its own stream: the columns above stay as they were
+    segments, seg_truth = _segment_columns(seg_rng, spec, areas.truth_area[home], line, deal, out, day)
+    out.update(segments)
     frame = pd.DataFrame({h: out[h] for h in HEADERS})
     if with_truth:
         truth["_true_crs"] = crs
         truth["_true_deal"] = deal
         truth["_visit_day"] = day
+        truth.update(seg_truth)
         frame = pd.concat([frame, pd.DataFrame(truth)], axis=1)
     return frame
 
@@ -932,8 +1008,13 @@ def _amounts(rng, deal_line: np.ndarray, spec: Spec) -> np.ndarray:
     return out
 
 
-def _profile(rng, areas: _Areas, work: np.ndarray, line: np.ndarray, spec: Spec) -> dict[str, np.ndarray]:
-    """Age, industry, income, family and purpose, loosely tied to product line and work area."""
+def _profile(rng, areas: _Areas, work: np.ndarray, line: np.ndarray, spec: Spec,
+             deal_line: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Age, industry, income, family and purpose, loosely tied to product line and work area.
+
+    With ``spec.buyer_industry_probs``, the industry of a worker of ``industry_groups[0]`` who
+    bought (``deal_line`` ≥ 0) follows what they bought; everyone else's draw is unchanged.
+    """
     n = len(line)
     age = _choose_by_group(rng, line, np.array([[12, 45, 25, 12, 6], [4, 30, 40, 19, 7],
                                                 [1, 12, 38, 32, 17], [5, 25, 35, 25, 10]], float))
@@ -946,11 +1027,214 @@ def _profile(rng, areas: _Areas, work: np.ndarray, line: np.ndarray, spec: Spec)
     work_name = areas.names[work]
     groups = spec.industry_groups
     work_group = np.select([np.isin(work_name, list(g)) for g in groups], list(range(1, len(groups) + 1)), 0)
-    industry = _choose_by_group(rng, work_group, spec.industry_probs)
+    probs = spec.industry_probs
+    if spec.buyer_industry_probs is not None and deal_line is not None:
+        buyers = len(groups) + 1  # rows appended after the groups' rows: 公寓 deals, other deals
+        work_group = np.where(work_group != 1, work_group,
+                              np.where(deal_line == 0, buyers, np.where(deal_line > 0, buyers + 1, 1)))
+        probs = np.vstack([probs, spec.buyer_industry_probs])
+    industry = _choose_by_group(rng, work_group, probs)
     cols = {"年龄段": (AGE_BANDS, age), "行业": (INDUSTRIES, industry), "收入": (INCOMES, income),
             "家庭结构": (FAMILIES, family), "置业目的": (PURPOSES, purpose)}
     return {h: np.where(rng.random(n) < PROFILE_BLANK, None, np.array(vals, dtype=object)[idx])
             for h, (vals, idx) in cols.items()}
+
+
+# ===================================================================================
+# Issue 15 columns: 意向面积, 意向总价, 意向区域, 身份证号 (drawn from their own stream)
+# ===================================================================================
+# (template, weight): {x} the area (㎡) or {p} the budget (万元); {lo}-{hi} a range around it;
+# "?" an answer bands.read cannot read (汉字数字, a layout); "" a blank cell.
+AREA_FORMATS = (("{x}㎡", 14), ("{x}平", 14), ("{lo}-{hi}", 20), ("{lo}~{hi}㎡", 5), ("{x}㎡左右", 8),
+                ("约{x}平", 5), ("{lo}以上", 6), ("{hi}平以下", 2), ("{x}", 5), ("{x}平米", 3), ("?", 3), ("", 15))
+AREA_UNREADABLE = ("三房", "两房", "3房2厅", "一百二十平", "大平层", "看户型")
+PRICE_FORMATS = (("{p}万", 26), ("{lo}-{hi}万", 18), ("{lo}万-{hi}万", 3), ("{lo}万以上", 6), ("{hi}万以内", 4),
+                 ("{yuan}元", 4), ("{yuan}", 2), ("总价{p}万左右", 5), ("约{p}万", 3), ("{p}w", 2), ("?", 3),
+                 ("", 15))
+PRICE_UNREADABLE = ("三百万", "两三百万", "看情况", "首付100万", "月供1万以内", "不确定")
+P_INTENDED_BLANK = 0.25
+AGE_YEARS = {"25岁以下": (20, 24), "25-34岁": (25, 34), "35-44岁": (35, 44), "45-54岁": (45, 54), "55岁以上": (55, 72)}
+AGE_UNKNOWN = (22, 60)                          # 年龄段 left blank
+LINE_LOCAL = (0.75, 1.05, 1.3, 1.0)             # by line index: 公寓 buyers come from further away
+ID_BLANK, ID_BAD_CHECK, ID_BAD_LENGTH, ID_EXCEL = 0.08, 0.012, 0.005, 0.003
+ID_15_BEFORE, ID_15_SHARE = 1975, 0.12          # some born by 1975 still write the old 15-digit number
+ID_KINDS = ("valid18", "valid15", "bad_check", "bad_length", "excel", "blank")
+_ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
+_ID_CHECK = np.array(list("10X98765432"), dtype=object)
+
+
+def _segment_columns(rng, spec: Spec, home_area: np.ndarray, line: np.ndarray, deal: np.ndarray,
+                     out: dict, day: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The four issue-15 columns and their truth (``_true_area_sqm``, ``_true_price_wan``,
+    ``_true_origin_code``, ``_id_kind``, ``_area_want_kind``, ``_price_want_kind``)."""
+    seg = spec.segments
+    n = len(line)
+    lines = np.array(spec.lines, dtype=object)
+    bought = np.where(deal, pd.Series(out["成交业态"]).map({v: i for i, v in enumerate(spec.lines)}).fillna(-1)
+                      .to_numpy(int), -1)
+    wants = np.where(bought >= 0, bought, line)  # a buyer's wish is what they bought
+    u = rng.random(n)
+    area = _triangular_ppf(np.clip(u + rng.normal(0, 0.15, n), 0.001, 0.999), seg.area_ranges, lines[wants])
+    price = _triangular_ppf(u, spec.amount_ranges, lines[wants])
+    amount = np.asarray(out["成交金额(万元)"], dtype=float)
+    price = np.where(deal, amount * rng.uniform(0.85, 1.15, n), price)
+    area_text, area_kind = _area_texts(rng, area)
+    price_text, price_kind = _price_texts(rng, price)
+    intended = _intended(rng, seg, home_area)
+    ages = np.asarray(out["年龄段"], dtype=object)
+    ids, origin, id_kind = _id_numbers(rng, spec, line, ages, day)
+    columns = {"意向面积": area_text, "意向总价": price_text, "意向区域": intended, "身份证号": ids}
+    truth = {"_true_area_sqm": area, "_true_price_wan": price, "_area_want_kind": area_kind,
+             "_price_want_kind": price_kind, "_true_origin_code": origin, "_id_kind": id_kind}
+    return columns, truth
+
+
+def _triangular_ppf(u: np.ndarray, ranges: dict[str, tuple[float, float, float]], names: np.ndarray) -> np.ndarray:
+    """Row-wise inverse CDF of the triangular distribution ``ranges[names[i]]``."""
+    a, c, b = (np.array([ranges[v][k] for v in names], dtype=float) for k in range(3)) if len(names) else \
+        (np.zeros(0),) * 3
+    cut = (c - a) / (b - a)
+    low = a + np.sqrt(u * (b - a) * (c - a))
+    high = b - np.sqrt((1 - u) * (b - a) * (b - c))
+    return np.where(u < cut, low, high)
+
+
+def _pick_format(rng, formats: tuple[tuple[str, float], ...], n: int) -> np.ndarray:
+    weights = np.array([w for _, w in formats], dtype=float)
+    return rng.choice(len(formats), size=n, p=weights / weights.sum())
+
+
+def _fill(templates: np.ndarray, values: dict[str, np.ndarray]) -> np.ndarray:
+    """``templates[i].format(**{k: v[i]})`` for each row, once per distinct template."""
+    text = np.empty(len(templates), dtype=object)
+    for t in np.unique(templates):
+        m = templates == t
+        cols = [values[k][m] for k in values if "{" + k + "}" in t]
+        keys = [k for k in values if "{" + k + "}" in t]
+        text[m] = [t.format(**dict(zip(keys, row))) for row in zip(*cols)] if keys else t
+    return text
+
+
+def _area_texts(rng, area: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = len(area)
+    fmt = np.array([t for t, _ in AREA_FORMATS], dtype=object)[_pick_format(rng, AREA_FORMATS, n)]
+    x = (np.round(area / 5) * 5).astype(int)
+    lo = np.maximum((np.floor((area - rng.uniform(0, 15, n)) / 10) * 10).astype(int), 10)
+    hi = lo + np.where(rng.random(n) < 0.5, 20, 30)
+    text = _fill(fmt, {"x": x, "lo": lo, "hi": hi})
+    unread = fmt == "?"
+    text[unread] = np.array(AREA_UNREADABLE, dtype=object)[rng.integers(0, len(AREA_UNREADABLE), int(unread.sum()))]
+    blank = fmt == ""
+    text[blank] = None
+    return text, np.where(blank, "blank", np.where(unread, "unreadable", "text")).astype(object)
+
+
+def _price_texts(rng, price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = len(price)
+    fmt = np.array([t for t, _ in PRICE_FORMATS], dtype=object)[_pick_format(rng, PRICE_FORMATS, n)]
+    unit = np.where(price < 150, 5, np.where(price < 1000, 10, 50))
+    p = (np.round(price / unit) * unit).astype(int)
+    step = np.where(price < 150, 10, np.where(price < 1000, 50, 200))
+    lo = np.maximum((np.floor((price - rng.uniform(0, 1, n) * step) / step) * step).astype(int), step)
+    hi = lo + step * np.where(rng.random(n) < 0.6, 1, 2)
+    text = _fill(fmt, {"p": p, "lo": lo, "hi": hi, "yuan": p.astype(np.int64) * 10000})
+    unread = fmt == "?"
+    text[unread] = np.array(PRICE_UNREADABLE, dtype=object)[rng.integers(0, len(PRICE_UNREADABLE), int(unread.sum()))]
+    blank = fmt == ""
+    text[blank] = None
+    return text, np.where(blank, "blank", np.where(unread, "unreadable", "text")).astype(object)
+
+
+def _intended(rng, seg: SegmentSpec, home_area: np.ndarray) -> np.ndarray:
+    """意向区域: blank, the visitor's own home area, or a place near the project."""
+    n = len(home_area)
+    names = np.array(list(seg.intended_weights), dtype=object)
+    weights = np.array(list(seg.intended_weights.values()), dtype=float)
+    text = names[rng.choice(len(names), size=n, p=weights / weights.sum())]
+    in_city = np.array([a is not None and a != OUTSIDE for a in home_area], dtype=bool)
+    own = in_city & (rng.random(n) < seg.p_intended_home)
+    text = np.where(own, home_area, text)
+    return np.where(rng.random(n) < P_INTENDED_BLANK, None, text)
+
+
+@lru_cache(maxsize=None)
+def _counties(prefix: str) -> tuple[int, ...]:
+    """Current county-level address codes starting with ``prefix`` (2, 4 or 6 digits)."""
+    table = pd.read_csv(ID_CODES_CSV, dtype=str, keep_default_na=False)
+    current = table[(table["current"] == "1") & (table["code"].str[4:] != "00")]
+    codes = sorted({int(c) for c in current["code"] if c.startswith(prefix)})
+    if not codes:
+        raise ValueError(f"no current county code starts with {prefix!r} in {ID_CODES_CSV}")
+    return tuple(codes)
+
+
+def _origins(rng, table: dict[str, float], n: int) -> np.ndarray:
+    """An address code per row: a prefix by weight, then one of its counties uniformly."""
+    prefixes = list(table)
+    weights = np.array(list(table.values()), dtype=float)
+    pick = rng.choice(len(prefixes), size=n, p=weights / weights.sum())
+    u = rng.random(n)
+    code = np.zeros(n, dtype=np.int64)
+    for i, prefix in enumerate(prefixes):
+        m = pick == i
+        counties = np.array(_counties(prefix), dtype=np.int64)
+        code[m] = counties[np.minimum((u[m] * len(counties)).astype(int), len(counties) - 1)]
+    return code
+
+
+def _id_numbers(rng, spec: Spec, line: np.ndarray, ages: np.ndarray,
+                day: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Synthetic ID numbers (text), the true 6-digit address code ('' when blank) and each one's kind."""
+    seg, n = spec.segments, len(line)
+    # birth date: the 年龄段 at the visit date, never on a band's edge
+    bounds = np.array([AGE_YEARS.get(a, AGE_UNKNOWN) if isinstance(a, str) else AGE_UNKNOWN for a in ages])
+    years = bounds[:, 0] + np.minimum((rng.random(n) * (bounds[:, 1] - bounds[:, 0] + 1)).astype(int),
+                                      bounds[:, 1] - bounds[:, 0])
+    visit = np.datetime64(spec.start) + day.astype("timedelta64[D]")
+    birth = visit - np.round((years + rng.uniform(0.02, 0.98, n)) * 365.2425).astype("timedelta64[D]")
+    b_year = birth.astype("datetime64[Y]").astype(int) + 1970
+    b_month = birth.astype("datetime64[M]").astype(int) % 12 + 1
+    b_day = (birth - birth.astype("datetime64[M]")).astype(int) + 1
+    ymd = b_year * 10000 + b_month * 100 + b_day
+    # place of origin: the project's region more for 洋房/别墅 and older visitors
+    age_mult = np.where(bounds[:, 1] <= 34, 0.85, np.where(bounds[:, 0] >= 55, 1.25, 1.0))
+    p_local = np.clip(seg.local_share * np.array(LINE_LOCAL)[line] * age_mult, 0.05, 0.95)
+    local = rng.random(n) < p_local
+    code = np.where(local, _origins(rng, seg.local_origins, n), _origins(rng, seg.other_origins, n))
+    for old, last_year, prefix, share in seg.historic:
+        m = np.char.startswith(code.astype(str), prefix) & (b_year <= last_year) & (rng.random(n) < share)
+        code = np.where(m, int(old), code)
+    seq = rng.integers(0, 1000, n)
+    first17 = code * 10**11 + ymd.astype(np.int64) * 1000 + seq
+    digits = (first17[:, None] // 10 ** np.arange(16, -1, -1, dtype=np.int64)) % 10
+    check_index = (digits @ _ID_WEIGHTS) % 11
+    check = _ID_CHECK[check_index]
+    base = np.char.zfill(first17.astype(str), 17).astype(object)
+    ids = base + check
+    # how the number is written
+    u = rng.random(n)
+    kind = np.full(n, "valid18", dtype=object)
+    old_style = (b_year <= ID_15_BEFORE) & (rng.random(n) < ID_15_SHARE)
+    kind[old_style] = "valid15"
+    cuts = np.cumsum([ID_BLANK, ID_BAD_CHECK, ID_BAD_LENGTH, ID_EXCEL])
+    kind = np.where(u < cuts[3], "excel", kind)
+    kind = np.where(u < cuts[2], "bad_length", kind)
+    kind = np.where(u < cuts[1], "bad_check", kind)
+    kind = np.where(u < cuts[0], "blank", kind)
+    kind = np.where((kind == "excel") & (check == "X"), "bad_check", kind)  # Excel mangles only numbers
+    fifteen = code * 10**9 + (ymd % 1_000_000).astype(np.int64) * 1000 + seq
+    ids = np.where(kind == "valid15", fifteen.astype(str).astype(object), ids)
+    wrong = _ID_CHECK[(check_index + 1 + rng.integers(0, 10, n)) % 11]
+    ids = np.where(kind == "bad_check", base + wrong, ids)
+    short = kind == "bad_length"  # a digit dropped while typing
+    ids[short] = [s[:10] + s[11:] for s in ids[short]]
+    excel = kind == "excel"
+    ids[excel] = [f"{float(s):.5E}" for s in ids[excel]]
+    lower = (kind == "valid18") & (check == "X") & (rng.random(n) < 0.3)
+    ids = np.where(lower, base + "x", ids)
+    ids = np.where(kind == "blank", None, ids)
+    origin = np.where(kind == "blank", "", code.astype(str).astype(object))
+    return ids, origin, kind
 
 
 # ===================================================================================
@@ -1024,18 +1308,22 @@ BAD_ROWS: tuple[tuple[str, str, str], ...] = (
     ("JQW-900024", "意向业态 = 城堡 (unknown product line)", "keep the row, product line unknown, report it"),
     ("JQW-900025", "是否成交 = 也许", "keep the row, deal status unknown, report it"),
     ("JQW-900026", "客户编号 appears twice with different data (this row and the next)", "report the duplicate id"),
-    ("", "completely empty row (all 26 cells empty)", "skip silently or count as empty"),
+    ("", f"completely empty row (all {len(HEADERS)} cells empty)", "skip silently or count as empty"),
     ("JQW-900029", "意向业态 = 叠墅, 坐标系 = 百度 (valid aliases)", "accept: 洋房, BD09"),
     ("JQW-900030", "成交日期 2024-02-01 before 到访日期 2024-03-10", "accept row, warn: deal before visit"),
+    ("JQW-900031", "意向总价 = 三百万左右 (汉字数字); 身份证号 with a wrong check digit",
+     "accept row, keep the text, note both; never show the number; no 籍贯"),
+    ("JQW-900032", "意向面积 = 三房 (a layout, not an area); 身份证号 = 3.10115E+17 (Excel made it a number)",
+     "accept row, keep the text, note both; no 籍贯"),
 )
 
 
 def bad_rows_frame(seed: int = DEFAULT_SEED) -> pd.DataFrame:
-    """~30 rows: 14 valid, then the cases in ``BAD_ROWS`` (all cells as text)."""
+    """32 rows: 14 valid, then the cases in ``BAD_ROWS`` (all cells as text)."""
     base = generate(rows=32, seed=seed + 1)
     base = base.astype(object).where(base.notna(), None)
     rows = []
-    for i in range(30):
+    for i in range(32):
         r = {h: _cell_text(v) for h, v in base.iloc[i].items()}
         r["客户编号"] = f"JQW-9{i + 1:05d}"
         rows.append(r)
@@ -1063,9 +1351,11 @@ def bad_rows_frame(seed: int = DEFAULT_SEED) -> pd.DataFrame:
     by_id["JQW-900026"].update({"到访日期": "2024-03-15", "居住区域": "金桥镇", "居住经度": "", "居住纬度": ""})
     set_("JQW-900029", 意向业态="叠墅", 坐标系="百度")
     set_("JQW-900030", 到访日期="2024-03-10", 是否成交="是", 成交日期="2024-02-01", 成交业态="公寓", 成交金额="320.0")
+    set_("JQW-900031", 意向总价="三百万左右", 身份证号="310115198503122410")  # the check digit is 3
+    set_("JQW-900032", 意向面积="三房", 身份证号="3.10115E+17")
     empty = {h: "" for h in HEADERS}
     ordered = [by_id[f"JQW-9{i:05d}"] for i in range(1, 27)] + [dup, empty]
-    ordered += [by_id["JQW-900029"], by_id["JQW-900030"]]
+    ordered += [by_id[f"JQW-9000{i}"] for i in (29, 30, 31, 32)]
     return pd.DataFrame(ordered, columns=list(HEADERS), dtype=object)
 
 
@@ -1190,6 +1480,7 @@ def chengdu_story_stats(truth: pd.DataFrame) -> dict:
         "typos": int(texts.isin(set(_areas(CHENGDU).typo) - set(_areas(CHENGDU).texts)).sum()),
         "outside": int(texts.isin(CHENGDU_OUTSIDE_TEXTS).sum()),
         "junk": int(texts.isin(CHENGDU_JUNK_TEXTS).sum()),
+        "segments": segment_stats(truth, CHENGDU),
     }
 
 
@@ -1215,7 +1506,7 @@ A new user should see that the app is not Shanghai-only. `generate.py` also writ
 
 | file | what |
 |---|---|
-| `{CHENGDU_FILES["utf8"]}` | {rows} visitors, UTF-8 with BOM, the same 26 headers (what the app loads) |
+| `{CHENGDU_FILES["utf8"]}` | {rows} visitors, UTF-8 with BOM, the same {len(HEADERS)} headers (what the app loads) |
 | `{CHENGDU_FILES["xlsx"]}` | the same rows, one sheet `{SHEET_NAME}`, real Excel dates |
 | `{CHENGDU_FILES["bad"]}` | {len(bad_frame)} rows with deliberate problems, below |
 | `{CHENGDU_FILES["places"]}` | each place text the 成都 generator can write, with its true area |
@@ -1255,6 +1546,11 @@ Leisure (生活): {leisure}.
 
 Timing: {_pct(s["pre_launch_share"])} of visits before 开盘; {_pct(s["deal_after_launch"])} of deals on or after it.
 
+### Segment columns
+The same four columns as the Shanghai sample, drawn the same way (their own stream, seed + {SEGMENT_SEED_OFFSET});
+synthetic ID numbers as described there, origins mostly 四川 and 重庆:
+
+{_segment_section(s["segments"], c.lines)}
 ### How 成都 visitors write places
 - Coordinates for about half the answers (居住 {_pct(s["coord_share"]["home"])}, 工作 {_pct(s["coord_share"]["work"])},
   生活 {_pct(s["coord_share"]["leisure"])}); CRS mix {crs}; points are jittered (σ 0.8–3 km, truncated at 2σ)
@@ -1281,6 +1577,104 @@ Rows {dup} and {dup + 1} share 客户编号 TFS-900017 (2024-09-21, 金融城 / 
 
 
 # --- statistics for the README ---------------------------------------------------------
+STORY_WORK_AREAS = ("外高桥", "金桥")
+STORY_INDUSTRIES = ("制造业", "贸易物流")
+
+
+def industry_story_stats(truth: pd.DataFrame) -> dict:
+    """The 金桥 story on the work map by industry, from a Shanghai ``generate(..., with_truth=True)`` frame.
+
+    Rows of ``table``: (work area, industry, visitors, deals, conversion, 公寓 deals, 公寓 share
+    of deals) for 外高桥/金桥 workers by industry and for the other work answers.
+    """
+    deal = truth["_true_deal"].to_numpy(bool)
+    apt = deal & (truth["成交业态"] == "公寓").to_numpy()
+    answered = (truth["_work_kind"] != "empty").to_numpy()
+    port = truth["_true_work_area"].isin(STORY_WORK_AREAS).to_numpy()
+    industry = truth["行业"]
+    story = industry.isin(STORY_INDUSTRIES).to_numpy()
+    groups = [("外高桥/金桥", i, port & (industry == i).to_numpy()) for i in STORY_INDUSTRIES]
+    groups += [("外高桥/金桥", "其他行业或未填", port & ~story),
+               ("其他工作地", "、".join(STORY_INDUSTRIES), answered & ~port & story),
+               ("其他工作地", "其他行业或未填", answered & ~port & ~story)]
+    table = [(a, i, int(m.sum()), int(deal[m].sum()), float(deal[m].mean()), int(apt[m].sum()),
+              float(apt[m].sum() / max(deal[m].sum(), 1))) for a, i, m in groups]
+    cell = port & story
+    other = answered & ~port
+    return {
+        "table": table,
+        "cell_visits": int(cell.sum()), "cell_deals": int(deal[cell].sum()), "cell_apt": int(apt[cell].sum()),
+        "cell_visit_share": float(cell.mean()), "apt_total": int(apt.sum()),
+        "cell_apt_share": float(apt[cell].sum() / apt.sum()),
+        "cell_apt_of_deals": float(apt[cell].sum() / deal[cell].sum()),
+        "other_apt_of_deals": float(apt[other].sum() / deal[other].sum()),
+        "cell_apt_rate": float(apt[cell].mean()), "other_apt_rate": float(apt[other].mean()),
+    }
+
+
+def segment_stats(truth: pd.DataFrame, spec: Spec | None = None) -> dict:
+    """How the four issue-15 columns read in the app (``mapping.segments``), from a generated frame."""
+    from mapping.segments import bands, hometown
+
+    spec = spec or SHANGHAI
+    n = len(truth)
+    out: dict = {"rows": n}
+    for key, col, kind in (("area", "意向面积", "area"), ("price", "意向总价", "price")):
+        table = bands.read(truth[col], kind)
+        filled = truth[col].notna().to_numpy()
+        read_ok = (table["原因"] == "").to_numpy()
+        lo, hi = table["lo"].to_numpy(), table["hi"].to_numpy()
+        value = pd.Series(np.where(np.isinf(hi), lo, (lo + hi) / 2))
+        out[key] = {"blank": int((~filled).sum()), "unread": int((filled & ~read_ok).sum()),
+                    "median": value.groupby(truth["意向业态"].to_numpy()).median().reindex(spec.lines).to_dict(),
+                    "unread_examples": sorted(set(truth.loc[filled & ~read_ok, col]))[:6]}
+    intended = truth["意向区域"]
+    out["intended_blank"] = int(intended.isna().sum())
+    out["intended_top"] = [(a, int(c)) for a, c in intended.value_counts().head(6).items()]
+    derived = hometown.derive(truth["身份证号"])
+    status = derived["status"].astype(str)
+    ok = status != hometown.UNREAD
+    blank = truth["身份证号"].isna().to_numpy()
+    out["id"] = {"valid": int((status == hometown.VALID).sum()), "historic": int((status == hometown.HISTORIC).sum()),
+                 "blank": int(blank.sum()), "unread": int((~ok.to_numpy() & ~blank).sum()),
+                 "fifteen": int((truth["_id_kind"] == "valid15").sum())}
+    provinces = derived.loc[ok, "province"].astype(str)
+    out["provinces"] = [(p, float(s)) for p, s in provinces.value_counts(normalize=True).head(6).items()]
+    top = provinces.value_counts().index[0]
+    line = truth.loc[ok.to_numpy(), "意向业态"]
+    out["local_by_line"] = {ln: float((provinces[line.to_numpy() == ln] == top).mean()) for ln in spec.lines}
+    out["local_province"] = top
+    names = pd.read_csv(ID_CODES_CSV, dtype=str, keep_default_na=False)
+    names = names.assign(end=pd.to_numeric(names["end_year"]).fillna(9999)).sort_values(["code", "end"])
+    names = dict(zip(names["code"], names["name"]))  # a reused code: its latest name
+    out["historic_names"] = [names[code] for code, _, _, _ in spec.segments.historic]
+    return out
+
+
+def _segment_section(s: dict, lines: tuple[str, ...]) -> str:
+    """The README lines on the four segment columns of one sample (``segment_stats`` numbers)."""
+    a, p, i = s["area"], s["price"], s["id"]
+    per_line = "\n".join(f"| {ln} | {a['median'][ln]:g}㎡ | {p['median'][ln]:g}万 | {_pct(s['local_by_line'][ln])} |"
+                         for ln in lines)
+    provinces = "、".join(f"{name} {_pct(share)}" for name, share in s["provinces"])
+    intended = "、".join(f"{name} {c}" for name, c in s["intended_top"])
+    return f"""| 意向业态 | median 意向面积 | median 意向总价 | ID numbers from {s["local_province"]} |
+|---|---|---|---|
+{per_line}
+
+- 意向面积: {a["blank"]} blank, {a["unread"]} that `mapping.segments.bands` cannot read
+  ({"、".join(a["unread_examples"])}); the rest read as 90㎡, 90-120, 120㎡左右, 140平, 100以上 ….
+- 意向总价: {p["blank"]} blank, {p["unread"]} unreadable ({"、".join(p["unread_examples"])}); the rest
+  read as 300万, 250-300万, 500万以上, 1200万, 3000000元, 总价300万左右, 300w ….
+  A buyer's budget is within ±15% of what they paid.
+- 意向区域: {s["intended_blank"]} blank; most named: {intended}.
+- 身份证号: {i["valid"]} with a code in force, {i["historic"]} with a historic code ({"、".join(s["historic_names"])}:
+  the 籍贯 of its time), {i["fifteen"]} of all these in the old 15-digit form; {i["unread"]} unreadable on purpose
+  (wrong check digit, a digit missing, Excel's 3.10115E+17) and {i["blank"]} blank. 籍贯 by province:
+  {provinces}. Birth dates agree with the row's 年龄段 at its 到访日期.
+"""
+
+
 def worked_case_stats(truth: pd.DataFrame) -> dict:
     """Numbers of the worked case, from a ``generate(..., with_truth=True)`` frame."""
     n = len(truth)
@@ -1320,6 +1714,8 @@ def worked_case_stats(truth: pd.DataFrame) -> dict:
         "coord_share": {d: float(truth[f"_{d}_kind"].isin(["coord", "coord+name"]).mean()) for d in DIMS},
         "jinqiao_home_kinds": truth.loc[jq, "_home_kind"].value_counts(normalize=True).to_dict(),
         "nearest_centre_agree": _nearest_centre_agreement(truth),
+        "industry_story": industry_story_stats(truth),
+        "segments": segment_stats(truth, SHANGHAI),
     }
 
 
@@ -1357,6 +1753,9 @@ def readme_text(stats: dict, seed: int, rows: int, bad_frame: pd.DataFrame, chen
     jq_k = s["jinqiao_home_kinds"]
     jq_precise = 1 - jq_k.get("district", 0) - jq_k.get("historic", 0)
     dup_row = bad_rows_line_numbers(bad_frame)[[v for v, _, _ in BAD_ROWS].index("JQW-900026")]
+    ind = s["industry_story"]
+    industry_rows = "\n".join(f"| {a} | {i} | {v} | {d} | {_pct(c)} | {ap} | {_pct(sh)} |"
+                              for a, i, v, d, c, ap, sh in ind["table"])
     bad = "\n".join(f"| {row} | {vid or '(empty)'} | {what} | {expect} |"
                     for row, (vid, what, expect) in zip(bad_rows_line_numbers(bad_frame), BAD_ROWS))
     return f"""# Sample visitor data: {PROJECT_NAME} and {CHENGDU_PROJECT_NAME}
@@ -1374,7 +1773,7 @@ This file is written by `generate.py`; edit the template there, not here.
 | `visitors_sample_utf8bom.csv` | {rows} visitors, UTF-8 with BOM (Excel "CSV UTF-8") |
 | `visitors_sample_gb18030.csv` | the same rows, GB18030 (Chinese Excel's plain "CSV"; read it as GB18030, not GBK) |
 | `visitors_sample.xlsx` | the same rows, one sheet `{SHEET_NAME}`, one header row; 到访日期/成交日期 are real Excel dates |
-| `visitors_bad_rows.csv` | 30 rows (UTF-8 BOM, same headers) with deliberate problems, below |
+| `visitors_bad_rows.csv` | {len(bad_frame)} rows (UTF-8 BOM, same headers) with deliberate problems, below |
 | `sample_place_texts.csv` | each place text the generator can write, with its true area (gazetteer checklist) |
 | `generate.py` | the generator; `generate(rows, seed, with_truth=False, spec=SHANGHAI)` returns the frame |
 | `chengdu_*` | the second sample project, 成都 (below: [The second project](#the-second-project-天府示范项目成都)) |
@@ -1418,6 +1817,20 @@ Best-converting home areas (≥100 visitors):
 |---|---|---|---|
 {work_rows}
 
+**The work map by industry: who buys the apartments.** {ind["cell_visits"]} visitors work in 外高桥/金桥 in
+制造业 or 贸易物流 ({_pct(ind["cell_visit_share"])} of all visitors). {ind["cell_deals"]} of them bought, {ind["cell_apt"]} a 公寓:
+**{_pct(ind["cell_apt_of_deals"])}** of their deals were 公寓, against {_pct(ind["other_apt_of_deals"])} for visitors who work elsewhere, and they
+bought {ind["cell_apt"]} of the project's {ind["apt_total"]} 公寓 ({_pct(ind["cell_apt_share"])}; {_pct(ind["cell_apt_rate"])} of them bought one, {_pct(ind["other_apt_rate"])} of
+visitors working elsewhere). Their neighbours in other industries in the same parks buy 洋房/别墅. The lever
+is the factories and logistics firms of 外高桥保税区 and 金桥出口加工区, for the apartments:
+
+| work area | industry | visitors | deals | conversion | 公寓 deals | 公寓 share of deals |
+|---|---|---|---|---|---|---|
+{industry_rows}
+
+(In `generate.py`: the industry of a 外高桥/金桥 worker who bought follows what they bought,
+`Spec.buyer_industry_probs`; everyone else's industry follows their work area only.)
+
 Leisure (生活) top areas: {leisure}.
 
 Of 金桥 residents' home answers, {_pct(jq_precise)} locate them finer than a district
@@ -1453,6 +1866,20 @@ How each dimension is written (`_{{dim}}_kind` in the truth columns):
 |---|{"---|" * len(KINDS)}
 {kinds}
 
+## Segment columns: 意向面积, 意向总价, 意向区域, 身份证号
+The last four headers feed the segments of issue 15 (面积段, 总价段, 意向区域, 籍贯). They are drawn
+after every other column from a random stream of their own (seed + {SEGMENT_SEED_OFFSET}), so the {len(BASE_HEADERS)} columns
+before them are the same with or without them. They follow the product line loosely: 公寓
+smaller and cheaper, 别墅 larger and dearer; 公寓 buyers come from outside 上海 more often.
+
+**The ID numbers are synthetic.** Each is generated: a real address code of a plausible place
+of origin (data/idcodes), a birth date that fits the row's 年龄段, a random sequence number and
+a valid check digit (GB 11643). They name nobody; a match with a real person's number would be
+chance. The app never stores them: the samples are imported with 籍贯 derivation on
+(`mapping.bootstrap` passes `derive_hometown=True` for the sample files only), which keeps the
+derived city code and drops the number.
+
+{_segment_section(s["segments"], LINES)}
 ## Bad rows (`visitors_bad_rows.csv`)
 Rows 2–15 (JQW-900001 … JQW-900014) are valid. Row numbers count the header as row 1.
 
