@@ -33,7 +33,7 @@ import pandas as pd
 
 from mapping.paths import ROOT
 
-__all__ = ["LEVELS", "Origins", "has_hometown", "normalise", "origin_table", "polygons", "visitor_frame"]
+__all__ = ["LEVELS", "Origins", "has_hometown", "normalise", "origin_table", "origin_workbook", "polygons", "visitor_frame"]
 
 LEVELS = {"province": "省", "city": "市"}
 POLYGON_FILES = {"province": ROOT / "data" / "boundaries" / "china" / "provinces_display.parquet",
@@ -181,3 +181,15 @@ def origin_table(visitors: pd.DataFrame, hometown: pd.DataFrame, level: str, min
     return Origins(table, level, visitors=len(frame), unknown=int((~known).sum()),
                    withheld_places=int(small.sum()), withheld_visitors=int(counts["size"][small].sum()),
                    off_map=off_map)
+
+
+def origin_workbook(origins: Origins, *, project: str, line: str, min_count: int, generated=None) -> bytes:
+    """The 籍贯 workbook: 说明 and one sheet of :attr:`Origins.table`, through the formula-safe writer."""
+    import datetime as dt
+
+    from mapping.export.workbook import plan_workbook
+
+    meta = {"项目": project, "业态": line, "按": f"籍贯（{LEVELS[origins.level]}）", "最少样本数": str(min_count),
+            "生成时间": (generated or dt.datetime.now()).strftime("%Y-%m-%d %H:%M")}
+    notes = [origins.note(min_count), "籍贯由导入时勾选的身份证号前六位推导，只保存到城市，身份证号本身不保存。"]
+    return plan_workbook({f"籍贯（{LEVELS[origins.level]}）": origins.table}, meta, title="籍贯分布", notes=notes)

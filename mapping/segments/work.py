@@ -44,7 +44,7 @@ from mapping import schema as S
 from mapping.place import gazetteer
 
 __all__ = ["ACTIONS", "PARK_RADIUS_M", "PARK_TYPES", "Targeting", "action", "area_industries", "line_share",
-           "map_counts", "park_index", "parks", "targeting_list", "work_rows"]
+           "map_counts", "park_index", "parks", "targeting_list", "targeting_workbook", "work_rows"]
 
 PARK_TYPES = ("产业园", "保税区", "CBD")
 """Landmark types (``data/gazetteer/*landmarks*.csv`` column ``type``) whose enterprises can be approached
@@ -350,3 +350,27 @@ def map_counts(rows: pd.DataFrame, names: pd.DataFrame, park_table: pd.DataFrame
     in_parks = in_parks.astype({"visits": int, "deals": int}).reset_index(drop=True)
     in_parks["conversion"] = in_parks["deals"] / in_parks["visits"]
     return areas.reset_index(drop=True), in_parks
+
+
+# ------------------------------------------------------------------------------- export
+def targeting_workbook(targeting: Targeting, areas: pd.DataFrame, *, project: str, line: str, layer: str,
+                       min_count: int, generated=None) -> bytes:
+    """The 工作地·行业拓客清单 workbook: 说明, then 拓客清单 (:func:`targeting_list`) and 区域行业
+    (:func:`area_industries`), through the formula-safe writer (:func:`mapping.export.workbook.plan_workbook`):
+    place and industry names come from user files, so a text such as ``=HYPERLINK(…)`` is written as text.
+
+    Returns the .xlsx bytes; withheld cells are not in it (the 说明 sheet says how many).
+    """
+    import datetime as dt
+
+    from mapping.export.workbook import plan_workbook
+
+    meta = {"项目": project, "业态": line, "维度": "工作地", "区域单元": layer,
+            "园区识别": f"工作地在产业园/保税区/CBD 地标 {PARK_RADIUS_M / 1000:g} 公里内（同一区县）即算该园区",
+            "工作地平均成交率": f"{targeting.average:.2%}", "最少样本数": str(min_count),
+            "生成时间": (generated or dt.datetime.now()).strftime("%Y-%m-%d %H:%M")}
+    notes = [targeting.note(min_count) or "没有未列出的组合。",
+             *(f"{name}：{text}" for name, text in ACTION_HELP.items()),
+             "成交业态：这些成交买的业态（成交业态为空时按意向业态）。"]
+    return plan_workbook({"拓客清单": targeting.table, "区域行业": areas}, meta, title="工作地·行业拓客清单",
+                         notes=notes)
