@@ -242,7 +242,13 @@ def store_at_0005(request, tmp_path):
 # columns of migrations after 0005 that today's code writes (it writes their defaults): added while the old
 # rows are written at 0005 and dropped again before the upgrade, so the upgrade meets a 0005 schema
 LATER_COLUMNS = (("projects", "ops_version", "INTEGER NOT NULL DEFAULT 0"),
-                 ("visitors", "team", "VARCHAR(64) NOT NULL DEFAULT ''"))
+                 ("visitors", "team", "VARCHAR(64) NOT NULL DEFAULT ''"),
+                 # migration 0008 (issue 15)
+                 ("projects", "segment_bands", "TEXT NOT NULL DEFAULT ''"),
+                 ("visitors", "area_want", "VARCHAR(32) NOT NULL DEFAULT ''"),
+                 ("visitors", "price_want", "VARCHAR(32) NOT NULL DEFAULT ''"),
+                 ("visitors", "intended_text", "VARCHAR(100) NOT NULL DEFAULT ''"),
+                 ("visitors", "hometown", "VARCHAR(6) NOT NULL DEFAULT ''"))
 
 
 def _with_later_columns(store, add: bool) -> None:

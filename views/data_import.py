@@ -121,6 +121,20 @@ def _use_column(canonical: str, header: str) -> None:
     st.session_state[f"map_{canonical}"] = header
 
 
+HOMETOWN_LABEL = "从身份证号推导籍贯（只保存到城市，身份证号本身不保存）"
+HOMETOWN_CAPTION = ("个人信息保护法：最小必要。身份证号是敏感个人信息，只在需要籍贯分析时勾选：勾选后只用号码前六位推导出"
+                    "籍贯城市并保存城市，号码本身不保存、不显示、不导出；不勾选则这一列完全不读取，客户的籍贯为空。")
+
+
+def hometown_choice(mapping: dict[str, str]) -> bool:
+    """The 籍贯 opt-in, shown only when a 身份证号 column is mapped; off unless the user ticks it."""
+    if not mapping.get(S.ID_NUMBER):
+        return False
+    ticked = st.checkbox(HOMETOWN_LABEL, value=False, key="derive_hometown")
+    st.caption(HOMETOWN_CAPTION)
+    return ticked
+
+
 def value_label(field: str, value: str, raw: str) -> str:
     if value == "":
         return "留空（不计入等级）" if field == V.INTENTION_FIELD else "未填/不计成交"
@@ -242,7 +256,7 @@ def main() -> None:
         return
     project_caption(project)
     st.caption(f"导入到项目：**{project.name}**。支持 CSV（UTF-8 / GB18030，逗号、分号或制表符分隔）"
-               "和 Excel（.xlsx / .xls）。手机号和姓名在导入时即脱敏，数据库里不保存明文。"
+               "和 Excel（.xlsx / .xls）。手机号和姓名在导入时即脱敏，数据库里不保存明文；身份证号不保存。"
                "同一文件重复导入不会产生重复客户，修改过的行会更新原客户。")
     upload = st.file_uploader("选择文件", type=[s.lstrip(".") for s in CSV_SUFFIXES + EXCEL_SUFFIXES],
                               key="upload")
@@ -259,18 +273,19 @@ def import_file(store, project, upload) -> None:
     st.dataframe(masked_preview(table, mapping), hide_index=True)
     default_crs = st.selectbox("坐标没有注明坐标系时按", S.CRS_NAMES, index=1, key="default_crs",
                                help="高德、腾讯、微信为 GCJ02；百度为 BD09；GPS、OpenStreetMap 为 WGS84")
+    derive_hometown = hometown_choice(mapping)
     lines = tuple(project.product_lines) or S.PRODUCT_LINES
     saved = store.value_maps(project.id)
     try:
         first = validate(table, mapping, secret=store.pii_secret(), default_crs=default_crs, product_lines=lines,
-                         value_maps=saved, deal_stage=project.deal_stage)
+                         value_maps=saved, deal_stage=project.deal_stage, derive_hometown=derive_hometown)
     except IngestError as exc:
         st.error(str(exc))
         return
     chosen = value_mapping_step(first.unknown, project)
     result = first if not chosen else validate(table, mapping, secret=store.pii_secret(), default_crs=default_crs,
                                                 product_lines=lines, value_maps=merged_maps(saved, chosen),
-                                                deal_stage=project.deal_stage)
+                                                deal_stage=project.deal_stage, derive_hometown=derive_hometown)
     report_view(table, result, mapping)
     commit_step(store, project, upload, result, chosen)
 

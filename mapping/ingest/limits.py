@@ -29,6 +29,9 @@ FIELD_LIMITS: dict[str, tuple[str, int]] = {
     "family": ("family", 32),
     "purpose": ("purpose", 32),
     "team": ("team", 64),
+    "area_want": ("area_want", 32),  # 意向面积 as typed ("120-140㎡")
+    "price_want": ("price_want", 32),  # 意向总价 as typed ("300万左右")
+    "intended_text": ("intended_text", 100),  # 意向区域
     "name": ("name_masked", 64),  # the mask keeps the name's length
     "phone": ("phone_masked", 32),  # the mask keeps the number of digits
 }

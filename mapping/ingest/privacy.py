@@ -254,6 +254,12 @@ _PHONE_HEADER = re.compile(r"电话|手机|联系方式|tel|phone|mobile|微信"
 _NAME_HEADER = re.compile(r"姓名|名字|联系人|客户名称|称呼|配偶|顾问|销售员|经纪人|^name$|customername",
                           re.IGNORECASE)
 MOBILE_IN = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}(?!\d)")  # a mobile number in text
+# an 18-digit resident ID number in text (address code, birth date 18xx–20xx, sequence, check digit)
+ID_IN = re.compile(r"(?<![0-9])[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+                   r"[0-9]{3}[0-9Xx](?![0-9])")
+ID_HIDDEN = "（不显示）"  # what is shown for an ID number, anywhere
+ID_IN_TEXT = "（身份证号已隐去）"  # what replaces an ID number found inside other text
+_ID_HEADER = re.compile(r"身份证|證件|证件|idcard|idnumber|id_number|identity", re.IGNORECASE)
 
 
 def pii_columns(frame: pd.DataFrame, mapping: dict[str, str] | None = None) -> dict[str, object]:
@@ -272,22 +278,51 @@ def pii_columns(frame: pd.DataFrame, mapping: dict[str, str] | None = None) -> d
     """
     out: dict[str, object] = {}
     mapping = mapping or {}
-    for canonical, masker in (("phone", mask_phone), ("name", mask_name)):
-        if mapping.get(canonical):
+    for canonical, masker in (("id_number", hide_id), ("phone", mask_phone), ("name", mask_name)):
+        if mapping.get(canonical) and mapping[canonical] not in out:
             out[mapping[canonical]] = masker
     for header in frame.columns:
         if header in out:
             continue
         name = str(header)
-        if _PHONE_HEADER.search(name):
+        if _ID_HEADER.search(name):
+            out[header] = hide_id
+        elif _PHONE_HEADER.search(name):
             out[header] = mask_phone
         elif _NAME_HEADER.search(name):
             out[header] = mask_name
         else:
             values = frame[header].dropna().astype(str)
-            if values.str.contains(MOBILE_IN).any():  # one number in a 备注 column is one too many
-                out[header] = mask_phones_in
+            if values.str.contains(MOBILE_IN).any() or values.str.contains(ID_IN).any():  # one number in a
+                out[header] = mask_numbers_in  # 备注 column is one too many
     return out
+
+
+def hide_id(value: object) -> str:
+    """An ID number (身份证号) is never shown, not even in part: 「（不显示）」, "" for an empty cell.
+
+    >>> hide_id("110101199003070011"), hide_id("")
+    ('（不显示）', '')
+    """
+    if value is None or (isinstance(value, float) and pd.isna(value)) or not str(value).strip():
+        return ""
+    return ID_HIDDEN
+
+
+def mask_ids_in(value: object) -> str:
+    """A free-text cell with ID numbers in it, each replaced by 「（身份证号已隐去）」.
+
+    >>> mask_ids_in("张江 110101199003070011")
+    '张江 （身份证号已隐去）'
+    """
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return ID_IN.sub(ID_IN_TEXT, str(value))
+
+
+def mask_numbers_in(value: object) -> str:
+    """:func:`mask_ids_in`, then :func:`mask_phones_in`: every ID and mobile number in a cell hidden."""
+    return mask_phones_in(mask_ids_in(value))
 
 
 def mask_phones_in(value: object) -> str:

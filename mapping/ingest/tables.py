@@ -40,9 +40,11 @@ from mapping.ingest.headers import (  # noqa: F401
     suggest_mapping,
 )
 from mapping.ingest.keys import PiiSecret
-from mapping.ingest.privacy import (MOBILE_IN, mask_frame, mask_phone, mask_phones_in, pii_columns, protect,
-                                    rekey_many)
+from mapping.ingest.privacy import (ID_HIDDEN, ID_IN, MOBILE_IN, mask_frame, mask_ids_in, mask_phone, mask_phones_in,
+                                    pii_columns, protect, rekey_many)
 from mapping.ingest.report import REPORT_COLUMNS, summarise
+from mapping.segments import bands as SB
+from mapping.segments import hometown as HT
 
 MAX_FILE_MB = float(os.environ.get("TUOKE_MAX_UPLOAD_MB", "50"))
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -553,6 +555,13 @@ class _Issues:
         for pos, value in zip(positions, values):
             self.rows.append((int(pos), header, str(value), kind, action, reason))
 
+    def add_column_note(self, canonical: str, value: str, kind: str, action: str, reason: str) -> None:
+        """A line about a whole column, numbered with the header's row."""
+        self.add([_HEADER_POSITION], canonical, [value], kind, action, reason)
+
+
+_HEADER_POSITION = -1  # an issue position meaning "the header row": a note about a whole column
+
 
 @dataclass
 class _Context:
@@ -576,6 +585,7 @@ def validate(
     *,
     value_maps: dict[str, dict[str, str]] | None = None,
     deal_stage: str = S.DEFAULT_DEAL_STAGE,
+    derive_hometown: bool = False,
 ) -> IngestResult:
     """Validate and normalise every row of ``table``.
 
@@ -605,6 +615,12 @@ def validate(
         of :mod:`mapping.ingest.values`.
     deal_stage : str
         The first stage that counts as 成交: 认购 (default) or 签约.
+    derive_hometown : bool
+        Read the 身份证号 column (``mapping["id_number"]``) to derive each row's 籍贯 (``hometown``,
+        a 6-digit city code; :func:`mapping.segments.hometown.derive`), which the user must ask for
+        (个人信息保护法：最小必要).  Without it the column is not read at all and the report says so in
+        one line.  Either way the ID numbers never leave this function: not in ``records``, not in the
+        report (an unreadable number is quoted as 「（不显示）」).
 
     Returns
     -------
@@ -622,6 +638,17 @@ def validate(
     [['签约', True, '洋房'], ['认筹', False, '其他']]
     >>> result.unknown[["field", "raw", "suggestion"]].values.tolist()
     [['product_line', '城堡', '']]
+
+    意向面积 / 意向总价 are kept as written; a value :func:`mapping.segments.bands.read` cannot read is a
+    note in the report, not a rejection:
+
+    >>> data = "到访日期,居住区域,意向面积,预算\\n2024-03-01,浦东,120-140,300万\\n2024-03-02,徐汇,三房,\\n"
+    >>> table = read_table(data.encode(), "v.csv")
+    >>> result = validate(table, auto_map(table.frame.columns), secret=PiiSecret(bytes(32), "s"))
+    >>> result.records[["area_want", "price_want"]].values.tolist()
+    [['120-140', '300万'], ['三房', '']]
+    >>> result.report[["行号", "列", "原值", "问题"]].values.tolist()
+    [[3, '意向面积', '三房', '意向面积无法识别']]
     """
     check_mapping(mapping, table.frame.columns)
     if deal_stage not in S.DEAL_STAGES:
@@ -633,9 +660,11 @@ def validate(
         issues.add([pos], S.VISIT_DATE, [""], "合计行", "跳过", "表尾的合计/小计行，不是客户，已跳过")
     ctx = _Context(table, frame, issues, pd.Series(ACCEPTED, index=frame.index, dtype=object),
                    tuple(product_lines), {k: dict(v) for k, v in (value_maps or {}).items()})
+    hometown = _hometown(ctx, mapping.get(S.ID_NUMBER), derive_hometown)
     _clean_text(ctx)
     _hide_phones_in_text(ctx)
     out = _columns(ctx, default_crs, deal_stage)
+    out[S.HOMETOWN] = hometown
     masked_phone = frame[S.PHONE].str.contains(r"[*＊]", regex=True)
     out = protect(out, secret, digests=True)
     out["visitor_key"] = visitor_keys(out, secret.key, weak_phone=masked_phone)
@@ -672,6 +701,9 @@ def _columns(ctx: _Context, default_crs: str, deal_stage: str) -> pd.DataFrame:
     for col in S.PROFILE_COLUMNS:
         out[col] = frame[col]
     out[S.TEAM] = _teams(ctx)
+    for col in S.WANT_COLUMNS:
+        out[col] = frame[col]
+    _note_unread_wants(ctx)
     _locations(frame, out, issues, status, default_crs)
     out[S.PHONE] = frame[S.PHONE]
     out[S.NAME] = frame[S.NAME]
@@ -718,6 +750,38 @@ def _hide_phones_in_text(ctx: _Context) -> None:
                        f"{label}里夹带的手机号已隐去（个人信息不入库），只保留后 4 位")
             frame.loc[found, col] = masked
             _fix(status, found)
+    _hide_ids_in_text(ctx)
+
+
+_ID_RE2 = r"[1-9][0-9]{16}[0-9Xx]"  # every match of privacy.ID_IN holds one
+
+
+def _hide_ids_in_text(ctx: _Context) -> None:
+    """An 18-digit ID number typed into a free-text column (「汤臣一品 110101199003070011」) never reaches the
+    database: it is replaced by 「（身份证号已隐去）」 and the row noted (the number itself is not quoted).
+    The 客户编号 is left as it is: replacing it would merge different customers."""
+    frame, issues, status = ctx.frame, ctx.issues, ctx.status
+    for col in frame.columns:
+        if col in S.PII_COLUMNS or col in _NOT_FREE_TEXT or col == S.VISITOR_ID:
+            continue
+        values = frame[col]
+        if isinstance(values.array, pd.arrays.ArrowStringArray):
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            if pc.any(pc.match_substring_regex(pa.array(values.array), _ID_RE2)).as_py() is not True:
+                continue
+        elif not ID_IN.search("\n".join(values.tolist())):
+            continue
+        found = values.str.contains(ID_IN, regex=True)
+        if not found.any():
+            continue
+        label = S.COLUMN_LABELS.get(col, col)
+        masked = values[found].map(mask_ids_in)
+        issues.add(found[found].index, col, masked, f"{label}含身份证号", "已隐去",
+                   f"{label}里夹带的身份证号已隐去（个人信息不入库，也不显示）")
+        frame.loc[found, col] = masked
+        _fix(status, found)
 
 
 # Every match of MOBILE_IN holds a match of this RE2 pattern: its core (1[3-9]\d(?:[\s-]?\d{4}){2}) with \d as
@@ -957,6 +1021,62 @@ def _teams(ctx: _Context) -> pd.Series:
     return resolved.value.where(resolved.source == V.PROJECT, values).fillna("")
 
 
+def _note_unread_wants(ctx: _Context) -> None:
+    """意向面积 / 意向总价 values :func:`mapping.segments.bands.read` cannot read: kept as written (they count as
+    「未填/无法识别」 in every band table), each listed in the report with the reason and what to do."""
+    for col, kind in ((S.AREA_WANT, "area"), (S.PRICE_WANT, "price")):
+        values = ctx.frame[col]
+        given = (values != "").to_numpy()
+        if not given.any():
+            continue
+        read = SB.read(values[given], kind)
+        bad = (read["原因"] != "").to_numpy()
+        if not bad.any():
+            continue
+        label = S.COLUMN_LABELS[col]
+        given_index = values.index[given]  # read's rows are the given values, numbered from 0
+        for (reason, action), at in read[bad].groupby(["原因", "怎么办"], sort=False).groups.items():
+            positions = given_index[np.asarray(at)]
+            ctx.issues.add(positions, col, values[positions], f"{label}无法识别", "保留原值",
+                           f"{reason}：{action}；原值已保留，分段时计入「{SB.UNREAD}」")
+
+
+def _hometown(ctx: _Context, header: str | None, derive: bool) -> pd.Series:
+    """The 籍贯 code of each row ("" where none): a 6-digit city code, the province code for 北京/天津/上海/重庆
+    and for a number that names only its province.  The ID numbers are read here and nowhere else, only
+    when ``derive``; without it, one report line says the column was ignored and why."""
+    empty = pd.Series("", index=ctx.frame.index, dtype=object)
+    if not header:
+        return empty
+    if not derive:
+        ctx.issues.add_column_note(S.ID_NUMBER, ID_HIDDEN, "身份证号未读取", "已忽略",
+                                   "没有勾选「从身份证号推导籍贯」：按个人信息保护法「最小必要」，身份证号整列不读取、不保存，"
+                                   "本次导入的客户籍贯为空（以前推导过的也会清空）；需要籍贯分析时勾选后再导入一次")
+        return empty
+    derived = HT.derive(_cells_text(ctx.table.frame[header].loc[ctx.frame.index]))  # codes only, no number
+    codes = _hometown_codes(derived["province_code"], derived["city_code"])
+    status, reason = derived["status"].astype(str).to_numpy(), derived["reason"].astype(str).to_numpy()
+    bad = (status == HT.UNREAD) & (reason != "未填")
+    for why in pd.unique(reason[bad]):
+        at = ctx.frame.index[bad & (reason == why)]
+        ctx.issues.add(at, S.ID_NUMBER, [ID_HIDDEN] * len(at), "身份证号无法识别", "籍贯留空",
+                       f"身份证号{why}；这一行的籍贯留空（号码不显示、不保存），其余照常导入")
+    return pd.Series(codes, index=ctx.frame.index, dtype=object)
+
+
+def _hometown_codes(province: pd.Series, city: pd.Series) -> np.ndarray:
+    """Per row the stored 籍贯 code from :func:`~mapping.segments.hometown.derive`'s categorical columns: the city
+    code, else (a municipality, or a number naming only its province) the province code; worked out once per
+    distinct (province, city) pair."""
+    pairs = pd.DataFrame({"p": province.astype(object), "c": city.astype(object)}).fillna("")
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(pairs))
+    chosen = np.array([p if (p[:2] in _MUNICIPALITIES or not c) else c for p, c in uniques] + [""], dtype=object)
+    return chosen[codes]
+
+
+_MUNICIPALITIES = ("11", "12", "31", "50")  # 北京 天津 上海 重庆: 籍贯 is the municipality (310000)
+
+
 def _stages(ctx: _Context, deal_dates: pd.Series, sign_dates: pd.Series) -> pd.Series:
     """The stage of each row from 客户状态 and 是否成交 (the later one; 退房 wins); without
     either, 签约 when a 签约日期 is given, 认购 when a 成交日期 is, else 来访; "" when a
@@ -1106,7 +1226,8 @@ def _report(issues: _Issues, table: Table, mapping: dict[str, str]) -> pd.DataFr
     rows = []
     for pos, header, value, kind, action, reason in issues.rows:
         masker = pii_headers.get(header)
-        rows.append((table.row_number(pos), header, masker(value) if masker else value, kind, action, reason))
+        number = table.header_row if pos == _HEADER_POSITION else table.row_number(pos)
+        rows.append((number, header, masker(value) if masker else value, kind, action, reason))
     report = pd.DataFrame(rows, columns=REPORT_COLUMNS)
     return report.sort_values(["行号", "列"], kind="stable").reset_index(drop=True)
 
