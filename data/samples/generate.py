@@ -1548,7 +1548,9 @@ Timing: {_pct(s["pre_launch_share"])} of visits before 开盘; {_pct(s["deal_aft
 
 ### Segment columns
 The same four columns as the Shanghai sample, drawn the same way (their own stream, seed + {SEGMENT_SEED_OFFSET});
-synthetic ID numbers as described there, origins mostly 四川 and 重庆:
+synthetic ID numbers as described there, origins mostly 四川 and 重庆. Of the 意向区域 answers, 天府新区,
+高新区 and 高新南区 are no administrative units and the gazetteer does not place them; a project
+maps them with an alias (天府新区 → 双流区), as it does for the same words in 居住/工作区域:
 
 {_segment_section(s["segments"], c.lines)}
 ### How 成都 visitors write places
