@@ -28,10 +28,10 @@ PAGE_FILES = {
     "home": "views/home.py", "import": "views/data_import.py", "settings": "views/project_settings.py",
     "battle": "views/battle_map.py", "conversion": "views/visits_deals.py", "launch": "views/launch_compare.py",
     "map": "views/customer_map.py", "review": "views/review.py",
-    "prospects": "views/prospects.py",
+    "prospects": "views/prospects.py", "segments": "views/segments.py",
 }
 DOWNLOADS = {"battle": "bm_dl_xlsx", "conversion": "vd_dl_xlsx", "map": "dl_map", "launch": "lc_dl_xlsx",
-             "prospects": "px_dl_csv"}
+             "prospects": "px_dl_csv", "segments": "sg_dl_xlsx"}
 
 
 @pytest.fixture(scope="module")
