@@ -116,14 +116,19 @@ def ensure_admin(store: Store, password: str | None) -> str | None:
 
 def load_sample(store: Store, path: Path = SAMPLE_FILE, spec: dict | None = None,
                 competitors: list[dict] | None = None) -> int:
-    """Create a sample project (default: the Shanghai one) and import its visitors file into it."""
+    """Create a sample project (default: the Shanghai one) and import its visitors file into it.
+
+    The sample files' 身份证号 are synthetic (``data/samples/README.md``), so their 籍贯 is derived
+    (``derive_hometown=True``) and the 籍贯 segment has something to show; as for any import, only
+    the derived city code is kept.  A user's own file is read with 籍贯 off unless they tick it.
+    """
     spec = SAMPLE_PROJECT if spec is None else spec
     project_id = store.create_project(**spec)
     store.set_sites(project_id, spec["site"], SAMPLE_COMPETITORS if competitors is None else competitors)
     data = path.read_bytes()
     table = read_table(data, path.name)
     result = validate(table, auto_map(table.frame.columns), secret=store.pii_secret(),
-                      product_lines=tuple(spec["product_lines"]))
+                      product_lines=tuple(spec["product_lines"]), derive_hometown=True)
     importer.import_records(store, project_id, result, path.name, file_digest(data), geocoder_from_env())
     return project_id
 
