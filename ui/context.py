@@ -23,6 +23,7 @@ from mapping.analysis.grading import DEFAULT_MIN_COUNT
 from mapping.db.store import Store
 from mapping.export.plan import graded_lines
 from mapping.project import Project
+from mapping.segments.axis import Segments, segment_label
 from ui import layers as UL
 from ui.common import adcode_counts, pick_project, project_caption, project_facts, project_visitors
 from ui.shared import cached, scope
@@ -42,6 +43,10 @@ class MapContext:
     filters: Filters = field(default_factory=Filters)
     min_count: int = DEFAULT_MIN_COUNT
     run: Run | None = None
+    # the battle map's series: "" = one map per product line; else a segment key (mapping.segments.axis),
+    # one map per value, combined with the product line; ``axis_value`` is the map shown
+    axis: str = ""
+    axis_value: str = ""
 
     def with_(self, **changes) -> MapContext:
         return replace(self, **changes)
@@ -71,6 +76,16 @@ class MapContext:
 
     def line_label(self) -> str:
         return line_label(self.line)
+
+    def series_label(self) -> str:
+        """Which map of the series this is: 「公寓」, or with a segment axis 「公寓 · 面积段 90㎡以下」."""
+        if not self.axis:
+            return self.line_label()
+        return f"{self.line_label()} · {segment_label(self.axis)} {self.axis_value}"
+
+    def segments(self) -> Segments | None:
+        """The project's segments when the facts carry them (:func:`ui.segments_data.segmented_facts`)."""
+        return self.facts.segments
 
     def key(self, *parts) -> tuple:
         """A process-wide cache key (:mod:`ui.shared`): store, project, data version, area unit, ``parts``."""

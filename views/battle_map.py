@@ -22,6 +22,7 @@ from mapping.maps import printmap, render
 from mapping.maps.offline import standalone_html
 from mapping.maps.overlays import project_sites
 from ui import layers as U
+from ui import battle_segments as BS
 from ui import plans as UP
 from ui import trail
 from ui.auth import allowed, download_button, refusal, require
@@ -59,7 +60,7 @@ def choose_filters(ctx: MapContext) -> Filters:
     """Visit dates, channels and intentions (one under the other: they sit beside the map); the product
     line is the context's."""
     span = ctx.facts.date_range()
-    with st.expander("筛选：时间、渠道、意向等级", expanded=False):
+    with st.expander("筛选：时间、渠道、意向等级、客群细分", expanded=False):
         periods = list(PERIODS) if ctx.project.launch_date else [p for p in PERIODS if p not in ("pre", "post")]
         period = st.radio("到访时间", periods, format_func=PERIODS.get, horizontal=True, key="bm_period")
         custom = None
@@ -69,9 +70,10 @@ def choose_filters(ctx: MapContext) -> Filters:
                 custom = (picked[0], picked[1])
         channels = st.multiselect("到访渠道（不选为全部）", ctx.facts.channels, key="bm_channels", placeholder="全部渠道")
         intentions = st.multiselect("意向等级", ctx.facts.intentions, key="bm_intentions", placeholder="全部")
+        segments = BS.segment_filter(ctx, ctx.axis)
     start, end = period_range(period, ctx.project.launch_date, span, custom)
     return Filters(product_line=ctx.line or None, start=start, end=end, channels=tuple(channels),
-                   intentions=tuple(intentions))
+                   intentions=tuple(intentions), segments=segments)
 
 
 def choose_settings(dimension: str, min_k: int) -> B.Settings:
@@ -108,14 +110,11 @@ def current_run(ctx: MapContext, settings: B.Settings) -> B.Run:
 
     The session remembers which run it uses; the fitting itself is shared by every session
     (one per data version, unit, settings and filters: :mod:`ui.shared`)."""
-    def key(s: B.Settings) -> tuple:
-        return ctx.project.id, ctx.version, ctx.layer_id, repr(s)
-
     runs = st.session_state.setdefault("bm_runs", {})
-    if st.session_state.pop("bm_refit", False) or key(settings) not in runs:
-        for run in shared_runs(ctx, settings):
-            runs[key(run.settings)] = run
-    return runs[key(settings)]
+    if st.session_state.pop("bm_refit", False) or BS.run_key(ctx, settings) not in runs:
+        for run in (BS.axis_runs(ctx, settings) if ctx.axis else shared_runs(ctx, settings)):
+            runs[BS.run_key(ctx, run.settings)] = run
+    return runs[BS.run_key(ctx, settings)]
 
 
 def shared_runs(ctx: MapContext, settings: B.Settings) -> list[B.Run]:
@@ -129,9 +128,9 @@ def shared_runs(ctx: MapContext, settings: B.Settings) -> list[B.Run]:
 
 def titles(ctx: MapContext) -> tuple[str, str]:
     """Title and subtitle of the map, on screen and in the exports."""
-    title = f"{ctx.project.name} · {ctx.line_label()} 拓客作战地图"
+    title = f"{ctx.project.name} · {ctx.series_label()} 拓客作战地图"
     subtitle = (f"{G.DIMENSION_LABELS[ctx.dimension]} · {G.SCHEME_LABELS[ctx.run.settings.scheme]} · "
-                f"{ctx.filters.describe()}")
+                f"{BS.base_filters(ctx).describe()}{BS.subtitle_series(ctx)}")
     return title, subtitle
 
 
@@ -358,11 +357,14 @@ def exports(ctx: MapContext, table: pd.DataFrame, targets: pd.DataFrame, map_fac
     c1, c2, c3, c4 = st.columns(4)
 
     def workbook() -> bytes:
+        if ctx.axis:
+            return BS.axis_workbook(ctx, targets)
         return P.battle_plan_workbook(ctx.facts, ctx.run, ctx.area_names(), ctx.filters, targets,
                                       project=ctx.project, layer_label=ctx.layer_label(), layer=ctx.layer())
 
-    stem = f"{ctx.project.name}_拓客作战地图_{dt.date.today():%Y%m%d}"
-    download_button("拓客计划（Excel，每个业态一页）", container=c1, data=workbook, file_name=f"{stem}.xlsx",
+    stem = BS.file_stem(ctx, f"{dt.date.today():%Y%m%d}")
+    download_button(f"拓客计划（Excel，每个{BS.axis_label(ctx.axis)}一页）", container=c1, data=workbook,
+                    file_name=f"{stem}.xlsx",
                     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     icon=":material/table:", key="bm_dl_xlsx")
     download_button("离线地图（HTML）", container=c2, data=lambda: standalone_html(map_factory()),
@@ -408,10 +410,15 @@ def main() -> None:
     if ctx is None:
         return
     UP.in_force(ctx)  # which approved plan version the team follows
-    top, toggle = st.columns([6, 1], vertical_alignment="bottom")
+    ctx = BS.with_segments(ctx)
+    top, axis_col, toggle = st.columns([5, 2, 1], vertical_alignment="bottom")
     with top:
         ctx = ctx.with_(line=choose_line(ctx))
+    with axis_col:
+        ctx = ctx.with_(axis=BS.choose_axis(ctx))
     wide = toggle.toggle("全宽地图", key="bm_wide", help="地图占满页面宽度，设置和区域详情移到地图下方")
+    if ctx.axis:
+        ctx = ctx.with_(axis_value=BS.choose_axis_value(ctx, ctx.axis))
     shown = st.pills("图层", list(LAYER_CHOICES), format_func=LAYER_CHOICES.get, selection_mode="multi",
                      default=["sites", "opportunity"], key="bm_layers") or []
     map_area, controls, detail = page_layout(wide)
@@ -420,9 +427,14 @@ def main() -> None:
         ctx = ctx.with_(filters=choose_filters(ctx))
         settings = choose_settings(ctx.dimension, ctx.project.min_count)
     ctx = ctx.with_(min_count=settings.min_count, run=current_run(ctx, settings))
+    ctx = ctx.with_(filters=B.axis_filters(ctx.filters, ctx.run, ctx.axis_value))  # this map of the series
     table = ctx.graded()
     with st.container():  # under the map, but read first: the opportunity layer compares with the plan
-        plan = UP.plans_panel(ctx, table, current_targets(ctx.project.id))
+        if ctx.axis:
+            BS.plan_note(ctx)
+            plan = None
+        else:
+            plan = UP.plans_panel(ctx, table, current_targets(ctx.project.id))
     with map_area:
         state = map_panel(ctx, table, shown, plan)
     area_id = clicked_area(state) or st.session_state.get("bm_area")

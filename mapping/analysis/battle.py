@@ -75,7 +75,7 @@ class Run:
 
     layer_id: str
     settings: Settings
-    filters: Filters  # the filters the bins were fitted under (product_line unset; no axis value)
+    filters: Filters  # the filters the bins were fitted under (product_line unset, but an axis run's line kept)
     bins: dict[str, G.Bins]
     fitted_at: str
     axis: str = ""  # "" = one map per product line; else the segment key of the series
@@ -135,7 +135,7 @@ def fit_axis_runs(facts: Facts, layer_id: str, settings: list[Settings], filters
         pooled = [G.graded_scores(G.score_table(t, s.dimension, s.weights), s.min_count) for t in by_value.values()]
         scores_all = np.concatenate(pooled) if pooled else np.zeros(0)
         bins = {line: G.fit(scores_all, s.scheme, s.manual)}
-        runs.append(Run(layer_id, s, replace(base, product_line=None), bins, fitted_at, axis=axis))
+        runs.append(Run(layer_id, s, base, bins, fitted_at, axis=axis))
     return runs
 
 

@@ -36,8 +36,10 @@ from mapping.export.workbook import plan_workbook
 from mapping.geo import hexgrid
 from mapping.maps import printmap
 from mapping.project import Project
+from mapping.segments.axis import segment_label
 
-__all__ = ["battle_plan_workbook", "graded_lines", "plan_meta", "print_areas", "printable_map", "saved_plan_meta"]
+__all__ = ["axis_plan_workbook", "battle_plan_workbook", "graded_lines", "graded_values", "plan_meta", "print_areas",
+           "printable_map", "saved_plan_meta"]
 
 
 def graded_lines(facts: Facts, run: B.Run, names: pd.DataFrame, filters: Filters, lines: list[str],
@@ -127,6 +129,53 @@ def battle_plan_workbook(facts: Facts, run: B.Run, names: pd.DataFrame, filters:
     sheets = {B.line_label(line): B.plan_table(table, facts, run, _for_line(filters, line), targets)
               for line, table in tables.items()}
     return plan_workbook(sheets, plan_meta(project.name, layer_label, run, filters, now, plan))
+
+
+def graded_values(facts: Facts, run: B.Run, names: pd.DataFrame, filters: Filters, values: list[str],
+                  layer: gpd.GeoDataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """:func:`mapping.analysis.battle.graded` for each value of an axis run's segment (``run.axis``),
+    under ``filters`` (the product line in force), keyed by value: the series of maps on one scale."""
+    return {value: B.graded(facts, run, names, B.axis_filters(filters, run, value), layer) for value in values}
+
+
+def axis_plan_workbook(facts: Facts, run: B.Run, names: pd.DataFrame, filters: Filters, targets: pd.DataFrame,
+                       values: list[str], *, project: Project, layer_label: str,
+                       layer: gpd.GeoDataFrame | None = None, now: dt.datetime | None = None) -> bytes:
+    """The 拓客计划 workbook of a segment axis run: 说明, then one sheet per value of the segment.
+
+    Like :func:`battle_plan_workbook`, for the series of one product line split by ``run.axis``
+    (:func:`mapping.analysis.battle.fit_axis_runs`): each sheet starts with a column named after the
+    segment (e.g. 面积段) holding its value; 说明 names the segment and the product line.  Cells
+    under the run's minimum sample are listed as 样本不足 without any count.
+
+    Parameters
+    ----------
+    values : list of str
+        The segment's values, one sheet each, in this order (:meth:`mapping.segments.axis.Segments.codes`).
+    filters : Filters
+        The filters in force without the axis value (the product line included).
+
+    Other parameters are those of :func:`battle_plan_workbook`.
+    """
+    if not run.axis:
+        raise ValueError("'run' 不是按客群细分分图的分级（run.axis 为空）：请用 battle_plan_workbook")
+    label = segment_label(run.axis)
+    base = filters.with_segment(run.axis)
+    sheets = {}
+    for value, table in graded_values(facts, run, names, base, values, layer).items():
+        plan = B.plan_table(table, facts, run, B.axis_filters(base, run, value), targets)
+        plan.insert(0, label, value)
+        sheets[value] = plan
+    meta = plan_meta(project.name, layer_label, run, base, now)
+    meta = {"项目": meta.pop("项目"), "业态": B.line_label(base.product_line or ""),
+            "每张地图按": f"{label}（{len(values)} 张，同一套分级区间）", **meta}
+    return plan_workbook(sheets, meta, notes=_axis_notes(label, run.settings.min_count))
+
+
+def _axis_notes(label: str, k: int) -> list[str]:
+    return [f"每个{label}一页：各页用同一套分级区间（在所有 区域 × {label} 上一起拟合），等级可以互相比较。",
+            f"某个区域在某个{label}下少于 {k} 人时显示为“样本不足”，不列人数（保护个人信息，也避免小样本误判）。",
+            "等级颜色与地图一致：A 深红、B 红、C 橙、D 浅橙、样本不足 灰色。"]
 
 
 def print_areas(polygons: gpd.GeoDataFrame, table: pd.DataFrame) -> gpd.GeoDataFrame:
