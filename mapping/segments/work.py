@@ -222,13 +222,26 @@ def action(kind: str, visits: int, deals: int, conversion: float, average: float
     return ACTIONS["watch"]
 
 
-def _mix(bought: pd.Series) -> str:
-    counts = bought[bought != ""].value_counts()
-    if counts.empty:
-        return ""
-    total = counts.sum()
-    return "、".join(f"{line} {n / total:.0%}" for line, n in counts.sort_index().sort_values(ascending=False,
-                                                                                            kind="stable").items())
+def _mixes(frame: pd.DataFrame) -> dict[tuple, str]:
+    """(kind, place, industry) → what its visitors bought, e.g. 「公寓 75%、洋房 25%」 (most first, then by name)."""
+    bought = frame[frame["bought"] != ""]
+    if bought.empty:
+        return {}
+    counts = bought.groupby(["kind", "place", "industry", "bought"]).size().rename("n").reset_index()
+    counts["total"] = counts.groupby(["kind", "place", "industry"])["n"].transform("sum")
+    counts = counts.sort_values(["kind", "place", "industry", "n", "bought"], ascending=[True, True, True, False, True],
+                                kind="stable")
+    counts["text"] = counts["bought"] + " " + (counts["n"] / counts["total"]).map("{:.0%}".format)
+    joined = counts.groupby(["kind", "place", "industry"], sort=False)["text"].agg("、".join)
+    return joined.to_dict()
+
+
+def _home_areas(frame: pd.DataFrame) -> dict[tuple, str]:
+    """(kind, place) → the area most of its rows fall in (ties: the smallest id); places without one are left out."""
+    placed = frame[frame["area_id"] != ""]
+    counts = placed.groupby(["kind", "place", "area_id"]).size().rename("n").reset_index()
+    counts = counts.sort_values(["n", "area_id"], ascending=[False, True], kind="stable").drop_duplicates(["kind", "place"])
+    return {(kd, p): a for kd, p, a in zip(counts["kind"], counts["place"], counts["area_id"])}
 
 
 def targeting_list(rows: pd.DataFrame, names: pd.DataFrame, min_count: int) -> Targeting:
@@ -236,7 +249,8 @@ def targeting_list(rows: pd.DataFrame, names: pd.DataFrame, min_count: int) -> T
 
     Ranked by deals, then high-intention visitors, then visits (most first); only cells with at least
     ``min_count`` visitors.  ``names`` maps ``area_id`` to ``area_name``.  For a park, 所在区域 is the
-    area most of its visitors' work locations fall in.
+    area most of its visitors' work locations fall in.  成交业态 is what the cell's visitors bought (every
+    line, also under a product-line filter: who came for 公寓 and bought 洋房 shows as 洋房).
     """
     k = max(int(min_count), 1)
     placed = rows[(rows["park"] != "") | (rows["area_id"] != "")]
@@ -250,9 +264,8 @@ def targeting_list(rows: pd.DataFrame, names: pd.DataFrame, min_count: int) -> T
     big = cells["visits"] >= k
     withheld = cells[~big]
     cells = cells[big].copy()
-    mixes = {key: _mix(group["bought"]) for key, group in grouped if group.shape[0] >= k}
-    home_area = frame.groupby(["kind", "place"])["area_id"].agg(lambda a: a[a != ""].mode().iat[0] if (a != "").any()
-                                                                else "")
+    mixes = _mixes(frame)
+    home_area = _home_areas(frame)
     cells["conversion"] = cells["deals"] / cells["visits"]
     cells["mix"] = [mixes.get((kd, p, i), "") for kd, p, i in zip(cells["kind"], cells["place"], cells["industry"])]
     cells["area"] = [name_of.get(home_area.get((kd, p), ""), "") if kd == PARK else name_of.get(p, p)
@@ -290,9 +303,14 @@ def line_share(table: pd.DataFrame, line: str) -> pd.Series:
 AREA_COLUMNS = ["区域", "到访", "成交", "成交率", "园区内到访", "到访行业（前三）", "成交行业（前三）"]
 
 
-def _top(counts: pd.Series, k: int, top: int, unit: str) -> str:
-    counts = counts[counts >= k].sort_values(ascending=False, kind="stable").head(top)
-    return "、".join(f"{name} {int(n)}{unit}" for name, n in counts.items())
+def _top(cells: pd.DataFrame, measure: str, top: int) -> dict[str, str]:
+    """area_id → 「金融 3人、IT互联网 2人」: the ``top`` industries by ``measure`` (most first, then by name)."""
+    if cells.empty:
+        return {}
+    ranked = cells.sort_values(["area_id", measure, "industry"], ascending=[True, False, True], kind="stable")
+    ranked = ranked.groupby("area_id", sort=False).head(top)
+    text = ranked["industry"] + " " + ranked[measure].astype(int).astype(str) + "人"
+    return text.groupby(ranked["area_id"], sort=False).agg("、".join).to_dict()
 
 
 def area_industries(rows: pd.DataFrame, names: pd.DataFrame, min_count: int, top: int = 3) -> pd.DataFrame:
@@ -306,18 +324,21 @@ def area_industries(rows: pd.DataFrame, names: pd.DataFrame, min_count: int, top
     ['金桥', 5, 2, 0.4, 0, '金融 3人', '金融 1人']
     """
     k = max(int(min_count), 1)
-    placed = rows[rows["area_id"] != ""]
+    placed = rows[rows["area_id"] != ""].assign(in_park=lambda f: f["park"] != "")
+    totals = placed.groupby("area_id").agg(visits=("deal", "size"), deals=("deal", "sum"), in_park=("in_park", "sum"))
+    totals = totals[totals["visits"] >= k]
+    cells = placed.groupby(["area_id", "industry"]).agg(visits=("deal", "size"), deals=("deal", "sum")).reset_index()
+    named = cells[(cells["industry"] != NO_INDUSTRY) & (cells["visits"] >= k) & cells["area_id"].isin(totals.index)]
+    visitors_top = _top(named, "visits", top)
+    buyers_top = _top(named[named["deals"] > 0], "deals", top)
     name_of = dict(zip(names["area_id"].astype(str), names["area_name"].astype(str)))
-    out = []
-    for area, group in placed.groupby("area_id", sort=True):
-        if len(group) < k:
-            continue
-        by_industry = group.groupby("industry").agg(visits=("deal", "size"), deals=("deal", "sum"))
-        named = by_industry[(by_industry.index != NO_INDUSTRY) & (by_industry["visits"] >= k)]
-        out.append((name_of.get(area, area), len(group), int(group["deal"].sum()), float(group["deal"].mean()),
-                    int((group["park"] != "").sum()), _top(named["visits"], k, top, "人"),
-                    _top(named.loc[named["deals"] > 0, "deals"], 1, top, "人")))
-    table = pd.DataFrame(out, columns=AREA_COLUMNS)
+    table = pd.DataFrame({
+        "区域": [name_of.get(a, a) for a in totals.index], "到访": totals["visits"].astype(int).to_numpy(),
+        "成交": totals["deals"].astype(int).to_numpy(), "成交率": (totals["deals"] / totals["visits"]).to_numpy(dtype=float),
+        "园区内到访": totals["in_park"].astype(int).to_numpy(),
+        "到访行业（前三）": [visitors_top.get(a, "") for a in totals.index],
+        "成交行业（前三）": [buyers_top.get(a, "") for a in totals.index],
+    }, columns=AREA_COLUMNS)
     return table.sort_values(["到访", "区域"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
@@ -371,6 +392,6 @@ def targeting_workbook(targeting: Targeting, areas: pd.DataFrame, *, project: st
             "生成时间": (generated or dt.datetime.now()).strftime("%Y-%m-%d %H:%M")}
     notes = [targeting.note(min_count) or "没有未列出的组合。",
              *(f"{name}：{text}" for name, text in ACTION_HELP.items()),
-             "成交业态：这些成交买的业态（成交业态为空时按意向业态）。"]
+             "成交业态：这些客户买了什么（成交业态为空时按意向业态）；选了业态时，也列出来看该业态却买了别的业态的。"]
     return plan_workbook({"拓客清单": targeting.table, "区域行业": areas}, meta, title="工作地·行业拓客清单",
                          notes=notes)
