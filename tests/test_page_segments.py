@@ -146,6 +146,9 @@ def test_product_line_industry_and_unit_controls(app_env):
     at.selectbox(key="sg_industry").set_value("制造业").run()
     assert not at.exception and "工作地地图：制造业" in texts(at)
     assert at.selectbox(key="sg_industry").options == ["全部行业", "IT互联网", "制造业"]  # 公寓 visitors' industries
+    at.segmented_control(key="sg_line").set_value("洋房").run()  # no 制造业 among 洋房 visitors
+    assert not at.exception and at.selectbox(key="sg_industry").value == "全部行业"
+    at.segmented_control(key="sg_line").set_value("公寓").run()
     at.selectbox(key="sg_basemap").set_value(list(render.BASEMAPS)[-1]).run()
     assert not at.exception
     at.selectbox(key="sg_layer").set_value("districts_bankuai").run()
@@ -170,6 +173,9 @@ def test_hometown_table_by_province_and_city(app_env, monkeypatch):
                                                                           ["南京市", "江苏省", 2, 1]]
     at.radio(key="sg_origin_value").set_value("成交").run()
     assert not at.exception
+    at.selectbox(key="sg_origin_basemap").set_value(list(render.BASEMAPS)[-1]).run()
+    assert not at.exception
+    assert made["sg_origin_dl_html"].startswith("<!DOCTYPE html>")
     at.segmented_control(key="sg_origin_line").set_value("洋房").run()
     assert not at.exception  # V05 (南京) and V06 (上海): 1 each < k
     assert "没有哪个地区的到访达到 2 人" in texts(at)
@@ -202,8 +208,12 @@ def test_band_distribution_unread_values_and_the_editor(app_env):
     assert any("分段没有保存" in e.value and "从小到大" in e.value for e in at.error)
     assert Store().project(pid).segment_bands == ""
     at.text_input(key="sg_band_area").set_value("100, 150")
+    at.text_input(key="sg_band_price").set_value("250")
     at.button(key="sg_band_save").click().run()
     assert not at.exception and "分段已保存" in texts(at)
+    assert Store().project(pid).segment_bands == '{"area": "100,150", "price": "250"}'
+    rows = {(r["段"], r["业态"]): r["到访"] for r in table_with(at, "段", "业态").to_dict("records")}
+    assert rows[("250万以上", "公寓")] == 2  # the price view in the new bands: 300万 and 280万
     at.radio(key="sg_band_kind").set_value("area").run()
     rows = {(r["段"], r["业态"]): r["到访"] for r in table_with(at, "段", "业态").to_dict("records")}
     assert rows[("100㎡以下", "公寓")] == 2 and ("90㎡以下", "公寓") not in rows

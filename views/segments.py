@@ -60,6 +60,8 @@ def work_tab(ctx: MapContext) -> None:
         return
     industries = sorted(set(rows["industry"]) - {W.NO_INDUSTRY}) + ([W.NO_INDUSTRY] if (rows["industry"] ==
                                                                                          W.NO_INDUSTRY).any() else [])
+    if st.session_state.get("sg_industry") not in [ALL_INDUSTRIES, *industries]:  # gone with another line
+        st.session_state["sg_industry"] = ALL_INDUSTRIES
     industry = c2.selectbox("地图上的行业", [ALL_INDUSTRIES, *industries], key="sg_industry")
     basemap = c3.selectbox("底图", list(render.BASEMAPS), format_func=render.basemap_labels().get, key="sg_basemap")
     k = ctx.min_count
