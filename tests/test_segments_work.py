@@ -190,7 +190,7 @@ def test_hostile_industry_names_are_text_in_the_workbook_and_escaped_on_the_map(
 
     from mapping.maps.segmentmap import work_map
 
-    hostile = rows.assign(industry=rows["industry"].replace("制造业", "=HYPERLINK(\"http://x\",\"点我\")"))
+    hostile = rows.assign(industry=rows["industry"].astype(object).replace("制造业", "=HYPERLINK(\"http://x\",\"点我\")"))
     t = W.targeting_list(hostile, NAMES, K)
     book = openpyxl.load_workbook(io.BytesIO(W.targeting_workbook(
         t, W.area_industries(hostile, NAMES, K), project="测试", line="全部业态", layer="测试单元", min_count=K)))
@@ -198,7 +198,7 @@ def test_hostile_industry_names_are_text_in_the_workbook_and_escaped_on_the_map(
     cell = book["拓客清单"]["E2"]
     assert book["拓客清单"]["E1"].value == "行业" and cell.data_type == "s" and not str(cell.value).startswith("=")
     parks = W.parks("310000").assign(name=lambda f: f["name"].replace("金桥出口加工区", "<script>alert(1)</script>"))
-    areas, in_parks = W.map_counts(hostile.assign(park=hostile["park"].replace("金桥出口加工区",
+    areas, in_parks = W.map_counts(hostile.assign(park=hostile["park"].astype(object).replace("金桥出口加工区",
                                                                                "<script>alert(1)</script>")),
                                    NAMES, parks)
     html = work_map(LAYER, areas, in_parks, min_count=K).get_root().render()

@@ -26,7 +26,7 @@ import pandas as pd
 
 from mapping.segments import bands as SB
 
-__all__ = ["COLUMNS", "KINDS", "Unread", "band_distribution", "cut_text", "unread_summary"]
+__all__ = ["COLUMNS", "KINDS", "Unread", "aligned", "band_distribution", "cut_text", "unread_summary"]
 
 KINDS = {"area": ("area_want", "意向面积", "面积段"), "price": ("price_want", "意向总价", "总价段")}
 """kind → (stored column, the import column's label, the band's label)."""
@@ -71,12 +71,14 @@ def band_distribution(visitors: pd.DataFrame, columns: pd.DataFrame, bands: SB.B
         band (业态 「全部业态」).  A cell with no visitor at all is left out.
     """
     column = KINDS[bands.kind][0]
-    frame = visitors.merge(columns[["visitor_id", column]] if column in columns else
-                           pd.DataFrame({"visitor_id": visitors["visitor_id"], column: ""}),
-                           on="visitor_id", how="left")
-    band = SB.assign(frame[column].fillna("").astype(str).to_numpy(dtype=object), bands)
-    frame = frame.assign(band=band.to_numpy(), line=frame["line"].replace("", NO_LINE))
-    order = [*(lines or []), *sorted(set(frame["line"]) - set(lines or []) - {NO_LINE}), NO_LINE]
+    texts = aligned(visitors["visitor_id"].to_numpy(), columns, column)
+    categories = [*(str(c) for c in texts.categories), ""]  # the last: no value
+    band_of = SB.assign(categories, bands).cat.codes.to_numpy()  # one parse per distinct text
+    band = pd.Categorical.from_codes(band_of[np.where(texts.codes < 0, len(categories) - 1, texts.codes)],
+                                     categories=bands.categories)
+    line = visitors["line"].astype(str).replace("", NO_LINE)
+    frame = pd.DataFrame({"band": band, "line": pd.Categorical(line), "deal": visitors["deal"].to_numpy(dtype=bool)})
+    order = [*(lines or []), *sorted(set(frame["line"].cat.categories) - set(lines or []) - {NO_LINE}), NO_LINE]
     counts = frame.groupby(["band", "line"], observed=True).agg(visits=("deal", "size"), deals=("deal", "sum"))
     totals = frame.groupby("band", observed=True).agg(visits=("deal", "size"), deals=("deal", "sum"))
     k = max(int(min_count), 1)
@@ -99,6 +101,25 @@ def band_distribution(visitors: pd.DataFrame, columns: pd.DataFrame, bands: SB.B
     for col in ("到访", "成交"):
         out[col] = out[col].astype("Int64")
     return out
+
+
+def aligned(visitor_ids: np.ndarray, columns: pd.DataFrame, column: str) -> pd.Categorical:
+    """``columns[column]`` (one row per visitor_id, any order) for each of ``visitor_ids``, as a categorical;
+    missing (a visitor not in ``columns``, or no such column) → code -1.
+
+    >>> aligned(np.array([3, 1, 9]), pd.DataFrame({"visitor_id": [1, 3], "c": ["a", "b"]}), "c").tolist()
+    ['b', 'a', nan]
+    """
+    ids = np.asarray(visitor_ids, dtype=np.int64)
+    if column not in columns or columns.empty:
+        return pd.Categorical.from_codes(np.full(len(ids), -1), categories=pd.Index([], dtype=object))
+    values = pd.Categorical(columns[column])
+    source = columns["visitor_id"].to_numpy(dtype=np.int64)
+    order = np.argsort(source, kind="stable")
+    pos = np.minimum(np.searchsorted(source[order], ids), len(source) - 1)
+    found = source[order][pos] == ids
+    codes = np.where(found, values.codes[order[pos]], -1)
+    return pd.Categorical.from_codes(codes, categories=values.categories)
 
 
 @dataclass(frozen=True)

@@ -156,15 +156,23 @@ def origin_table(visitors: pd.DataFrame, hometown: pd.DataFrame, level: str, min
         visitors with a hometown (withheld ones included).
     """
     k = max(int(min_count), 1)
-    frame = visitors.merge(hometown[["visitor_id", "hometown"]], on="visitor_id", how="left")
-    deal = frame["deal"].to_numpy(dtype=bool)
+    from mapping.segments.band_tables import aligned
+
+    deal = visitors["deal"].to_numpy(dtype=bool)
+    ids = visitors["visitor_id"].to_numpy(dtype=np.int64)
     if product_line:
-        chosen = ((frame["line"] == product_line) | (frame["bought"] == product_line)).to_numpy()
-        frame = frame[chosen]
-        deal = deal[chosen] & (frame["bought"] == product_line).to_numpy()
-    codes = normalise(frame["hometown"].fillna("").to_numpy(dtype=object), level)
-    known = codes != ""
-    counts = pd.DataFrame({"code": codes[known], "deal": deal[known]}).groupby("code")["deal"].agg(["size", "sum"])
+        line, bought = visitors["line"].to_numpy(dtype=object), visitors["bought"].to_numpy(dtype=object)
+        chosen = (line == product_line) | (bought == product_line)
+        ids, deal = ids[chosen], deal[chosen] & (bought[chosen] == product_line)
+    home = aligned(ids, hometown, "hometown")  # codes per visitor; the work is done per distinct code
+    keys, key_of = np.unique(np.append(normalise(list(home.categories), level), ""), return_inverse=True)
+    per = key_of[np.where(home.codes < 0, len(home.categories), home.codes)]
+    known = keys[per] != ""
+    n = np.bincount(per[known], minlength=len(keys))
+    d = np.bincount(per[known], weights=deal[known], minlength=len(keys)).astype(int)
+    present = (n > 0) & (keys != "")
+    counts = pd.DataFrame({"size": n[present], "sum": d[present]}, index=pd.Index(keys[present].astype(str),
+                                                                                     name="code"))
     names = _names(list(counts.index), level)
     drawable = set(polygons(level)["adcode"].astype(str))
     total = int(known.sum())
@@ -178,7 +186,7 @@ def origin_table(visitors: pd.DataFrame, hometown: pd.DataFrame, level: str, min
     table = table.sort_values(["到访", "代码"], ascending=[False, True], kind="stable").reset_index(drop=True)
     off_map = int(table.loc[~table["在地图上"].astype(bool), "到访"].sum())
     small = counts["size"] < k
-    return Origins(table, level, visitors=len(frame), unknown=int((~known).sum()),
+    return Origins(table, level, visitors=len(ids), unknown=int((~known).sum()),
                    withheld_places=int(small.sum()), withheld_visitors=int(counts["size"][small].sum()),
                    off_map=off_map)
 

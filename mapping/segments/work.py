@@ -149,7 +149,7 @@ def work_rows(facts, layer_key: str, industry: tuple[np.ndarray, list[str]], fil
     pandas.DataFrame
         ``area_id`` ("" when the location is on no area of the layer), ``park`` ("" outside parks),
         ``industry`` (「未填行业」 when empty), ``deal``, ``high`` (bool) and ``bought`` (the line bought, ""
-        without a deal).
+        without a deal); the text columns are categoricals (a million rows hold no string each).
     """
     from dataclasses import replace
 
@@ -172,17 +172,26 @@ def work_rows(facts, layer_key: str, industry: tuple[np.ndarray, list[str]], fil
         deal = deal & (bought == product_line)
     table = parks(facts.city)
     park = park_index(facts.lng[where], facts.lat[where], table, adcode=facts.adcode[where])
-    park_names = np.append(table["name"].to_numpy(dtype=object), "")
-    area_names = np.append(np.asarray(ids, dtype=object), "")
-    industry_names = np.append(np.asarray(vocabulary, dtype=object), NO_INDUSTRY)
     return pd.DataFrame({
-        "area_id": area_names[index[where]],
-        "park": park_names[park],
-        "industry": industry_names[codes[where]],
+        "area_id": _categorical(index[where], ids, ""),
+        "park": _categorical(park, table["name"].tolist(), ""),
+        "industry": _categorical(codes[where], vocabulary, NO_INDUSTRY),
         "deal": deal.astype(bool),
         "high": facts.high[where].astype(bool),
-        "bought": bought.astype(object),
+        "bought": pd.Categorical(bought.astype(object)),
     })
+
+
+def _categorical(codes: np.ndarray, names: list[str], missing: str) -> pd.Categorical:
+    """``names[code]`` per code (-1: ``missing``) as a categorical, without a string per row; names may repeat.
+
+    >>> _categorical(np.array([1, -1, 0, 2]), ["b", "a", "b"], "").tolist()
+    ['a', '', 'b', 'b']
+    """
+    labels = np.append(np.asarray([str(n) for n in names], dtype=object), missing)
+    categories, inverse = np.unique(labels, return_inverse=True)
+    position = np.where(np.asarray(codes) < 0, len(names), codes)
+    return pd.Categorical.from_codes(inverse[position].astype(np.int32), categories=categories)
 
 
 # ------------------------------------------------------------------------------- the list
@@ -222,12 +231,26 @@ def action(kind: str, visits: int, deals: int, conversion: float, average: float
     return ACTIONS["watch"]
 
 
-def _mixes(frame: pd.DataFrame) -> dict[tuple, str]:
+_KEYS = ["area_id", "park", "industry"]
+
+
+def _counted(rows: pd.DataFrame, keys: list[str], **measures) -> pd.DataFrame:
+    """Grouped counts of ``rows`` by ``keys`` (categoricals: only the combinations present) as plain text keys,
+    with ``kind`` (园区/区域) and ``place`` (the park, else the area id) added."""
+    out = rows.groupby(keys, observed=True, sort=False).agg(**measures).reset_index()
+    for key in keys:
+        out[key] = out[key].astype(str)
+    in_park = out["park"] != ""
+    return out.assign(kind=np.where(in_park, PARK, AREA), place=np.where(in_park, out["park"], out["area_id"]))
+
+
+def _mixes(placed: pd.DataFrame) -> dict[tuple, str]:
     """(kind, place, industry) → what its visitors bought, e.g. 「公寓 75%、洋房 25%」 (most first, then by name)."""
-    bought = frame[frame["bought"] != ""]
+    bought = placed[placed["bought"] != ""]
     if bought.empty:
         return {}
-    counts = bought.groupby(["kind", "place", "industry", "bought"]).size().rename("n").reset_index()
+    counts = _counted(bought, [*_KEYS, "bought"], n=("deal", "size"))
+    counts = counts.groupby(["kind", "place", "industry", "bought"], sort=False)["n"].sum().reset_index()
     counts["total"] = counts.groupby(["kind", "place", "industry"])["n"].transform("sum")
     counts = counts.sort_values(["kind", "place", "industry", "n", "bought"], ascending=[True, True, True, False, True],
                                 kind="stable")
@@ -236,10 +259,10 @@ def _mixes(frame: pd.DataFrame) -> dict[tuple, str]:
     return joined.to_dict()
 
 
-def _home_areas(frame: pd.DataFrame) -> dict[tuple, str]:
+def _home_areas(base: pd.DataFrame) -> dict[tuple, str]:
     """(kind, place) → the area most of its rows fall in (ties: the smallest id); places without one are left out."""
-    placed = frame[frame["area_id"] != ""]
-    counts = placed.groupby(["kind", "place", "area_id"]).size().rename("n").reset_index()
+    placed = base[base["area_id"] != ""]
+    counts = placed.groupby(["kind", "place", "area_id"], sort=False)["visits"].sum().rename("n").reset_index()
     counts = counts.sort_values(["n", "area_id"], ascending=[False, True], kind="stable").drop_duplicates(["kind", "place"])
     return {(kd, p): a for kd, p, a in zip(counts["kind"], counts["place"], counts["area_id"])}
 
@@ -257,15 +280,14 @@ def targeting_list(rows: pd.DataFrame, names: pd.DataFrame, min_count: int) -> T
     unplaced = len(rows) - len(placed)
     average = float(placed["deal"].sum() / len(placed)) if len(placed) else 0.0
     name_of = dict(zip(names["area_id"].astype(str), names["area_name"].astype(str)))
-    frame = placed.assign(kind=np.where(placed["park"] != "", PARK, AREA),
-                          place=np.where(placed["park"] != "", placed["park"], placed["area_id"]))
-    grouped = frame.groupby(["kind", "place", "industry"], sort=True)
-    cells = grouped.agg(visits=("deal", "size"), high=("high", "sum"), deals=("deal", "sum")).reset_index()
+    # one pass over the rows by codes (area × park × industry); the rest works on those few thousand counts
+    base = _counted(placed, _KEYS, visits=("deal", "size"), high=("high", "sum"), deals=("deal", "sum"))
+    cells = base.groupby(["kind", "place", "industry"], sort=True)[["visits", "high", "deals"]].sum().reset_index()
     big = cells["visits"] >= k
     withheld = cells[~big]
     cells = cells[big].copy()
-    mixes = _mixes(frame)
-    home_area = _home_areas(frame)
+    mixes = _mixes(placed)
+    home_area = _home_areas(base)
     cells["conversion"] = cells["deals"] / cells["visits"]
     cells["mix"] = [mixes.get((kd, p, i), "") for kd, p, i in zip(cells["kind"], cells["place"], cells["industry"])]
     cells["area"] = [name_of.get(home_area.get((kd, p), ""), "") if kd == PARK else name_of.get(p, p)
@@ -325,9 +347,13 @@ def area_industries(rows: pd.DataFrame, names: pd.DataFrame, min_count: int, top
     """
     k = max(int(min_count), 1)
     placed = rows[rows["area_id"] != ""].assign(in_park=lambda f: f["park"] != "")
-    totals = placed.groupby("area_id").agg(visits=("deal", "size"), deals=("deal", "sum"), in_park=("in_park", "sum"))
+    totals = placed.groupby("area_id", observed=True).agg(visits=("deal", "size"), deals=("deal", "sum"),
+                                                          in_park=("in_park", "sum"))
+    totals.index = totals.index.astype(str)
     totals = totals[totals["visits"] >= k]
-    cells = placed.groupby(["area_id", "industry"]).agg(visits=("deal", "size"), deals=("deal", "sum")).reset_index()
+    cells = placed.groupby(["area_id", "industry"], observed=True).agg(visits=("deal", "size"),
+                                                                       deals=("deal", "sum")).reset_index()
+    cells = cells.astype({"area_id": str, "industry": str})
     named = cells[(cells["industry"] != NO_INDUSTRY) & (cells["visits"] >= k) & cells["area_id"].isin(totals.index)]
     visitors_top = _top(named, "visits", top)
     buyers_top = _top(named[named["deals"] > 0], "deals", top)
@@ -360,13 +386,15 @@ def map_counts(rows: pd.DataFrame, names: pd.DataFrame, park_table: pd.DataFrame
     """
     if industry:
         rows = rows[rows["industry"] == industry]
-    by_area = rows[rows["area_id"] != ""].groupby("area_id").agg(
+    by_area = rows[rows["area_id"] != ""].groupby("area_id", observed=True).agg(
         visits=("deal", "size"), high_intention=("high", "sum"), deals=("deal", "sum"))
+    by_area.index = by_area.index.astype(str)
     areas = names[["area_id", "area_name"]].astype({"area_id": str}).merge(
         by_area, left_on="area_id", right_index=True, how="left").fillna({"visits": 0, "high_intention": 0, "deals": 0})
     areas = areas.astype({"visits": int, "high_intention": int, "deals": int})
     areas["conversion"] = np.where(areas["visits"] > 0, areas["deals"] / areas["visits"].clip(lower=1), 0.0)
-    by_park = rows[rows["park"] != ""].groupby("park").agg(visits=("deal", "size"), deals=("deal", "sum"))
+    by_park = rows[rows["park"] != ""].groupby("park", observed=True).agg(visits=("deal", "size"), deals=("deal", "sum"))
+    by_park.index = by_park.index.astype(str)
     in_parks = park_table[["name", "lng", "lat"]].merge(by_park, left_on="name", right_index=True, how="inner")
     in_parks = in_parks.astype({"visits": int, "deals": int}).reset_index(drop=True)
     in_parks["conversion"] = in_parks["deals"] / in_parks["visits"]
