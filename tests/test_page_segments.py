@@ -241,3 +241,9 @@ def test_the_sample_shows_where_apartment_buyers_work(app_database):
     assert (top["类型"] == "园区").any()  # 外高桥保税区/港区 or 张江 parks among the first
     assert set(top["行业"]) <= {"制造业", "贸易物流", "IT互联网", "金融", "其他"}
     assert (table["成交业态"].head(6).str.startswith("公寓")).all()
+    origins = table_with(at, "籍贯", "占比")  # the sample was imported with the hometown opt-in
+    assert len(origins) >= 5 and origins["籍贯"].iloc[0] == "上海市" and (origins["到访"] >= 5).all()
+    assert "所属省份" not in origins.columns
+    assert "位客户有籍贯（共 5,000 位" in texts(at)
+    unread = table_with(at, "原值", "次数")
+    assert len(unread) >= 1 and (unread["次数"] > 0).all() and unread["原因"].str.len().gt(0).all()

@@ -136,7 +136,7 @@ def origin_tab(ctx: MapContext) -> None:
     else:
         payload = cached(ctx.key("sg_origin_map", line, level, value, basemap, k), lambda: folium_payload(build()))
         show_map(payload, height=MAP_HEIGHT, returned_objects=[], key=f"sg_origin_map_{level}_{basemap}")
-        dataframe(origins.table.drop(columns=["在地图上"]) if level == "province" else origins.table,
+        dataframe(origins.table.drop(columns=["所属省份", "在地图上"]) if level == "province" else origins.table,
                   column_config=PERCENT, hide_index=True, key="sg_origin_table")
     st.caption(origins.note(k) + "籍贯只保存到城市，身份证号本身不保存。")
     c1, c2 = st.columns(2)

@@ -200,4 +200,5 @@ def origin_workbook(origins: Origins, *, project: str, line: str, min_count: int
     meta = {"项目": project, "业态": line, "按": f"籍贯（{LEVELS[origins.level]}）", "最少样本数": str(min_count),
             "生成时间": (generated or dt.datetime.now()).strftime("%Y-%m-%d %H:%M")}
     notes = [origins.note(min_count), "籍贯由导入时勾选的身份证号前六位推导，只保存到城市，身份证号本身不保存。"]
-    return plan_workbook({f"籍贯（{LEVELS[origins.level]}）": origins.table}, meta, title="籍贯分布", notes=notes)
+    table = origins.table.drop(columns="所属省份") if origins.level == "province" else origins.table
+    return plan_workbook({f"籍贯（{LEVELS[origins.level]}）": table}, meta, title="籍贯分布", notes=notes)
