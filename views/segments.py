@@ -58,8 +58,8 @@ def work_tab(ctx: MapContext) -> None:
     if rows.empty:
         st.info("当前条件下没有填了工作地的客户。换一个业态试试，或在导入时对应好「工作区域」列。")
         return
-    industries = sorted(set(rows["industry"]) - {W.NO_INDUSTRY}) + ([W.NO_INDUSTRY] if (rows["industry"] ==
-                                                                                         W.NO_INDUSTRY).any() else [])
+    present = {str(v) for v in rows["industry"].unique()}  # by codes: rows hold categoricals
+    industries = sorted(present - {W.NO_INDUSTRY}) + ([W.NO_INDUSTRY] if W.NO_INDUSTRY in present else [])
     if st.session_state.get("sg_industry") not in [ALL_INDUSTRIES, *industries]:  # gone with another line
         st.session_state["sg_industry"] = ALL_INDUSTRIES
     industry = c2.selectbox("地图上的行业", [ALL_INDUSTRIES, *industries], key="sg_industry")
@@ -77,7 +77,8 @@ def work_tab(ctx: MapContext) -> None:
     with st.expander("建议动作怎么来的"):
         for name, text in W.ACTION_HELP.items():
             st.markdown(f"- **{name}**：{text}")
-    areas = W.area_industries(rows, names, k)
+    areas = cached(ctx.key("sg_area_industries", line, k, repr(ctx.filters), frame_digest(names)),
+                   lambda: W.area_industries(rows, names, k))
     st.markdown("#### 各区域的到访行业与成交行业")
     dataframe(areas, column_config=PERCENT, hide_index=True, key="sg_areas")
     st.caption(f"只列出工作地到访至少 {k} 人的区域；行业只在该区域到访至少 {k} 人时列名。")
