@@ -85,6 +85,7 @@ def test_parks_of_the_city_are_the_gazetteer_parks():
     assert {"金桥出口加工区", "外高桥保税区", "张江高科技园区", "北外滩"} <= set(parks["name"])
     assert set(parks["type"]) <= set(W.PARK_TYPES)
     assert "陆家嘴" not in set(parks["name"])  # a 板块, not a park
+    assert "北京CBD" in set(W.parks("110000")["name"])  # other cities: data/gazetteer/landmarks/<city>.csv
 
 
 def test_work_rows_one_per_visitor_who_gave_a_work_location(rows):
