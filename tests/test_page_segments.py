@@ -115,7 +115,8 @@ def test_targeting_list_by_hand_and_its_workbook(app_env, monkeypatch):
     made = _eager_downloads(monkeypatch)
     at = open_page(make_project())
     table = table_with(at, "排名", "建议动作")
-    assert table.drop(columns=["成交率"]).to_dict("records") == [
+    assert table["公寓占成交"].tolist() == [1.0, 0.0]  # the project sells 公寓: its share of what each cell bought
+    assert table.drop(columns=["成交率", "公寓占成交"]).to_dict("records") == [
         {"排名": 1, "类型": "园区", "地点": "金桥出口加工区", "所在区域": "浦东新区", "行业": "制造业", "到访": 4,
          "高意向": 3, "成交": 2, "成交业态": "公寓 100%", "建议动作": "企业团购 · 午间快闪 · 园区展点"},
         {"排名": 2, "类型": "区域", "地点": "浦东新区", "所在区域": "浦东新区", "行业": "金融", "到访": 3, "高意向": 1,
@@ -131,7 +132,8 @@ def test_targeting_list_by_hand_and_its_workbook(app_env, monkeypatch):
     sheet = book["拓客清单"]
     header = [c.value for c in sheet[1]]
     first = dict(zip(header, [c.value for c in sheet[2]]))
-    assert (first["地点"], first["行业"], first["到访"], first["成交"], first["成交率"]) == ("金桥出口加工区", "制造业", 4, 2, 0.5)
+    assert (first["地点"], first["行业"], first["到访"], first["成交"], first["成交率"], first["公寓占成交"]) == (
+        "金桥出口加工区", "制造业", 4, 2, 0.5, 1.0)
     assert sheet.max_row == 3  # the withheld cell is not exported
     assert made["sg_dl_work_html"].startswith("<!DOCTYPE html>")
 
@@ -141,7 +143,7 @@ def test_product_line_industry_and_unit_controls(app_env):
     at.segmented_control(key="sg_line").set_value("公寓").run()
     assert not at.exception, at.exception
     table = table_with(at, "排名", "建议动作")
-    assert table[["地点", "行业", "到访", "成交"]].values.tolist() == [["金桥出口加工区", "制造业", 4, 2]]
+    assert table[["地点", "行业", "到访", "成交", "公寓占成交"]].values.tolist() == [["金桥出口加工区", "制造业", 4, 2, 1.0]]
     assert "工作地平均成交率 40.0%" in texts(at)  # V01–V04 and V08: 2 of 5
     at.selectbox(key="sg_industry").set_value("制造业").run()
     assert not at.exception and "工作地地图：制造业" in texts(at)

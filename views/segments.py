@@ -68,11 +68,13 @@ def work_tab(ctx: MapContext) -> None:
     names = ctx.area_names()
     targeting = cached(ctx.key("sg_targeting", line, k, repr(ctx.filters), frame_digest(names)),
                        lambda: W.targeting_list(rows, names, k))
+    share = line or ("公寓" if "公寓" in ctx.project.product_lines else None)  # whose share of the deals to show
     st.markdown("#### 企业拓客清单（地点 × 行业）")
     if targeting.table.empty:
         st.info(f"没有哪个地点×行业组合的到访达到 {k} 人（最少样本），清单为空。")
     else:
-        dataframe(targeting.table, column_config=PERCENT, hide_index=True, height=420, key="sg_list")
+        dataframe(W.with_line_share(targeting.table, share), column_config={**PERCENT, f"{share}占成交": PERCENT["占比"]},
+                  hide_index=True, height=420, key="sg_list")
     st.caption(f"工作地平均成交率 {targeting.average:.1%}。" + targeting.note(k))
     with st.expander("建议动作怎么来的"):
         for name, text in W.ACTION_HELP.items():
@@ -86,7 +88,8 @@ def work_tab(ctx: MapContext) -> None:
     download_button("拓客清单（Excel）", rows=len(targeting.table), key="sg_dl_xlsx", mime=XLSX,
                     icon=":material/table:", file_name=f"{_stem(ctx, '工作地行业拓客清单')}.xlsx",
                     data=lambda: W.targeting_workbook(targeting, areas, project=ctx.project.name,
-                                                      line=B.line_label(line), layer=ctx.layer_label(), min_count=k))
+                                                      line=B.line_label(line), layer=ctx.layer_label(), min_count=k,
+                                                      share_line=share))
 
 
 def _work_map(ctx: MapContext, rows: pd.DataFrame, names: pd.DataFrame, industry: str | None, basemap: str) -> None:

@@ -44,7 +44,8 @@ from mapping import schema as S
 from mapping.place import gazetteer
 
 __all__ = ["ACTIONS", "PARK_RADIUS_M", "PARK_TYPES", "Targeting", "action", "area_industries", "line_share",
-           "map_counts", "park_index", "parks", "targeting_list", "targeting_workbook", "work_rows"]
+           "map_counts", "park_index", "parks", "targeting_list", "targeting_workbook", "with_line_share",
+           "work_rows"]
 
 PARK_TYPES = ("产业园", "保税区", "CBD")
 """Landmark types (``data/gazetteer/*landmarks*.csv`` column ``type``) whose enterprises can be approached
@@ -321,6 +322,21 @@ def line_share(table: pd.DataFrame, line: str) -> pd.Series:
     return table["成交业态"].map(one).astype(float)
 
 
+def with_line_share(table: pd.DataFrame, line: str | None) -> pd.DataFrame:
+    """``table`` (:data:`LIST_COLUMNS`) with 「<line>占成交」 after 成交业态: the share of ``line`` in what each
+    cell's visitors bought (e.g. the 公寓 share); unchanged without a line.
+
+    >>> t = pd.DataFrame({"成交业态": ["公寓 75%、洋房 25%", ""], "建议动作": ["观察", "观察"]})
+    >>> with_line_share(t, "公寓").columns.tolist(), with_line_share(t, "公寓")["公寓占成交"].tolist()
+    (['成交业态', '公寓占成交', '建议动作'], [0.75, 0.0])
+    """
+    if not line:
+        return table
+    out = table.copy()
+    out.insert(out.columns.get_loc("成交业态") + 1, f"{line}占成交", line_share(table, line))
+    return out
+
+
 # ------------------------------------------------------------------------------- per area
 AREA_COLUMNS = ["区域", "到访", "成交", "成交率", "园区内到访", "到访行业（前三）", "成交行业（前三）"]
 
@@ -403,12 +419,13 @@ def map_counts(rows: pd.DataFrame, names: pd.DataFrame, park_table: pd.DataFrame
 
 # ------------------------------------------------------------------------------- export
 def targeting_workbook(targeting: Targeting, areas: pd.DataFrame, *, project: str, line: str, layer: str,
-                       min_count: int, generated=None) -> bytes:
+                       min_count: int, share_line: str | None = None, generated=None) -> bytes:
     """The 工作地·行业拓客清单 workbook: 说明, then 拓客清单 (:func:`targeting_list`) and 区域行业
     (:func:`area_industries`), through the formula-safe writer (:func:`mapping.export.workbook.plan_workbook`):
     place and industry names come from user files, so a text such as ``=HYPERLINK(…)`` is written as text.
 
-    Returns the .xlsx bytes; withheld cells are not in it (the 说明 sheet says how many).
+    Returns the .xlsx bytes; withheld cells are not in it (the 说明 sheet says how many).  With ``share_line``
+    the list carries 「<line>占成交」 (:func:`with_line_share`).
     """
     import datetime as dt
 
@@ -421,5 +438,5 @@ def targeting_workbook(targeting: Targeting, areas: pd.DataFrame, *, project: st
     notes = [targeting.note(min_count) or "没有未列出的组合。",
              *(f"{name}：{text}" for name, text in ACTION_HELP.items()),
              "成交业态：这些客户买了什么（成交业态为空时按意向业态）；选了业态时，也列出来看该业态却买了别的业态的。"]
-    return plan_workbook({"拓客清单": targeting.table, "区域行业": areas}, meta, title="工作地·行业拓客清单",
-                         notes=notes)
+    return plan_workbook({"拓客清单": with_line_share(targeting.table, share_line), "区域行业": areas}, meta,
+                         title="工作地·行业拓客清单", notes=notes)
