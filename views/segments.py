@@ -142,7 +142,8 @@ def origin_tab(ctx: MapContext) -> None:
         show_map(payload, height=MAP_HEIGHT, returned_objects=[], key=f"sg_origin_map_{level}_{basemap}")
         dataframe(origins.table.drop(columns=["所属省份", "在地图上"]) if level == "province" else origins.table,
                   column_config=PERCENT, hide_index=True, key="sg_origin_table")
-    st.caption(origins.note(k) + "籍贯只保存到城市，身份证号本身不保存。")
+    st.caption(origins.note(k) + "籍贯只保存到城市，身份证号本身不保存。在「作战地图」的「每张地图按」里，"
+               "籍贯（省）/籍贯（市）也可以作为细分，一张地图一个籍贯。")
     c1, c2 = st.columns(2)
     stem = _stem(ctx, f"籍贯_{O.LEVELS[level]}")
     download_button("籍贯表（Excel）", container=c1, rows=len(origins.table), key="sg_origin_dl", mime=XLSX,
