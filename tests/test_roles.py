@@ -154,7 +154,8 @@ def _menu(monkeypatch) -> list:
 
     def noting(pages, *args, **kwargs):
         if kwargs.get("position") != "hidden":
-            shown[:] = [p.url_path or "home" for p in pages if p.visibility == "visible"]  # the default is ""
+            listed = [p for section in pages.values() for p in section] if isinstance(pages, dict) else pages
+            shown[:] = [p.url_path or "home" for p in listed if p.visibility == "visible"]  # the default is ""
         return original(pages, *args, **kwargs)
 
     monkeypatch.setattr(st, "navigation", noting)

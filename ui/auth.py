@@ -91,10 +91,10 @@ def _cookie_token() -> str | None:
 
 
 # ----------------------------------------------------------------------------- the gate
-def sign_in_gate(store, pages: list | None = None) -> Account:
+def sign_in_gate(store, pages: list | dict | None = None) -> Account:
     """The signed-in account; otherwise the sign-in page (or 设置新密码) and the run stops.
 
-    ``pages`` (the app's ``st.Page`` list) are registered, hidden and not run, while the form
+    ``pages`` (the app's ``st.Page`` list or sections) are registered, hidden and not run, while the form
     shows, so a link to a page (``/map?project=2``) keeps its address and opens after sign-in.
     """
     st.session_state[RUN] = uuid.uuid4().hex
@@ -114,7 +114,7 @@ def sign_in_gate(store, pages: list | None = None) -> Account:
     return account
 
 
-def _keep_address(pages: list | None) -> None:
+def _keep_address(pages: list | dict | None) -> None:
     if pages:
         st.navigation(pages, position="hidden")  # registered, not run: the address stays as it was
 
