@@ -23,7 +23,7 @@ import pandas as pd
 
 from mapping import schema as S
 from mapping.analysis import grading as G
-from mapping.analysis.facts import Facts, Filters, area_stats, area_stats_by_line, area_stats_by_segment, top_places
+from mapping.analysis.facts import Facts, Filters, area_stats, area_stats_by_line, segment_grids, top_places
 
 ALL_LINES = ""  # product-line key of the all-lines map
 ALL_LINES_LABEL = "全部业态"
@@ -120,22 +120,22 @@ def fit_axis_runs(facts: Facts, layer_id: str, settings: list[Settings], filters
                   layer: gpd.GeoDataFrame | None = None) -> list[Run]:
     """Runs for a series of maps, one per value of the segment ``axis``, under the product line in force.
 
-    The counts of every area × value cell come from one pass (:func:`area_stats_by_segment`); the
+    The counts of every area × value cell come from one pass (:func:`segment_grids`); the
     bins of each settings are fitted once on the scores of all cells with at least ``min_count``
     visitors (each cell is graded, or withheld, on its own count), and kept under the line's key.
     A filter on ``axis`` itself is ignored (the series takes every value); ``facts`` need a
     Segments (:meth:`mapping.analysis.facts.Facts.with_segments`).
     """
     base = filters.with_segment(axis)
-    by_value = area_stats_by_segment(facts, layer_id, axis, base, layer)
+    values, ids, grids = segment_grids(facts, layer_id, axis, base, layer)
+    cells = pd.DataFrame({"area_id": np.tile(np.asarray(ids, dtype=object), len(values)),
+                          **{col: grid.ravel() for col, grid in grids.items()}})  # one row per area × value
     fitted_at = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     line = filters.product_line or ALL_LINES
     runs = []
     for s in settings:
-        pooled = [G.graded_scores(G.score_table(t, s.dimension, s.weights), s.min_count) for t in by_value.values()]
-        scores_all = np.concatenate(pooled) if pooled else np.zeros(0)
-        bins = {line: G.fit(scores_all, s.scheme, s.manual)}
-        runs.append(Run(layer_id, s, base, bins, fitted_at, axis=axis))
+        pooled = G.graded_scores(G.score_table(cells, s.dimension, s.weights), s.min_count)
+        runs.append(Run(layer_id, s, base, {line: G.fit(pooled, s.scheme, s.manual)}, fitted_at, axis=axis))
     return runs
 
 

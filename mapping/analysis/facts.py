@@ -464,6 +464,15 @@ def area_stats_by_segment(facts: Facts, layer_key: str, key: str, filters: Filte
     a value are in no table.  ``filters`` apply (the product line included), except a filter on
     ``key`` itself: the axis takes every value.  ``facts`` need a Segments (:meth:`Facts.with_segments`).
     """
+    values, ids, grids = segment_grids(facts, layer_key, key, filters, layer)
+    return {value: pd.DataFrame({"area_id": ids, **{col: grid[code] for col, grid in grids.items()}})
+            for code, value in enumerate(values)}
+
+
+def segment_grids(facts: Facts, layer_key: str, key: str, filters: Filters = Filters(),
+                  layer: gpd.GeoDataFrame | None = None) -> tuple[list[str], list[str], dict[str, np.ndarray]]:
+    """The counts of :func:`area_stats_by_segment` as arrays: (values, area ids, ``<measure>_<dimension>``
+    → int array of shape (values, areas)).  Stacked (``grid.ravel()``), every area × value cell is a row."""
     codes, values = facts.segment_codes(key)
     ids, index = facts.areas(layer_key, layer)
     keep = facts.mask(filters.with_segment(key)) & (index >= 0) & (codes >= 0)
@@ -472,20 +481,14 @@ def area_stats_by_segment(facts: Facts, layer_key: str, key: str, filters: Filte
         deals = deals & (facts.deal_line == facts._code(facts.deal_lines_all, filters.product_line))
     n, n_values = len(ids), len(values)
     size = n_values * n
-    tables = {value: {"area_id": ids} for value in values}
+    grids = {}
     for d, dim in enumerate(S.DIMENSIONS):
         rows = keep & (facts.dim == d)
         cell = codes[rows].astype(np.int64) * n + index[rows]
-        counts = {
-            "visits": np.bincount(cell, minlength=size),
-            "high_intention": np.bincount(cell, weights=facts.high[rows], minlength=size),
-            "deals": np.bincount(cell, weights=deals[rows], minlength=size),
-        }
-        for measure, flat in counts.items():
-            grid = flat.reshape(n_values, n).astype(int) if size else np.zeros((n_values, n), dtype=int)
-            for code, value in enumerate(values):
-                tables[value][f"{measure}_{dim}"] = grid[code]
-    return {value: pd.DataFrame(t) for value, t in tables.items()}
+        grids[f"visits_{dim}"] = np.bincount(cell, minlength=size)
+        grids[f"high_intention_{dim}"] = np.bincount(cell, weights=facts.high[rows], minlength=size)
+        grids[f"deals_{dim}"] = np.bincount(cell, weights=deals[rows], minlength=size)
+    return values, ids, {col: flat.astype(int).reshape(n_values, n) for col, flat in grids.items()}
 
 
 def deals_by_line(facts: Facts, layer_key: str, dimension: str | None, filters: Filters = Filters(),
