@@ -1,4 +1,5 @@
-"""拓客作战地图: areas graded A/B/C/D per product line, the plan and its exports."""
+"""拓客作战地图: areas graded A/B/C/D per product line (or per value of a customer segment, combined with
+the product line: ui/battle_segments.py), the plan and its exports."""
 
 from __future__ import annotations
 
