@@ -41,6 +41,7 @@ import csv
 import datetime as dt
 import io
 import re
+import string
 import sys
 import time
 import zipfile
@@ -1060,7 +1061,19 @@ ID_BLANK, ID_BAD_CHECK, ID_BAD_LENGTH, ID_EXCEL = 0.08, 0.012, 0.005, 0.003
 ID_15_BEFORE, ID_15_SHARE = 1975, 0.12          # some born by 1975 still write the old 15-digit number
 ID_KINDS = ("valid18", "valid15", "bad_check", "bad_length", "excel", "blank")
 _ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
-_ID_CHECK = np.array(list("10X98765432"), dtype=object)
+_ID_CHECK = np.frombuffer(b"10X98765432", dtype=np.uint8)
+
+
+def _digits(numbers: np.ndarray, width: int) -> np.ndarray:
+    """Each number as ``width`` ASCII digit bytes (zero-padded), one row per number."""
+    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    return ((numbers[:, None] // powers) % 10 + 48).astype(np.uint8)
+
+
+def _texts(chars: np.ndarray) -> np.ndarray:
+    """Rows of ASCII bytes as Python strings (an object array)."""
+    chars = np.ascontiguousarray(chars)
+    return chars.view(f"S{chars.shape[1]}").ravel().astype(f"U{chars.shape[1]}").astype(object)
 
 
 def _segment_columns(rng, spec: Spec, home_area: np.ndarray, line: np.ndarray, deal: np.ndarray,
@@ -1074,8 +1087,8 @@ def _segment_columns(rng, spec: Spec, home_area: np.ndarray, line: np.ndarray, d
                       .to_numpy(int), -1)
     wants = np.where(bought >= 0, bought, line)  # a buyer's wish is what they bought
     u = rng.random(n)
-    area = _triangular_ppf(np.clip(u + rng.normal(0, 0.15, n), 0.001, 0.999), seg.area_ranges, lines[wants])
-    price = _triangular_ppf(u, spec.amount_ranges, lines[wants])
+    area = _triangular_ppf(np.clip(u + rng.normal(0, 0.15, n), 0.001, 0.999), seg.area_ranges, lines, wants)
+    price = _triangular_ppf(u, spec.amount_ranges, lines, wants)
     amount = np.asarray(out["成交金额(万元)"], dtype=float)
     price = np.where(deal, amount * rng.uniform(0.85, 1.15, n), price)
     area_text, area_kind = _area_texts(rng, area)
@@ -1089,10 +1102,10 @@ def _segment_columns(rng, spec: Spec, home_area: np.ndarray, line: np.ndarray, d
     return columns, truth
 
 
-def _triangular_ppf(u: np.ndarray, ranges: dict[str, tuple[float, float, float]], names: np.ndarray) -> np.ndarray:
-    """Row-wise inverse CDF of the triangular distribution ``ranges[names[i]]``."""
-    a, c, b = (np.array([ranges[v][k] for v in names], dtype=float) for k in range(3)) if len(names) else \
-        (np.zeros(0),) * 3
+def _triangular_ppf(u: np.ndarray, ranges: dict[str, tuple[float, float, float]], lines: np.ndarray,
+                    index: np.ndarray) -> np.ndarray:
+    """Row-wise inverse CDF of the triangular distribution ``ranges[lines[index[i]]]``."""
+    a, c, b = np.array([ranges[line] for line in lines], dtype=float)[index].T
     cut = (c - a) / (b - a)
     low = a + np.sqrt(u * (b - a) * (c - a))
     high = b - np.sqrt((1 - u) * (b - a) * (b - c))
@@ -1105,13 +1118,17 @@ def _pick_format(rng, formats: tuple[tuple[str, float], ...], n: int) -> np.ndar
 
 
 def _fill(templates: np.ndarray, values: dict[str, np.ndarray]) -> np.ndarray:
-    """``templates[i].format(**{k: v[i]})`` for each row, once per distinct template."""
+    """``templates[i].format(**{k: values[k][i]})`` for each row: each distinct (template, values) once."""
     text = np.empty(len(templates), dtype=object)
     for t in np.unique(templates):
-        m = templates == t
-        cols = [values[k][m] for k in values if "{" + k + "}" in t]
-        keys = [k for k in values if "{" + k + "}" in t]
-        text[m] = [t.format(**dict(zip(keys, row))) for row in zip(*cols)] if keys else t
+        m = np.flatnonzero(templates == t)
+        fields = [f for _, f, _, _ in string.Formatter().parse(t) if f]
+        if not fields:
+            text[m] = t
+            continue
+        combos, inverse = np.unique(np.column_stack([values[f][m] for f in fields]), axis=0, return_inverse=True)
+        formatted = np.array([t.format(**dict(zip(fields, row))) for row in combos.tolist()], dtype=object)
+        text[m] = formatted[inverse.ravel()]
     return text
 
 
@@ -1157,12 +1174,17 @@ def _intended(rng, seg: SegmentSpec, home_area: np.ndarray) -> np.ndarray:
     return np.where(rng.random(n) < P_INTENDED_BLANK, None, text)
 
 
+@lru_cache(maxsize=1)
+def _current_counties() -> tuple[str, ...]:
+    """Every county-level address code in force (``ID_CODES_CSV``)."""
+    table = pd.read_csv(ID_CODES_CSV, dtype=str, keep_default_na=False)
+    return tuple(sorted(set(table.loc[(table["current"] == "1") & (table["code"].str[4:] != "00"), "code"])))
+
+
 @lru_cache(maxsize=None)
 def _counties(prefix: str) -> tuple[int, ...]:
     """Current county-level address codes starting with ``prefix`` (2, 4 or 6 digits)."""
-    table = pd.read_csv(ID_CODES_CSV, dtype=str, keep_default_na=False)
-    current = table[(table["current"] == "1") & (table["code"].str[4:] != "00")]
-    codes = sorted({int(c) for c in current["code"] if c.startswith(prefix)})
+    codes = [int(c) for c in _current_counties() if c.startswith(prefix)]
     if not codes:
         raise ValueError(f"no current county code starts with {prefix!r} in {ID_CODES_CSV}")
     return tuple(codes)
@@ -1187,7 +1209,9 @@ def _id_numbers(rng, spec: Spec, line: np.ndarray, ages: np.ndarray,
     """Synthetic ID numbers (text), the true 6-digit address code ('' when blank) and each one's kind."""
     seg, n = spec.segments, len(line)
     # birth date: the 年龄段 at the visit date, never on a band's edge
-    bounds = np.array([AGE_YEARS.get(a, AGE_UNKNOWN) if isinstance(a, str) else AGE_UNKNOWN for a in ages])
+    band = pd.Series(ages, dtype=object)
+    bounds = np.column_stack([band.map({k: v[i] for k, v in AGE_YEARS.items()}).fillna(AGE_UNKNOWN[i]).to_numpy(int)
+                              for i in (0, 1)])
     years = bounds[:, 0] + np.minimum((rng.random(n) * (bounds[:, 1] - bounds[:, 0] + 1)).astype(int),
                                       bounds[:, 1] - bounds[:, 0])
     visit = np.datetime64(spec.start) + day.astype("timedelta64[D]")
@@ -1202,15 +1226,15 @@ def _id_numbers(rng, spec: Spec, line: np.ndarray, ages: np.ndarray,
     local = rng.random(n) < p_local
     code = np.where(local, _origins(rng, seg.local_origins, n), _origins(rng, seg.other_origins, n))
     for old, last_year, prefix, share in seg.historic:
-        m = np.char.startswith(code.astype(str), prefix) & (b_year <= last_year) & (rng.random(n) < share)
+        m = (code // 10 ** (6 - len(prefix)) == int(prefix)) & (b_year <= last_year) & (rng.random(n) < share)
         code = np.where(m, int(old), code)
     seq = rng.integers(0, 1000, n)
     first17 = code * 10**11 + ymd.astype(np.int64) * 1000 + seq
-    digits = (first17[:, None] // 10 ** np.arange(16, -1, -1, dtype=np.int64)) % 10
-    check_index = (digits @ _ID_WEIGHTS) % 11
-    check = _ID_CHECK[check_index]
-    base = np.char.zfill(first17.astype(str), 17).astype(object)
-    ids = base + check
+    chars = np.empty((n, 18), dtype=np.uint8)  # the number as ASCII, one row per ID
+    chars[:, :17] = _digits(first17, 17)
+    check_index = ((chars[:, :17] - 48).astype(np.int64) @ _ID_WEIGHTS) % 11
+    chars[:, 17] = _ID_CHECK[check_index]
+    is_x = chars[:, 17] == ord("X")
     # how the number is written
     u = rng.random(n)
     kind = np.full(n, "valid18", dtype=object)
@@ -1221,18 +1245,22 @@ def _id_numbers(rng, spec: Spec, line: np.ndarray, ages: np.ndarray,
     kind = np.where(u < cuts[2], "bad_length", kind)
     kind = np.where(u < cuts[1], "bad_check", kind)
     kind = np.where(u < cuts[0], "blank", kind)
-    kind = np.where((kind == "excel") & (check == "X"), "bad_check", kind)  # Excel mangles only numbers
-    fifteen = code * 10**9 + (ymd % 1_000_000).astype(np.int64) * 1000 + seq
-    ids = np.where(kind == "valid15", fifteen.astype(str).astype(object), ids)
+    kind = np.where((kind == "excel") & is_x, "bad_check", kind)  # Excel mangles only numbers
     wrong = _ID_CHECK[(check_index + 1 + rng.integers(0, 10, n)) % 11]
-    ids = np.where(kind == "bad_check", base + wrong, ids)
-    short = kind == "bad_length"  # a digit dropped while typing
-    ids[short] = [s[:10] + s[11:] for s in ids[short]]
+    lower = (kind == "valid18") & is_x & (rng.random(n) < 0.3)
+    ids = np.empty(n, dtype=object)
     excel = kind == "excel"
-    ids[excel] = [f"{float(s):.5E}" for s in ids[excel]]
-    lower = (kind == "valid18") & (check == "X") & (rng.random(n) < 0.3)
-    ids = np.where(lower, base + "x", ids)
-    ids = np.where(kind == "blank", None, ids)
+    ids[excel] = [f"{float(v):.5E}" for v in _texts(chars[excel])]
+    bad = kind == "bad_check"
+    chars[bad, 17] = wrong[bad]
+    chars[lower, 17] = ord("x")
+    valid = np.isin(kind, ["valid18", "bad_check"])
+    ids[valid] = _texts(chars[valid])
+    short = kind == "bad_length"  # a digit dropped while typing
+    ids[short] = _texts(chars[short][:, np.r_[0:10, 11:18]])
+    fifteen = kind == "valid15"
+    ids[fifteen] = _texts(_digits(code[fifteen] * 10**9 + (ymd[fifteen] % 1_000_000).astype(np.int64) * 1000
+                                  + seq[fifteen], 15))
     origin = np.where(kind == "blank", "", code.astype(str).astype(object))
     return ids, origin, kind
 
