@@ -184,3 +184,18 @@ def test_segment_bands_are_saved_checked_and_change_the_data_version(store):
     assert store.project(pid).segment_bands == "" and store.data_version(pid) != after
     store.set_segment_bands(pid, "", "250")
     assert json.loads(store.project(pid).segment_bands) == {"area": "", "price": "250"}
+
+
+def test_segment_columns_read_any_text(store):
+    """A text with the separator SQLite's read joins by, CSV quotes, a comma or a line break reads back as stored."""
+    from sqlalchemy import update
+
+    pid = _project(store)
+    importer.import_records(store, pid, _result(store, segments=SEGMENTS), "v.csv", "sha1")
+    odd = 'a,"b"\nc\x1fd'
+    with store.engine.begin() as conn:
+        conn.execute(update(Visitor).where(Visitor.visitor_code == "S2").values(industry=odd, intended_text="é,\r\n"))
+    frame = store.segment_columns(pid)
+    assert frame["industry"].tolist() == ["金融", odd, ""]
+    assert frame["intended_text"].tolist() == ["金桥", "é,\r\n", ""]
+    assert list(frame["industry"].cat.categories) == sorted(["金融", odd, ""])

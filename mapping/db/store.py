@@ -1178,21 +1178,30 @@ class Store:
         """One row per visitor of the project, ordered by ``visitor_id`` (int64, ``visitors.id``: the id
         :attr:`mapping.analysis.facts.Facts.visitor` holds), then the categorical columns
         :data:`SEGMENT_COLUMNS` (年龄段, 行业, 收入, 家庭结构, 置业目的, 意向面积, 意向总价, 籍贯, 意向区域)
-        as stored, "" where empty.  One narrow query; on SQLite each column comes back as one
-        ``group_concat`` string (as :meth:`fact_columns` reads), on PostgreSQL in chunks."""
+        as stored, "" where empty (categories sorted).
+
+        One narrow query, and no Python string per cell: on SQLite each column comes back as one
+        ``group_concat`` string (as :meth:`fact_columns` reads), split and dictionary-encoded by Arrow;
+        on PostgreSQL the rows come as CSV through ``COPY … TO STDOUT``, parsed by Arrow."""
         query = select(Visitor.id, *(func.coalesce(getattr(Visitor, c), "") for c in self.SEGMENT_COLUMNS)
                        ).where(Visitor.project_id == project_id)
-        columns = (("id", "int"), *((c, "text") for c in self.SEGMENT_COLUMNS))
-        read = self._fact_read_sqlite if self.dialect == "sqlite" else self._fact_read_rows
         with self.engine.connect() as conn:
-            v = read(conn, query, columns)
-        ids = np.asarray(v["id"], dtype=np.int64)
+            if self.dialect == "sqlite":
+                ids, texts = _segment_read_sqlite(conn, query)
+            elif self.dialect == "postgresql":
+                ids, texts = _segment_read_copy(conn, query)
+            else:
+                ids, texts = None, None
+            if ids is None:  # another database, or a value holding the separator: row by row
+                v = self._fact_read_rows(conn, query, (("id", "int"), *((c, "text") for c in self.SEGMENT_COLUMNS)))
+                ids, texts = v["id"], [pa.array(np.asarray(v[c], dtype=object), pa.string()).dictionary_encode()
+                                       if len(v["id"]) else pa.array([], pa.string()).dictionary_encode()
+                                       for c in self.SEGMENT_COLUMNS]
+        ids = np.asarray(ids, dtype=np.int64)
         order = np.argsort(ids, kind="stable")
-        ordered = bool((order == np.arange(len(ids))).all())
-        out = {"visitor_id": ids if ordered else ids[order]}
-        for col in self.SEGMENT_COLUMNS:
-            values = v[col] if len(ids) else pd.Categorical([], categories=[""])
-            out[col] = values if ordered else values.take(order)
+        out = {"visitor_id": ids[order]}
+        for name, encoded in zip(self.SEGMENT_COLUMNS, texts):
+            out[name] = _sorted_categorical(encoded, order)
         return pd.DataFrame(out)
 
     def _fact_queries(self, project_id: int):
@@ -1300,6 +1309,65 @@ _FACT_LOCATION_COLS = (("visitor_id", "int"), ("flags", "int"), ("adcode", "text
                        ("lng", "float"), ("lat", "float"))
 _COVERAGE_POINT_COLS = (("flags", "int"), ("adcode", "text"), ("lng", "float"), ("lat", "float"))
 _UNIT_SEP = "\x1f"  # joins text values in one group_concat; a value holding it is read row by row
+
+
+def _segment_read_sqlite(conn, query) -> tuple[np.ndarray | None, list]:
+    """SQLite: (ids, one Arrow dictionary array per text column) of ``query`` (id, then text columns) from one
+    ``group_concat`` per column, split by Arrow; (None, None) when a text holds the separator."""
+    import pyarrow.compute as pc
+
+    cols = list(query.selected_columns)
+    parts = [func.count(), func.group_concat(cols[0]), *(func.group_concat(c, _UNIT_SEP) for c in cols[1:])]
+    n, id_text, *texts = conn.execute(query.with_only_columns(*parts, maintain_column_froms=True)).one()
+    n = int(n)
+    out = []
+    for text in texts:
+        if not n:
+            out.append(pa.array([], pa.string()).dictionary_encode())
+            continue
+        items = pc.split_pattern(pa.array([text], pa.large_string()), _UNIT_SEP).flatten()
+        if len(items) != n:
+            return None, None
+        out.append(items.dictionary_encode())
+    return _int_text(id_text, n), out
+
+
+def _segment_read_copy(conn, query) -> tuple[np.ndarray, list]:
+    """PostgreSQL: (ids, one Arrow dictionary array per text column) of ``query`` through ``COPY (…) TO STDOUT``
+    as CSV, parsed by Arrow (a project id is the only literal)."""
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    names = [f"c{i}" for i in range(len(query.selected_columns))]
+    buffer = bytearray()
+    with conn.connection.dbapi_connection.cursor() as cursor:
+        with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+            for block in copy:
+                buffer += block
+    if not buffer:
+        return np.zeros(0, dtype=np.int64), [pa.array([], pa.string()).dictionary_encode() for _ in names[1:]]
+    types = {names[0]: pa.int64(), **{n: pa.dictionary(pa.int32(), pa.string()) for n in names[1:]}}
+    table = pa_csv.read_csv(
+        pa.py_buffer(bytes(buffer)),
+        read_options=pa_csv.ReadOptions(column_names=names, block_size=1 << 24),
+        parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+        convert_options=pa_csv.ConvertOptions(column_types=types, strings_can_be_null=False,
+                                              quoted_strings_can_be_null=False))
+    ids = table.column(0).to_numpy()
+    return ids, [table.column(n).unify_dictionaries().combine_chunks() if table.column(n).num_chunks > 1
+                 else table.column(n).chunk(0) for n in names[1:]]
+
+
+def _sorted_categorical(encoded, order: np.ndarray) -> pd.Categorical:
+    """An Arrow dictionary array as a pandas Categorical with sorted categories, rows taken in ``order``."""
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    words = encoded.dictionary.to_pylist()
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+    if not words:
+        return pd.Categorical.from_codes(np.zeros(0, dtype=np.int32), [""])
+    rank = np.argsort(np.array(words, dtype=object), kind="stable")
+    new_code = np.empty(len(words), dtype=np.int32)
+    new_code[rank] = np.arange(len(words), dtype=np.int32)
+    return pd.Categorical.from_codes(new_code[codes][order], [words[i] for i in rank])
 
 
 def _fact_texts(texts: pd.Categorical, given: np.ndarray) -> pd.Categorical:
