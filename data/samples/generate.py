@@ -20,6 +20,12 @@ has its own story on the work map: 高新南区 (金融城, 软件园) is where 
 they convert far below the project and buy almost only 公寓.  What differs between the two
 projects is a :class:`Spec`; the draw logic is shared.
 
+The last four columns (意向面积, 意向总价, 意向区域, 身份证号: ``SEGMENT_HEADERS``) come from a random
+stream of their own, so the others are the same with or without them.  The ID numbers are
+synthetic (a real address code, a birth date that fits 年龄段, a random sequence number, a valid
+check digit): they name nobody.  On the Shanghai work map, by industry, 外高桥/金桥 workers in
+制造业 and 贸易物流 are the apartment buyers (``industry_story_stats``).
+
 Examples
 --------
 >>> frame = generate(rows=200, seed=1)
@@ -767,7 +773,10 @@ def generate(rows: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED, with_truth: boo
         district name, ``外地`` or None), ``_true_{dim}_bankuai`` (板块 or None),
         ``_true_{dim}_district``, ``_true_{dim}_lng``/``_lat`` (WGS-84, where coordinates
         were given), ``_{dim}_kind`` (how the location was written, see ``KINDS``),
-        ``_true_crs``, ``_true_deal`` (bool) and ``_visit_day`` (days since the first visit day).
+        ``_true_crs``, ``_true_deal`` (bool), ``_visit_day`` (days since the first visit day), and for
+        the segment columns ``_true_area_sqm``, ``_true_price_wan`` (the wish before it was written),
+        ``_area_want_kind``/``_price_want_kind`` (text, unreadable, blank), ``_true_origin_code`` (the ID
+        number's address code, '' when blank) and ``_id_kind`` (see ``ID_KINDS``).
     spec : Spec, optional
         Which project: ``SHANGHAI`` (the default, 金桥湾示范项目) or ``CHENGDU`` (天府示范项目).
 
