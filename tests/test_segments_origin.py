@@ -111,3 +111,22 @@ def test_the_province_map_shades_only_places_of_k_or_more():
     shown = {p["name_html"]: p["visits_text"] for p in (f["properties"] for f in features(html))
              if "visits_text" in p}
     assert shown == {"江苏省": "5", "上海市": "2", "四川省": "2"}  # 湖北省 (1 < k): not shaded
+
+
+def test_every_current_prefecture_of_the_id_code_table_has_a_polygon():
+    codes = pd.read_csv(O.ROOT / "data" / "idcodes" / "address_codes.csv", dtype=str, keep_default_na=False)
+    current = codes.loc[codes["current"] == "1", "code"].unique()
+    for level in O.LEVELS:
+        keys = set(O.normalise(current, level)) - {""}
+        drawn = set(O.polygons(level)["adcode"])
+        missing = {k for k in keys - drawn if not (level == "city" and k.endswith("0000"))}  # a bare province code
+        assert not missing, (level, sorted(missing))
+    assert len(O.polygons("province")) == 34 and O.polygons("province")["adcode"].is_unique
+    assert len(O.polygons("city")) == 370 and O.polygons("city")["adcode"].is_unique
+    assert O.polygons("province").is_valid.all() and O.polygons("city").is_valid.all()
+
+
+def test_taiwan_residence_permits_are_on_the_map():
+    o = O.origin_table(VISITORS.head(2), pd.DataFrame({"visitor_id": [1, 2], "hometown": ["830000", "830000"]}),
+                       "province", K)
+    assert o.table[["代码", "籍贯", "到访", "在地图上"]].values.tolist() == [["830000", "台湾省", 2, True]]

@@ -33,7 +33,7 @@ import pandas as pd
 
 from mapping.paths import ROOT
 
-__all__ = ["LEVELS", "Origins", "has_hometown", "normalise", "origin_table", "origin_workbook", "polygons", "visitor_frame"]
+__all__ = ["ID_CODES", "LEVELS", "Origins", "has_hometown", "normalise", "origin_table", "origin_workbook", "polygons", "visitor_frame"]
 
 LEVELS = {"province": "省", "city": "市"}
 POLYGON_FILES = {"province": ROOT / "data" / "boundaries" / "china" / "provinces_display.parquet",
@@ -69,14 +69,25 @@ def normalise(codes, level: str) -> np.ndarray:
     return np.asarray(out, dtype=object)
 
 
+ID_CODES = {"710000": "830000"}
+"""Boundary code → the code ID numbers use for the same place: 台湾 is 710000 in the administrative division
+table but 830000 in the ID numbers of its residents' residence permits (香港 810000 and 澳门 820000 agree)."""
+
+
 @lru_cache(maxsize=2)
 def polygons(level: str):
-    """The bundled polygons of ``level`` (GeoDataFrame: adcode, name, …, geometry; WGS-84)."""
+    """The bundled polygons of ``level`` (GeoDataFrame: adcode, name, …, geometry; WGS-84), keyed by the codes
+    hometowns use (:data:`ID_CODES`).
+
+    >>> sorted(set(polygons("province")["adcode"]) - set(polygons("city")["adcode"]))[:3]
+    ['130000', '140000', '150000']
+    """
     import geopandas as gpd
 
     if level not in LEVELS:
         raise ValueError(f"'level' 应为 'province' 或 'city'，收到 {level!r}")
-    return gpd.read_parquet(POLYGON_FILES[level]).set_crs(4326, allow_override=True)
+    frame = gpd.read_parquet(POLYGON_FILES[level]).set_crs(4326, allow_override=True)
+    return frame.assign(adcode=frame["adcode"].astype(str).replace(ID_CODES))
 
 
 def _names(codes: list[str], level: str) -> dict[str, tuple[str, str]]:
