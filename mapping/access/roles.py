@@ -13,7 +13,7 @@ Examples
 >>> ROLES["director"]
 '销售总监'
 >>> [p for p in PAGE_ACTIONS if can_open("viewer", p)]
-['home', 'battle', 'conversion', 'launch', 'map', 'teams', 'costs', 'pipeline', 'weekly']
+['home', 'battle', 'conversion', 'launch', 'map', 'teams', 'costs', 'pipeline', 'weekly', 'segments', 'prospects']
 >>> can("channel", "edit_ops"), can("channel", "approve_ops"), can("director", "approve_ops")
 (True, False, True)
 >>> can("nobody", "view")
