@@ -843,7 +843,7 @@ def generate(rows: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED, with_truth: boo
 
     out.update(_profile(rng, areas, work, line, spec, deal_line))
     seg_rng = np.random.default_rng(seed + SEGMENT_SEED_OFFSET)  # its own stream: the columns above stay as they were
-    segments, seg_truth = _segment_columns(seg_rng, spec, areas.truth_area[home], line, deal, out, day)
+    segments, seg_truth = _segment_columns(seg_rng, spec, areas.truth_area[home], line, deal_line, out, day)
     out.update(segments)
     frame = pd.DataFrame({h: out[h] for h in HEADERS})
     if with_truth:
@@ -1074,9 +1074,15 @@ _ID_CHECK = np.frombuffer(b"10X98765432", dtype=np.uint8)
 
 
 def _digits(numbers: np.ndarray, width: int) -> np.ndarray:
-    """Each number as ``width`` ASCII digit bytes (zero-padded), one row per number."""
-    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
-    return ((numbers[:, None] // powers) % 10 + 48).astype(np.uint8)
+    """Each number, exactly ``width`` digits long, as ASCII digit bytes: one row per number."""
+    numbers = np.array(numbers, dtype=np.int64)
+    if len(numbers) and not ((numbers >= 10 ** (width - 1)) & (numbers < 10 ** width)).all():
+        raise ValueError(f"every number should have {width} digits")
+    out = np.empty((len(numbers), width), dtype=np.uint8)
+    for j in range(width - 1, -1, -1):
+        out[:, j] = numbers % 10 + 48
+        numbers //= 10
+    return out
 
 
 def _texts(chars: np.ndarray) -> np.ndarray:
@@ -1085,16 +1091,15 @@ def _texts(chars: np.ndarray) -> np.ndarray:
     return chars.view(f"S{chars.shape[1]}").ravel().astype(f"U{chars.shape[1]}").astype(object)
 
 
-def _segment_columns(rng, spec: Spec, home_area: np.ndarray, line: np.ndarray, deal: np.ndarray,
+def _segment_columns(rng, spec: Spec, home_area: np.ndarray, line: np.ndarray, deal_line: np.ndarray,
                      out: dict, day: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """The four issue-15 columns and their truth (``_true_area_sqm``, ``_true_price_wan``,
     ``_true_origin_code``, ``_id_kind``, ``_area_want_kind``, ``_price_want_kind``)."""
     seg = spec.segments
     n = len(line)
     lines = np.array(spec.lines, dtype=object)
-    bought = np.where(deal, pd.Series(out["成交业态"]).map({v: i for i, v in enumerate(spec.lines)}).fillna(-1)
-                      .to_numpy(int), -1)
-    wants = np.where(bought >= 0, bought, line)  # a buyer's wish is what they bought
+    deal = deal_line >= 0
+    wants = np.where(deal, deal_line, line)  # a buyer's wish is what they bought
     u = rng.random(n)
     area = _triangular_ppf(np.clip(u + rng.normal(0, 0.15, n), 0.001, 0.999), seg.area_ranges, lines, wants)
     price = _triangular_ppf(u, spec.amount_ranges, lines, wants)
@@ -1126,47 +1131,54 @@ def _pick_format(rng, formats: tuple[tuple[str, float], ...], n: int) -> np.ndar
     return rng.choice(len(formats), size=n, p=weights / weights.sum())
 
 
-def _fill(templates: np.ndarray, values: dict[str, np.ndarray]) -> np.ndarray:
-    """``templates[i].format(**{k: values[k][i]})`` for each row: each distinct (template, values) once."""
-    text = np.empty(len(templates), dtype=object)
-    for t in np.unique(templates):
-        m = np.flatnonzero(templates == t)
+def _fill(which: np.ndarray, templates: list[str], values: dict[str, np.ndarray]) -> np.ndarray:
+    """``templates[which[i]].format(**{k: values[k][i]})`` for each row: each distinct (template, values) once."""
+    text = np.empty(len(which), dtype=object)
+    for j, t in enumerate(templates):
+        m = np.flatnonzero(which == j)
         fields = [f for _, f, _, _ in string.Formatter().parse(t) if f]
         if not fields:
             text[m] = t
             continue
-        combos, inverse = np.unique(np.column_stack([values[f][m] for f in fields]), axis=0, return_inverse=True)
-        formatted = np.array([t.format(**dict(zip(fields, row))) for row in combos.tolist()], dtype=object)
-        text[m] = formatted[inverse.ravel()]
+        key = np.zeros(len(m), dtype=np.int64)
+        for f in fields:  # one integer per distinct combination of the fields' values
+            codes, uniques = pd.factorize(values[f][m])
+            key = key * len(uniques) + codes
+        codes, uniques = pd.factorize(key)
+        first = m[np.unique(codes, return_index=True)[1]]  # a row of each combination, in code order
+        formatted = np.array([t.format(**{f: values[f][i] for f in fields}) for i in first], dtype=object)
+        text[m] = formatted[codes]
     return text
 
 
 def _area_texts(rng, area: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = len(area)
-    fmt = np.array([t for t, _ in AREA_FORMATS], dtype=object)[_pick_format(rng, AREA_FORMATS, n)]
+    fmt = _pick_format(rng, AREA_FORMATS, n)
+    templates = [t for t, _ in AREA_FORMATS]
     x = (np.round(area / 5) * 5).astype(int)
     lo = np.maximum((np.floor((area - rng.uniform(0, 15, n)) / 10) * 10).astype(int), 10)
     hi = lo + np.where(rng.random(n) < 0.5, 20, 30)
-    text = _fill(fmt, {"x": x, "lo": lo, "hi": hi})
-    unread = fmt == "?"
+    text = _fill(fmt, templates, {"x": x, "lo": lo, "hi": hi})
+    unread = fmt == templates.index("?")
     text[unread] = np.array(AREA_UNREADABLE, dtype=object)[rng.integers(0, len(AREA_UNREADABLE), int(unread.sum()))]
-    blank = fmt == ""
+    blank = fmt == templates.index("")
     text[blank] = None
     return text, np.where(blank, "blank", np.where(unread, "unreadable", "text")).astype(object)
 
 
 def _price_texts(rng, price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = len(price)
-    fmt = np.array([t for t, _ in PRICE_FORMATS], dtype=object)[_pick_format(rng, PRICE_FORMATS, n)]
+    fmt = _pick_format(rng, PRICE_FORMATS, n)
+    templates = [t for t, _ in PRICE_FORMATS]
     unit = np.where(price < 150, 5, np.where(price < 1000, 10, 50))
     p = (np.round(price / unit) * unit).astype(int)
     step = np.where(price < 150, 10, np.where(price < 1000, 50, 200))
     lo = np.maximum((np.floor((price - rng.uniform(0, 1, n) * step) / step) * step).astype(int), step)
     hi = lo + step * np.where(rng.random(n) < 0.6, 1, 2)
-    text = _fill(fmt, {"p": p, "lo": lo, "hi": hi, "yuan": p.astype(np.int64) * 10000})
-    unread = fmt == "?"
+    text = _fill(fmt, templates, {"p": p, "lo": lo, "hi": hi, "yuan": p.astype(np.int64) * 10000})
+    unread = fmt == templates.index("?")
     text[unread] = np.array(PRICE_UNREADABLE, dtype=object)[rng.integers(0, len(PRICE_UNREADABLE), int(unread.sum()))]
-    blank = fmt == ""
+    blank = fmt == templates.index("")
     text[blank] = None
     return text, np.where(blank, "blank", np.where(unread, "unreadable", "text")).astype(object)
 
@@ -1205,12 +1217,11 @@ def _origins(rng, table: dict[str, float], n: int) -> np.ndarray:
     weights = np.array(list(table.values()), dtype=float)
     pick = rng.choice(len(prefixes), size=n, p=weights / weights.sum())
     u = rng.random(n)
-    code = np.zeros(n, dtype=np.int64)
-    for i, prefix in enumerate(prefixes):
-        m = pick == i
-        counties = np.array(_counties(prefix), dtype=np.int64)
-        code[m] = counties[np.minimum((u[m] * len(counties)).astype(int), len(counties) - 1)]
-    return code
+    counties = [_counties(prefix) for prefix in prefixes]
+    flat = np.array([c for group in counties for c in group], dtype=np.int64)
+    count = np.array([len(group) for group in counties])
+    start = np.cumsum(count) - count
+    return flat[start[pick] + np.minimum((u * count[pick]).astype(int), count[pick] - 1)]
 
 
 def _id_numbers(rng, spec: Spec, line: np.ndarray, ages: np.ndarray,
@@ -1218,9 +1229,8 @@ def _id_numbers(rng, spec: Spec, line: np.ndarray, ages: np.ndarray,
     """Synthetic ID numbers (text), the true 6-digit address code ('' when blank) and each one's kind."""
     seg, n = spec.segments, len(line)
     # birth date: the 年龄段 at the visit date, never on a band's edge
-    band = pd.Series(ages, dtype=object)
-    bounds = np.column_stack([band.map({k: v[i] for k, v in AGE_YEARS.items()}).fillna(AGE_UNKNOWN[i]).to_numpy(int)
-                              for i in (0, 1)])
+    band = np.select([ages == label for label in AGE_YEARS], list(range(len(AGE_YEARS))), -1)  # -1: blank
+    bounds = np.array([*AGE_YEARS.values(), AGE_UNKNOWN])[band]
     years = bounds[:, 0] + np.minimum((rng.random(n) * (bounds[:, 1] - bounds[:, 0] + 1)).astype(int),
                                       bounds[:, 1] - bounds[:, 0])
     visit = np.datetime64(spec.start) + day.astype("timedelta64[D]")
@@ -1241,37 +1251,39 @@ def _id_numbers(rng, spec: Spec, line: np.ndarray, ages: np.ndarray,
     first17 = code * 10**11 + ymd.astype(np.int64) * 1000 + seq
     chars = np.empty((n, 18), dtype=np.uint8)  # the number as ASCII, one row per ID
     chars[:, :17] = _digits(first17, 17)
-    check_index = ((chars[:, :17] - 48).astype(np.int64) @ _ID_WEIGHTS) % 11
+    total = np.zeros(n, dtype=np.int64)
+    for j, weight in enumerate(_ID_WEIGHTS):
+        total += (chars[:, j].astype(np.int64) - 48) * weight
+    check_index = total % 11
     chars[:, 17] = _ID_CHECK[check_index]
     is_x = chars[:, 17] == ord("X")
     # how the number is written
     u = rng.random(n)
-    kind = np.full(n, "valid18", dtype=object)
+    valid18, valid15, bad_check, bad_length, excel, blank = range(len(ID_KINDS))
+    kind = np.full(n, valid18, dtype=np.int8)
     old_style = (b_year <= ID_15_BEFORE) & (rng.random(n) < ID_15_SHARE)
-    kind[old_style] = "valid15"
+    kind[old_style] = valid15
     cuts = np.cumsum([ID_BLANK, ID_BAD_CHECK, ID_BAD_LENGTH, ID_EXCEL])
-    kind = np.where(u < cuts[3], "excel", kind)
-    kind = np.where(u < cuts[2], "bad_length", kind)
-    kind = np.where(u < cuts[1], "bad_check", kind)
-    kind = np.where(u < cuts[0], "blank", kind)
-    kind = np.where((kind == "excel") & is_x, "bad_check", kind)  # Excel mangles only numbers
+    for code_kind, cut in ((excel, cuts[3]), (bad_length, cuts[2]), (bad_check, cuts[1]), (blank, cuts[0])):
+        kind[u < cut] = code_kind
+    kind[(kind == excel) & is_x] = bad_check  # Excel mangles only numbers
     wrong = _ID_CHECK[(check_index + 1 + rng.integers(0, 10, n)) % 11]
-    lower = (kind == "valid18") & is_x & (rng.random(n) < 0.3)
+    lower = (kind == valid18) & is_x & (rng.random(n) < 0.3)
     ids = np.empty(n, dtype=object)
-    excel = kind == "excel"
-    ids[excel] = [f"{float(v):.5E}" for v in _texts(chars[excel])]
-    bad = kind == "bad_check"
-    chars[bad, 17] = wrong[bad]
+    m = kind == excel
+    ids[m] = [f"{float(v):.5E}" for v in _texts(chars[m])]
+    m = kind == bad_check
+    chars[m, 17] = wrong[m]
     chars[lower, 17] = ord("x")
-    valid = np.isin(kind, ["valid18", "bad_check"])
-    ids[valid] = _texts(chars[valid])
-    short = kind == "bad_length"  # a digit dropped while typing
-    ids[short] = _texts(chars[short][:, np.r_[0:10, 11:18]])
-    fifteen = kind == "valid15"
-    ids[fifteen] = _texts(_digits(code[fifteen] * 10**9 + (ymd[fifteen] % 1_000_000).astype(np.int64) * 1000
-                                  + seq[fifteen], 15))
-    origin = np.where(kind == "blank", "", code.astype(str).astype(object))
-    return ids, origin, kind
+    m = (kind == valid18) | (kind == bad_check)
+    ids[m] = _texts(chars[m])
+    m = kind == bad_length  # a digit dropped while typing
+    ids[m] = _texts(chars[m][:, np.r_[0:10, 11:18]])
+    m = kind == valid15
+    ids[m] = _texts(_digits(code[m] * 10**9 + (ymd[m] % 1_000_000).astype(np.int64) * 1000 + seq[m], 15))
+    origin = pd.Categorical(code).rename_categories(lambda c: f"{c:06d}").astype(object)
+    origin = np.where(kind == blank, "", np.asarray(origin, dtype=object))
+    return ids, origin, np.array(ID_KINDS, dtype=object)[kind]
 
 
 # ===================================================================================
