@@ -262,3 +262,12 @@ def test_axis_run_for_a_product_line(two_areas):
     assert list(run.bins) == ["公寓"] and run.bins_for("公寓").cuts == (2.0,)
     with pytest.raises(KeyError, match="请重新分级"):
         run.bins_for("洋房")
+
+
+def test_a_saved_plan_records_the_segment_filter_without_reapplying_it(two_areas):
+    _, facts = two_areas
+    filters = Filters(segments=(("area_band", ("90㎡以下",)),))
+    run = B.fit_run(facts, LAYER_KEY, B.Settings("home", min_count=1), filters, [], TWO)
+    payload = B.snapshot_payload(run, {}, G.DEFAULT_TARGETS)
+    assert payload["filters"]["segments"] == [["area_band", ["90㎡以下"]]]
+    assert B.run_from_payload(payload).filters.segments == ()  # pages reading plans may have no segments

@@ -216,7 +216,10 @@ def snapshot_payload(run: Run, tables: dict[str, pd.DataFrame], targets: pd.Data
         "layer_id": run.layer_id,
         "settings": run.settings.to_dict(),
         "filters": {"start": f.start.isoformat() if f.start else None, "end": f.end.isoformat() if f.end else None,
-                    "channels": list(f.channels), "intentions": list(f.intentions)},
+                    "channels": list(f.channels), "intentions": list(f.intentions),
+                    # a record of the customer-segment filter the grades were made under (not re-applied:
+                    # pages reading a plan may have no segments attached)
+                    **({"segments": [[k, list(v)] for k, v in f.segments]} if f.segments else {})},
         "bins": {line: b.to_dict() for line, b in run.bins.items()},
         "grades": {line: [{"area_id": r.area_id, "area_name": r.area_name, "grade": r.grade,
                            "score": None if r.grade in G.UNGRADED else float(r.score),
