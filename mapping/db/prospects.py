@@ -51,14 +51,19 @@ def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
 
 
 def _frame(rows, columns) -> pd.DataFrame:
-    out = pd.DataFrame(rows, columns=list(columns))
-    if "visitor_id" in out:
-        out["visitor_id"] = out["visitor_id"].astype("int64")
-    if "project_id" in out:
-        out["project_id"] = out["project_id"].astype("int64")
-    for col in ("lng", "lat"):
-        if col in out:
+    """Rows of a query as a frame, built column by column (pandas probing each SQLAlchemy row costs
+    seconds at 100,000 rows)."""
+    names = list(columns)
+    values = list(zip(*rows)) if rows else [()] * len(names)
+    out = pd.DataFrame({name: pd.Series(list(col), dtype=object) for name, col in zip(names, values)},
+                       columns=names)
+    for col in out.columns:
+        if col in ("visitor_id", "project_id", "visitors", "not_bought"):
+            out[col] = pd.to_numeric(out[col]).astype("int64")
+        elif col in ("lng", "lat"):
             out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
+        elif col == "deal":
+            out[col] = out[col].astype(bool)
     return out
 
 
@@ -90,7 +95,7 @@ class Prospects:
         -------
         pandas.DataFrame
             One row per matching location: :data:`VISITOR_COLUMNS` then ``dimension``, ``adcode``,
-            ``lng``, ``lat``, ``level``; a visitor appears once per dimension that matched.
+            ``lng``, ``lat``, ``level``; a visitor appears once per dimension that matched (no order).
         """
         projects = sorted({int(p) for p in project_ids})
         codes = sorted({str(c) for c in adcodes if str(c)})
@@ -100,16 +105,20 @@ class Prospects:
             return _frame([], columns)
         where = []
         if codes:
-            where.append(Location.adcode.in_(codes) if len(codes) <= CHUNK else
-                         or_(*(Location.adcode.in_(part) for part in _chunks(codes))))
+            # coalesce(): not through ix_locations_adcode.  Without statistics (a fresh import, before
+            # autovacuum's ANALYZE) PostgreSQL otherwise ANDs that whole index's bitmap into every
+            # visitor's look-up (minutes at 200,000 visitors); the visitor-by-visitor primary key
+            # look-up costs the same whatever the statistics.
+            adcode = func.coalesce(Location.adcode, "")
+            where.append(adcode.in_(codes) if len(codes) <= CHUNK else
+                         or_(*(adcode.in_(part) for part in _chunks(codes))))
         if box is not None:
             min_lng, min_lat, max_lng, max_lat = (float(v) for v in box)
             where.append(and_(Location.lng.between(min_lng, max_lng), Location.lat.between(min_lat, max_lat)))
         query = (select(*_visitor_fields(), *(getattr(Location, c) for c in LOCATION_COLUMNS))
                  .join(Location, Location.visitor_id == Visitor.id)
                  .where(Visitor.project_id.in_(projects), Visitor.deal.is_(false()),
-                        Location.dimension.in_(dims), or_(*where))
-                 .order_by(Visitor.id, Location.dimension))
+                        Location.dimension.in_(dims), or_(*where)))
         with self.engine.connect() as conn:
             return _frame(conn.execute(query).all(), columns)
 
@@ -124,9 +133,7 @@ class Prospects:
                  .group_by(Visitor.project_id, Visitor.intended_text)
                  .order_by(Visitor.project_id, Visitor.intended_text))
         with self.engine.connect() as conn:
-            out = _frame(conn.execute(query).all(), columns)
-        out["visitors"] = out["visitors"].astype("int64")
-        return out
+            return _frame(conn.execute(query).all(), columns)
 
     def intended(self, wanted: dict[int, Iterable[str]]) -> pd.DataFrame:
         """Non-buyers whose 意向区域 is one of the texts ``wanted`` lists for their project.
@@ -157,5 +164,4 @@ class Prospects:
                         func.sum(case((Visitor.deal.is_(false()), 1), else_=0)))
                  .where(Visitor.project_id.in_(projects)).group_by(Visitor.project_id).order_by(Visitor.project_id))
         with self.engine.connect() as conn:
-            out = _frame(conn.execute(query).all(), columns)
-        return out.astype({"visitors": "int64", "not_bought": "int64"})
+            return _frame(conn.execute(query).all(), columns)

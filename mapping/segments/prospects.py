@@ -342,19 +342,22 @@ def _dtype(column: str):
 
 
 def _per_visitor(long: pd.DataFrame) -> pd.DataFrame:
-    """One row per visitor from one row per matching location."""
-    order = {d: i for i, d in enumerate(MATCH_ORDER)}
-    long = long.assign(_order=long["dimension"].map(order)).sort_values(["visitor_id", "_order"], kind="stable")
+    """One row per visitor from one row per matching location (vectorised: a visitor's dimensions as bits)."""
+    order = long["dimension"].map({d: i for i, d in enumerate(MATCH_ORDER)}).to_numpy(dtype="int64")
+    long = long.assign(_order=order, _bit=np.left_shift(1, order)).sort_values(["visitor_id", "_order"],
+                                                                                 kind="stable")
     grouped = long.groupby("visitor_id", sort=False)
-    first = grouped.head(1).set_index("visitor_id")
-    matched = grouped["dimension"].agg(lambda d: "|".join(d))
+    bits = grouped["_bit"].sum()
     distance = grouped["distance_km"].min()
+    out = long.drop_duplicates("visitor_id").set_index("visitor_id")
+    out = out.drop(columns=["dimension", "lng", "lat", "level", "_order", "_bit", "distance_km", "intended_text"],
+                   errors="ignore")
+    combos = {b: [d for i, d in enumerate(MATCH_ORDER) if b >> i & 1] for b in range(1, 2 ** len(MATCH_ORDER))}
+    out["matched"] = bits.map({b: "|".join(d) for b, d in combos.items()})
+    out["matched_by"] = bits.map({b: "、".join(DIMENSION_LABELS[x] for x in d) for b, d in combos.items()})
     names = G.admin_names()
-    out = first.drop(columns=["dimension", "lng", "lat", "level", "_order", "distance_km", "intended_text"],
-                     errors="ignore")
-    out["matched"] = matched
-    out["matched_by"] = matched.map(lambda m: "、".join(DIMENSION_LABELS[d] for d in m.split("|")))
-    out["district"] = out["adcode"].astype(str).map(lambda a: names.get(a, a))
+    codes = out["adcode"].astype(str)
+    out["district"] = codes.map({c: names.get(c, c) for c in codes.unique()})
     out["distance_km"] = distance
     out = out.reset_index()[RESULT_COLUMNS]
     return out.sort_values(["distance_km", "project_id", "visitor_code", "visitor_id"], na_position="last",
