@@ -313,3 +313,34 @@ def test_page_without_an_id_column_has_no_checkbox(page):
     at.file_uploader(key="upload").set_value(("来访.csv", _csv([r[:6] for r in ROWS], HEADERS[:6]), "text/csv")).run()
     assert not at.exception, at.exception
     assert not [c for c in at.checkbox if c.key == "derive_hometown"]
+
+
+def test_a_customer_code_that_is_an_id_number_is_keyed_not_kept(store):
+    """CRMs often key customers by their ID number: the 客户编号 becomes a keyed digest, stable across imports."""
+    rows = [[IDS[0], "2024-03-01", "浦东新区", "", "", "", ""], [IDS[1], "2024-03-02", "徐汇区", "", "", "", ""],
+            ["C3", "2024-03-03", "闵行区", "", "", "", ""]]
+    pid = store.create_project("证件编号项目", "310000", None, ["公寓"])
+    table, mapping, result = _validate(_csv(rows), secret=store.pii_secret())
+    codes = result.records["visitor_id"].tolist()
+    assert [c.startswith("证件#") and len(c) == 23 for c in codes] == [True, True, False] and codes[0] != codes[1]
+    notes = result.report[result.report["问题"] == "客户编号含身份证号"]
+    assert notes[["行号", "原值"]].values.tolist() == [[2, "（不显示）"], [3, "（不显示）"]]
+    assert importer.import_records(store, pid, result, "a.csv", "a").inserted == 3
+    again = importer.import_records(store, pid, _validate(_csv(rows), secret=store.pii_secret())[2], "a.csv", "a")
+    assert (again.inserted, again.unchanged) == (0, 3)  # recognised by the digest
+    assert _secrets_in(_dump_database(store)) == [] and _secrets_in(result.report.to_string()) == []
+    assert _secrets_in(mask_frame(table.frame, mapping).to_string()) == []
+
+
+def test_id_numbers_stored_by_excel_as_numbers_are_explained():
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["到访日期", "居住区域", "身份证号"])
+    sheet.append(["2024-03-01", "浦东", int(SUZHOU[:15] + "000")])  # what Excel keeps of a number typed as such
+    sheet.append(["2024-03-02", "徐汇", PUDONG])
+    buf = io.BytesIO()
+    book.save(buf)
+    _, _, result = _validate(buf.getvalue(), "v.xlsx", derive_hometown=True)
+    assert result.records["hometown"].tolist() == ["", "310000"]
+    note = result.report[result.report["问题"] == "身份证号无法识别"]
+    assert note["行号"].tolist() == [2] and "被存成了数字" in note["原因"].iloc[0]

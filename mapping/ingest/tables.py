@@ -40,8 +40,8 @@ from mapping.ingest.headers import (  # noqa: F401
     suggest_mapping,
 )
 from mapping.ingest.keys import PiiSecret
-from mapping.ingest.privacy import (ID_HIDDEN, ID_IN, MOBILE_IN, mask_frame, mask_ids_in, mask_phone, mask_phones_in,
-                                    pii_columns, protect, rekey_many)
+from mapping.ingest.privacy import (ID_HIDDEN, ID_IN, MOBILE_IN, hash_value, mask_frame, mask_ids_in, mask_phone,
+                                    mask_phones_in, pii_columns, protect, rekey_many)
 from mapping.ingest.report import REPORT_COLUMNS, summarise
 from mapping.segments import bands as SB
 from mapping.segments import hometown as HT
@@ -574,6 +574,7 @@ class _Context:
     product_lines: tuple[str, ...]
     value_maps: dict[str, dict[str, str]]
     unknowns: V.Unknowns = field(default_factory=V.Unknowns)
+    secret: PiiSecret | None = None  # to key a 客户编号 that is an ID number
 
 
 def validate(
@@ -659,7 +660,7 @@ def validate(
     for pos in total_rows:
         issues.add([pos], S.VISIT_DATE, [""], "合计行", "跳过", "表尾的合计/小计行，不是客户，已跳过")
     ctx = _Context(table, frame, issues, pd.Series(ACCEPTED, index=frame.index, dtype=object),
-                   tuple(product_lines), {k: dict(v) for k, v in (value_maps or {}).items()})
+                   tuple(product_lines), {k: dict(v) for k, v in (value_maps or {}).items()}, secret=secret)
     hometown = _hometown(ctx, mapping.get(S.ID_NUMBER), derive_hometown)
     _clean_text(ctx)
     _hide_phones_in_text(ctx)
@@ -754,15 +755,30 @@ def _hide_phones_in_text(ctx: _Context) -> None:
 
 
 _ID_RE2 = r"[1-9][0-9]{16}[0-9Xx]"  # every match of privacy.ID_IN holds one
+ID_CODE_PREFIX = "证件#"  # a 客户编号 that was an ID number: this and 20 hex of its keyed hash
+
+
+def _key_id_codes(ctx: _Context, found: pd.Series) -> None:
+    """客户编号 holding an ID number (``found``) become 「证件#」 + a keyed hash of the number: the same number
+    gives the same code on every import (the customer is recognised), and the number is not kept."""
+    values = ctx.frame[S.VISITOR_ID]
+    secret = ctx.secret
+    keyed = {v: ID_CODE_PREFIX + hash_value(v.upper(), secret.key, secret.salt)[:20]
+             for v in pd.unique(values[found])} if secret is not None else {}
+    ctx.frame.loc[found, S.VISITOR_ID] = values[found].map(lambda v: keyed.get(v, ""))
+    ctx.issues.add(found[found].index, S.VISITOR_ID, [ID_HIDDEN] * int(found.sum()), "客户编号含身份证号", "已隐去",
+                   "客户编号是（或含有）身份证号：改用号码的加密摘要作为编号去重，号码本身不保存、不显示")
+    _fix(ctx.status, found)
 
 
 def _hide_ids_in_text(ctx: _Context) -> None:
     """An 18-digit ID number typed into a free-text column (「汤臣一品 110101199003070011」) never reaches the
     database: it is replaced by 「（身份证号已隐去）」 and the row noted (the number itself is not quoted).
-    The 客户编号 is left as it is: replacing it would merge different customers."""
+    A 客户编号 that is an ID number (CRMs key customers by it) is replaced by a keyed digest of it, so the
+    customer is still recognised on the next import and the number is not kept."""
     frame, issues, status = ctx.frame, ctx.issues, ctx.status
     for col in frame.columns:
-        if col in S.PII_COLUMNS or col in _NOT_FREE_TEXT or col == S.VISITOR_ID:
+        if col in S.PII_COLUMNS or col in _NOT_FREE_TEXT:
             continue
         values = frame[col]
         if isinstance(values.array, pd.arrays.ArrowStringArray):
@@ -777,6 +793,9 @@ def _hide_ids_in_text(ctx: _Context) -> None:
         if not found.any():
             continue
         label = S.COLUMN_LABELS.get(col, col)
+        if col == S.VISITOR_ID:
+            _key_id_codes(ctx, found)
+            continue
         masked = values[found].map(mask_ids_in)
         issues.add(found[found].index, col, masked, f"{label}含身份证号", "已隐去",
                    f"{label}里夹带的身份证号已隐去（个人信息不入库，也不显示）")
@@ -1053,10 +1072,15 @@ def _hometown(ctx: _Context, header: str | None, derive: bool) -> pd.Series:
                                    "没有勾选「从身份证号推导籍贯」：按个人信息保护法「最小必要」，身份证号整列不读取、不保存，"
                                    "本次导入的客户籍贯为空（以前推导过的也会清空）；需要籍贯分析时勾选后再导入一次")
         return empty
-    derived = HT.derive(_cells_text(ctx.table.frame[header].loc[ctx.frame.index]))  # codes only, no number
+    cells = ctx.table.frame[header].loc[ctx.frame.index]
+    derived = HT.derive(_cells_text(cells))  # codes only, no number
     codes = _hometown_codes(derived["province_code"], derived["city_code"])
     status, reason = derived["status"].astype(str).to_numpy(), derived["reason"].astype(str).to_numpy()
     bad = (status == HT.UNREAD) & (reason != "未填")
+    if bad.any() and cells.dtype == object:  # Excel keeps 15 digits of a number: the rest of the ID is lost
+        numeric = np.fromiter((isinstance(v, (int, float)) and not isinstance(v, bool) for v in cells),
+                              dtype=bool, count=len(cells))
+        reason = np.where(bad & numeric, _EXCEL_NUMBER, reason)
     for why in pd.unique(reason[bad]):
         at = ctx.frame.index[bad & (reason == why)]
         ctx.issues.add(at, S.ID_NUMBER, [ID_HIDDEN] * len(at), "身份证号无法识别", "籍贯留空",
@@ -1075,6 +1099,8 @@ def _hometown_codes(province: pd.Series, city: pd.Series) -> np.ndarray:
 
 
 _MUNICIPALITIES = ("11", "12", "31", "50")  # 北京 天津 上海 重庆: 籍贯 is the municipality (310000)
+_EXCEL_NUMBER = ("在 Excel 里被存成了数字（Excel 只保留 15 位有效数字，后几位已丢失）；请把这一列设成「文本」"
+                 "后重新导出")
 
 
 def _stages(ctx: _Context, deal_dates: pd.Series, sign_dates: pd.Series) -> pd.Series:
