@@ -9,7 +9,9 @@ The flow a page follows::
 ``validate`` never drops a row silently: every rejected or fixed row is in
 ``result.report`` with its spreadsheet row number, column, value and a reason in
 Chinese.  Clear phone numbers and names are replaced by masked and hashed values
-before the records leave this module.
+before the records leave this module.  ID numbers (身份证号) never leave it: the column is read
+only when the caller asks for 籍贯 (``derive_hometown``), and then only the derived city code
+is kept; one typed into other text is hidden.
 """
 
 from __future__ import annotations
