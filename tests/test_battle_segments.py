@@ -127,3 +127,33 @@ def test_exports_carry_the_segment_and_its_value(monkeypatch):
     html = html.decode() if isinstance(html, bytes) else html
     html = re.sub(r"\\u([0-9a-fA-F]{4})", lambda g: chr(int(g.group(1), 16)), html)  # JSON-escaped Chinese
     assert f"全部业态 · 年龄段 {value} 拓客作战地图" in html and "按年龄段分图" in html
+
+
+def test_band_and_hometown_axes_follow_the_project_bands_and_code_table():
+    at = _battle()
+    at.selectbox(key="bm_axis").set_value("area_band").run()
+    assert not at.exception and not at.error
+    values = at.segmented_control(key="bm_axis_value").options
+    assert values[0] == "90㎡以下" and values[-1] == "未填/无法识别"  # band order, unread last
+    at.segmented_control(key="bm_axis_value").set_value(values[-1]).run()
+    assert not at.exception
+    at.selectbox(key="bm_axis").set_value("hometown_province").run()
+    assert not at.exception and not at.error
+    provinces = at.segmented_control(key="bm_axis_value").options
+    assert all(p.endswith(("省", "市", "自治区", "特别行政区")) or "未知地区" in p for p in provinces)
+    assert _table(at)["到访"].dropna().ge(5).all()  # graded cells only show counts of k or more
+
+
+def test_the_project_band_setting_changes_the_series():
+    from mapping.db.store import Store
+
+    at = _battle()
+    at.selectbox(key="bm_axis").set_value("area_band").run()
+    store = Store()
+    try:
+        store.set_segment_bands(int(at.session_state["project_id"]), "100, 150", "")
+    finally:
+        store.engine.dispose()
+    at.run()
+    assert not at.exception and not at.error
+    assert at.segmented_control(key="bm_axis_value").options[:3] == ["100㎡以下", "100–150㎡", "150㎡以上"]
