@@ -13,9 +13,11 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
 from mapping.access import audit
+from mapping.db.models import Visitor
 from mapping.db.store import Store
 from mapping.geo.coords import wgs84_to_gcj02
 from tests.conftest import sign_in
@@ -161,8 +163,13 @@ def test_one_project_only_says_so_in_one_line(group):
 
 
 def test_viewer_sees_the_list_but_no_downloads(group):
+    store = Store()
+    with store.engine.begin() as conn:  # A06 (never a prospect) gives an intended area no resolver reads
+        conn.execute(update(Visitor).where(Visitor.visitor_code == "A06").values(intended_text="不详"))
+    store.engine.dispose()
     at = open_page(group["老项目甲"], role="viewer", project_ids=list(group.values()))
     assert listed(at) == ALL
+    assert "另有 1 位未成交客户填的意向区域无法识别" in texts(at)
     assert not at.get("download_button") and "只读角色不能导出" in texts(at)
 
 
@@ -174,3 +181,39 @@ def test_hostile_names_stay_text(group, monkeypatch):
     at = open_page(group["老项目甲"])
     assert "'=HYPERLINK" in made["px_dl_csv"].decode("utf-8-sig")
     assert not at.exception and listed(at) == ALL
+
+
+def test_the_sample_a_new_site_near_zhangjiang_pulls_jinqiaowan_non_buyers(app_database, monkeypatch):
+    """The two samples (金桥湾 in 上海, 天府 in 成都): a new site near 张江 lists 金桥湾's non-buyers who live or
+    work in 浦东新区 or within 3 km, checked against the stored locations; 成都 gives nobody."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    sign_in(at, "admin")
+    at.run()
+    at.switch_page("views/prospects.py").run()
+    assert not at.exception, at.exception
+    x, y = wgs84_to_gcj02(*SITE)  # typed as copied from 高德 (GCJ-02)
+    at.number_input(key="px_lng").set_value(round(float(x), 6)).run()
+    at.number_input(key="px_lat").set_value(round(float(y), 6)).run()
+    at.number_input(key="px_radius").set_value(3.0).run()
+    at.multiselect(key="px_dims").set_value(["home", "work"]).run()
+    assert at.multiselect(key="px_districts").value == [PUDONG]
+    store = Store()
+    try:
+        projects = store.projects().set_index("name")
+        jqw = int(projects.loc["金桥湾示范项目（示例）", "id"])
+        locations = store.locations(jqw)
+        codes = store.visitors(jqw).set_index("id")["visitor_code"]
+    finally:
+        store.engine.dispose()
+    from mapping.geo.coords import haversine_m
+
+    near = haversine_m(locations["lng"], locations["lat"], SITE[0], SITE[1]) <= 3000
+    hit = locations[~locations["deal"].astype(bool) & locations["dimension"].isin(["home", "work"])
+                    & ((locations["adcode"] == PUDONG) | near)]
+    expected = set(codes.loc[hit["visitor_id"].unique()])
+    shown = table_with(at, "客户编号", "客户键")
+    assert set(shown["来源项目"]) == {"金桥湾示范项目（示例）"}
+    assert metric(at, "潜客") == f"{len(expected):,}" and len(expected) > 100
+    assert set(shown["客户编号"]) <= expected and len(shown) == min(len(expected), 1000)
+    per = table_with(at, "来源项目", "潜客数").set_index("来源项目")
+    assert per.loc["天府示范项目（成都）", "潜客数"] == 0

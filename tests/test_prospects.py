@@ -272,3 +272,13 @@ def test_exports_are_formula_safe_and_keys_only(store):
     cells = [c.value for row in book.worksheets for r in row.iter_rows() for c in r if c.value is not None]
     assert not any(isinstance(v, str) and v.startswith("=") for v in cells)
     assert not any("138****" in str(v) or "张*" in str(v) for v in cells)
+
+
+def test_unreadable_intended_areas_are_counted_not_dropped(store):
+    build_group(store, {("甲", "310000"): [visitor("X1", intended="不详"), visitor("X2", intended="看房中"),
+                                           visitor("X3", deal=True, intended="不详"), visitor("X4", intended="张江")]})
+    found = find(store, P.Criteria(districts=(PUDONG,), radius_km=0))
+    assert found["visitor_code"].tolist() == ["X4"]
+    assert found.attrs[P.UNREAD_INTENDED] == 2  # X1, X2; X3 bought
+    found = find(store, P.Criteria(districts=(PUDONG,), radius_km=0, dimensions=("home",)))
+    assert found.empty and found.attrs[P.UNREAD_INTENDED] == 0  # not searched by 意向区域

@@ -200,6 +200,9 @@ def main() -> None:
     c2.metric("其中未成交客户", f"{int(searched['not_bought'].sum()):,}")
     c3.metric("潜客", f"{len(found):,}")
     st.caption(f"匹配条件：{plain(checked.describe(target))}")
+    unread = found.attrs.get(P.UNREAD_INTENDED, 0)
+    if unread:
+        st.caption(f"另有 {unread:,} 位未成交客户填的意向区域无法识别（如「不详」「看房中」），没有参与意向区域匹配。")
     if found.empty:
         st.info("没有符合条件的未成交客户：可以加选区县、放大距离，或多选几种匹配依据。")
         return

@@ -70,6 +70,7 @@ NO_DISTANCE = "无坐标（按区县匹配）"
 SEGMENT_LABELS = {S.PRODUCT_LINE: "意向业态", S.INTENTION: "意向等级", S.AGE_BAND: "年龄段", S.INDUSTRY: "行业",
                   S.INCOME_BAND: "收入", S.FAMILY: "家庭结构", S.PURPOSE: "置业目的", S.CHANNEL: "到访渠道"}
 UNFILLED = "未填"
+UNREAD_INTENDED = "intended_unread"  # attrs key of find's result: non-buyers whose 意向区域 could not be placed
 RESULT_COLUMNS = ["visitor_id", "project_id", "visitor_code", "visitor_key", "visit_date", "product_line",
                   "intention", "channel", "age_band", "industry", "income_band", "family", "purpose", "stage",
                   "matched", "matched_by", "adcode", "district", "distance_km"]
@@ -303,38 +304,47 @@ def find(queries, target: Target, criteria: Criteria, sources: pd.DataFrame, res
         the matching dimensions as "home|work|intended" (in :data:`MATCH_ORDER`), ``matched_by``
         their Chinese labels, ``adcode``/``district`` of the first matching one, ``distance_km``
         the shortest distance of a matching location with coordinates (NaN: none).
+        ``attrs["intended_unread"]``: how many non-buyers gave a 意向区域 that no resolver could
+        place (「不详」, 「看房中」): counted, not matched.
     """
     criteria = criteria.checked(target)
     ids = [int(i) for i in sources["id"]]
     box = search_box(target.site, criteria.radius_km) if criteria.radius_km > 0 else None
-    parts = []
+    parts, unread = [], 0
     located_dims = [d for d in criteria.dimensions if d != INTENDED]
     if ids and located_dims:
         located = queries.located(ids, criteria.districts, box, dimensions=located_dims)
         parts.append(_matches(located, target, criteria))
     if ids and INTENDED in criteria.dimensions:
-        parts.append(_intended_matches(queries, target, criteria, sources, resolve))
-    long = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else None
-    if long is None:
-        return pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in RESULT_COLUMNS})
-    return _per_visitor(long)
+        intended, unread = _intended_matches(queries, target, criteria, sources, resolve)
+        parts.append(intended)
+    parts = [p for p in parts if len(p)]
+    if parts:
+        out = _per_visitor(pd.concat(parts, ignore_index=True))
+    else:
+        out = pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in RESULT_COLUMNS})
+    out.attrs[UNREAD_INTENDED] = unread
+    return out
 
 
 def _intended_matches(queries, target: Target, criteria: Criteria, sources: pd.DataFrame,
-                      resolve: Resolver) -> pd.DataFrame:
+                      resolve: Resolver) -> tuple[pd.DataFrame, int]:
+    """(matching rows, how many non-buyers' 意向区域 no resolver could place)."""
     ids = [int(i) for i in sources["id"]]
     texts = queries.intended_texts(ids)
     if texts.empty:
-        return texts.iloc[0:0]
+        return texts.iloc[0:0], 0
     cities = dict(zip(sources["id"].astype(int), sources["city_adcode"].astype(str)))
-    places = _matches(_resolved_intended(texts, cities, resolve, fallback=target.city), target, criteria)
+    resolved = _resolved_intended(texts, cities, resolve, fallback=target.city)
+    unread = int(resolved.loc[resolved["adcode"].fillna("") == "", "visitors"].sum())
+    places = _matches(resolved, target, criteria)
     if places.empty:
-        return places.iloc[0:0]
+        return places.iloc[0:0], unread
     wanted = {int(p): g["text"].tolist() for p, g in places.groupby("project_id")}
     visitors = queries.intended(wanted)
     where = places[["project_id", "text", "adcode", "lng", "lat", "level", "distance_km"]]
     out = visitors.merge(where, left_on=["project_id", "intended_text"], right_on=["project_id", "text"], how="inner")
-    return out.drop(columns=["text"]).assign(dimension=INTENDED)
+    return out.drop(columns=["text"]).assign(dimension=INTENDED), unread
 
 
 def _dtype(column: str):
