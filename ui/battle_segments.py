@@ -19,8 +19,8 @@ from mapping.analysis.facts import Filters
 from mapping.export import plan as P
 from mapping.segments.axis import SEGMENTS, segment_label
 from ui.context import MapContext
-from ui.shared import cached
 from ui.segments_data import segmented_facts
+from ui.shared import cached
 
 LINE_AXIS = ""  # 「每张地图按」业态
 NO_SEGMENT = ""

@@ -22,8 +22,8 @@ from mapping.maps import battlemap as BM
 from mapping.maps import printmap, render
 from mapping.maps.offline import standalone_html
 from mapping.maps.overlays import project_sites
-from ui import layers as U
 from ui import battle_segments as BS
+from ui import layers as U
 from ui import plans as UP
 from ui import trail
 from ui.auth import allowed, download_button, refusal, require
@@ -58,8 +58,8 @@ def choose_view(ctx: MapContext) -> MapContext:
 
 
 def choose_filters(ctx: MapContext) -> Filters:
-    """Visit dates, channels and intentions (one under the other: they sit beside the map); the product
-    line is the context's."""
+    """Visit dates, channels, intentions and one customer segment (one under the other: they sit beside the
+    map); the product line is the context's."""
     span = ctx.facts.date_range()
     with st.expander("筛选：时间、渠道、意向等级、客群细分", expanded=False):
         periods = list(PERIODS) if ctx.project.launch_date else [p for p in PERIODS if p not in ("pre", "post")]
