@@ -32,6 +32,7 @@ from mapping.ingest.tables import IngestError
 from mapping.project import Project
 from ui import trail
 from ui.auth import allowed, visible_project_ids
+from ui.segments_data import project_segments
 from ui.shared import cached, scope
 
 log = logging.getLogger("tuoke")
@@ -206,13 +207,14 @@ def data_changed() -> None:
 def prepare_views(store: Store, project: Project) -> None:
     """Right after an import, while the user is still on the import page: read the project's new data
     once for every session (the facts every map page grades, the groups the home page counts) and write
-    their snapshots (:mod:`mapping.snapshots`), so the first map opened after an import, by anyone, on
+    their snapshots (:mod:`mapping.snapshots`), and the customer segments, so the first map opened after an import, by anyone, on
     this server or after a restart, does not read every location from the database (≈ 6–8 s at a
     million visitors on SQLite, paid here instead)."""
     with st.spinner("正在准备地图数据（每次导入后只做一次，之后谁打开地图都更快）…"):
         version = store.data_version(project.id)
-        project_facts(store, project.id, version, project.city_adcode)
+        facts = project_facts(store, project.id, version, project.city_adcode)
         location_groups(store, project.id)
+        project_segments(store, project, facts, version)  # 客群细分 and the battle map's segment axis
 
 
 def relocate_with_progress(store: Store, project_id: int) -> int:
