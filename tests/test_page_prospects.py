@@ -217,3 +217,18 @@ def test_the_sample_a_new_site_near_zhangjiang_pulls_jinqiaowan_non_buyers(app_d
     assert set(shown["客户编号"]) <= expected and len(shown) == min(len(expected), 1000)
     per = table_with(at, "来源项目", "潜客数").set_index("来源项目")
     assert per.loc["天府示范项目（成都）", "潜客数"] == 0
+
+
+def test_districts_only_without_a_site(group):
+    at = open_page(group["老项目甲"])
+    at.radio(key="px_mode").set_value("districts").run()
+    assert at.selectbox(key="px_city").value == "310000"
+    assert at.multiselect(key="px_districts").value == [PUDONG]  # kept from the new site's district
+    assert at.number_input(key="px_radius").disabled
+    assert listed(at) == ALL
+    at.multiselect(key="px_districts").set_value(["310112"]).run()  # 闵行: A04 lives there
+    assert listed(at) == {"A04"}
+    at.selectbox(key="px_city").set_value("510100").run()
+    assert at.multiselect(key="px_districts").value == [] and "请选择至少一个区县" in texts(at)
+    at.multiselect(key="px_districts").set_value(["510104"]).run()  # 锦江区: the 成都 project's C01, C02 live there
+    assert listed(at) == {"C01", "C02"}

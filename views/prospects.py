@@ -18,11 +18,11 @@ from mapping.place import gazetteer as G
 from mapping.segments import prospects as P
 from ui import tables
 from ui.auth import download_button, require, visible_project_ids
-from ui.common import NO_PROJECTS, city_label, get_store, guarded, pick_project, project_caption
+from ui.common import NO_PROJECTS, city_choices, city_label, get_store, guarded, pick_project, project_caption
 from ui.shared import cached, folium_payload, scope, show_map
 
-NEW_SITE, PROJECT = "new", "project"
-MODES = {NEW_SITE: "新地块（地图点选或输入坐标）", PROJECT: "已有项目"}
+NEW_SITE, DISTRICTS, PROJECT = "new", "districts", "project"
+MODES = {NEW_SITE: "新地块（地图点选或输入坐标）", DISTRICTS: "只选区县（还没有具体位置）", PROJECT: "已有项目"}
 SHOWN_ROWS = 1000  # rows of the list drawn on the page; the downloads hold all of them
 PENDING = "px_pending_point"  # session state: a clicked point (WGS-84) for the coordinate inputs of the next run
 NO_OTHER = ("你能查看的项目只有这一个，没有其他项目的客户可找：选「新地块」可在本项目的未成交客户里找，"
@@ -61,6 +61,13 @@ def _city_centre(city: str) -> tuple[float, float]:
     return (minx + maxx) / 2, (miny + maxy) / 2
 
 
+def districts_only(project) -> P.Target:
+    """A new site known only by its districts: the city here, the districts below."""
+    choices = city_choices(project.city_adcode)
+    city = st.selectbox("城市", choices, format_func=city_label, key="px_city", index=choices.index(project.city_adcode))
+    return P.Target(name=f"{city_label(city)}所选区县", city=city, min_count=project.min_count)
+
+
 def existing_project(store, mine: pd.DataFrame, current) -> P.Target:
     ids = [int(i) for i in mine.loc[~mine["archived"], "id"]] or [int(current.id)]
     names = dict(zip(mine["id"].astype(int), mine["name"].astype(str)))
@@ -97,7 +104,8 @@ def criteria_inputs(target: P.Target) -> P.Criteria:
         districts = {target.adcode: target.district, **districts}
     if st.session_state.get("px_districts_for") != (target.city, target.adcode):  # a new target: its own district
         st.session_state["px_districts_for"] = (target.city, target.adcode)
-        st.session_state["px_districts"] = [target.adcode] if target.adcode else []
+        kept = [d for d in st.session_state.get("px_districts", []) if d in districts]  # switching to 只选区县
+        st.session_state["px_districts"] = [target.adcode] if target.adcode else kept
     c1, c2, c3 = st.columns([3, 1, 2])
     chosen = c1.multiselect("区县（客户位置在这些区县即匹配）", list(districts), format_func=districts.get,
                             key="px_districts", placeholder="选择区县")
@@ -171,11 +179,14 @@ def main() -> None:
     mode = st.radio("目标", list(MODES), format_func=MODES.get, key="px_mode", horizontal=True)
     if mode == NEW_SITE:
         target = new_site(current)
+    elif mode == DISTRICTS:
+        target = districts_only(current)
     else:
         target = existing_project(store, mine, current)
     if target is None:
         return
-    st.caption(f"目标：{plain(target.name)}　所在区县：{plain(target.district or '未知')}（{city_label(target.city)}）")
+    if target.adcode:
+        st.caption(f"目标：{plain(target.name)}　所在区县：{plain(target.district)}（{city_label(target.city)}）")
     criteria = criteria_inputs(target)
     if mode == NEW_SITE:
         with st.expander("在地图上点选新地块位置", expanded=False):
