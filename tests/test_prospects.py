@@ -282,3 +282,14 @@ def test_unreadable_intended_areas_are_counted_not_dropped(store):
     assert found.attrs[P.UNREAD_INTENDED] == 2  # X1, X2; X3 bought
     found = find(store, P.Criteria(districts=(PUDONG,), radius_km=0, dimensions=("home",)))
     assert found.empty and found.attrs[P.UNREAD_INTENDED] == 0  # not searched by 意向区域
+
+
+def test_an_intended_area_spanning_districts_matches_a_chosen_one(store):
+    """「天府新区」 spans 双流区 (510116), 武侯区 (510107) … : the resolver names them as candidates."""
+    build_group(store, {("天府", "510100"): [visitor("T1", intended="天府新区"), visitor("T2", intended="华阳")]})
+    chengdu = P.Target("成都所选区县", "510100", min_count=2)
+    found = find(store, P.Criteria(districts=("510107",), radius_km=0), tgt=chengdu)
+    assert found[["visitor_code", "matched_by", "district"]].values.tolist() == [["T1", "意向区域", "武侯区"]]
+    assert math.isnan(found["distance_km"].iloc[0])
+    found = find(store, P.Criteria(districts=("510116",), radius_km=0), tgt=chengdu)  # 华阳 is in 双流 too
+    assert sorted(found["visitor_code"]) == ["T1", "T2"] and found.attrs[P.UNREAD_INTENDED] == 0

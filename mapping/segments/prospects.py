@@ -240,7 +240,7 @@ def _resolved_intended(texts: pd.DataFrame, cities: dict[int, str], resolve: Res
                        fallback: str = "") -> pd.DataFrame:
     """``texts`` (project_id, text, visitors) with adcode, lng, lat, level: resolved in each project's city,
     and a text that city cannot place (「张江」 in a 成都 project) once more in ``fallback`` (the target's city)."""
-    columns = ["project_id", "text", "visitors", "adcode", "lng", "lat", "level"]
+    columns = ["project_id", "text", "visitors", "adcode", "lng", "lat", "level", "candidates"]
     parts = []
     frame = texts.assign(city=texts["project_id"].map(cities).fillna(""))
     for city, group in frame.groupby("city", sort=True):
@@ -262,7 +262,8 @@ def _lookup(unique: list[str], city: str, resolve: Resolver) -> pd.DataFrame:
     return pd.DataFrame({"text": unique, "adcode": found["adcode"].fillna("").astype(str).to_numpy(),
                          "lng": pd.to_numeric(found["lng"]).to_numpy(dtype=float),
                          "lat": pd.to_numeric(found["lat"]).to_numpy(dtype=float),
-                         "level": found["level"].astype(str).to_numpy()})
+                         "level": found["level"].astype(str).to_numpy(),
+                         "candidates": found["candidates"].fillna("").astype(str).to_numpy()})
 
 
 # ----------------------------------------------------------------------------- finding
@@ -305,7 +306,8 @@ def find(queries, target: Target, criteria: Criteria, sources: pd.DataFrame, res
         their Chinese labels, ``adcode``/``district`` of the first matching one, ``distance_km``
         the shortest distance of a matching location with coordinates (NaN: none).
         ``attrs["intended_unread"]``: how many non-buyers gave a 意向区域 that no resolver could
-        place (「不详」, 「看房中」): counted, not matched.
+        place (「不详」, 「看房中」): counted, not matched.  An intended area spanning several
+        districts (the resolver's candidates, 「天府新区」) matches a chosen district among them.
     """
     criteria = criteria.checked(target)
     ids = [int(i) for i in sources["id"]]
@@ -336,8 +338,10 @@ def _intended_matches(queries, target: Target, criteria: Criteria, sources: pd.D
         return texts.iloc[0:0], 0
     cities = dict(zip(sources["id"].astype(int), sources["city_adcode"].astype(str)))
     resolved = _resolved_intended(texts, cities, resolve, fallback=target.city)
-    unread = int(resolved.loc[resolved["adcode"].fillna("") == "", "visitors"].sum())
-    places = _matches(resolved, target, criteria)
+    placed = resolved["adcode"].fillna("") != ""
+    unread = int(resolved.loc[~placed & (resolved["candidates"].fillna("") == ""), "visitors"].sum())
+    places = pd.concat([_matches(resolved[placed], target, criteria),
+                        _spanning(resolved[~placed], criteria)], ignore_index=True)
     if places.empty:
         return places.iloc[0:0], unread
     wanted = {int(p): g["text"].tolist() for p, g in places.groupby("project_id")}
@@ -345,6 +349,22 @@ def _intended_matches(queries, target: Target, criteria: Criteria, sources: pd.D
     where = places[["project_id", "text", "adcode", "lng", "lat", "level", "distance_km"]]
     out = visitors.merge(where, left_on=["project_id", "intended_text"], right_on=["project_id", "text"], how="inner")
     return out.drop(columns=["text"]).assign(dimension=INTENDED), unread
+
+
+def _spanning(resolved: pd.DataFrame, criteria: Criteria) -> pd.DataFrame:
+    """Intended areas that span several districts (「天府新区」: the resolver's candidates) match a chosen
+    district among them; no point, so no distance.
+
+    >>> rows = pd.DataFrame({"text": ["天府新区", "不详"], "adcode": ["", ""], "candidates": ["510116|510107", ""]})
+    >>> _spanning(rows, Criteria(districts=("510107",)))[["text", "adcode"]].values.tolist()
+    [['天府新区', '510107']]
+    """
+    if not criteria.districts or resolved.empty:
+        return resolved.iloc[0:0].assign(distance_km=pd.Series(dtype=float))
+    chosen = set(criteria.districts)
+    pick = resolved["candidates"].fillna("").map(lambda c: next((d for d in c.split("|") if d in chosen), ""))
+    hit = (pick != "").to_numpy()
+    return resolved[hit].assign(adcode=pick[hit].to_numpy(), lng=np.nan, lat=np.nan, distance_km=np.nan)
 
 
 def _dtype(column: str):
