@@ -86,7 +86,7 @@ def test_a_new_site_lists_the_non_buyers_near_it(group, monkeypatch):
     assert (metric(at, "查找的项目"), metric(at, "其中未成交客户"), metric(at, "潜客")) == ("3", "9", "7")
     assert listed(at) == ALL
     people = table_with(at, "客户编号", "客户键").set_index("客户编号")
-    assert people.loc["A01", "客户键"] == "a01key00" and people.loc["A07", "匹配依据"] == "居住、工作"
+    assert people.loc["A01", "客户键"] == "ph:a0100000" and people.loc["A07", "匹配依据"] == "居住、工作"
     assert people.loc["A04", "距离（公里）"] == pytest.approx(0.49, abs=0.02)
     per = table_with(at, "来源项目", "潜客数").set_index("来源项目")
     assert per.loc["老项目甲", "潜客数"] == 5 and pd.isna(per.loc["天府", "潜客数"])  # 1 < k = 2

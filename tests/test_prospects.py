@@ -73,6 +73,11 @@ GROUP = {
 }
 
 
+def _key(code: str, i: int) -> str:
+    """A stored visitor key: 老项目乙's by 客户编号 (``id:``), the others by a (made-up) keyed phone digest."""
+    return f"id:{code}" if code.startswith("B") else f"ph:{code.lower()}{i:05d}c0ffee"
+
+
 def build_group(store: Store, group: dict = GROUP) -> dict[str, int]:
     """The projects of ``group`` with their visitors and locations written straight to the tables; {name: id}."""
     ids = {}
@@ -82,7 +87,7 @@ def build_group(store: Store, group: dict = GROUP) -> dict[str, int]:
         with store.engine.begin() as conn:
             for i, v in enumerate(people):
                 vid = conn.execute(insert(Visitor).values(
-                    project_id=pid, visitor_key=f"{v['code'].lower()}key{i:04d}0123456789", row_hash="x",
+                    project_id=pid, visitor_key=_key(v["code"], i), row_hash="x",
                     visitor_code=v["code"], visit_date=v["day"], product_line=v["line"], intention=v["intention"],
                     channel="拓客", deal=v["deal"], stage=v["stage"], industry=v["industry"],
                     phone_masked="138****0000", name_masked="张*", intended_text=v["intended"],
@@ -219,7 +224,8 @@ def test_no_personal_data_and_counts(store):
     assert "138****0000" not in table.to_csv() and "张*" not in table.to_csv()
     a01 = table[table["客户编号"] == "A01"].iloc[0]
     assert (a01["来源项目"], a01["客户键"], a01["区县"], a01["意向等级"], a01["意向业态"], a01["最近到访日期"]) == (
-        "老项目甲", "a01key00", "浦东新区", "A", "公寓", "2024-03-01")
+        "老项目甲", "ph:a0100000", "浦东新区", "A", "公寓", "2024-03-01")
+    assert table.loc[table["客户编号"] == "B01", "客户键"].tolist() == [""]  # keyed by its 客户编号, shown beside it
     searched = Prospects(store).counts(ids.values())
     assert searched.set_index("project_id")["not_bought"].to_dict() == {ids["老项目甲"]: 6, ids["老项目乙"]: 1,
                                                                          ids["天府"]: 2}

@@ -132,7 +132,8 @@ def summaries(found: pd.DataFrame, sources: pd.DataFrame, searched: pd.DataFrame
 
 def customer_list(found: pd.DataFrame, sources: pd.DataFrame) -> None:
     st.subheader("潜客名单")
-    st.caption("只有客户编号和客户键（前 8 位），不含手机、姓名和证件号：请在 CRM 里按客户编号找到客户再跟进。")
+    st.caption("只有客户编号和客户键，不含手机、姓名和证件号：请在 CRM 里按客户编号找到客户再跟进。"
+               "客户键只给没有客户编号的客户（ph: 手机号的加密摘要、row: 整行的加密摘要，前 8 位），不能还原出手机号。")
     table = P.customer_table(found.head(SHOWN_ROWS), sources)
     tables.dataframe(df=table, hide_index=True)
     if len(found) > SHOWN_ROWS:

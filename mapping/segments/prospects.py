@@ -53,7 +53,7 @@ from mapping.place import gazetteer as G
 
 __all__ = ["DIMENSION_LABELS", "DISTANCE_BANDS", "INTENDED", "MATCH_ORDER", "RESULT_COLUMNS", "SEGMENT_LABELS",
            "Criteria", "Target", "by_distance", "by_match", "by_project", "by_segment", "customer_table",
-           "distance_band", "export_csv", "export_workbook", "find", "place_resolver", "project_target",
+           "distance_band", "key_prefix", "export_csv", "export_workbook", "find", "place_resolver", "project_target",
            "site_target", "source_projects"]
 
 INTENDED = "intended"  # the third way to match: the visitor's 意向区域 text, resolved
@@ -503,6 +503,20 @@ def by_segment(found: pd.DataFrame, key: str, sources: pd.DataFrame, k: int) -> 
 
 
 # ----------------------------------------------------------------------------- the list and its exports
+def key_prefix(key: str) -> str:
+    """The short form of a stored visitor key the list shows: its kind and the first :data:`KEY_PREFIX`
+    characters of its keyed digest (``ph:`` phone, ``row:`` row); "" for a key that is the 客户编号
+    itself (``id:``), already in its own column.
+
+    >>> key_prefix("ph:3f9a1c07e2b84d55aa"), key_prefix("row:0123456789abcdef"), key_prefix("id:JQW-000271")
+    ('ph:3f9a1c07', 'row:01234567', '')
+    """
+    kind, _, digest = str(key).partition(":")
+    if not digest:
+        return str(key)[:KEY_PREFIX]
+    return "" if kind == "id" else f"{kind}:{digest[:KEY_PREFIX]}"
+
+
 def customer_table(found: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
     """The list a CRM acts on (:data:`CUSTOMER_COLUMNS`): customer keys only, never personal data."""
     names = dict(zip(sources["id"].astype(int), sources["name"].astype(str)))
@@ -510,7 +524,7 @@ def customer_table(found: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "来源项目": found["project_id"].astype(int).map(names).fillna("").to_numpy(),
         "客户编号": found["visitor_code"].fillna("").astype(str).to_numpy(),
-        "客户键": found["visitor_key"].fillna("").astype(str).str[:KEY_PREFIX].to_numpy(),
+        "客户键": found["visitor_key"].fillna("").astype(str).map(key_prefix).to_numpy(),
         "匹配依据": found["matched_by"].astype(str).to_numpy(),
         "区县": found["district"].astype(str).to_numpy(),
         "距离（公里）": found["distance_km"].astype(float).round(2).to_numpy(),
@@ -542,7 +556,8 @@ def export_workbook(found: pd.DataFrame, target: Target, criteria: Criteria, sou
     sheets = {"潜客名单": customer_table(found, sources), "按来源项目": by_project(found, sources, k, searched),
               "按匹配依据": by_match(found, k), "按距离": by_distance(found, k),
               f"按{SEGMENT_LABELS[segment]}": by_segment(found, segment, sources, k)}
-    notes = ["名单只有客户编号和客户键（客户键的前 8 位），不含手机、姓名和证件号；请在 CRM 里按客户编号找到客户。",
+    notes = ["名单只有客户编号和客户键，不含手机、姓名和证件号；请在 CRM 里按客户编号找到客户。"
+             "客户键只给没有客户编号的客户（加密摘要的前 8 位，不能还原出手机号）。",
              f"汇总表中少于 {k} 人的数不显示（保护个人信息）。",
              "只列未成交的客户（退房不算成交）。距离是客户的居住/工作/意向区域位置中离目标最近的一个。"]
     return plan_workbook(sheets, info(target, criteria, sources, found, k, generated), title="跨项目潜客",
