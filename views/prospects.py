@@ -189,9 +189,9 @@ def main() -> None:
     if target.adcode:
         st.caption(f"目标：{plain(target.name)}　所在区县：{plain(target.district)}（{city_label(target.city)}）")
     criteria = criteria_inputs(target)
-    if mode == NEW_SITE:
-        with st.expander("在地图上点选新地块位置", expanded=False):
-            click_map(target, criteria.radius_km)
+    if mode == NEW_SITE:  # not in a collapsed expander: Leaflet cannot fit a map it drew at zero size
+        st.caption("点击地图上的位置，新地块就移到那里（蓝圈是距离范围）。")
+        click_map(target, criteria.radius_km)
     sources = P.source_projects(mine, visible, target)
     if sources.empty:
         st.info(NO_OTHER)
