@@ -181,6 +181,12 @@ def test_hostile_names_stay_text(group, monkeypatch):
     at = open_page(group["老项目甲"])
     assert "'=HYPERLINK" in made["px_dl_csv"].decode("utf-8-sig")
     assert not at.exception and listed(at) == ALL
+    store = Store()
+    store.update_project(group["老项目甲"], name="**粗体**[链接](http://x)")
+    store.engine.dispose()
+    at.radio(key="px_mode").set_value("project").run()
+    line = next(c.value for c in at.caption if c.value.startswith("目标："))
+    assert line.startswith("目标：\\*\\*粗体\\*\\*\\[链接\\]\\(http")  # literal in markdown, no link
 
 
 def test_the_sample_a_new_site_near_zhangjiang_pulls_jinqiaowan_non_buyers(app_database, monkeypatch):
