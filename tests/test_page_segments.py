@@ -88,11 +88,13 @@ def app_env(app_database, monkeypatch):
     return app_database
 
 
-def open_page(pid: int, role: str = "admin") -> AppTest:
+def open_page(pid: int, role: str = "admin", view: str = "work") -> AppTest:
+    """The page on ``view`` (work, origin or bands: one is shown at a time)."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     sign_in(at, role, project_ids=None if role == "admin" else [pid])
     at.query_params["project"] = str(pid)
     at.session_state["project_id"] = pid
+    at.session_state["sg_view"] = view
     at.run()
     at.switch_page(PAGE)
     at.run()
@@ -162,7 +164,8 @@ def test_product_line_industry_and_unit_controls(app_env):
 # ----------------------------------------------------------------------------- 籍贯地图
 def test_hometown_table_by_province_and_city(app_env, monkeypatch):
     made = _eager_downloads(monkeypatch)
-    at = open_page(make_project())
+    at = open_page(make_project(), view="origin")
+    assert not [t for t in at.dataframe if "排名" in t.value.columns]  # one view at a time
     table = table_with(at, "籍贯", "占比")
     assert table[["代码", "籍贯", "到访", "成交"]].values.tolist() == [["320000", "江苏省", 5, 3]]
     assert "6 位客户有籍贯（共 9 位，3 位未推导或无法识别）；1 个地区到访少于 2 人，未列出、地图上不显示" in texts(at)
@@ -184,7 +187,7 @@ def test_hometown_table_by_province_and_city(app_env, monkeypatch):
 
 
 def test_no_hometown_says_how_to_get_it(app_env):
-    at = open_page(make_project(hometown=False))
+    at = open_page(make_project(hometown=False), view="origin")
     assert "这个项目还没有籍贯数据" in texts(at) and "勾选" in texts(at)
     assert "sg_origin_level" not in [r.key for r in at.radio]
 
@@ -192,7 +195,7 @@ def test_no_hometown_says_how_to_get_it(app_env):
 # ----------------------------------------------------------------------------- 面积段/总价段
 def test_band_distribution_unread_values_and_the_editor(app_env):
     pid = make_project()
-    at = open_page(pid)
+    at = open_page(pid, view="bands")
     table = table_with(at, "段", "业态")
     rows = {(r["段"], r["业态"]): (r["到访"], r["成交"]) for r in table.to_dict("records")}
     assert rows[("90㎡以下", "公寓")] == (2, 2) and rows[("90㎡以下", "全部业态")] == (2, 2)
@@ -222,9 +225,11 @@ def test_band_distribution_unread_values_and_the_editor(app_env):
 
 
 def test_a_viewer_reads_the_bands_but_cannot_edit_or_export(app_env):
-    at = open_page(make_project(), role="viewer")
+    at = open_page(make_project(), role="viewer", view="bands")
     assert "sg_band_area" not in [t.key for t in at.text_input]
     assert "面积段分段点：90, 120, 144, 180（㎡）" in texts(at)
+    at.segmented_control(key="sg_view").set_value("work").run()
+    assert not at.exception and table_with(at, "排名", "建议动作").shape[0] == 2
     assert not at.get("download_button") and "只读角色不能导出" in texts(at)
 
 
@@ -243,9 +248,11 @@ def test_the_sample_shows_where_apartment_buyers_work(app_database):
     assert (top["类型"] == "园区").any()  # 外高桥保税区/港区 or 张江 parks among the first
     assert set(top["行业"]) <= {"制造业", "贸易物流", "IT互联网", "金融", "其他"}
     assert (table["成交业态"].head(6).str.startswith("公寓")).all()
+    at.segmented_control(key="sg_view").set_value("origin").run()
     origins = table_with(at, "籍贯", "占比")  # the sample was imported with the hometown opt-in
     assert len(origins) >= 5 and origins["籍贯"].iloc[0] == "上海市" and (origins["到访"] >= 5).all()
     assert "所属省份" not in origins.columns
     assert "位客户有籍贯（共 5,000 位" in texts(at)
+    at.segmented_control(key="sg_view").set_value("bands").run()
     unread = table_with(at, "原值", "次数")
     assert len(unread) >= 1 and (unread["次数"] > 0).all() and unread["原因"].str.len().gt(0).all()

@@ -229,6 +229,9 @@ def _band_chart(table: pd.DataFrame, order: list[str]) -> None:
 
 
 # ----------------------------------------------------------------------------- page
+VIEWS = {"work": "工作地·行业拓客清单", "origin": "籍贯地图", "bands": "面积段/总价段"}
+
+
 def main() -> None:
     require("view")
     store = get_store()
@@ -237,13 +240,13 @@ def main() -> None:
     ctx = map_context(store)
     if ctx is None:
         return
-    work, origin, bands = st.tabs(["工作地·行业拓客清单", "籍贯地图", "面积段/总价段"])
-    with work:
-        work_tab(ctx)
-    with origin:
-        origin_tab(ctx)
-    with bands:
-        bands_tab(ctx)
+    # one view at a time (not st.tabs): only the chosen one is computed, and a map drawn in a hidden tab
+    # gets no size, so Leaflet fitted it to the whole world
+    if st.session_state.get("sg_view") not in VIEWS:
+        st.session_state["sg_view"] = "work"
+    view = st.segmented_control("看什么", list(VIEWS), format_func=VIEWS.get, key="sg_view", required=True,
+                                label_visibility="collapsed")
+    {"work": work_tab, "origin": origin_tab, "bands": bands_tab}[view](ctx)
 
 
 guarded(main)
