@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import folium
 import pandas as pd
@@ -28,6 +29,16 @@ PENDING = "px_pending_point"  # session state: a clicked point (WGS-84) for the 
 NO_OTHER = ("你能查看的项目只有这一个，没有其他项目的客户可找：选「新地块」可在本项目的未成交客户里找，"
             "或请管理员把你加入集团的其他项目。")
 RATE = st.column_config.NumberColumn(format="percent")
+
+
+@dataclass(frozen=True)
+class Search:
+    """What one search found: the prospects, the projects searched, their counts and the *k* of the summaries."""
+
+    found: pd.DataFrame
+    sources: pd.DataFrame
+    searched: pd.DataFrame
+    k: int
 
 
 def plain(text: str) -> str:
@@ -140,8 +151,8 @@ def customer_list(found: pd.DataFrame, sources: pd.DataFrame) -> None:
         st.caption(f"页面只列最近的 {SHOWN_ROWS:,} 位，共 {len(found):,} 位：下载可得全部。")
 
 
-def downloads(found: pd.DataFrame, target: P.Target, criteria: P.Criteria, sources: pd.DataFrame,
-              searched: pd.DataFrame, k: int, project_id: int) -> None:
+def downloads(search: Search, target: P.Target, criteria: P.Criteria, project_id: int) -> None:
+    found, sources, searched, k = search.found, search.sources, search.searched, search.k
     segment = st.session_state.get("px_segment", S.PRODUCT_LINE)
     stem = f"跨项目潜客 {target.name}"
     c1, c2 = st.columns(2)
@@ -220,7 +231,7 @@ def main() -> None:
         return
     summaries(found, sources, searched, k)
     customer_list(found, sources)
-    downloads(found, target, checked, sources, searched, k, target.project_id or int(current.id))
+    downloads(Search(found, sources, searched, k), target, checked, target.project_id or int(current.id))
 
 
 guarded(main)
