@@ -116,6 +116,8 @@ def test_each_control(group):
     assert table_with(at, "客户编号", "客户键").set_index("客户编号").loc["A02", "匹配依据"] == "居住、工作"
     at.selectbox(key="px_segment").set_value("industry").run()
     assert table_with(at, "行业", "合计")["行业"].tolist()[:2] == ["金融", "互联网"]
+    at.selectbox(key="px_segment").set_value("area_band").run()
+    assert not at.exception and table_with(at, "面积段", "合计")["面积段"].tolist()[-1] == "未填/无法识别"
     # typing coordinates (WGS-84) far away in 徐汇: the districts follow the new target
     at.selectbox(key="px_crs").set_value("WGS84").run()
     at.number_input(key="px_lng").set_value(121.44).run()

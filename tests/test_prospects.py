@@ -29,6 +29,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import insert
 
+from mapping import schema as S
 from mapping.db.models import Location, Visitor
 from mapping.db.prospects import Prospects
 from mapping.db.store import Store
@@ -258,6 +259,27 @@ def test_summaries_by_match_distance_and_segment(store):
     assert segment.loc["未填", "备注"] == "少于 2 人的数不显示"
     with pytest.raises(ValueError, match="细分维度应为"):
         P.by_segment(found, "phone_masked", sources, k=2)
+
+
+def test_summaries_by_area_band_price_band_and_province_of_origin():
+    """面积段/总价段 in the default bands, listed in band order (unread and empty last); 籍贯 by province."""
+    found = pd.DataFrame({
+        "project_id": [1, 1, 1, 2, 2, 2],
+        S.AREA_WANT: ["130", "120-140平", "三房", "80", "85㎡", ""],
+        S.PRICE_WANT: ["300-400万", "350万", "", "180万", "1.2亿", "3000000元"],
+        S.HOMETOWN: ["320500", "320100", "310000", "", "320500", "310000"]})
+    sources = pd.DataFrame({"id": [1, 2], "name": ["甲", "乙"]})
+    area = P.by_segment(found, "area_band", sources, k=1).set_index("面积段")
+    assert area.index.tolist() == ["90㎡以下", "120–144㎡", "未填/无法识别"]  # band order, not count order
+    assert area["合计"].tolist() == [2, 2, 2] and area.loc["90㎡以下", "乙"] == 2
+    price = P.by_segment(found, "price_band", sources, k=1).set_index("总价段")
+    # 300-400万 → 350 and 350万: 300–500万; 180万: 200万以下; 1.2亿: 1000万以上; 3000000元 = 300万: 200–300万
+    assert price["合计"].to_dict() == {"200万以下": 1, "200–300万": 1, "300–500万": 2, "1000万以上": 1,
+                                     "未填/无法识别": 1}
+    origin = P.by_segment(found, "hometown_province", sources, k=2).set_index("籍贯（省）")
+    assert origin.index.tolist() == ["江苏省", "上海市", "未填"]
+    assert origin.loc["上海市", "合计"] == 2 and pd.isna(origin.loc["未填", "合计"])  # one without: 1 < k
+    assert origin.loc["江苏省", "合计"] == 3 and pd.isna(origin.loc["江苏省", "乙"])  # 1 < k = 2: withheld
 
 
 def test_exports_are_formula_safe_and_keys_only(store):

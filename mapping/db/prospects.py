@@ -37,7 +37,7 @@ MATCH_DIMENSIONS = (S.HOME, S.WORK)  # the located dimensions a prospect may mat
 # what a prospect row carries: keys and segments, never personal data
 VISITOR_COLUMNS = ("visitor_id", "project_id", "visitor_code", "visitor_key", "visit_date", "product_line",
                    "intention", "channel", "age_band", "industry", "income_band", "family", "purpose", "stage",
-                   "intended_text")
+                   "intended_text", "area_want", "price_want", "hometown")
 LOCATION_COLUMNS = ("dimension", "adcode", "lng", "lat", "level")
 
 

@@ -50,6 +50,8 @@ from mapping.export.workbook import plan_workbook
 from mapping.geo import boundaries
 from mapping.geo.coords import haversine_m, looks_swapped, to_wgs84
 from mapping.place import gazetteer as G
+from mapping.segments import bands
+from mapping.segments.axis import hometown_names
 
 __all__ = ["DIMENSION_LABELS", "DISTANCE_BANDS", "INTENDED", "MATCH_ORDER", "RESULT_COLUMNS", "SEGMENT_LABELS",
            "Criteria", "Target", "by_distance", "by_match", "by_project", "by_segment", "customer_table",
@@ -68,12 +70,16 @@ DISTANCE_BANDS = ((1.0, "0–1 公里"), (3.0, "1–3 公里"), (5.0, "3–5 公
 NO_DISTANCE = "无坐标（按区县匹配）"
 # the segments a summary can be split by (visitor columns), in menu order
 SEGMENT_LABELS = {S.PRODUCT_LINE: "意向业态", S.INTENTION: "意向等级", S.AGE_BAND: "年龄段", S.INDUSTRY: "行业",
-                  S.INCOME_BAND: "收入", S.FAMILY: "家庭结构", S.PURPOSE: "置业目的", S.CHANNEL: "到访渠道"}
+                  S.INCOME_BAND: "收入", S.FAMILY: "家庭结构", S.PURPOSE: "置业目的", S.CHANNEL: "到访渠道",
+                  "area_band": "面积段", "price_band": "总价段", "hometown_province": "籍贯（省）"}
+# the segments read from a stored column through bands or the code table (the default bands: the source projects'
+# own may differ, and a group's list is read across them)
+_BANDED = {"area_band": (S.AREA_WANT, bands.AREA_BANDS), "price_band": (S.PRICE_WANT, bands.PRICE_BANDS)}
 UNFILLED = "未填"
 UNREAD_INTENDED = "intended_unread"  # attrs key of find's result: non-buyers whose 意向区域 could not be placed
 RESULT_COLUMNS = ["visitor_id", "project_id", "visitor_code", "visitor_key", "visit_date", "product_line",
                   "intention", "channel", "age_band", "industry", "income_band", "family", "purpose", "stage",
-                  "matched", "matched_by", "adcode", "district", "distance_km"]
+                  S.AREA_WANT, S.PRICE_WANT, S.HOMETOWN, "matched", "matched_by", "adcode", "district", "distance_km"]
 CUSTOMER_COLUMNS = ["来源项目", "客户编号", "客户键", "匹配依据", "区县", "距离（公里）", "意向等级", "意向业态",
                     "最近到访日期"]
 COUNT = "潜客数"
@@ -484,13 +490,14 @@ def by_segment(found: pd.DataFrame, key: str, sources: pd.DataFrame, k: int) -> 
     if key not in SEGMENT_LABELS:
         raise ValueError(f"细分维度应为 {'、'.join(SEGMENT_LABELS)} 之一，收到「{key}」。")
     label = SEGMENT_LABELS[key]
-    values = found[key].fillna("").astype(str).str.strip().replace("", UNFILLED)
+    values, rank = _segment_values(found, key)
     names = dict(zip(sources["id"].astype(int), sources["name"].astype(str)))
     project = found["project_id"].astype(int).map(names).fillna("")
     table = pd.crosstab(values, project) if len(found) else pd.DataFrame(index=pd.Index([], name=key))
     table = table.reindex(columns=[n for n in names.values() if n in table.columns])
     table["合计"] = table.sum(axis=1)
-    order = sorted(table.index, key=lambda v: (v == UNFILLED, -int(table.loc[v, "合计"]), v))
+    order = sorted(table.index, key=lambda v: (v in (UNFILLED, bands.UNREAD), rank.get(v, 0),
+                                               -int(table.loc[v, "合计"]), v))
     table = table.loc[order]
     out = pd.DataFrame({label: table.index.astype(str)})
     any_low = np.zeros(len(table), dtype=bool)
@@ -500,6 +507,29 @@ def by_segment(found: pd.DataFrame, key: str, sources: pd.DataFrame, k: int) -> 
         any_low |= (note != "").to_numpy()
     out[NOTE] = np.where(any_low, f"少于 {k} 人的数不显示", "")
     return out
+
+
+def _segment_values(found: pd.DataFrame, key: str) -> tuple[pd.Series, dict[str, int]]:
+    """(the value of segment ``key`` per prospect, the rank of values listed in their own order: bands by size,
+    others by count).  面积段/总价段 are the default bands of the stored wishes (unread and empty:
+    「未填/无法识别」), 籍贯（省） the province of the stored hometown code.
+
+    >>> rows = pd.DataFrame({"area_want": ["130", "", "80平"], "hometown": ["320500", "", "310000"]})
+    >>> _segment_values(rows, "area_band")[0].tolist()
+    ['120–144㎡', '未填/无法识别', '90㎡以下']
+    >>> _segment_values(rows, "hometown_province")[0].tolist()
+    ['江苏省', '未填', '上海市']
+    """
+    if key in _BANDED:
+        column, scheme = _BANDED[key]
+        values = bands.assign(found[column].fillna("").astype(str), scheme).astype(str)
+        return pd.Series(values.to_numpy(), index=found.index), {v: i for i, v in enumerate(scheme.categories)}
+    if key == "hometown_province":
+        codes = found[S.HOMETOWN].fillna("").astype(str)
+        names = hometown_names(codes.unique())
+        province = dict(zip(codes.unique(), names["province"]))
+        return codes.map(province).replace("", UNFILLED), {}
+    return found[key].fillna("").astype(str).str.strip().replace("", UNFILLED), {}
 
 
 # ----------------------------------------------------------------------------- the list and its exports
