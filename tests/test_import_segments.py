@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -21,6 +22,8 @@ from mapping.ingest.keys import PiiSecret
 from mapping.ingest.privacy import mask_frame
 from mapping.ingest.tables import read_table, rejected_rows, validate
 from mapping.segments.hometown import check_digit
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SECRET = PiiSecret(bytes(32), "salt")
 
@@ -306,6 +309,31 @@ def test_page_unticked_leaves_hometown_empty(page):
     stored = _hometowns(store, pid)
     assert len(stored) == 8 and set(stored.values()) == {""}
     assert "身份证号未读取" in _shown(at) and _secrets_in(_shown(at)) == []
+
+
+def test_page_keeps_the_projects_earlier_choice(page):
+    """After an import that derived 籍贯, the next file with an ID column starts ticked and says why (an
+    updated export re-imported does not quietly clear the hometowns); unticking still clears them."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import sign_in
+
+    at, store, pid = page
+    at.file_uploader(key="upload").set_value(("来访.csv", _csv(), "text/csv")).run()
+    at.checkbox(key="derive_hometown").check().run()
+    at.button(key="commit").click().run()
+    assert _hometowns(store, pid) == CITIES
+    assert store.hometown_count(pid) == sum(1 for v in CITIES.values() if v)
+    again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    sign_in(again)
+    again.query_params["project"] = str(pid)
+    again.session_state["project_id"] = pid
+    again.run()
+    again.switch_page("views/data_import.py").run()
+    again.file_uploader(key="upload").set_value(("来访.csv", _csv(), "text/csv")).run()
+    assert not again.exception, again.exception
+    assert again.checkbox(key="derive_hometown").value is True
+    assert any("以前的导入勾选过" in c.value for c in again.caption)
 
 
 def test_page_without_an_id_column_has_no_checkbox(page):

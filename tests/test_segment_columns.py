@@ -157,6 +157,7 @@ def test_segment_columns_one_row_per_visitor(store):
                "area_want": "三房", "price_want": "", "hometown": "", "intended_text": ""},
     }
     assert len(store.segment_columns(other)) == 1
+    assert store.hometown_count(pid) == 1 and store.hometown_count(other) == 0  # S1 only; per project
 
 
 def test_segment_columns_of_an_empty_project(store):

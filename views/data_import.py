@@ -126,12 +126,18 @@ HOMETOWN_CAPTION = ("个人信息保护法：最小必要。身份证号是敏�
                     "籍贯城市并保存城市，号码本身不保存、不显示、不导出；不勾选则这一列完全不读取，客户的籍贯为空。")
 
 
-def hometown_choice(mapping: dict[str, str]) -> bool:
-    """The 籍贯 opt-in, shown only when a 身份证号 column is mapped; off unless the user ticks it."""
+def hometown_choice(store, project, mapping: dict[str, str]) -> bool:
+    """The 籍贯 opt-in, shown only when a 身份证号 column is mapped; off unless the user ticks it, or unless an
+    earlier import into this project ticked it (its visitors have a 籍贯): then on, said, so re-importing an
+    updated export does not quietly clear what was derived."""
     if not mapping.get(S.ID_NUMBER):
         return False
-    ticked = st.checkbox(HOMETOWN_LABEL, value=False, key="derive_hometown")
+    earlier = store.hometown_count(project.id)
+    ticked = st.checkbox(HOMETOWN_LABEL, value=earlier > 0, key="derive_hometown")
     st.caption(HOMETOWN_CAPTION)
+    if earlier:
+        st.caption(f"本项目已有 {earlier:,} 位客户的籍贯（以前的导入勾选过），所以默认勾选；取消勾选会清空这个文件里"
+                   "客户的籍贯。")
     return ticked
 
 
@@ -273,7 +279,7 @@ def import_file(store, project, upload) -> None:
     st.dataframe(masked_preview(table, mapping), hide_index=True)
     default_crs = st.selectbox("坐标没有注明坐标系时按", S.CRS_NAMES, index=1, key="default_crs",
                                help="高德、腾讯、微信为 GCJ02；百度为 BD09；GPS、OpenStreetMap 为 WGS84")
-    derive_hometown = hometown_choice(mapping)
+    derive_hometown = hometown_choice(store, project, mapping)
     lines = tuple(project.product_lines) or S.PRODUCT_LINES
     saved = store.value_maps(project.id)
     try:

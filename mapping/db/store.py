@@ -1174,6 +1174,12 @@ class Store:
 
     SEGMENT_COLUMNS = (*S.PROFILE_COLUMNS, S.AREA_WANT, S.PRICE_WANT, S.HOMETOWN, S.INTENDED_AREA)
 
+    def hometown_count(self, project_id: int) -> int:
+        """How many of the project's visitors have a 籍贯 (derived by an import that ticked the opt-in)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(Visitor).where(
+                Visitor.project_id == project_id, Visitor.hometown != "")).scalar_one())
+
     def segment_columns(self, project_id: int) -> pd.DataFrame:
         """One row per visitor of the project, ordered by ``visitor_id`` (int64, ``visitors.id``: the id
         :attr:`mapping.analysis.facts.Facts.visitor` holds), then the categorical columns
