@@ -308,6 +308,22 @@ def test_visits_deals_page_every_line_dimension_and_period():
     assert len(small) and small["到访"].isna().all()  # counts of small areas withheld
 
 
+def test_visits_deals_page_filters_by_a_customer_segment():
+    """A segment filter (issue 15) narrows every area's counts to the chosen values, as on the battle map."""
+    at = _app("views/visits_deals.py")
+    everyone = _conversion_table(at).set_index("区域")["到访"]
+    keys = [o for o in at.selectbox(key="vd_seg_key").options]
+    assert "行业" in keys and "面积段" in keys  # the sample fills them
+    at.selectbox(key="vd_seg_key").set_value("industry").run()
+    at.multiselect(key="vd_seg_values").set_value(["制造业"]).run()
+    assert not at.exception and not at.error
+    makers = _conversion_table(at).set_index("区域")["到访"]
+    assert makers.sum() < everyone.sum()
+    common = makers.dropna().index.intersection(everyone.dropna().index)
+    assert len(common) and (makers[common] <= everyone[common]).all()
+    assert makers.get("金桥", 0) > 0  # 金桥's 制造业 visitors
+
+
 # ------------------------------------------------------------------ 开盘前后对比
 def _launch() -> AppTest:
     at = _app("views/launch_compare.py")

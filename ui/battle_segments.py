@@ -59,22 +59,23 @@ def choose_axis_value(ctx: MapContext, axis: str) -> str:
                                 key="bm_axis_value", required=True)
 
 
-def segment_filter(ctx: MapContext, axis: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """One segment and its values to keep (inside the page's 筛选 section); the axis is not offered."""
+def segment_filter(ctx: MapContext, axis: str, prefix: str = "bm") -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """One segment and its values to keep (inside the page's 筛选 section); the axis is not offered.  ``prefix``:
+    the page's widget keys (``bm`` the battle map, ``vd`` 到访成交对比)."""
     keys = [k for k in available(ctx) if k != axis]
     if not keys:
         st.caption("客群细分筛选：这个项目的数据里没有（其他）可用的细分字段。")
         return ()
-    if st.session_state.get("bm_seg_key") not in [NO_SEGMENT, *keys]:
-        st.session_state["bm_seg_key"] = NO_SEGMENT
-    key = st.selectbox("客群细分", [NO_SEGMENT, *keys], key="bm_seg_key",
+    if st.session_state.get(f"{prefix}_seg_key") not in [NO_SEGMENT, *keys]:
+        st.session_state[f"{prefix}_seg_key"] = NO_SEGMENT
+    key = st.selectbox("客群细分", [NO_SEGMENT, *keys], key=f"{prefix}_seg_key",
                        format_func=lambda k: "不按客群细分筛选" if k == NO_SEGMENT else SEGMENTS[k])
     if key == NO_SEGMENT:
         return ()
     values = ctx.segments().values(key)
-    kept = [v for v in st.session_state.get("bm_seg_values", []) if v in values]
-    st.session_state["bm_seg_values"] = kept
-    chosen = st.multiselect(f"{SEGMENTS[key]}（不选为全部）", values, key="bm_seg_values", placeholder="全部")
+    kept = [v for v in st.session_state.get(f"{prefix}_seg_values", []) if v in values]
+    st.session_state[f"{prefix}_seg_values"] = kept
+    chosen = st.multiselect(f"{SEGMENTS[key]}（不选为全部）", values, key=f"{prefix}_seg_values", placeholder="全部")
     return ((key, tuple(chosen)),) if chosen else ()
 
 

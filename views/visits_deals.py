@@ -20,6 +20,7 @@ from mapping.export.comparisons import conversion_workbook
 from mapping.maps import dealmap, render
 from mapping.maps.offline import standalone_html
 from mapping.maps.overlays import project_sites
+from ui import battle_segments as BS
 from ui import layers as U
 from ui.auth import download_button, require
 from ui.common import get_store, guarded
@@ -68,8 +69,11 @@ def controls(ctx: MapContext) -> MapContext:
     k = int(c5.number_input("最少样本", project.min_count, 100, project.min_count, key="vd_min_count",
                             help=f"到访少于此数的区域不显示人数、不参与判断（项目设置的下限是 {project.min_count}）"))
     start, end = period_range(period, project.launch_date, None)
+    ctx = BS.with_segments(ctx)  # customer segments as a filter, as on the battle map
+    with st.expander("客群细分筛选（面积段、总价段、行业、籍贯…）", expanded=bool(st.session_state.get("vd_seg_values"))):
+        segments = BS.segment_filter(ctx, "", prefix="vd")
     return ctx.with_(line=line, dimension=dimension, layer_id=layer_id, basemap=basemap, min_count=k,
-                     filters=Filters(product_line=line or None, start=start, end=end))
+                     filters=Filters(product_line=line or None, start=start, end=end, segments=segments))
 
 
 def reading(ctx: MapContext) -> Reading | None:
