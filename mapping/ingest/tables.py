@@ -783,13 +783,7 @@ def _hide_ids_in_text(ctx: _Context) -> None:
         if col in S.PII_COLUMNS or col in _NOT_FREE_TEXT:
             continue
         values = frame[col]
-        if isinstance(values.array, pd.arrays.ArrowStringArray):
-            import pyarrow as pa
-            import pyarrow.compute as pc
-
-            if pc.any(pc.match_substring_regex(pa.array(values.array), _ID_RE2)).as_py() is not True:
-                continue
-        elif not ID_IN.search("\n".join(values.tolist())):
+        if not _may_hold(values, _ID_RE2, ID_IN):  # one pass over the column: the usual case
             continue
         found = values.str.contains(ID_IN, regex=True)
         if not found.any():
@@ -811,15 +805,20 @@ _MOBILE_CORE_RE2 = r"1[3-9]\p{Nd}(?:[\t\n\x{0b}\f\r\x{1c}-\x{1f} \x{85}\p{Z}-]?\
 
 
 def _may_hold_mobile(values: pd.Series) -> bool:
-    """False when no cell of a text column can hold a mobile number (:data:`MOBILE_IN`): Arrow text is
-    searched by RE2 for the digits such a number is made of, without a Python string per cell; other
-    columns are joined and searched by MOBILE_IN.  True means: look cell by cell."""
+    """False when no cell of a text column can hold a mobile number (:data:`MOBILE_IN`)."""
+    return _may_hold(values, _MOBILE_CORE_RE2, MOBILE_IN)
+
+
+def _may_hold(values: pd.Series, re2: str, pattern: re.Pattern) -> bool:
+    """False when no cell of a text column can hold a match of ``pattern``: Arrow text is searched by the RE2
+    pattern ``re2`` (every match of ``pattern`` holds one), without a Python string per cell; other columns
+    are joined and searched by ``pattern``.  True means: look cell by cell."""
     if isinstance(values.array, pd.arrays.ArrowStringArray):
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        return pc.any(pc.match_substring_regex(pa.array(values.array), _MOBILE_CORE_RE2)).as_py() is True
-    return bool(MOBILE_IN.search("\n".join(values.tolist())))
+        return pc.any(pc.match_substring_regex(pa.array(values.array), re2)).as_py() is True
+    return bool(pattern.search("\n".join(values.tolist())))
 
 
 def _clean_text(ctx: _Context) -> None:
