@@ -86,6 +86,13 @@ def app_database(tmp_path, monkeypatch):
     st.cache_data.clear()
 
 
+@pytest.fixture
+def app_env(app_database, monkeypatch):
+    """The app on its own database without the sample projects (a quick start)."""
+    monkeypatch.setenv("TUOKE_SAMPLE", "0")
+    return app_database
+
+
 TEST_PASSWORD = "Jinqiao-Bay-2024!"  # every test user's password (strong enough for the strength check)
 
 

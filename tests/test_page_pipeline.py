@@ -7,18 +7,10 @@ opening on Monday 2024-04-15 (three weeks later): 9 + 3 × 3 = 18 by the opening
 
 import datetime as dt
 
-import pytest
 
 from mapping.db.operations import Operations
 from mapping.db.store import Store
 from tests.test_page_weekly import make_project, open_page, table_with, texts
-
-
-@pytest.fixture
-def app_env(app_database, monkeypatch):
-    """The app on its own database without the sample projects (a quick start)."""
-    monkeypatch.setenv("TUOKE_SAMPLE", "0")
-    return app_database
 
 
 def _set_targets(at, units: int, ratio: float, opening: dt.date) -> None:

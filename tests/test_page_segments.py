@@ -26,7 +26,6 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
-import pytest
 from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
@@ -79,13 +78,6 @@ def make_project(hometown: bool = True) -> int:
         return pid
     finally:
         store.engine.dispose()
-
-
-@pytest.fixture
-def app_env(app_database, monkeypatch):
-    """The app on its own database without the sample projects (a quick start)."""
-    monkeypatch.setenv("TUOKE_SAMPLE", "0")
-    return app_database
 
 
 def open_page(pid: int, role: str = "admin", view: str = "work") -> AppTest:

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
-import pytest
 from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
@@ -94,13 +93,6 @@ def make_project(territory: bool = True, competitors: list[dict] | None = None, 
         return pid
     finally:
         store.engine.dispose()
-
-
-@pytest.fixture
-def app_env(app_database, monkeypatch):
-    """The app on its own database without the sample projects (a quick start)."""
-    monkeypatch.setenv("TUOKE_SAMPLE", "0")
-    return app_database
 
 
 def open_page(page: str, pid: int, role: str = "admin") -> AppTest:
