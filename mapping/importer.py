@@ -265,6 +265,237 @@ def import_records(store: Store, project_id: int, result: IngestResult, filename
     return ImportSummary(import_id, inserted, updated, unchanged, counts["rejected"], errors[0] if errors else "")
 
 
+class _Seen:
+    """The visitors of the earlier batches of one file (the duplicate check across batches): per visitor key,
+    where its last row so far is (file position and row number), the text a duplicate line would quote for
+    that row, and whether this import wrote the visitor (inserted, updated) or found it unchanged.  Arrow and
+    numpy arrays, about 100 bytes a visitor, instead of dicts of Python strings."""
+
+    def __init__(self) -> None:
+        self.keys = pa.array([], pa.string())
+        self.quoted = pa.array([], pa.string())
+        self.quoted_now: dict[int, str] = {}  # a visitor seen again: its latest row's text
+        self.position = np.zeros(0, np.int64)
+        self.row = np.zeros(0, np.int64)
+        self.written = np.zeros(0, bool)
+
+    def find(self, keys: pa.Array) -> np.ndarray:
+        """Index of each key among the earlier batches' keys, -1 if none."""
+        if not len(self.keys) or not len(keys):
+            return np.full(len(keys), -1, np.int64)
+        found = pc.index_in(keys, value_set=self.keys)
+        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+    def add(self, keys: pa.Array, quoted: pa.Array, position: np.ndarray, row: np.ndarray,
+            written: np.ndarray) -> None:
+        self.keys = pa.concat_arrays([self.keys, keys])
+        self.quoted = pa.concat_arrays([self.quoted, quoted])
+        self.position = np.concatenate([self.position, position])
+        self.row = np.concatenate([self.row, row])
+        self.written = np.concatenate([self.written, written])
+
+    def quoted_at(self, k: int) -> str:
+        return self.quoted_now.get(k) or self.quoted[k].as_py()
+
+
+class _Duplicates:
+    """Rows another row of the same visitor supersedes (the later one wins, as :func:`validate` says), found
+    batch by batch; their report lines and statuses are made at the end, when each visitor's last row is known."""
+
+    def __init__(self) -> None:
+        self.superseded: list[tuple[int, int, str, str]] = []  # (position, row, key, quoted text)
+
+    def lines(self, header_of, last_row: dict[str, int]) -> list[tuple]:
+        out = []
+        for _position, row, key, value in self.superseded:
+            what = "客户编号" if key.startswith("id:") else "手机号" if key.startswith("ph:") else "整行内容"
+            canonical = S.VISITOR_ID if what == "客户编号" else S.PHONE
+            out.append((row, header_of(canonical), value, "客户重复", "拒绝",
+                        f"{what}重复，以后出现的第 {last_row[key]} 行为准"))
+        return out
+
+
+@dataclass
+class BatchImport:
+    """What :func:`import_batches` did: the summary, and the whole file's validation without its records
+    (report, statuses, unknown values, empty and 合计 rows), as :func:`validate` would have given it."""
+
+    summary: ImportSummary
+    result: IngestResult
+
+
+def import_batches(store: Store, project_id: int, batches, mapping: dict[str, str], filename: str,
+                   file_sha256: str, *, geocoder: GC.Geocoder | None = None, progress: Progress | None = None,
+                   created_by: str = "", **options) -> BatchImport:
+    """Validate and import a file batch by batch (:func:`mapping.ingest.stream.open_batches`), in one transaction.
+
+    The same import as :func:`validate` on the whole file followed by :func:`import_records`, for a file too
+    large to hold validated in memory (a group's export of a million visitors): each batch is validated,
+    compared with the stored visitors, resolved and written before the next is read, and on PostgreSQL the
+    next batch is validated and resolved while the database writes this one.  A visitor whose row comes
+    again in a later batch is overwritten by it (the last row wins, as in :func:`validate`); the earlier
+    row is reported as 客户重复 and counted rejected.  ``options`` go to :func:`validate` (``default_crs``,
+    ``product_lines``, ``value_maps``, ``deal_stage``, ``derive_hometown``).  Unknown category values keep
+    their provisional values (the page asks; a command line cannot) and are listed in ``result.unknown``.
+    """
+    from mapping.ingest import tables as T
+    from mapping.ingest import values as V
+    from mapping.ingest.privacy import pii_columns
+
+    progress = progress or (lambda _f, _m: None)
+    city = store.project(project_id).city_adcode
+    secret = store.pii_secret()
+    stored = store.stored_hashes(project_id)
+    aliases = store.aliases(city)
+    cache = PlaceCache(store, defer=True)
+    unknowns = V.Unknowns()
+    seen, dups = _Seen(), _Duplicates()
+    statuses: list[pd.Series] = []
+    reports: list[pd.DataFrame] = []
+    empty_rows: list[int] = []
+    total_rows: list[int] = []
+    masked_headers: dict[str, object] = {}
+    counts = {"unchanged": 0}
+    errors: list[str] = []
+    header_row = batches.header_row
+    tick = _Progress(progress, batches.total)
+
+    def header_of(canonical: str) -> str:
+        return mapping.get(canonical) or S.COLUMN_LABELS.get(canonical, canonical)
+
+    def quoted(records) -> np.ndarray:
+        """What a duplicate line quotes for each row: its 客户编号, else its masked phone (as validate)."""
+        by_id = records["visitor_key"].str.startswith("id:").to_numpy()
+        return np.where(by_id, records[S.VISITOR_ID].fillna("").astype(str).to_numpy(dtype=object),
+                        records["phone_masked"].fillna("").astype(str).to_numpy(dtype=object))
+
+    def one(table):
+        result = T.validate(table, mapping, secret=secret, duplicates=False, unknowns=unknowns, **options)
+        status = result.row_status
+        statuses.append(pd.Series(status.to_numpy(dtype=object), index=status.index.to_numpy() + table.first,
+                                  dtype=object))
+        reports.append(result.report)
+        empty_rows.extend(result.empty_rows)
+        total_rows.extend(result.total_rows)
+        for canonical in (S.VISITOR_ID, S.PHONE):  # the columns a duplicate line quotes, masked as validate does
+            header = mapping.get(canonical)
+            if header and header in table.frame.columns and header not in masked_headers:
+                masked_headers.update(pii_columns(table.frame[[header]], mapping))
+        records = result.records
+        positions = status.index.to_numpy()[(status != T.REJECTED).to_numpy()] + table.first
+        rows = records["row_number"].to_numpy(np.int64)
+        inner = records["visitor_key"].duplicated(keep="last").to_numpy()
+        if inner.any():  # superseded inside this batch
+            texts = quoted(records)
+            for i in np.flatnonzero(inner):
+                dups.superseded.append((int(positions[i]), int(rows[i]), records["visitor_key"].iat[i], texts[i]))
+            records = records[~inner].reset_index(drop=True)
+            positions, rows = positions[~inner], rows[~inner]
+        prepared = prepare(records)
+        keys = pa.array(prepared["visitor_key"].to_numpy(dtype=object), pa.string())
+        texts = quoted(prepared)
+        at = seen.find(keys)
+        hit = at >= 0
+        known = prepared["visitor_key"].map(stored) if stored else pd.Series(None, index=prepared.index, dtype=object)
+        is_new = known.isna().to_numpy()
+        changed = ~is_new & (prepared["row_hash"] != known).to_numpy()
+        rewrite = np.zeros(len(prepared), bool)
+        back = np.zeros(len(prepared), bool)
+        for j in np.flatnonzero(hit):  # a visitor of an earlier batch: its row there is superseded by this one
+            k = int(at[j])
+            dups.superseded.append((int(seen.position[k]), int(seen.row[k]), prepared["visitor_key"].iat[j],
+                                    seen.quoted_at(k)))
+            if seen.written[k]:
+                rewrite[j] = True  # this import wrote it: overwrite, as one visitor
+                back[j] = not is_new[j] and not changed[j]  # ...unless this row is the stored one: put it back
+            else:
+                counts["unchanged"] -= 1  # counted unchanged there; counted again below at this row
+            seen.position[k], seen.row[k] = positions[j], rows[j]
+            seen.quoted_now[k] = texts[j]
+        new = is_new & ~rewrite
+        update_ = changed & ~rewrite
+        todo = new | update_ | rewrite
+        counts["unchanged"] += int((~todo).sum()) + int(back.sum())
+        seen.written[at[hit]] = (todo & ~back)[hit]
+        fresh = ~hit
+        seen.add(keys.filter(pa.array(fresh)), pa.array(texts[fresh].tolist(), pa.string()), positions[fresh],
+                 rows[fresh], todo[fresh])
+        part = prepared[todo].reset_index(drop=True)
+        part["back"] = back[todo]
+        kinds = np.select([new[todo], update_[todo]], [0, 1], 2)
+        if len(part):
+            locations = resolve_records(part, city, aliases=aliases, cache=cache,
+                                        geocoder=None if errors else geocoder)
+            if locations.attrs.get(GEOCODER_ERROR) and not errors:
+                errors.append(locations.attrs[GEOCODER_ERROR])
+            locations["visitor_key"] = part["visitor_key"].to_numpy()[locations["row"].to_numpy()]
+        else:
+            locations = pd.DataFrame({"visitor_key": pd.Series([], dtype=object)})
+        return len(table.frame), (part[kinds == 0], part[kinds == 1], locations, part[kinds == 2])
+
+    def validated():
+        for table in batches:
+            yield one(table)
+
+    def chunks():
+        tick(0)
+        done = 0
+        ahead = _one_ahead if store.dialect == "postgresql" else iter
+        for size, chunk in ahead(validated()):
+            yield chunk
+            done += size
+            tick(min(done, batches.total))
+
+    final: dict = {}
+
+    def finish() -> dict:
+        status = pd.concat(statuses).astype(object) if statuses else pd.Series([], dtype=object)
+        if dups.superseded:
+            status.loc[[p for p, *_ in dups.superseded]] = T.REJECTED
+            repeated = list(dict.fromkeys(key for _p, _r, key, _t in dups.superseded))
+            final["last_row"] = dict(zip(repeated, seen.row[seen.find(pa.array(repeated, pa.string()))].tolist()))
+        final["status"] = status
+        tally = status.value_counts()
+        final["counts"] = {s: int(tally.get(s, 0)) for s in (T.ACCEPTED, T.FIXED, T.REJECTED)}
+        return {"rows_total": int(len(status)), "unchanged": counts["unchanged"], **final["counts"]}
+
+    batch = dict(filename=filename, file_sha256=file_sha256, rows_total=0, accepted=0, fixed=0, rejected=0,
+                 unchanged=0, created_by=str(created_by or "")[:100])
+    import_id = store.write_import_chunks(project_id, batch, chunks(), finish=finish)
+    cache.flush()
+    report = _merged_report(reports, dups.lines(header_of, final.get("last_row", {})), header_row, masked_headers)
+    result = T.IngestResult(records=pd.DataFrame(), report=report, row_status=final["status"], empty_rows=empty_rows,
+                            unknown=unknowns.frame(), total_rows=total_rows)
+    with store.engine.connect() as conn:
+        from mapping.db.models import ImportBatch
+        from sqlalchemy import select
+        row = conn.execute(select(ImportBatch.inserted, ImportBatch.updated).where(ImportBatch.id == import_id)).one()
+    progress(1.0, "完成")
+    summary = ImportSummary(import_id, int(row.inserted), int(row.updated), counts["unchanged"],
+                            final["counts"][T.REJECTED], errors[0] if errors else "")
+    return BatchImport(summary, result)
+
+
+def _merged_report(reports: list[pd.DataFrame], duplicate_lines: list[tuple], header_row: int,
+                   masked_headers: dict) -> pd.DataFrame:
+    """The batches' reports as one: a note about a whole column once (each batch makes it), the duplicate
+    lines added, sorted as :func:`validate` sorts."""
+    from mapping.ingest.report import REPORT_COLUMNS
+
+    lines = []
+    for number, header, value, kind, action, reason in duplicate_lines:
+        masker = masked_headers.get(header)
+        lines.append((number, header, masker(value) if masker else value, kind, action, reason))
+    parts = [r for r in reports if len(r)] + ([pd.DataFrame(lines, columns=REPORT_COLUMNS)] if lines else [])
+    if not parts:
+        return pd.DataFrame(columns=REPORT_COLUMNS)
+    report = pd.concat(parts, ignore_index=True)
+    notes = report["行号"] == header_row
+    if notes.any():
+        report = pd.concat([report[notes].drop_duplicates(), report[~notes]], ignore_index=True)
+    return report.sort_values(["行号", "列"], kind="stable").reset_index(drop=True)
+
+
 def _one_ahead(items: Iterator) -> Iterator:
     """The items of ``items``, each produced in a worker thread while the caller works on the previous
     one (at most one ahead).  An error in the worker is raised here; closing this generator early

@@ -18,7 +18,7 @@ import datetime as dt
 import json
 import os
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
@@ -655,8 +655,8 @@ class Store:
         """
         return self.write_import_chunks(project_id, batch, [(new, changed, locations)])
 
-    def write_import_chunks(self, project_id: int, batch: dict,
-                            chunks: Iterable[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]) -> int:
+    def write_import_chunks(self, project_id: int, batch: dict, chunks: Iterable[tuple[pd.DataFrame, ...]],
+                            finish: Callable[[], dict] | None = None) -> int:
         """Write one import given as chunks ``(new, changed, locations)`` (as :meth:`write_import`), all in
         **one** transaction, and return its id: a failure in any chunk, or in the iterator producing them
         (which may resolve each chunk lazily, so only one chunk's rows are held at a time), leaves the
@@ -667,6 +667,12 @@ class Store:
         ``executemany`` per table and chunk.  New visitors get their ids up front (the sequence on
         PostgreSQL; above the largest id on SQLite, whose write lock this transaction holds), so no
         id is read back.  Nothing is built row by row in Python beyond the tuples handed to the driver.
+
+        A chunk may carry a fourth frame, ``rewritten``: visitors an earlier chunk of this same import
+        wrote (a file read batch by batch, whose later row of a visitor wins).  They are overwritten with
+        their locations, without a version of their own (the earlier chunk kept the one of before the
+        import) and without counting again.  ``finish()``, called after the last chunk in the same
+        transaction, returns values for the import's row known only then (its row counts).
         """
         values = {**batch, "filename": batch["filename"][:300], "created_by": str(batch.get("created_by", ""))[:100]}
         values.pop("inserted", None)
@@ -679,16 +685,43 @@ class Store:
             if conn.dialect.name == "postgresql":
                 inserted, updated = self._write_chunks_behind(conn, project_id, batch_id, chunks)
             else:
-                for new, changed, locations in chunks:
+                for new, changed, locations, *rewritten in chunks:
                     previous_ids = self._write_versions(conn, project_id, batch_id, new, changed)
                     ids = self._insert_visitors(conn, project_id, batch_id, new)
                     changed_ids = self._update_visitors(conn, project_id, batch_id, changed, previous_ids)
                     self._write_locations(conn, locations, {**ids, **changed_ids},
                                           replace=list(changed_ids.values()))
-                    inserted, updated = inserted + len(new), updated + len(changed)
+                    self._rewrite_visitors(conn, project_id, batch_id, rewritten, locations)
+                    inserted, updated = inserted + len(new), updated + len(changed) - self._put_back(rewritten)
             conn.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(
-                inserted=inserted, updated=updated))
+                inserted=inserted, updated=updated, **(finish() if finish else {})))
         return batch_id
+
+    def _rewrite_visitors(self, conn, project_id: int, batch_id: int, rewritten: list, locations) -> None:
+        """Overwrite visitors this import already wrote, and their locations (no version, no count).  One
+        marked ``back`` (its later row is the stored one again) is put back exactly as it was before the
+        import, and its version dropped: the import leaves it unchanged."""
+        if not rewritten or not len(rewritten[0]):
+            return
+        frame = rewritten[0]
+        back = frame["back"].to_numpy(dtype=bool) if "back" in frame else np.zeros(len(frame), bool)
+        if (~back).any():
+            ids = self._update_visitors(conn, project_id, batch_id, frame[~back])
+            self._write_locations(conn, locations, ids, replace=list(ids.values()))
+        keys = frame["visitor_key"][back].tolist()
+        for start in range(0, len(keys), CHUNK):
+            part = keys[start:start + CHUNK]
+            mine = (VisitorVersion.import_id == batch_id) & VisitorVersion.visitor_key.in_(part)
+            states = [json.loads(state) for state in conn.execute(
+                select(VisitorVersion.previous).where(mine, VisitorVersion.previous.is_not(None))).scalars()]
+            self._remove_visitors(conn, project_id, part)
+            self._restore_visitors(conn, project_id, states)
+            conn.execute(delete(VisitorVersion).where(mine))
+
+    @staticmethod
+    def _put_back(rewritten: list) -> int:
+        """How many visitors of a chunk's ``rewritten`` go back to their state before the import."""
+        return int(rewritten[0]["back"].sum()) if rewritten and "back" in rewritten[0] else 0
 
     def _write_chunks_behind(self, conn, project_id: int, batch_id: int,
                              chunks: Iterable[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]) -> tuple[int, int]:
@@ -701,12 +734,12 @@ class Store:
         counts = [0, 0]
 
         def built():
-            for new, changed, locations in chunks:
-                counts[0], counts[1] = counts[0] + len(new), counts[1] + len(changed)
-                yield _NewRows.build(conn, project_id, batch_id, new, locations), changed, locations
+            for new, changed, locations, *rewritten in chunks:
+                counts[0], counts[1] = counts[0] + len(new), counts[1] + len(changed) - self._put_back(rewritten)
+                yield _NewRows.build(conn, project_id, batch_id, new, locations), changed, locations, rewritten
 
         def send(item) -> None:
-            rows, changed, locations = item
+            rows, changed, locations, rewritten = item
             _copy_table(conn, VisitorVersion.__tablename__, rows.versions)
             previous_ids = self._write_versions(conn, project_id, batch_id, rows.none, changed)
             if rows.count:
@@ -717,6 +750,7 @@ class Store:
             if rows.locations is not None:
                 _copy_table(conn, Location.__tablename__,
                             rows.locations.add_column(0, "visitor_id", pa.array(ids[rows.at])))
+            self._rewrite_visitors(conn, project_id, batch_id, rewritten, locations)
 
         _behind(built(), send)
         return counts[0], counts[1]

@@ -73,12 +73,13 @@ class Table:
     encoding: str | None = None
     delimiter: str | None = None
     file_rows: list[int] | None = None  # the file row of each data row when blank rows were left out between them
+    first: int = 0  # a batch of a larger file (mapping.ingest.stream): the position of its first row in the file
 
     def row_number(self, position: int) -> int:
         """Spreadsheet row number (as Excel shows it) of the data row at ``position``."""
         if self.file_rows is not None:
             return self.file_rows[position]
-        return self.header_row + 1 + position
+        return self.header_row + 1 + self.first + position
 
 
 def read_table(data: bytes, filename: str, sheet: str | None = None) -> Table:
@@ -589,6 +590,8 @@ def validate(
     value_maps: dict[str, dict[str, str]] | None = None,
     deal_stage: str = S.DEFAULT_DEAL_STAGE,
     derive_hometown: bool = False,
+    duplicates: bool = True,
+    unknowns: V.Unknowns | None = None,
 ) -> IngestResult:
     """Validate and normalise every row of ``table``.
 
@@ -624,6 +627,11 @@ def validate(
         (个人信息保护法：最小必要).  Without it the column is not read at all and the report says so in
         one line.  Either way the ID numbers never leave this function: not in ``records``, not in the
         report (an unreadable number is quoted as 「（不显示）」).
+    duplicates : bool
+        Reject all but the last row of each visitor (default).  A caller validating a file batch by
+        batch (:func:`mapping.importer.import_batches`) turns it off and checks across the batches.
+    unknowns : Unknowns, optional
+        Collect the unknown category values into this (shared by the batches of one file).
 
     Returns
     -------
@@ -662,7 +670,8 @@ def validate(
     for pos in total_rows:
         issues.add([pos], S.VISIT_DATE, [""], "合计行", "跳过", "表尾的合计/小计行，不是客户，已跳过")
     ctx = _Context(table, frame, issues, pd.Series(ACCEPTED, index=frame.index, dtype=object),
-                   tuple(product_lines), {k: dict(v) for k, v in (value_maps or {}).items()}, secret=secret)
+                   tuple(product_lines), {k: dict(v) for k, v in (value_maps or {}).items()},
+                   unknowns=V.Unknowns() if unknowns is None else unknowns, secret=secret)
     hometown = _hometown(ctx, mapping.get(S.ID_NUMBER), derive_hometown)
     _clean_text(ctx)
     _hide_phones_in_text(ctx)
@@ -672,7 +681,8 @@ def validate(
     out = protect(out, secret, digests=True)
     out["visitor_key"] = visitor_keys(out, secret.key, weak_phone=masked_phone)
     out = out.drop(columns=["phone_digest", "name_digest"])
-    _duplicates(table, out, issues, ctx.status)
+    if duplicates:
+        _duplicates(table, out, issues, ctx.status)
     out["row_number"] = [table.row_number(p) for p in out.index]
     out["status"] = ctx.status
     kept = (ctx.status != REJECTED).to_numpy()
