@@ -73,6 +73,8 @@ def test_value_switch_keeps_the_bins_of_the_series():
 def test_segment_filter_narrows_the_counts():
     at = _battle()
     total = _table(at)["到访"].dropna().sum()
+    at.session_state["bm_filters_open"] = True  # its widgets are drawn only while the section is open
+    at.run()
     at.selectbox(key="bm_seg_key").set_value("industry").run()
     assert not at.exception
     at.multiselect(key="bm_seg_values").set_value(["金融"]).run()

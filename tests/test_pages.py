@@ -202,6 +202,7 @@ def test_battle_map_grades_the_sample_and_changes_with_the_product_line():
 
 def test_battle_map_every_dimension_unit_and_basemap_renders():
     at = _battle()
+    at.session_state["bm_settings_open"] = True  # its widgets are drawn only while the section is open
     for dim in ("work", "leisure", "composite"):
         at.selectbox(key="bm_dimension").set_value(dim).run()
         assert not at.exception and not at.error, (dim, [e.value for e in at.error])
@@ -218,6 +219,8 @@ def test_battle_map_every_dimension_unit_and_basemap_renders():
 
 def test_battle_map_refuses_bad_manual_thresholds_in_chinese():
     at = _battle()
+    at.session_state["bm_settings_open"] = True
+    at.run()
     at.radio(key="bm_scheme").set_value("manual").run()
     assert not at.error
     at.number_input(key="bm_t_a").set_value(10.0).run()
@@ -228,6 +231,8 @@ def test_battle_map_refuses_bad_manual_thresholds_in_chinese():
 def test_battle_map_filters_keep_the_bins():
     at = _battle()
     before = [c.value for c in at.caption if "分级区间拟合于" in c.value][0]
+    at.session_state["bm_filters_open"] = True  # its widgets are drawn only while the section is open
+    at.run()
     at.multiselect(key="bm_intentions").set_value(["A"]).run()
     after = [c.value for c in at.caption if "分级区间拟合于" in c.value][0]
     assert before.split("）")[0] == after.split("）")[0]  # same run: fitted at the same time, same filters
@@ -245,6 +250,8 @@ def test_battle_map_saves_a_plan_and_compares_with_it():
     at.button[[b.label for b in at.button].index("保存当前分级为计划")].click().run()
     assert any("已保存计划「第一周计划」" in s.value for s in at.success), [e.value for e in at.error]
     assert at.selectbox(key="bm_snap_pick").value is not None
+    at.session_state["bm_filters_open"] = True
+    at.run()
     at.multiselect(key="bm_channels").set_value([at.multiselect(key="bm_channels").options[0]]).run()
     assert not at.exception
     assert any("与计划相比" in c.value for c in at.caption)

@@ -15,13 +15,14 @@ from mapping import schema as S
 from mapping.analysis import battle as B
 from mapping.analysis import grading as G
 from mapping.analysis.aggregate import Coverage
-from mapping.analysis.facts import PERIODS, Filters, coverage, period_range, top_places, visitors_in
+from mapping.analysis.facts import coverage, top_places, visitors_in
 from mapping.export import plan as P
 from mapping.geo import hexgrid, layers, sites
 from mapping.maps import battlemap as BM
 from mapping.maps import printmap, render
 from mapping.maps.offline import standalone_html
 from mapping.maps.overlays import project_sites
+from ui import battle_controls as BC
 from ui import battle_segments as BS
 from ui import layers as U
 from ui import plans as UP
@@ -55,55 +56,6 @@ def choose_view(ctx: MapContext) -> MapContext:
     layer_id = st.selectbox("分级单元", ids, format_func=U.layer_label, key="bm_layer")
     basemap = st.selectbox("底图", list(render.BASEMAPS), format_func=render.basemap_labels().get, key="bm_basemap")
     return ctx.with_(dimension=dimension, layer_id=layer_id, basemap=basemap)
-
-
-def choose_filters(ctx: MapContext) -> Filters:
-    """Visit dates, channels, intentions and one customer segment (one under the other: they sit beside the
-    map); the product line is the context's."""
-    span = ctx.facts.date_range()
-    with st.expander("筛选：时间、渠道、意向等级、客群细分", expanded=False):
-        periods = list(PERIODS) if ctx.project.launch_date else [p for p in PERIODS if p not in ("pre", "post")]
-        period = st.radio("到访时间", periods, format_func=PERIODS.get, horizontal=True, key="bm_period")
-        custom = None
-        if period == "custom" and span:
-            picked = st.date_input("起止日期", value=span, min_value=span[0], max_value=span[1], key="bm_dates")
-            if isinstance(picked, (tuple, list)) and len(picked) == 2:
-                custom = (picked[0], picked[1])
-        channels = st.multiselect("到访渠道（不选为全部）", ctx.facts.channels, key="bm_channels", placeholder="全部渠道")
-        intentions = st.multiselect("意向等级", ctx.facts.intentions, key="bm_intentions", placeholder="全部")
-        segments = BS.segment_filter(ctx, ctx.axis)
-    start, end = period_range(period, ctx.project.launch_date, span, custom)
-    return Filters(product_line=ctx.line or None, start=start, end=end, channels=tuple(channels),
-                   intentions=tuple(intentions), segments=segments)
-
-
-def choose_settings(dimension: str, min_k: int) -> B.Settings:
-    with st.expander("分级设置：得分权重、分级方法、最少样本数", expanded=False):
-        w_visits = st.number_input("到访 权重", 0.0, 100.0, 1.0, 0.5, key="bm_w_visits")
-        w_high = st.number_input("高意向(A/B) 权重", 0.0, 100.0, 2.0, 0.5, key="bm_w_high")
-        w_deals = st.number_input("成交 权重", 0.0, 100.0, 5.0, 0.5, key="bm_w_deals")
-        if dimension == G.COMPOSITE:
-            w_home = st.number_input("居住 维度权重", 0.0, 10.0, 0.5, 0.1, key="bm_w_home")
-            w_work = st.number_input("工作 维度权重", 0.0, 10.0, 0.3, 0.1, key="bm_w_work")
-            w_leisure = st.number_input("生活娱乐 维度权重", 0.0, 10.0, 0.2, 0.1, key="bm_w_leisure")
-        else:
-            w_home, w_work, w_leisure = 0.5, 0.3, 0.2
-        scheme = st.radio("分级方法", list(G.SCHEME_LABELS), format_func=G.SCHEME_LABELS.get, horizontal=True,
-                          key="bm_scheme", index=1)
-        if st.session_state.get("bm_min_count", min_k) < min_k:  # the project's k was raised since
-            st.session_state["bm_min_count"] = min_k
-        min_count = st.number_input("最少样本数（少于此数显示为“样本不足”）", min_k, 100, min_k, 1, key="bm_min_count",
-                                    help=f"项目设置的下限是 {min_k}：可以调高，不能调低")
-        manual = None
-        if scheme == "manual":
-            manual = (st.number_input("A 级最低得分", 0.0, value=300.0, key="bm_t_a"),
-                      st.number_input("B 级最低得分", 0.0, value=150.0, key="bm_t_b"),
-                      st.number_input("C 级最低得分", 0.0, value=50.0, key="bm_t_c"))
-        st.caption("得分 = 到访×权重 + 高意向×权重 + 成交×权重（综合维度再按三个维度的权重相加）。"
-                   "分级区间在一次“分级”时拟合，之后改变筛选只改变人数，不会改变区间；"
-                   "改了这里的设置会重新分级。")
-    weights = G.Weights(w_visits, w_high, w_deals, w_home, w_work, w_leisure)
-    return B.Settings(dimension, weights, scheme, manual, int(min_count))
 
 
 def current_run(ctx: MapContext, settings: B.Settings) -> B.Run:
@@ -425,8 +377,8 @@ def main() -> None:
     map_area, controls, detail = page_layout(wide)
     with controls:
         ctx = choose_view(ctx)
-        ctx = ctx.with_(filters=choose_filters(ctx))
-        settings = choose_settings(ctx.dimension, ctx.project.min_count)
+        ctx = ctx.with_(filters=BC.choose_filters(ctx))  # both sections drawn only while open
+        settings = BC.choose_settings(ctx.dimension, ctx.project.min_count)
     ctx = ctx.with_(min_count=settings.min_count, run=current_run(ctx, settings))
     ctx = ctx.with_(filters=B.axis_filters(ctx.filters, ctx.run, ctx.axis_value))  # this map of the series
     table = ctx.graded()
