@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -84,6 +85,35 @@ def app_database(tmp_path, monkeypatch):
     yield tmp_path / "app.sqlite3"
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+@pytest.fixture(scope="session")
+def sample_template(tmp_path_factory, _pii_key_file) -> Path:
+    """A SQLite file as the app's first start leaves it (:func:`mapping.bootstrap.ensure_ready`: the schema,
+    the personal-data key's fingerprint, both sample projects and their operations) but without the first
+    admin, so a test's :func:`sign_in` makes the first user as on a new database.  Made once per test
+    process (≈ 3 s: importing the two samples); :func:`sample_app_database` copies it (milliseconds)."""
+    from mapping import bootstrap
+
+    path = tmp_path_factory.mktemp("sample_template") / "app.sqlite3"
+    store = Store(f"sqlite:///{path}")
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(bootstrap, "ensure_admin", lambda store, password: None)
+            bootstrap.ensure_ready(store, seed_sample=True)
+    finally:
+        store.engine.dispose()
+    assert not list(path.parent.glob("app.sqlite3-*")), "the template must be one closed file (no -wal/-journal)"
+    return path
+
+
+@pytest.fixture
+def sample_app_database(app_database, sample_template):
+    """:func:`app_database` already holding what the app's first start loads (the two sample projects and
+    their operations): the app then starts as on its second start, without importing the samples again.
+    The first-start path itself is tested in test_sample_ops.py, test_sample_chengdu.py and the browser tests."""
+    shutil.copyfile(sample_template, app_database)
+    return app_database
 
 
 @pytest.fixture

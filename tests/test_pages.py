@@ -14,7 +14,7 @@ TIMEOUT = 120
 
 
 @pytest.fixture(autouse=True)
-def _fresh(app_database):
+def _fresh(sample_app_database):
     """Every page test starts on its own SQLite file with empty Streamlit caches."""
 
 
