@@ -17,7 +17,7 @@ TIMEOUT = 120
 
 
 @pytest.fixture(autouse=True)
-def _fresh(app_database):
+def _fresh(sample_app_database):
     yield
 
 

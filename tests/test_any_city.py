@@ -176,7 +176,7 @@ def test_launch_compare_home_and_review_work_for_the_city(monkeypatch, projects,
     assert not at.exception, at.exception
 
 
-def test_a_project_created_in_the_wrong_city_is_told_and_moved_in_one_click(app_database):
+def test_a_project_created_in_the_wrong_city_is_told_and_moved_in_one_click(sample_app_database):
     """Created in 上海 by mistake, with 成都 visitors: the home page says so; the button changes the city,
     every location is resolved again, and the warning goes."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)

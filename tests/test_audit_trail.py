@@ -22,7 +22,7 @@ _spec.loader.exec_module(messy)
 
 
 @pytest.fixture(autouse=True)
-def _fresh(app_database):
+def _fresh(sample_app_database):
     """Each test on its own SQLite file with empty Streamlit caches."""
 
 

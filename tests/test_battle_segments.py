@@ -13,7 +13,7 @@ from tests.test_pages import _app, _eager_downloads, _text
 
 
 @pytest.fixture(autouse=True)
-def _fresh(app_database):
+def _fresh(sample_app_database):
     """Every test starts on its own SQLite file with empty Streamlit caches (as tests/test_pages.py)."""
 
 

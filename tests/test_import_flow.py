@@ -17,7 +17,7 @@ _spec.loader.exec_module(messy)
 
 
 @pytest.fixture()
-def app(app_database):
+def app(sample_app_database):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     sign_in(at)
     at.run()  # creates the database with the sample project

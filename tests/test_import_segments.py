@@ -245,7 +245,7 @@ def test_a_file_without_the_new_columns_imports_as_before(store):
 
 # ------------------------------------------------------------------ the import page
 @pytest.fixture()
-def page(app_database):
+def page(sample_app_database):
     from pathlib import Path
 
     from streamlit.testing.v1 import AppTest

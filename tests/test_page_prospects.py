@@ -191,7 +191,7 @@ def test_hostile_names_stay_text(group, monkeypatch):
     assert line.startswith("目标：\\*\\*粗体\\*\\*\\[链接\\]\\(http")  # literal in markdown, no link
 
 
-def test_the_sample_a_new_site_near_zhangjiang_pulls_jinqiaowan_non_buyers(app_database, monkeypatch):
+def test_the_sample_a_new_site_near_zhangjiang_pulls_jinqiaowan_non_buyers(sample_app_database, monkeypatch):
     """The two samples (金桥湾 in 上海, 天府 in 成都): a new site near 张江 lists 金桥湾's non-buyers who live or
     work in 浦东新区 or within 3 km, checked against the stored locations; 成都 gives nobody."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)

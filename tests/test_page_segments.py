@@ -226,7 +226,7 @@ def test_a_viewer_reads_the_bands_but_cannot_edit_or_export(app_env):
 
 
 # ----------------------------------------------------------------------------- the sample
-def test_the_sample_shows_where_apartment_buyers_work(app_database):
+def test_the_sample_shows_where_apartment_buyers_work(sample_app_database):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     sign_in(at, "admin")
     at.run()

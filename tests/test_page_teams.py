@@ -28,7 +28,7 @@ STATE = "tm_state"
 
 
 @pytest.fixture(autouse=True)
-def _fresh(app_database):
+def _fresh(sample_app_database):
     """Each test on its own SQLite file with empty Streamlit caches."""
 
 

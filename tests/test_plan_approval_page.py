@@ -16,7 +16,7 @@ TIMEOUT = 180
 
 
 @pytest.fixture(autouse=True)
-def _fresh(app_database):
+def _fresh(sample_app_database):
     """Each test on its own SQLite file with empty Streamlit caches."""
 
 

@@ -70,7 +70,7 @@ def test_sizes_and_budget_from_the_environment(monkeypatch):
     assert C.budget_from_env() == 512 * 1024 * 1024
 
 
-def test_two_sessions_opening_the_battle_map_grade_and_render_once(app_database, monkeypatch):
+def test_two_sessions_opening_the_battle_map_grade_and_render_once(sample_app_database, monkeypatch):
     from mapping.analysis import battle as B
     from mapping.maps import battlemap as BM
 
@@ -109,7 +109,8 @@ def test_two_sessions_opening_the_battle_map_grade_and_render_once(app_database,
     ("views/visits_deals.py", "mapping.maps.dealmap", "visits_deals_map"),
     ("views/launch_compare.py", "mapping.maps.launch_maps", "dual_map"),
 ])
-def test_two_sessions_opening_another_map_page_render_its_map_once(app_database, monkeypatch, page, module, builder):
+def test_two_sessions_opening_another_map_page_render_its_map_once(sample_app_database, monkeypatch, page, module,
+                                                                 builder):
     import importlib
 
     C.shared().clear()
@@ -169,9 +170,11 @@ def test_show_map_sends_what_st_folium_sends_for_a_dual_map_and_a_feature_group(
         folium.CircleMarker((31.3, 121.4), radius=9).add_to(group)
         return group
 
-    def without_unused_scripts(args: dict) -> dict:  # jQuery, Bootstrap's JS, awesome-markers: unused here
+    def without_unused_scripts(args: dict) -> dict:  # jQuery, Bootstrap's JS, awesome-markers, icon fonts: unused here
         kept = [src for src in args["js_links"] if not any(n in src for n in ("jquery", "bootstrap", "awesome"))]
-        return {**args, "js_links": kept}
+        styles = [href for href in args["css_links"] if not any(n in href for n in ("fontawesome", "glyphicons",
+                                                                                     "awesome"))]
+        return {**args, "js_links": kept, "css_links": styles}
 
     expected = _captured(monkeypatch, lambda: SF.st_folium(dual(), key="d", height=600, use_container_width=True,
                                                            returned_objects=[]))
@@ -195,3 +198,14 @@ def test_a_map_keeps_the_optional_scripts_its_code_uses():
     assert used_scripts(links, "L.geoJson(data).addTo(map_div);") == [links[0], links[4]]
     assert used_scripts(links, "$(document).ready(f); L.AwesomeMarkers.icon({})") == [links[0], links[1], links[3],
                                                                                        links[4]]
+
+
+def test_a_map_keeps_the_icon_stylesheets_its_code_uses():
+    from ui.shared import used_styles
+
+    links = ["/v/leaflet/leaflet.css", "/v/bootstrap/css/bootstrap.min.css",
+             "/v/bootstrap-glyphicons/css/bootstrap-glyphicons.css", "/v/fontawesome-free/css/all.min.css",
+             "/v/leaflet-awesome-markers/leaflet.awesome-markers.css", "/v/folium/leaflet.awesome.rotate.css"]
+    assert used_styles(links, "L.geoJson(data).addTo(map_div); L.divIcon({html: '<b>x</b>'})") == links[:2]
+    assert used_styles(links, "L.AwesomeMarkers.icon({prefix: 'fa', icon: 'fa-star'})") == links
+    assert used_styles(links, '<i class="fa fa-star"></i>') == [*links[:2], links[3]]
