@@ -89,7 +89,8 @@ def folium_payload(fig: folium.Map | folium.plugins.DualMap) -> dict:
         js.extend(src for _, src in getattr(element, "default_js", []))
     return {"script": leaflet, "header": header, "html": html, "id": SF.get_full_id(fig), "bounds": bounds,
             "zoom": fig.options.get("zoom") if hasattr(fig, "options") else {},
-            "css_links": list(dict.fromkeys(css)), "js_links": used_scripts(list(dict.fromkeys(js)), leaflet + html)}
+            "css_links": used_styles(list(dict.fromkeys(css)), leaflet + html),
+            "js_links": used_scripts(list(dict.fromkeys(js)), leaflet + html)}
 
 
 #: Scripts every folium.Map declares that a map only needs when its code names them: the map's
@@ -104,6 +105,21 @@ def used_scripts(js_links: list[str], code: str) -> list[str]:
     """``js_links`` without the :data:`OPTIONAL_SCRIPTS` that ``code`` (the map's script and HTML) never names."""
     unused = {name for name, marks in OPTIONAL_SCRIPTS.items() if not any(mark in code for mark in marks)}
     return [src for src in js_links if not any(name in src.rsplit("/", 1)[-1] for name in unused)]
+
+
+#: Stylesheets every folium.Map declares that only style icons: Font Awesome (≈100 KB), Bootstrap's glyphicons
+#: and awesome-markers (with folium's rotate rules, ≈40 KB).  The map's iframe parses every stylesheet it is given
+#: before it is drawn; these are left out when the map's code names none of their classes (our marks are
+#: DivIcons with their own HTML).  Bootstrap's own stylesheet stays: it sets the legends' and tooltips' fonts.
+OPTIONAL_STYLES = {"fontawesome": ("fa-", "fa ", "AwesomeMarkers"), "glyphicons": ("glyphicon", "AwesomeMarkers"),
+                   "awesome-markers": ("AwesomeMarkers", "awesome-marker"),
+                   "awesome.rotate": ("AwesomeMarkers", "awesome-marker")}
+
+
+def used_styles(css_links: list[str], code: str) -> list[str]:
+    """``css_links`` without the :data:`OPTIONAL_STYLES` that ``code`` (the map's script and HTML) never names."""
+    unused = {name for name, marks in OPTIONAL_STYLES.items() if not any(mark in code for mark in marks)}
+    return [href for href in css_links if not any(name in href for name in unused)]
 
 
 def feature_group_js(groups: folium.FeatureGroup | list[folium.FeatureGroup] | None) -> str | None:
