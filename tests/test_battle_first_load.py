@@ -16,7 +16,7 @@ SETTING_WIDGETS = {"bm_w_visits", "bm_w_high", "bm_w_deals", "bm_scheme", "bm_mi
 
 
 @pytest.fixture(autouse=True)
-def _fresh(app_database):
+def _fresh(sample_app_database):
     """Every test starts on its own SQLite file with empty Streamlit caches (as tests/test_pages.py)."""
 
 
@@ -136,3 +136,16 @@ def test_the_export_describes_the_kept_filter(monkeypatch):
     book = load_workbook(io.BytesIO(made["bm_dl_xlsx"]))
     text = " ".join(str(c.value) for row in book["说明"].iter_rows() for c in row if c.value)
     assert "意向：A" in text
+
+
+def test_the_opportunity_table_is_drawn_only_while_its_section_is_open():
+    at = _open(_battle(), "bm_settings_open")
+    at.radio(key="bm_scheme").set_value("manual").run()
+    for key, value in (("bm_t_c", 1.0), ("bm_t_b", 2.0), ("bm_t_a", 3.0)):  # nearly every area an A
+        at.number_input(key=key).set_value(value).run()
+    assert not at.exception and not at.error
+    assert any("**机会战场**" in m.value for m in at.markdown)  # against the sample's approved plan
+    assert not any("得分" in d.value.columns and "计划等级" in d.value.columns for d in at.dataframe)
+    _open(at, "bm_opp_open")
+    table = next(d.value for d in at.dataframe if "得分" in d.value.columns and "计划等级" in d.value.columns)
+    assert len(table) and set(table["现在等级"]) == {"A"} and not set(table["计划等级"]) & {"A", "B"}

@@ -150,10 +150,15 @@ def coverage_caption(ctx: MapContext, notes: list[str]) -> str:
 
 
 def opportunities_view(table: pd.DataFrame, plan: pd.DataFrame) -> None:
+    """How many opportunity areas (outlined on the map); their table only while its section is open (a table is
+    one of the costlier things a browser draws on a first load)."""
     opp = G.opportunities(table, plan)
     if len(opp):
-        st.markdown(f"**机会战场**：{len(opp)} 个区域现在有足够客户，但对照计划里没有评为 A/B 级")
-        st.dataframe(opp[["area_name", "grade", "plan_grade", "visits", "score"]].rename(columns={
+        st.markdown(f"**机会战场**：{len(opp)} 个区域现在有足够客户，但对照计划里没有评为 A/B 级（地图上蓝色虚线）")
+        section = st.expander("机会战场列表", key="bm_opp_open", on_change="rerun")
+        if not section.open:
+            return
+        section.dataframe(opp[["area_name", "grade", "plan_grade", "visits", "score"]].rename(columns={
             "area_name": "区域", "grade": "现在等级", "plan_grade": "计划等级", "visits": "到访",
             "score": "得分"}), hide_index=True, height=min(240, 38 + 35 * len(opp)))
 
