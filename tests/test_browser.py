@@ -76,9 +76,32 @@ def running_app(db: Path, log_dir: Path, **env_vars: str):
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
+    """The app on a new SQLite file: its first start (the first admin, both samples) happens in the server."""
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.skip("Debian chromium is not installed (scripts/system-deps installs it)")
     with running_app(tmp_path_factory.mktemp("db") / "e2e.sqlite3", tmp_path_factory.mktemp("log")) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def running_sample_app(tmp_path_factory, sample_template: Path, name: str = "e2e.sqlite3", **env_vars: str):
+    """:func:`running_app` on a copy of the sample database (tests/conftest.py) with the first admin made as
+    the first start makes it (``TUOKE_ADMIN_PASSWORD``): what this file's server has after its first page,
+    without importing the samples again in every browser test file's server; the first page of a test
+    signs in by cookie (:func:`signed_in_by_cookie`; the sign-in form is tested here).  Its url."""
+    from mapping import bootstrap
+    from mapping.db.store import Store
+
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip("Debian chromium is not installed (scripts/system-deps installs it)")
+    db = tmp_path_factory.mktemp("db") / name
+    shutil.copyfile(sample_template, db)
+    store = Store(f"sqlite:///{db}")
+    try:
+        bootstrap.ensure_admin(store, ADMIN_PASSWORD)
+    finally:
+        store.engine.dispose()
+    with running_app(db, tmp_path_factory.mktemp("log"), **env_vars) as url:
         yield url
 
 

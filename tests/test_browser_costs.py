@@ -4,20 +4,18 @@ channel over the target, and the batch is undone.  Screenshots go to ``test-arti
 
 from __future__ import annotations
 
-import shutil
 import time
-from pathlib import Path
 
 import pytest
 
 from mapping.db.operations import Operations
 from mapping.db.store import Store
 from tests.test_browser import (  # noqa: F401  (browser is a fixture)
+    _APP_DB,
     ARTIFACTS,
-    CHROMIUM,
     _context,
     browser,
-    running_app,
+    running_sample_app,
     sign_in,
     wait_idle,
 )
@@ -31,13 +29,11 @@ CSV = ("期间,渠道,团队,类别,金额,来电\n"
 
 
 @pytest.fixture(scope="module")
-def costs_app(tmp_path_factory):
-    """The app on its own SQLite file (the sample project is loaded at its first page): (url, database file)."""
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip("Debian chromium is not installed (scripts/system-deps installs it)")
-    db = tmp_path_factory.mktemp("db") / "costs.sqlite3"
-    with running_app(db, tmp_path_factory.mktemp("log")) as url:
-        yield url, db
+def costs_app(tmp_path_factory, sample_template):
+    """The app on its own copy of the sample database (its first start is tested in tests/test_browser.py):
+    (url, database file)."""
+    with running_sample_app(tmp_path_factory, sample_template, "costs.sqlite3") as url:
+        yield url, _APP_DB[url]
 
 
 def _alerts(pg) -> list[str]:

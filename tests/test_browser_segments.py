@@ -6,9 +6,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_browser import app_url, browser, page, wait_idle  # noqa: F401  (fixtures)
+from tests.test_browser import browser, page, running_sample_app, wait_idle  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, sample_template):
+    """The app on a copy of the sample database (its first start is tested in tests/test_browser.py)."""
+    with running_sample_app(tmp_path_factory, sample_template) as url:
+        yield url
 
 FOLIUM = "iframe[title='streamlit_folium.st_folium']"
 # the box around every drawn polygon, in the frame's pixels

@@ -10,9 +10,16 @@ from mapping.analysis.facts import Facts
 from mapping.db.operations import Operations
 from mapping.db.store import Store
 from mapping.geo import boundaries
-from tests.test_browser import _APP_DB, app_url, browser, page, wait_idle  # noqa: F401  (fixtures)
+from tests.test_browser import _APP_DB, browser, page, running_sample_app, wait_idle  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, sample_template):
+    """The app on a copy of the sample database (its first start is tested in tests/test_browser.py)."""
+    with running_sample_app(tmp_path_factory, sample_template) as url:
+        yield url
 
 # a point inside an SVG path, in the coordinates of its frame's viewport
 INSIDE_JS = """(el) => {
@@ -118,6 +125,7 @@ def test_the_weekly_review_exports_the_workbook_and_the_team_sheets(page, app_ur
         team_rows = [r[0] for r in book["团队达成"].iter_rows(min_row=2, values_only=True)]
         assert {str(names[t]) for t in held} <= set(team_rows)
 
+        wait_idle(page)  # before every click (wait_idle): a click during the rerun after the first download was lost
         button = page.get_by_role("button", name="下载各团队 A4 作战单（PDF，每队一页）")
         with page.expect_download(timeout=120_000) as got:
             button.click()
