@@ -201,6 +201,72 @@ def run_import(csv_path: str, n: int, db: str) -> list[dict]:
     return rows
 
 
+def run_batches(csv_path: str, n: int, db: str) -> list[dict]:
+    """The import batch by batch (``scripts/import_visitors.py``: ``stream.open_batches`` +
+    ``importer.import_batches``, read, validate, resolve and write interleaved), then the same file again
+    (unchanged) and with 1 % of its rows changed, each batch by batch."""
+    from mapping import importer
+    from mapping.bootstrap import SAMPLE_PROJECT
+    from mapping.db.store import Store
+    from mapping.ingest.stream import BATCH_ROWS, open_batches
+    from mapping.ingest.tables import auto_map
+
+    group = f"N={n:,}"
+    label = ("SQLite" if db == "sqlite" else "PostgreSQL") + " batch by batch"
+    rows: list[dict] = []
+    BF.measure(rows, group, f"{label}: warm-up (first use, not part of the import)", BF.warm_up)
+    changed_path = _changed_path(csv_path)  # written by the parent process (not timed, not in this one's memory)
+
+    def body(url: str) -> None:
+        store = Store(url)
+        store.migrate()
+        pid = store.create_project(**{**SAMPLE_PROJECT, "name": "bench"})
+        lines = tuple(SAMPLE_PROJECT["product_lines"])
+        ticks: list[float] = []
+
+        def one(path):
+            batches = open_batches(path, rows=BATCH_ROWS, check_size=False)
+            done = importer.import_batches(store, pid, batches, auto_map(batches.columns), Path(path).name, "x",
+                                           product_lines=lines, derive_hometown=True,
+                                           progress=lambda *_: ticks.append(time.perf_counter()))
+            return batches, done.summary
+
+        def note(v) -> str:
+            how = "streamed" if v[0].streamed else "read whole, sliced"
+            return f"{how}, batches of {BATCH_ROWS:,}; {_summary(v[1])}; {len(ticks)} progress calls"
+
+        BF.measure(rows, group, f"{label}: import (read + validate + resolve + write, interleaved)",
+                   lambda: one(csv_path), note)
+        BF.measure(rows, group, f"{label}: re-import, unchanged (whole command)", lambda: one(csv_path), note)
+        BF.measure(rows, group, f"{label}: import with 1 % of rows changed (whole command)",
+                   lambda: one(str(changed_path)), note)
+        store.engine.dispose()
+
+    if db == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="tuoke_bench_") as tmp:
+            body(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
+    else:
+        with BF.pg_database() as url:
+            body(url)
+    rows.append({"group": group, "stage": f"{label}: peak RSS of the process (max over its stages)",
+                 "seconds": None, "peak_mb": max(r["peak_mb"] for r in rows if r["peak_mb"] is not None), "delta_mb": None,
+                 "note": ""})
+    return rows
+
+
+def _changed_path(csv_path) -> Path:
+    return Path(csv_path).with_name(Path(csv_path).stem + "_changed.csv")
+
+
+def write_changed(csv_path: Path) -> None:
+    """The same file with the 渠道 of every 100th row changed (the batch import's "1 % changed" row)."""
+    import pandas as pd
+
+    frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    frame.loc[frame.index[::100], "到访渠道"] = frame.loc[frame.index[::100], "到访渠道"] + "（改）"
+    frame.to_csv(_changed_path(csv_path), index=False, encoding="utf-8-sig")
+
+
 def _lift_limits(n: int, size: int) -> str:
     """Raise the per-file limits (50 MB, 500,000 rows by default) when N needs it, so one file of N
     visitors goes through as one import; "" when nothing was changed.  The page itself refuses such
@@ -238,6 +304,8 @@ def run_child(spec: str) -> None:
     kind, n, csv_path = spec.split(":", 2)
     if kind == "floor":
         rows = run_floor(csv_path, int(n))
+    elif kind.endswith("-batches"):
+        rows = run_batches(csv_path, int(n), kind.split("-")[0])
     else:
         rows = run_import(csv_path, int(n), kind)
     print(RESULT_MARK + json.dumps({"rows": rows, "per_stage_peak": BF.MEMORY.resettable}), flush=True)
@@ -285,6 +353,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sizes", default="200000", help="visitor counts, comma separated (default 200000)")
     parser.add_argument("--pg", action="store_true", help="also import into a fresh PostgreSQL database")
     parser.add_argument("--no-sqlite", action="store_true", help="skip our SQLite import (floor and --pg only)")
+    parser.add_argument("--batches", action="store_true",
+                        help="import batch by batch as scripts/import_visitors.py does (stream.open_batches + "
+                             "importer.import_batches) instead of the page's read_table + validate + import_records")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed per process (default 1800)")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -310,6 +381,9 @@ def main(argv: list[str] | None = None) -> int:
                          "peak_mb": None, "delta_mb": None,
                          "note": f"{csv_path.stat().st_size / 1024 / 1024:.1f} MB, {time.perf_counter() - t0:.0f} s"})
             kinds = ["floor"] + ([] if args.no_sqlite else ["sqlite"]) + (["pg"] if args.pg else [])
+            if args.batches:  # the command-line import, batch by batch, instead of the page's
+                write_changed(csv_path)
+                kinds = ["floor"] + ([] if args.no_sqlite else ["sqlite-batches"]) + (["pg-batches"] if args.pg else [])
             for kind in kinds:
                 rows += spawn(f"{kind}:{n}:{csv_path}", args.timeout)
     print(format_table(rows, args.markdown))
