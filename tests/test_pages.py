@@ -138,6 +138,8 @@ def test_map_page_accepts_an_uploaded_layer(tmp_path):
     path = tmp_path / "mine.geojson"
     layer.to_file(path, driver="GeoJSON")
     at = _app("views/customer_map.py")
+    at.session_state["layer_upload_open"] = True  # the uploader is drawn only while its section is open
+    at.run()
     at.file_uploader(key="layer_upload").set_value(("mine.geojson", path.read_bytes(), "application/json")).run()
     assert not at.exception, at.exception
     assert at.selectbox(key="layer_name_col").value == "板块名"
@@ -151,6 +153,8 @@ def test_map_page_accepts_an_uploaded_layer(tmp_path):
 
 def test_map_page_reports_a_broken_layer_file():
     at = _app("views/customer_map.py")
+    at.session_state["layer_upload_open"] = True  # the uploader is drawn only while its section is open
+    at.run()
     at.file_uploader(key="layer_upload").set_value(("nocrs.kml", b"<kml></kml>", "application/xml")).run()
     assert not at.exception
     assert at.error, "a broken layer file must produce a Chinese error message"
@@ -270,6 +274,8 @@ def test_battle_map_grades_an_uploaded_layer(tmp_path):
     path = tmp_path / "mine.geojson"
     layer.to_file(path, driver="GeoJSON")
     at = _battle()
+    at.session_state["bm_layer_upload_open"] = True  # the uploader is drawn only while its section is open
+    at.run()
     at.file_uploader(key="bm_layer_upload").set_value(("mine.geojson", path.read_bytes(), "application/json")).run()
     at.button(key="bm_layer_use").click().run()
     assert not at.exception, at.exception

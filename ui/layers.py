@@ -139,8 +139,13 @@ def names_of(layer_id: str, cities: tuple[str, ...], ids: list[str]) -> pd.DataF
 
 def layer_upload(target_key: str) -> None:
     """Let the user bring their own area layer (their company's 板块, say); selecting it
-    sets ``st.session_state[target_key]``."""
-    with st.expander("使用自己的区域图层（GeoJSON、Shapefile 压缩包、GeoPackage、KML）"):
+    sets ``st.session_state[target_key]``.  The uploader is drawn only while its section is open (its open state
+    under ``<target_key>_upload_open``): two widgets fewer on a map page's first load."""
+    section = st.expander("使用自己的区域图层（GeoJSON、Shapefile 压缩包、GeoPackage、KML）",
+                          key=f"{target_key}_upload_open", on_change="rerun")
+    if not section.open:
+        return
+    with section:
         upload = st.file_uploader("图层文件", type=["geojson", "json", "zip", "gpkg", "kml", "kmz"],
                                   key=f"{target_key}_upload")
         crs = st.radio("坐标系", list(CRS_CHOICES), format_func=CRS_CHOICES.get, horizontal=True,

@@ -184,7 +184,10 @@ def plans_list(plans: pd.DataFrame) -> None:
     """Every saved plan of the project, newest first: 名称 · 第 n 版 · 草稿/已批准（张三 … 批准）."""
     if plans.empty:
         return
-    with st.expander(f"全部已存计划（{len(plans)}）"):
+    section = st.expander(f"全部已存计划（{len(plans)}）", key="bm_plans_open", on_change="rerun")
+    if not section.open:  # the table only while open: one table fewer for the browser on the map's first load
+        return
+    with section:
         table = pd.DataFrame({
             "计划": [B.plan_label(r) for r in plans.to_dict("records")],
             "起草": [f"{r['created_by'] or '—'} {pd.Timestamp(r['created_at']):%Y-%m-%d %H:%M}"
