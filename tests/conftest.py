@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -46,30 +47,56 @@ def pg_admin_url():
     return PG_ADMIN_URL
 
 
+@contextlib.contextmanager
+def _pg_database(admin_url: str, template: str | None = None):
+    """A new PostgreSQL database (a copy of ``template`` when given): its url; dropped on leaving."""
+    name = f"tuoke_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+    try:
+        yield admin_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
 @pytest.fixture
 def pg_url(pg_admin_url):
-    name = f"tuoke_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = pg_admin_url.rsplit("/", 1)[0] + "/" + name
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    """An empty PostgreSQL database of its own."""
+    with _pg_database(pg_admin_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def pg_migrated_template(pg_admin_url):
+    """The name of a PostgreSQL database with the schema :meth:`Store.migrate` makes on an empty one, made once
+    per test process: the ``store`` fixture's databases are copies of it (CREATE DATABASE … TEMPLATE), not a
+    migration each (an empty database's migration stays tested through ``pg_url``, test_privacy_keys.py)."""
+    with _pg_database(pg_admin_url) as url:
+        s = Store(url)
+        s.migrate()
+        s.engine.dispose()  # a template must have no connections
+        yield url.rsplit("/", 1)[1]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request, tmp_path):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
-    else:
-        url = request.getfixturevalue("pg_url")
-    s = Store(url)
-    s.migrate()
-    yield s
-    s.engine.dispose()
+        s = Store(url)
+        s.migrate()
+        yield s
+        s.engine.dispose()
+        return
+    with _pg_database(request.getfixturevalue("pg_admin_url"),
+                      request.getfixturevalue("pg_migrated_template")) as url:
+        s = Store(url)
+        s.migrate()  # nothing to do on the copy: a schema check, as on every start
+        yield s
+        s.engine.dispose()
 
 
 @pytest.fixture
