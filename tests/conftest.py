@@ -28,6 +28,38 @@ def _pg_available() -> bool:
         return False
 
 
+# What a test costs, roughly, by kind (seconds): the order below needs only which files are long.
+_COST_SERVER, _COST_BROWSER, _COST_APP, _COST_STORE, _COST_OTHER = 20.0, 12.0, 2.0, 0.5, 0.2
+_APP_FIXTURES = {"app_database", "sample_app_database", "app_env"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """The longest test files first, each file's tests in their order.  On the workers (scripts/test: a file
+    per worker, ``--no-loadscope-reorder`` so files go out in this order) a long file started last would
+    run alone at the end, the other worker idle: a browser test file (one app server, a few tests of tens
+    of seconds) costs more than a file of a hundred unit tests.  The costs are rough; only the order matters."""
+    app_sources: dict[Path, bool] = {}
+    cost: dict[Path, float] = {}
+    for item in items:
+        path = Path(str(item.fspath))
+        if path not in app_sources:
+            app_sources[path] = "AppTest" in path.read_text(encoding="utf-8")
+        names = set(getattr(item, "fixturenames", ()))
+        if item.get_closest_marker("browser"):
+            c = _COST_BROWSER + (0.0 if path in cost else _COST_SERVER)  # a file's app server and chromium
+        elif names & _APP_FIXTURES or app_sources[path]:
+            c = _COST_APP
+        elif "store" in names:
+            c = _COST_STORE
+        else:
+            c = _COST_OTHER
+        cost[path] = cost.get(path, 0.0) + c
+    first = {}
+    for i, item in enumerate(items):
+        first.setdefault(Path(str(item.fspath)), i)
+    items.sort(key=lambda item: (-cost[Path(str(item.fspath))], first[Path(str(item.fspath))]))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _pii_key_file(tmp_path_factory):
     """The session's personal-data key file in a temporary folder, never the repository's var/pii.key
@@ -82,10 +114,23 @@ def pg_migrated_template(pg_admin_url):
         yield url.rsplit("/", 1)[1]
 
 
+@pytest.fixture(scope="session")
+def sqlite_migrated_template(tmp_path_factory) -> Path:
+    """A SQLite file with the schema :meth:`Store.migrate` makes on an empty one, made once per test process
+    (the ``store`` fixture copies it, as its PostgreSQL side copies :func:`pg_migrated_template`)."""
+    path = tmp_path_factory.mktemp("migrated") / "test.sqlite3"
+    s = Store(f"sqlite:///{path}")
+    s.migrate()
+    s.engine.dispose()
+    assert not list(path.parent.glob("test.sqlite3-*")), "the template must be one closed file (no -wal/-journal)"
+    return path
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request, tmp_path):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        shutil.copyfile(request.getfixturevalue("sqlite_migrated_template"), tmp_path / "test.sqlite3")
         s = Store(url)
         s.migrate()
         yield s
