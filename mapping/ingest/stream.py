@@ -146,10 +146,11 @@ def _stream_plan(source, name: str, rows: int, check_size: bool) -> Batches | No
         return None
     try:
         raw = list(_first_rows(text, delimiter))
-        frame = pd.DataFrame(raw, dtype=object) if raw else pd.DataFrame()
+        widest = max((len(r) for r in raw), default=0)
+        frame = pd.DataFrame([r + [""] * (widest - len(r)) for r in raw], dtype=object) if raw else pd.DataFrame()
         if frame.empty or frame.shape[1] > L.MAX_COLUMNS:
             return None
-        body, header_row, file_rows = T._promote_header(frame.fillna(""))
+        _body, header_row, file_rows = T._promote_header(frame)
     except (csv.Error, T.IngestError):
         return None
     if file_rows is not None or header_row > len(raw):
