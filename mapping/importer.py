@@ -345,7 +345,7 @@ def import_batches(store: Store, project_id: int, batches, mapping: dict[str, st
     progress = progress or (lambda _f, _m: None)
     city = store.project(project_id).city_adcode
     secret = store.pii_secret()
-    stored = store.stored_hashes(project_id)
+    stored_keys, stored_hashes = store.stored_hash_arrays(project_id)
     aliases = store.aliases(city)
     cache = PlaceCache(store, defer=True)
     unknowns = V.Unknowns()
@@ -396,9 +396,11 @@ def import_batches(store: Store, project_id: int, batches, mapping: dict[str, st
         texts = quoted(prepared)
         at = seen.find(keys)
         hit = at >= 0
-        known = prepared["visitor_key"].map(stored) if stored else pd.Series(None, index=prepared.index, dtype=object)
-        is_new = known.isna().to_numpy()
-        changed = ~is_new & (prepared["row_hash"] != known).to_numpy()
+        known = stored_hashes.take(pc.index_in(keys, value_set=stored_keys)) if len(stored_keys) else (
+            pa.nulls(len(keys), pa.string()))
+        is_new = known.is_null().to_numpy(zero_copy_only=False)
+        same = pc.equal(known, pa.array(prepared["row_hash"].to_numpy(dtype=object), pa.string()))
+        changed = ~is_new & ~pc.fill_null(same, False).to_numpy(zero_copy_only=False)
         rewrite = np.zeros(len(prepared), bool)
         back = np.zeros(len(prepared), bool)
         for j in np.flatnonzero(hit):  # a visitor of an earlier batch: its row there is superseded by this one

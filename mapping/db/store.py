@@ -640,6 +640,20 @@ class Store:
             return dict(conn.execute(
                 select(Visitor.visitor_key, Visitor.row_hash).where(Visitor.project_id == project_id)).all())
 
+    def stored_hash_arrays(self, project_id: int, chunk: int = 100_000) -> tuple[pa.Array, pa.Array]:
+        """:meth:`stored_hashes` as two Arrow string arrays (keys, row hashes), read ``chunk`` rows at a time:
+        about a third of the dict's memory for a project of a million visitors."""
+        keys: list[pa.Array] = []
+        hashes: list[pa.Array] = []
+        query = select(Visitor.visitor_key, Visitor.row_hash).where(Visitor.project_id == project_id)
+        with self.engine.connect() as conn:
+            for part in conn.execution_options(stream_results=True, yield_per=chunk).execute(query).partitions(chunk):
+                keys.append(pa.array([row[0] for row in part], pa.string()))
+                hashes.append(pa.array([row[1] for row in part], pa.string()))
+        if not keys:
+            return pa.array([], pa.string()), pa.array([], pa.string())
+        return pa.concat_arrays(keys), pa.concat_arrays(hashes)
+
     def write_import(self, project_id: int, batch: dict, new: pd.DataFrame, changed: pd.DataFrame,
                      locations: pd.DataFrame) -> int:
         """Write one import in one transaction and return its id.
