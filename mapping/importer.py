@@ -468,12 +468,9 @@ def import_batches(store: Store, project_id: int, batches, mapping: dict[str, st
     report = _merged_report(reports, dups.lines(header_of, final.get("last_row", {})), header_row, masked_headers)
     result = T.IngestResult(records=pd.DataFrame(), report=report, row_status=final["status"], empty_rows=empty_rows,
                             unknown=unknowns.frame(), total_rows=total_rows)
-    with store.engine.connect() as conn:
-        from mapping.db.models import ImportBatch
-        from sqlalchemy import select
-        row = conn.execute(select(ImportBatch.inserted, ImportBatch.updated).where(ImportBatch.id == import_id)).one()
+    row = store.imports(project_id).set_index("id").loc[import_id]
     progress(1.0, "完成")
-    summary = ImportSummary(import_id, int(row.inserted), int(row.updated), counts["unchanged"],
+    summary = ImportSummary(import_id, int(row["inserted"]), int(row["updated"]), counts["unchanged"],
                             final["counts"][T.REJECTED], errors[0] if errors else "")
     return BatchImport(summary, result)
 
