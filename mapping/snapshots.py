@@ -90,6 +90,19 @@ def frame(store, project_id: int, version: str, name: str, build: Callable[[], p
     return out
 
 
+PREPARED = ("fact_columns", "location_groups", "segment_columns")  # what the map pages read first
+
+
+def prepare(store, project_id: int) -> None:
+    """Write the snapshots a project's first map page reads (:data:`PREPARED`, read from the database now),
+    and wait until they are on disk: after an import made without the page (``scripts/import_visitors.py``),
+    so the first view, on any instance sharing the directory, reads files instead of every location."""
+    version = store.data_version(project_id)
+    for name in PREPARED:
+        frame(store, project_id, version, name, lambda name=name: getattr(store, name)(project_id))
+    wait()
+
+
 def wait() -> None:
     """Until the snapshots being written now are on disk (tests; a script about to exit)."""
     with _PENDING_LOCK:

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from mapping import importer, schema as S  # noqa: E402
+from mapping import importer, schema as S, snapshots  # noqa: E402
 from mapping.access import audit  # noqa: E402
 from mapping.db.store import Store, default_url  # noqa: E402
 from mapping.export.safe import safe_csv  # noqa: E402
@@ -96,6 +96,13 @@ def main(argv=None) -> int:
                  detail=f"命令行「{args.file.name}」（导入 #{summary.import_id}）：新增 {summary.inserted}，"
                         f"更新 {summary.updated}，未变 {summary.unchanged}，拒绝 {summary.rejected}")
     print(summary.message() + f" 用时 {time.perf_counter() - started:.0f} 秒。要撤销，请在「导入数据」页的「导入记录」里点「撤销」。")
+    if summary.inserted or summary.updated:  # what the page does after an import: the first map reads files
+        t0 = time.perf_counter()
+        snapshots.prepare(store, project.id)
+        where = snapshots.directory(store)
+        if where is not None:
+            print(f"地图数据已准备好（{time.perf_counter() - t0:.0f} 秒，{where}）：之后谁打开地图都不必再读全部位置。"
+                  "若应用在另一台机器上，请把 TUOKE_SNAPSHOT_DIR 设为共享目录，或由第一个打开的人等这一次。")
     if len(result.unknown):
         print("以下取值没有规则认识，已按暂定值导入（有建议的按建议）；请在「导入数据」页上传同一文件时选择对应关系，"
               "再导入一次即可更新：")

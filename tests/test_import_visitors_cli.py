@@ -22,6 +22,7 @@ spec.loader.exec_module(cli)
 def app_db(tmp_path, monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("TUOKE_DB_PATH", str(tmp_path / "app.sqlite3"))
+    monkeypatch.setenv("TUOKE_SNAPSHOT_DIR", str(tmp_path / "snapshots"))
     store = Store(f"sqlite:///{tmp_path / 'app.sqlite3'}")
     store.migrate()
     pid = store.create_project(**SAMPLE_PROJECT)
@@ -42,6 +43,9 @@ def test_imports_a_file_with_bad_rows_and_saves_the_report(app_db, tmp_path, cap
     assert store.visitor_count(pid) == 28
     imports = store.imports(pid)
     assert imports["created_by"].tolist() == ["张经理"] and imports["rejected"].tolist() == [3]
+    written = {name for name in ("fact_columns", "location_groups", "segment_columns")
+               if list((tmp_path / "snapshots").glob(f"*-p{pid}-{name}-*.arrow"))}
+    assert written == {"fact_columns", "location_groups", "segment_columns"}  # the first map reads files
     entries = audit.entries(store, action="import")
     assert entries["username"].tolist() == ["张经理"] and "命令行" in entries["detail"].iloc[0]
     # again: nothing changes, nothing is written twice
