@@ -189,16 +189,7 @@ def run_import(csv_path: str, n: int, db: str) -> list[dict]:
                    lambda: importer.import_records(store, pid, changed, filename, digest), _summary)
         store.engine.dispose()
 
-    if db == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="tuoke_bench_") as tmp:
-            body(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
-    else:
-        with BF.pg_database() as url:
-            body(url)
-    rows.append({"group": group, "stage": f"{label}: peak RSS of the process (max over its stages)",
-                 "seconds": None, "peak_mb": max(r["peak_mb"] for r in rows if r["peak_mb"] is not None), "delta_mb": None,
-                 "note": ""})
-    return rows
+    return _in_fresh_database(db, body, rows, group, label)
 
 
 def run_batches(csv_path: str, n: int, db: str) -> list[dict]:
@@ -242,6 +233,11 @@ def run_batches(csv_path: str, n: int, db: str) -> list[dict]:
                    lambda: one(str(changed_path)), note)
         store.engine.dispose()
 
+    return _in_fresh_database(db, body, rows, group, label)
+
+
+def _in_fresh_database(db: str, body, rows: list[dict], group: str, label: str) -> list[dict]:
+    """``body(url)`` on a fresh SQLite file or PostgreSQL database, then the process's peak RSS row."""
     if db == "sqlite":
         with tempfile.TemporaryDirectory(prefix="tuoke_bench_") as tmp:
             body(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
