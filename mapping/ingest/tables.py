@@ -53,6 +53,7 @@ CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 SUPPORTED_SUFFIXES = CSV_SUFFIXES + EXCEL_SUFFIXES
 
+BIG_FILE_HINT = "整份大文件也可以请系统管理员在服务器上用命令行一次导入（scripts/import_visitors.py，见 README）。"
 ACCEPTED, FIXED, REJECTED = "accepted", "fixed", "rejected"
 STATUS_LABELS = {ACCEPTED: "通过", FIXED: "已修正", REJECTED: "已拒绝"}
 
@@ -135,7 +136,7 @@ def _check_size(data: bytes, filename: str) -> None:
         raise IngestError(
             f"文件「{filename}」有 {size_mb:.1f} MB，超过单次导入上限 {MAX_FILE_MB:.0f} MB。"
             "请按月份或案场拆分成几个文件分批导入（重复导入不会产生重复客户），"
-            "或只保留需要的列后再导出。"
+            "或只保留需要的列后再导出。" + BIG_FILE_HINT
         )
 
 
@@ -292,7 +293,7 @@ def _quoted_fields(delimiter: str) -> re.Pattern:
 
 def _too_many_rows() -> str:
     return (f"文件超过 {L.MAX_ROWS:,} 行数据，超过单次导入上限。"
-            "请按月份或案场拆分成几个文件分批导入（重复导入不会产生重复客户）。")
+            "请按月份或案场拆分成几个文件分批导入（重复导入不会产生重复客户）。" + BIG_FILE_HINT)
 
 
 def _csv_reason(exc: Exception) -> str:
