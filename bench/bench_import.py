@@ -46,6 +46,7 @@ for path in (ROOT, ROOT / "bench"):
 import bench_foundation as BF  # noqa: E402
 
 RESULT_MARK = "@@BENCH@@ "
+DERIVE_HOMETOWN = os.environ.get("TUOKE_BENCH_HOMETOWN") == "1"  # --derive-hometown, passed to the children
 KEY = "bench-salt"
 
 
@@ -218,13 +219,14 @@ def run_batches(csv_path: str, n: int, db: str) -> list[dict]:
         def one(path):
             batches = open_batches(path, rows=BATCH_ROWS, check_size=False)
             done = importer.import_batches(store, pid, batches, auto_map(batches.columns), Path(path).name, "x",
-                                           product_lines=lines, derive_hometown=True,
+                                           product_lines=lines, derive_hometown=DERIVE_HOMETOWN,
                                            progress=lambda *_: ticks.append(time.perf_counter()))
             return batches, done.summary
 
         def note(v) -> str:
             how = "streamed" if v[0].streamed else "read whole, sliced"
-            return f"{how}, batches of {BATCH_ROWS:,}; {_summary(v[1])}; {len(ticks)} progress calls"
+            hometown = "; 籍贯 derived from the ID numbers" if DERIVE_HOMETOWN else ""
+            return f"{how}, batches of {BATCH_ROWS:,}{hometown}; {_summary(v[1])}; {len(ticks)} progress calls"
 
         BF.measure(rows, group, f"{label}: import (read + validate + resolve + write, interleaved)",
                    lambda: one(csv_path), note)
@@ -354,6 +356,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "importer.import_batches) instead of the page's read_table + validate + import_records")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed per process (default 1800)")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    parser.add_argument("--derive-hometown", action="store_true",
+                        help="with --batches: also derive 籍贯 from the ID numbers (the page path's rows never do)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -364,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
         run_child(args.child)
         return 0
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    if args.derive_hometown:
+        os.environ["TUOKE_BENCH_HOMETOWN"] = "1"  # the children read it
     revision = BF.code_revision()
     started = time.perf_counter()
     rows: list[dict] = []
