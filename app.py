@@ -44,7 +44,7 @@ PAGES = [page for section in SECTIONS.values() for page in section]
 
 
 def _page(file: str, title: str, icon: str, path: str, role: str | None) -> st.Page:
-    return st.Page(file, title=title, icon=icon, url_path=path, default=path == "home",
+    return st.Page(file, title=title, icon=icon, url_path="start" if path == "home" else path, default=path == "home",
                    visibility="visible" if role and can_open(role, path) else "hidden")
 
 
@@ -58,7 +58,14 @@ def pages(role: str | None) -> dict[str, list[st.Page]]:
         found = [_page(*page, role) for page in section if (ROOT / page[0]).exists()]
         visible = any(p.visibility == "visible" for p in found)
         out.setdefault(name if visible or not name else "", []).extend(found)
+    out[""].append(st.Page(_to_home, title="首页", url_path="home", visibility="hidden"))
     return out
+
+
+def _to_home() -> None:
+    """A bookmarked ``/home`` (the menu's 首页 is the app's root: Streamlit serves the default page there and
+    answers its own path with "Page not found"): this hidden page sends the browser to it, project kept."""
+    st.switch_page(ROOT / "views" / "home.py", query_params=st.query_params.to_dict())
 
 
 try:

@@ -276,6 +276,15 @@ def test_home_shows_sample_project(page, app_url):
     _shot(page, "home")
 
 
+def test_a_bookmarked_home_opens_the_home_page_of_its_project(page, app_url):
+    page.goto(app_url + "/home?project=2")  # the menu's 首页 lives at the root; an old bookmark still works
+    page.get_by_text("天府示范项目（成都）").first.wait_for(timeout=90_000)
+    page.get_by_text("每周到访与成交").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    assert page.get_by_text("Page not found").count() == 0
+    assert "project=2" in page.url and "/home" not in page.url
+
+
 def test_upload_sample_and_see_district_polygons(page, app_url):
     page.goto(app_url + "/import")
     page.get_by_text("导入到访客户").first.wait_for(timeout=90_000)
