@@ -110,9 +110,9 @@ def test_costs_typed_uploaded_warned_and_undone(browser, costs_app, tmp_path):  
     batch = ops.costs(1).query("batch.str.startswith('导入 费用.csv')")["batch"].iloc[0]
     pg.locator("[data-testid=stSelectbox]").filter(has_text="撤销一个批次").click()
     pg.keyboard.type("导入 费用.csv")  # the list filters as one types: the one import batch is left
-    pg.keyboard.press("Enter")
+    pg.get_by_role("option", name=batch).click()
     wait_idle(pg)
-    pg.get_by_role("button", name="撤销").click()
+    pg.locator(".st-key-co_undo button").click(timeout=60_000)
     pg.get_by_text(f"已撤销批次「{batch}」，删除 2 笔费用").wait_for(timeout=60_000)
     wait_idle(pg)
     assert not ops.costs(1)["batch"].eq(batch).any() and ops.costs(1)["batch"].str.startswith("手工录入 ").sum() == 1
