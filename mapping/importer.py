@@ -37,7 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from mapping import schema as S
 from mapping.db.store import TRAILING_FIELDS, VISITOR_FIELDS, Store
-from mapping.ingest.tables import IngestResult
+from mapping.ingest.tables import IngestResult, duplicate_reason
 from mapping.place import geocode as GC
 from mapping.place.gazetteer import version as gazetteer_version
 from mapping.place.resolve import GEOCODER_ERROR, resolve_records
@@ -242,12 +242,7 @@ def import_records(store: Store, project_id: int, result: IngestResult, filename
         for start in range(0, len(todo), size):
             part = todo.iloc[start:start + size].reset_index(drop=True)
             fresh = todo_new[start:start + size]
-            locations = resolve_records(part, city, aliases=aliases, cache=cache,
-                                        geocoder=None if errors else geocoder)
-            if locations.attrs.get(GEOCODER_ERROR) and not errors:
-                errors.append(locations.attrs[GEOCODER_ERROR])
-            locations["visitor_key"] = part["visitor_key"].to_numpy()[locations["row"].to_numpy()]
-            yield part[fresh], part[~fresh], locations
+            yield part[fresh], part[~fresh], _locations_of(part, city, aliases, cache, geocoder, errors)
 
     def chunks():
         tick(0)
@@ -308,10 +303,8 @@ class _Duplicates:
     def lines(self, header_of, last_row: dict[str, int]) -> list[tuple]:
         out = []
         for _position, row, key, value in self.superseded:
-            what = "客户编号" if key.startswith("id:") else "手机号" if key.startswith("ph:") else "整行内容"
-            canonical = S.VISITOR_ID if what == "客户编号" else S.PHONE
-            out.append((row, header_of(canonical), value, "客户重复", "拒绝",
-                        f"{what}重复，以后出现的第 {last_row[key]} 行为准"))
+            canonical, reason = duplicate_reason(key, last_row[key])
+            out.append((row, header_of(canonical), value, "客户重复", "拒绝", reason))
         return out
 
 
@@ -425,14 +418,7 @@ def import_batches(store: Store, project_id: int, batches, mapping: dict[str, st
         part = prepared[todo].reset_index(drop=True)
         part["back"] = back[todo]
         kinds = np.select([new[todo], update_[todo]], [0, 1], 2)
-        if len(part):
-            locations = resolve_records(part, city, aliases=aliases, cache=cache,
-                                        geocoder=None if errors else geocoder)
-            if locations.attrs.get(GEOCODER_ERROR) and not errors:
-                errors.append(locations.attrs[GEOCODER_ERROR])
-            locations["visitor_key"] = part["visitor_key"].to_numpy()[locations["row"].to_numpy()]
-        else:
-            locations = pd.DataFrame({"visitor_key": pd.Series([], dtype=object)})
+        locations = _locations_of(part, city, aliases, cache, geocoder, errors)
         return len(table.frame), (part[kinds == 0], part[kinds == 1], locations, part[kinds == 2])
 
     def validated():
@@ -493,6 +479,18 @@ def _merged_report(reports: list[pd.DataFrame], duplicate_lines: list[tuple], he
     if notes.any():
         report = pd.concat([report[notes].drop_duplicates(), report[~notes]], ignore_index=True)
     return report.sort_values(["行号", "列"], kind="stable").reset_index(drop=True)
+
+
+def _locations_of(part: pd.DataFrame, city: str, aliases: dict, cache: PlaceCache, geocoder, errors: list[str]):
+    """The resolved locations of the visitors ``part``, keyed by ``visitor_key``.  The online ``geocoder`` is
+    asked until it first fails; its error is kept in ``errors`` (reported, not raised)."""
+    if not len(part):
+        return pd.DataFrame({"visitor_key": pd.Series([], dtype=object)})
+    locations = resolve_records(part, city, aliases=aliases, cache=cache, geocoder=None if errors else geocoder)
+    if locations.attrs.get(GEOCODER_ERROR) and not errors:
+        errors.append(locations.attrs[GEOCODER_ERROR])
+    locations["visitor_key"] = part["visitor_key"].to_numpy()[locations["row"].to_numpy()]
+    return locations
 
 
 def _one_ahead(items: Iterator) -> Iterator:

@@ -80,7 +80,8 @@ class Batches:
             yield self._table_of(pa.Table.from_batches(pending), first)
 
     def _table_of(self, table, first: int) -> T.Table:
-        frame = pd.DataFrame({name: pd.array(table.column(i), dtype="str") for i, name in zip(self._keep, self.columns)})
+        frame = pd.DataFrame({name: pd.array(table.column(i), dtype="str")
+                              for i, name in zip(self._keep, self.columns)})
         return T.Table(frame, self.header_row, encoding=self.encoding, delimiter=self.delimiter, first=first)
 
 
@@ -140,7 +141,8 @@ def _stream_plan(source, name: str, rows: int, check_size: bool) -> Batches | No
         return None
     if not text.strip() or T._utf16_without_bom(head) or T._looks_binary(text):
         return None
-    sample = "\n".join(text.replace("\r\n", "\n").replace("\r", "\n").splitlines()[:20])
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # as read_table reads it
+    sample = "\n".join(text.splitlines()[:20])
     delimiter = choose_delimiter(sample)
     if len(delimiter.encode()) != 1:
         return None
@@ -181,8 +183,7 @@ def _head(source) -> bytes:
 
 
 def _first_rows(text: str, delimiter: str) -> Iterator[list[str]]:
-    lines = text.replace("\r\n", "\n").replace("\r", "\n")
-    for i, row in enumerate(csv.reader(io.StringIO(lines), delimiter=delimiter)):
+    for i, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter)):
         if i > T.HEADER_SEARCH_ROWS + 1:
             return
         yield row
@@ -239,25 +240,16 @@ def _plain_bytes(source, delimiter: str) -> bool:
     return True
 
 
-def _read_options(header_row: int, width: int, block: int):
-    import pyarrow.csv as pa_csv
-
-    return pa_csv.ReadOptions(column_names=[f"c{i}" for i in range(width)], skip_rows=header_row,
-                              block_size=block)
-
-
 def _reader(source, header_row: int, width: int, delimiter: str, block: int = 1 << 22):
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
     names = [f"c{i}" for i in range(width)]
+    parse, convert = T.arrow_csv_options(names, delimiter)
     stream = pa.BufferReader(source) if isinstance(source, bytes) else str(source)
-    return pa_csv.open_csv(
-        stream, read_options=_read_options(header_row, width, block),
-        parse_options=pa_csv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
-                                          newlines_in_values=True, ignore_empty_lines=False),
-        convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()), null_values=[],
-                                              strings_can_be_null=False, quoted_strings_can_be_null=False))
+    return pa_csv.open_csv(stream, read_options=pa_csv.ReadOptions(column_names=names, skip_rows=header_row,
+                                                                   block_size=block),
+                           parse_options=parse, convert_options=convert)
 
 
 def _count_rows(source, header_row: int, width: int, delimiter: str,

@@ -266,14 +266,10 @@ def _read_csv_arrow(text: str, delimiter: str) -> pd.DataFrame | None:
         return None
     names = [f"c{i}" for i in range(len(first))]
     try:
-        table = pa_csv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
-            read_options=pa_csv.ReadOptions(column_names=names, block_size=1 << 22),
-            parse_options=pa_csv.ParseOptions(delimiter=delimiter, quote_char='"' if quoted else False,
-                                              double_quote=True, newlines_in_values=quoted,
-                                              ignore_empty_lines=False),
-            convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()), null_values=[],
-                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
+        parse, convert = arrow_csv_options(names, delimiter, quoted)
+        table = pa_csv.read_csv(io.BytesIO(text.encode("utf-8")),
+                                read_options=pa_csv.ReadOptions(column_names=names, block_size=1 << 22),
+                                parse_options=parse, convert_options=convert)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     if table.num_rows > L.MAX_ROWS + 20:
@@ -282,6 +278,18 @@ def _read_csv_arrow(text: str, delimiter: str) -> pd.DataFrame | None:
     if longest > csv.field_size_limit():
         return None  # csv.reader refuses such a cell, in its words
     return pd.DataFrame({i: pd.array(table.column(i), dtype="str") for i in range(table.num_columns)})
+
+
+def arrow_csv_options(names: list[str], delimiter: str, quoted: bool = True):
+    """pyarrow's (ParseOptions, ConvertOptions) under which its cells are ``csv.reader``'s: every column
+    ``names`` text, nothing read as null, empty lines kept (they are rows of another width, which fail)."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    return (pa_csv.ParseOptions(delimiter=delimiter, quote_char='"' if quoted else False, double_quote=True,
+                                newlines_in_values=quoted, ignore_empty_lines=False),
+            pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()), null_values=[],
+                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
 
 
 @functools.cache
@@ -1251,11 +1259,21 @@ def _duplicates(table, out, issues, status) -> None:
     if dup.any():
         last_row = {v: table.row_number(i) for i, v in keys[keys != ""].items()}
         for pos in dup[dup].index:
-            what = "客户编号" if keys[pos].startswith("id:") else "手机号" if keys[pos].startswith("ph:") else "整行内容"
-            value = out.at[pos, S.VISITOR_ID] if what == "客户编号" else out.at[pos, "phone_masked"]
-            issues.add([pos], S.VISITOR_ID if what == "客户编号" else S.PHONE, [value], "客户重复", "拒绝",
-                       f"{what}重复，以后出现的第 {last_row[keys[pos]]} 行为准")
+            canonical, reason = duplicate_reason(keys[pos], last_row[keys[pos]])
+            value = out.at[pos, S.VISITOR_ID] if canonical == S.VISITOR_ID else out.at[pos, "phone_masked"]
+            issues.add([pos], canonical, [value], "客户重复", "拒绝", reason)
         _reject(status, dup)
+
+
+def duplicate_reason(key: str, last_row: int) -> tuple[str, str]:
+    """The column a duplicate's report line names (its 客户编号, else its phone: what its ``visitor_key`` was
+    made from) and the reason, for a row that row ``last_row`` of the same visitor supersedes.
+
+    >>> duplicate_reason("id:A1", 9)
+    ('visitor_id', '客户编号重复，以后出现的第 9 行为准')
+    """
+    what = "客户编号" if key.startswith("id:") else "手机号" if key.startswith("ph:") else "整行内容"
+    return (S.VISITOR_ID if what == "客户编号" else S.PHONE), f"{what}重复，以后出现的第 {last_row} 行为准"
 
 
 def _report(issues: _Issues, table: Table, mapping: dict[str, str]) -> pd.DataFrame:
