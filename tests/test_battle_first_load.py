@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from mapping.db.store import Store
 from ui import battle_controls as BC
-from tests.test_pages import _app, _eager_downloads
+from tests.test_pages import _battle, _eager_downloads
 
 FILTER_WIDGETS = {"bm_period", "bm_channels", "bm_intentions", "bm_seg_key"}
 SETTING_WIDGETS = {"bm_w_visits", "bm_w_high", "bm_w_deals", "bm_scheme", "bm_min_count"}
@@ -18,12 +18,6 @@ SETTING_WIDGETS = {"bm_w_visits", "bm_w_high", "bm_w_deals", "bm_scheme", "bm_mi
 @pytest.fixture(autouse=True)
 def _fresh(sample_app_database):
     """Every test starts on its own SQLite file with empty Streamlit caches (as tests/test_pages.py)."""
-
-
-def _battle():
-    at = _app("views/battle_map.py")
-    assert not at.exception, at.exception
-    return at
 
 
 def _widget_keys(at) -> set[str]:

@@ -9,18 +9,12 @@ import pytest
 from openpyxl import load_workbook
 
 from mapping.analysis import grading as G
-from tests.test_pages import _app, _eager_downloads, _text
+from tests.test_pages import _battle, _eager_downloads, _text
 
 
 @pytest.fixture(autouse=True)
 def _fresh(sample_app_database):
     """Every test starts on its own SQLite file with empty Streamlit caches (as tests/test_pages.py)."""
-
-
-def _battle():
-    at = _app("views/battle_map.py")
-    assert not at.exception, at.exception
-    return at
 
 
 def _table(at) -> pd.DataFrame:

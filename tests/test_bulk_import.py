@@ -144,19 +144,24 @@ def test_a_failure_in_a_later_chunk_leaves_nothing_behind(store, monkeypatch, fa
         pd.testing.assert_frame_equal(left, right, check_exact=True)
 
 
-def test_a_failure_while_resolving_a_chunk_leaves_nothing_behind(store, monkeypatch):
-    pid = _project(store)
-    before = _counts(store)
+def resolver_failing_at(monkeypatch, call: int) -> None:
+    """Make the importer's resolver raise "resolver crashed (injected)" on its ``call``-th call."""
     calls = []
     original = importer.resolve_records
 
     def fail(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 3:
+        if len(calls) == call:
             raise RuntimeError("resolver crashed (injected)")
         return original(*args, **kwargs)
 
     monkeypatch.setattr(importer, "resolve_records", fail)
+
+
+def test_a_failure_while_resolving_a_chunk_leaves_nothing_behind(store, monkeypatch):
+    pid = _project(store)
+    before = _counts(store)
+    resolver_failing_at(monkeypatch, 3)
     with pytest.raises(RuntimeError, match="injected"):
         importer.import_records(store, pid, _result(store, _rows(30)), "a.csv", "a", chunk_rows=10)
     assert _counts(store) == before

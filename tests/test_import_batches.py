@@ -4,17 +4,16 @@ locations, versions, counts, report, statuses and unknown values, duplicates acr
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import text
 
 from mapping import importer
 from mapping.ingest.stream import open_batches
 from mapping.ingest.tables import auto_map, file_digest, read_table, validate
+from tests.test_bulk_import import _content, _project, _versions, resolver_failing_at
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 HEADERS = ["客户编号", "姓名", "手机", "到访日期", "意向业态", "客户状态", "居住区域", "工作区域", "居住经度", "居住纬度",
@@ -58,26 +57,6 @@ def _csv(rows, blank_line: bool = False) -> bytes:
         lines = text_.split("\n")
         text_ = "\n".join(lines[:5] + [""] + lines[5:])
     return text_.encode("utf-8-sig")
-
-
-def _project(store, name):
-    return store.create_project(name, "310000", dt.date(2024, 5, 1), ["公寓", "洋房", "别墅"])
-
-
-def _content(store, pid):
-    visitors = store.visitors(pid)
-    keys = dict(zip(visitors["id"], visitors["visitor_key"]))
-    visitors = visitors.drop(columns=["id", "project_id", "import_id"]).sort_values("visitor_key").reset_index(drop=True)
-    locations = store.locations(pid)
-    locations["visitor_key"] = locations["visitor_id"].map(keys)
-    locations = locations.drop(columns=["visitor_id"]).sort_values(["visitor_key", "dimension"]).reset_index(drop=True)
-    return visitors, locations
-
-
-def _versions(store, import_id):
-    with store.engine.connect() as conn:
-        return conn.execute(text("SELECT visitor_key, previous IS NULL FROM visitor_versions "
-                                 "WHERE import_id = :i ORDER BY visitor_key"), {"i": import_id}).all()
 
 
 def _whole(store, pid, data, name="v.csv", **options):
@@ -155,16 +134,7 @@ def test_the_sample_file_in_batches(store):
 
 def test_a_failing_batch_leaves_nothing(store, monkeypatch):
     pid = _project(store, "失败")
-    calls = []
-    real = importer.resolve_records
-
-    def failing(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 3:
-            raise RuntimeError("boom")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(importer, "resolve_records", failing)
-    with pytest.raises(RuntimeError):
+    resolver_failing_at(monkeypatch, 3)
+    with pytest.raises(RuntimeError, match="injected"):
         _batched(store, pid, _csv(_rows(40)), rows=7)
     assert store.visitor_count(pid) == 0 and store.imports(pid).empty
