@@ -94,3 +94,13 @@ def test_refusals_are_read_tables():
         assert open_batches(big, "v.csv", check_size=False).total == 3  # the command line lifts the page's limits
     finally:
         T.MAX_FILE_MB = saved
+
+
+def test_a_file_changed_after_its_check_is_refused_in_chinese(tmp_path):
+    path = tmp_path / "v.csv"
+    path.write_bytes(FILES["plain.csv"][0])
+    batches = open_batches(path, rows=1)
+    assert batches.streamed
+    path.write_bytes(FILES["plain.csv"][0] + "a3,2024-01-03\n".encode())  # a row of another width
+    with pytest.raises(IngestError, match="文件在导入过程中被改动"):
+        list(batches)

@@ -67,7 +67,7 @@ class Batches:
         first = 0
         pending: list = []
         count = 0
-        for batch in _reader(self._source, self.header_row, self._width, self.delimiter):
+        for batch in _checked(lambda: _reader(self._source, self.header_row, self._width, self.delimiter)):
             pending.append(batch)
             count += batch.num_rows
             while count >= self.rows:
@@ -83,6 +83,18 @@ class Batches:
         frame = pd.DataFrame({name: pd.array(table.column(i), dtype="str")
                               for i, name in zip(self._keep, self.columns)})
         return T.Table(frame, self.header_row, encoding=self.encoding, delimiter=self.delimiter, first=first)
+
+
+def _checked(open_reader) -> Iterator:
+    """The record batches of ``open_reader()``; a file that no longer reads as the checking pass read it
+    (changed on disk in between) raises :class:`IngestError` in Chinese instead of pyarrow's error."""
+    import pyarrow as pa
+
+    try:
+        yield from open_reader()
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise T.IngestError("读取文件时出错：文件在导入过程中被改动或损坏了。请等文件保存完毕、不再改动后重新导入"
+                            f"（{type(exc).__name__}）。") from exc
 
 
 def open_batches(source: str | Path | bytes, filename: str | None = None, rows: int = BATCH_ROWS,
